@@ -1,0 +1,604 @@
+//! The algorithm: three arrays and four atomic counters.
+//!
+//! ```text
+//!  header (one line)        slots (N words, aligned)           ring (N cells, aligned)
+//! +--------------------+   +----+----+----+----+----+----+   +----+----+----+----+----+
+//! | count | alloc free |   | E* | -- | E* | -- | E* | .. |   | id | id | RS | id | .. |
+//! +--------------------+   +----+----+----+----+----+----+   +----+----+----+----+----+
+//!   claim    tickets          null = free or in flight          RS = RESERVED (taken)
+//! ```
+//!
+//! Every ordering stronger than `Relaxed` says next to it what it pairs with. The essay is
+//! `table/IMPLEMENTATION.md`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::geometry::Geometry;
+use crate::key::{Key, RESERVED};
+use crate::probe::{NoProbe, Probe, Region};
+use crate::sync::epoch::{self, Atomic, Guard, Owned, Shared};
+use crate::sync::{spin_hint, AtomicU64, Ordering};
+use crate::{Builder, Variant};
+
+/// Words per aligned block: 16 words = 128 bytes, the larger supported line, so a block
+/// boundary is a line boundary for both line sizes.
+pub(crate) const BLOCK_WORDS: usize = 16;
+
+/// 128 bytes of cells, aligned to 128: the unit in which the slot and ring arrays are allocated.
+#[repr(C, align(128))]
+pub(crate) struct Block<A>(pub(crate) [A; BLOCK_WORDS]);
+
+/// The hot counters, alone on their (128-byte, so also 64-byte) line.
+#[repr(C, align(128))]
+struct Header {
+    /// Claimed slots: live elements, inserts in flight, removes not yet finished. May exceed N
+    /// for an instant while a refused insert undoes its claim.
+    count: AtomicU64,
+    /// Next ticket an insert takes from the ring.
+    alloc: AtomicU64,
+    /// Next ticket a remove puts an id back at.
+    free: AtomicU64,
+}
+
+/// What a slot points at: the element with its own key, so lookups can reject stale keys.
+pub(crate) struct Entry<T> {
+    pub(crate) key: u64,
+    pub(crate) value: T,
+}
+
+/// The table was full; the value (or the closure that would have built it) comes back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Full<T>(pub(crate) T);
+
+impl<T> Full<T> {
+    /// The value that could not be inserted.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for Full<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Full(..)")
+    }
+}
+
+impl<T> fmt::Display for Full<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the table is full")
+    }
+}
+
+impl<T> std::error::Error for Full<T> {}
+
+/// A lock-free, fixed-capacity table with generational keys (the design of Erlang/OTP's
+/// process table). See the [crate documentation](crate).
+pub struct Table<T> {
+    header: Header,
+    slots: Box<[Block<Atomic<Entry<T>>>]>,
+    ring: Box<[Block<AtomicU64>]>,
+    geometry: Geometry,
+    /// N - 1: key -> slot is one AND.
+    mask: u64,
+    /// log2 of the stride (0, or log2 S for the padded layout): slot -> word is one shift.
+    stride_log2: u32,
+    /// Bits of the stored key that a lookup compares: all of them, or only the slot bits in
+    /// the broken `no-generation-check` variant.
+    check_mask: u64,
+    variant: Variant,
+    _owns: PhantomData<T>,
+}
+
+impl<T> fmt::Debug for Table<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("geometry", &self.geometry)
+            .field("variant", &self.variant)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Undoes a claimed-and-popped insert if building the value panics, so the id goes back to
+/// the ring and the claim is released: a panicking closure must not leak a slot forever.
+struct InsertGuard<'t, T> {
+    table: &'t Table<T>,
+    key: Key,
+}
+
+impl<T> Drop for InsertGuard<'_, T> {
+    fn drop(&mut self) {
+        self.table.push(self.key, &mut NoProbe);
+        self.table.release_claim(&mut NoProbe);
+    }
+}
+
+impl<T> Table<T> {
+    /// A builder: capacity, layout, line size, variant.
+    pub fn builder() -> Builder<T> {
+        Builder::new()
+    }
+
+    /// A table of at least `capacity` slots (rounded up to a power of two, at least 16), the
+    /// interleaved layout and 64-byte lines.
+    ///
+    /// # Errors
+    /// [`crate::BuildError`] if `capacity` is 0 or above 2^27, or memory cannot be had.
+    pub fn with_capacity(capacity: usize) -> Result<Table<T>, crate::BuildError> {
+        Table::builder().capacity(capacity).build()
+    }
+
+    pub(crate) fn from_parts(
+        geometry: Geometry,
+        variant: Variant,
+        first_generation: u64,
+    ) -> Result<Table<T>, crate::BuildError> {
+        let n = geometry.capacity();
+        let slot_blocks = (n * geometry.stride()).div_ceil(BLOCK_WORDS);
+        let ring_blocks = n.div_ceil(BLOCK_WORDS);
+        let oom = || crate::BuildError::OutOfMemory { bytes: geometry.table_bytes() };
+
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(slot_blocks).map_err(|_| oom())?;
+        slots.extend((0..slot_blocks).map(|_| Block(std::array::from_fn(|_| Atomic::null()))));
+
+        // The ring starts full, in id order: ticket t holds the id with index t.
+        let mut ring_cells = vec![RESERVED; ring_blocks * BLOCK_WORDS];
+        for t in 0..n {
+            let key = geometry.key(first_generation, geometry.slot_of_index(t));
+            ring_cells[geometry.ring_cell_of_ticket(t as u64)] = key.bits();
+        }
+        let mut ring = Vec::new();
+        ring.try_reserve_exact(ring_blocks).map_err(|_| oom())?;
+        ring.extend(
+            ring_cells
+                .chunks_exact(BLOCK_WORDS)
+                .map(|c| Block(std::array::from_fn(|i| AtomicU64::new(c[i])))),
+        );
+
+        let check_mask = match variant {
+            Variant::NoGenerationCheck => (n - 1) as u64,
+            Variant::Correct | Variant::RelaxedRing => u64::MAX,
+        };
+        Ok(Table {
+            header: Header {
+                count: AtomicU64::new(0),
+                alloc: AtomicU64::new(0),
+                free: AtomicU64::new(n as u64),
+            },
+            slots: slots.into_boxed_slice(),
+            ring: ring.into_boxed_slice(),
+            geometry,
+            mask: (n - 1) as u64,
+            stride_log2: geometry.stride().trailing_zeros(),
+            check_mask,
+            variant,
+            _owns: PhantomData,
+        })
+    }
+
+    /// N: the number of slots.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.geometry.capacity()
+    }
+
+    /// The layout of slots over cache lines.
+    #[inline]
+    pub fn layout(&self) -> crate::Layout {
+        self.geometry.layout()
+    }
+
+    /// The line size the layout was built for (64 or 128 bytes).
+    #[inline]
+    pub fn line_bytes(&self) -> usize {
+        self.geometry.line_bytes()
+    }
+
+    /// Capacity, layout and line size together, with the index arithmetic.
+    #[inline]
+    pub fn geometry(&self) -> Geometry {
+        self.geometry
+    }
+
+    /// Which (possibly broken on purpose) variant of the algorithm this table runs.
+    #[inline]
+    pub fn variant(&self) -> Variant {
+        self.variant
+    }
+
+    /// How many elements are in the table (or being inserted or removed right now). Relaxed:
+    /// a hint under concurrency, exact at quiescence; never more than the capacity.
+    #[inline]
+    pub fn len(&self) -> usize {
+        let claimed = self.header.count.load(Ordering::Relaxed);
+        // Clamped: a refused insert's claim may push it above N for an instant.
+        usize::try_from(claimed).map_or(self.capacity(), |c| c.min(self.capacity()))
+    }
+
+    /// Whether [`Self::len`] is 0.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The cell of slot `s` (any `s`: it is masked to the table).
+    #[inline]
+    pub(crate) fn slot_cell(&self, s: usize) -> &Atomic<Entry<T>> {
+        // Truncation cannot happen: the mask is below 2^27.
+        #[allow(clippy::cast_possible_truncation)]
+        let word = ((s as u64 & self.mask) as usize) << self.stride_log2;
+        debug_assert!(word / BLOCK_WORDS < self.slots.len());
+        // SAFETY: `s & mask < N`, so `word < N * stride`, and `slots` holds
+        // `N * stride / BLOCK_WORDS` blocks (N * stride is a multiple of 16 since N >= 16).
+        let block = unsafe { self.slots.get_unchecked(word / BLOCK_WORDS) };
+        &block.0[word % BLOCK_WORDS]
+    }
+
+    /// Ring cell `c` (memory position, < N).
+    #[inline]
+    pub(crate) fn ring_cell(&self, c: usize) -> &AtomicU64 {
+        let c = c & (self.capacity() - 1);
+        debug_assert!(c / BLOCK_WORDS < self.ring.len());
+        // SAFETY: `c < N` and `ring` holds `N / BLOCK_WORDS` blocks (N >= 16).
+        let block = unsafe { self.ring.get_unchecked(c / BLOCK_WORDS) };
+        &block.0[c % BLOCK_WORDS]
+    }
+
+    pub(crate) fn header_counters(&self) -> (u64, u64, u64) {
+        (
+            self.header.count.load(Ordering::Relaxed),
+            self.header.alloc.load(Ordering::Relaxed),
+            self.header.free.load(Ordering::Relaxed),
+        )
+    }
+
+    #[inline]
+    fn ring_pop_ordering(&self) -> Ordering {
+        match self.variant {
+            Variant::RelaxedRing => Ordering::Relaxed,
+            // Acquire: pairs with the Release CAS in `push`. The remover cleared the slot
+            // before it pushed the id, so the inserter that takes the id sees the slot empty.
+            Variant::Correct | Variant::NoGenerationCheck => Ordering::Acquire,
+        }
+    }
+
+    #[inline]
+    fn ring_push_ordering(&self) -> Ordering {
+        match self.variant {
+            Variant::RelaxedRing => Ordering::Relaxed,
+            // Release: pairs with the Acquire swap in `pop` (see there).
+            Variant::Correct | Variant::NoGenerationCheck => Ordering::Release,
+        }
+    }
+
+    /// Claims room for one element, or answers "full" after undoing the claim.
+    ///
+    /// Erlang's loop: if the increment overshot N, retract it with a CAS, but if a remover
+    /// made room meanwhile (the count fell to N or below, counting our claim), keep the claim.
+    /// Each failed CAS means another thread changed the count: lock-free, and a quiet full
+    /// table answers after exactly one increment and one CAS.
+    #[inline]
+    fn claim<P: Probe>(&self, probe: &mut P) -> bool {
+        let n = self.capacity() as u64;
+        // Acquire: pairs with the Release decrement in `remove`, so the id that remover pushed
+        // is visible to our `pop`.
+        let before = self.header.count.fetch_add(1, Ordering::Acquire);
+        probe.line_write(Region::Header, 0);
+        if before < n {
+            return true;
+        }
+        let mut current = before + 1;
+        loop {
+            probe.full_undo();
+            // Failure is Acquire for the same reason as the increment: if we keep the claim we
+            // go on to pop.
+            match self.header.count.compare_exchange(
+                current,
+                current - 1,
+                Ordering::Relaxed,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    probe.line_write(Region::Header, 0);
+                    return false;
+                }
+                Err(now) if now <= n => return true,
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// Gives back a claim (after a finished remove, or an insert whose closure panicked).
+    #[inline]
+    fn release_claim<P: Probe>(&self, probe: &mut P) {
+        let order = match self.variant {
+            Variant::RelaxedRing => Ordering::Relaxed,
+            // Release: pairs with the Acquire increment in `claim` (see there).
+            Variant::Correct | Variant::NoGenerationCheck => Ordering::Release,
+        };
+        self.header.count.fetch_sub(1, order);
+        probe.line_write(Region::Header, 0);
+    }
+
+    /// Takes a free id from the ring. Only called with a claim held, so one is there (or about
+    /// to be: a cell whose push is still in flight reads RESERVED and we take the next ticket).
+    #[inline]
+    fn pop<P: Probe>(&self, probe: &mut P) -> Key {
+        loop {
+            // Relaxed: a ticket only picks a cell; the cell's swap carries the ordering.
+            let ticket = self.header.alloc.fetch_add(1, Ordering::Relaxed);
+            probe.line_write(Region::Header, 0);
+            let c = self.geometry.ring_cell_of_ticket(ticket);
+            let id = self.ring_cell(c).swap(RESERVED, self.ring_pop_ordering());
+            probe.line_write(Region::Ring, self.geometry.ring_line_of_cell(c));
+            if id != RESERVED {
+                return Key::from_bits(id);
+            }
+            probe.ticket_skip();
+            spin_hint();
+        }
+    }
+
+    /// Puts a free id back into the ring at the next ticket whose cell is empty.
+    #[inline]
+    fn push<P: Probe>(&self, id: Key, probe: &mut P) {
+        loop {
+            // Relaxed: as in `pop`, the cell's CAS carries the ordering.
+            let ticket = self.header.free.fetch_add(1, Ordering::Relaxed);
+            probe.line_write(Region::Header, 0);
+            let c = self.geometry.ring_cell_of_ticket(ticket);
+            let pushed = self
+                .ring_cell(c)
+                .compare_exchange(RESERVED, id.bits(), self.ring_push_ordering(), Ordering::Relaxed)
+                .is_ok();
+            probe.line_write(Region::Ring, self.geometry.ring_line_of_cell(c));
+            if pushed {
+                return;
+            }
+            // The cell still holds an id whose pop ticket was skipped: it is not ours to wait
+            // for (its popper may never come), so take the next ticket.
+            probe.ring_retry();
+            spin_hint();
+        }
+    }
+
+    /// Stores a freshly built element into its (empty) slot.
+    #[inline]
+    fn publish<P: Probe>(&self, key: Key, entry: Owned<Entry<T>>, probe: &mut P) {
+        let cell = self.slot_cell(key.slot());
+        if self.variant == Variant::RelaxedRing {
+            // Broken on purpose: the remover may not have cleared the slot yet. Swap so that
+            // whatever we overwrite is retired rather than leaked (memory stays safe; the
+            // table's contents do not).
+            let guard = epoch::pin();
+            let old = cell.swap(entry, Ordering::Release, &guard);
+            if !old.is_null() {
+                // SAFETY: `old` was unlinked by our swap, so no new reader can reach it, and
+                // only the thread whose swap unlinked a pointer retires it: exactly once.
+                unsafe { guard.defer_destroy(old) };
+            }
+        } else {
+            // Release: pairs with the Acquire load in lookups, so a reader that sees the
+            // pointer sees the fully built element (key and value).
+            cell.store(entry, Ordering::Release);
+        }
+        probe.line_write(Region::Slot, self.geometry.line_of_slot(key.slot()));
+    }
+
+    /// Whether a stored key answers to `key` (all bits, or the slot bits only when broken).
+    #[inline]
+    fn key_matches(&self, stored: u64, key: Key) -> bool {
+        (stored ^ key.bits()) & self.check_mask == 0
+    }
+
+    /// The element of `key` under `guard`, if it is live.
+    #[inline]
+    pub(crate) fn find<'g, P: Probe>(&self, key: Key, guard: &'g Guard, probe: &mut P) -> Option<&'g T> {
+        // Truncation is the point: the key's low bits are the slot.
+        #[allow(clippy::cast_possible_truncation)]
+        let s = (key.bits() & self.mask) as usize;
+        // Acquire: pairs with the Release store in `publish`.
+        let ptr = self.slot_cell(s).load(Ordering::Acquire, guard);
+        // SAFETY: a non-null slot pointer came from `Owned::new` in an insert and is only freed
+        // through `defer_destroy` after it is unlinked; `guard` pins the epoch, so even if it
+        // is unlinked right now it stays allocated until the guard is dropped.
+        let found = match unsafe { ptr.as_ref() } {
+            None => None,
+            Some(entry) if self.key_matches(entry.key, key) => Some(&entry.value),
+            Some(_) => {
+                probe.stale_rejected();
+                None
+            }
+        };
+        probe.lookup(found.is_some());
+        found
+    }
+}
+
+impl<T: Send + 'static> Table<T> {
+    /// Inserts `value`, returning its key, or gives the value back if the table is full.
+    ///
+    /// # Errors
+    /// [`Full`] with the value when all slots are taken.
+    #[inline]
+    pub fn insert(&self, value: T) -> Result<Key, Full<T>> {
+        self.insert_probed(value, &mut NoProbe)
+    }
+
+    /// [`Self::insert`], reporting contention to `probe`.
+    ///
+    /// # Errors
+    /// [`Full`] with the value when all slots are taken.
+    #[inline]
+    pub fn insert_probed<P: Probe>(&self, value: T, probe: &mut P) -> Result<Key, Full<T>> {
+        if !self.claim(probe) {
+            return Err(Full(value));
+        }
+        let key = self.pop(probe);
+        self.publish(key, Owned::new(Entry { key: key.bits(), value }), probe);
+        Ok(key)
+    }
+
+    /// Inserts the value `make(key)` builds: the value may know its own key before anyone
+    /// else can see it (as in Erlang). `make` is not called when the table is full.
+    ///
+    /// # Errors
+    /// [`Full`] with the closure when all slots are taken.
+    #[inline]
+    pub fn insert_with<F: FnOnce(Key) -> T>(&self, make: F) -> Result<Key, Full<F>> {
+        self.insert_with_probed(make, &mut NoProbe)
+    }
+
+    /// [`Self::insert_with`], reporting contention to `probe`.
+    ///
+    /// # Errors
+    /// [`Full`] with the closure when all slots are taken.
+    pub fn insert_with_probed<F, P>(&self, make: F, probe: &mut P) -> Result<Key, Full<F>>
+    where
+        F: FnOnce(Key) -> T,
+        P: Probe,
+    {
+        if !self.claim(probe) {
+            return Err(Full(make));
+        }
+        let key = self.pop(probe);
+        let undo = InsertGuard { table: self, key };
+        let entry = Owned::new(Entry { key: key.bits(), value: make(key) });
+        std::mem::forget(undo);
+        self.publish(key, entry, probe);
+        Ok(key)
+    }
+
+    /// Removes the element of `key`. False if the key is stale, forged, or already removed.
+    /// Of several threads racing to remove one key, exactly one gets `true`.
+    #[inline]
+    pub fn remove(&self, key: Key) -> bool {
+        self.remove_probed(key, &mut NoProbe)
+    }
+
+    /// [`Self::remove`], reporting contention to `probe`.
+    pub fn remove_probed<P: Probe>(&self, key: Key, probe: &mut P) -> bool {
+        // Truncation is the point: the key's low bits are the slot.
+        #[allow(clippy::cast_possible_truncation)]
+        let s = (key.bits() & self.mask) as usize;
+        let guard = epoch::pin();
+        let cell = self.slot_cell(s);
+        // Acquire: pairs with the Release store in `publish` (we read the element's key).
+        let current = cell.load(Ordering::Acquire, &guard);
+        // SAFETY: as in `find`: non-null slot pointers are live entries, kept allocated by
+        // `guard` even if another thread unlinks them now.
+        let Some(entry) = (unsafe { current.as_ref() }) else {
+            return false;
+        };
+        if !self.key_matches(entry.key, key) {
+            probe.stale_rejected();
+            return false;
+        }
+        let next = self.geometry.next_key(Key::from_bits(entry.key));
+        if self.variant == Variant::RelaxedRing {
+            return self.remove_reordered(s, next, &guard, probe);
+        }
+        // AcqRel on success: Release so the inserter that later reuses the slot (ordered after
+        // us through the ring) is ordered after this null; Acquire to order our reads of the
+        // entry before we hand it to reclamation. Failure: another remover won.
+        if cell
+            .compare_exchange(current, Shared::null(), Ordering::AcqRel, Ordering::Relaxed, &guard)
+            .is_err()
+        {
+            return false;
+        }
+        probe.line_write(Region::Slot, self.geometry.line_of_slot(s));
+        self.push(next, probe);
+        self.release_claim(probe);
+        // SAFETY: our CAS unlinked `current`, so no new reader can reach it; readers that
+        // already hold it are pinned, and crossbeam-epoch frees it only after they unpin.
+        // Exactly one CAS can unlink a pointer, so it is retired exactly once.
+        unsafe { guard.defer_destroy(current) };
+        true
+    }
+
+    /// The `relaxed-ring` variant's remove: the reordering that Relaxed ring orderings allow
+    /// (the push becoming visible before the slot is cleared), performed outright so that it
+    /// shows on every CPU, x86 included.
+    #[cold]
+    fn remove_reordered<P: Probe>(&self, s: usize, next: Key, guard: &Guard, probe: &mut P) -> bool {
+        self.push(next, probe);
+        // Widen the window in which an inserter can take the id and publish into the slot.
+        for _ in 0..64 {
+            spin_hint();
+        }
+        let old = self.slot_cell(s).swap(Shared::null(), Ordering::Relaxed, guard);
+        probe.line_write(Region::Slot, self.geometry.line_of_slot(s));
+        if !old.is_null() {
+            // SAFETY: our swap unlinked `old`; only the swap that unlinks a pointer retires it.
+            unsafe { guard.defer_destroy(old) };
+        }
+        self.release_claim(probe);
+        true
+    }
+}
+
+impl<T> Table<T> {
+    /// Calls `f` with the element of `key`, if it is live. Pins the epoch for this one call;
+    /// see [`Self::reader`] for many lookups.
+    #[inline]
+    pub fn with<R>(&self, key: Key, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.with_probed(key, f, &mut NoProbe)
+    }
+
+    /// [`Self::with`], reporting the hit or miss to `probe`.
+    #[inline]
+    pub fn with_probed<R, P: Probe>(&self, key: Key, f: impl FnOnce(&T) -> R, probe: &mut P) -> Option<R> {
+        let guard = epoch::pin();
+        self.find(key, &guard, probe).map(f)
+    }
+
+    /// A clone of the element of `key`, if it is live.
+    #[inline]
+    pub fn get(&self, key: Key) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.with(key, T::clone)
+    }
+
+    /// Whether `key` names a live element.
+    #[inline]
+    pub fn contains(&self, key: Key) -> bool {
+        self.with(key, |_| ()).is_some()
+    }
+
+    /// A handle that pins the epoch once and serves many lookups. Call [`Reader::repin`] every
+    /// few hundred lookups: a pin held for long stalls reclamation for every thread.
+    #[inline]
+    pub fn reader(&self) -> crate::Reader<'_, T> {
+        crate::Reader::new(self)
+    }
+
+    /// A weakly consistent iterator over the keys of live elements, in slot order. It pins per
+    /// chunk of slots; an element inserted or removed during the walk may or may not appear,
+    /// but every element live for the whole walk appears exactly once.
+    pub fn keys(&self) -> crate::Keys<'_, T> {
+        crate::Keys::new(self)
+    }
+}
+
+impl<T> Drop for Table<T> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self` means no other thread can touch the table, so no guard is needed.
+        let guard = unsafe { epoch::unprotected() };
+        for block in &*self.slots {
+            for cell in &block.0 {
+                let ptr = cell.swap(Shared::null(), Ordering::Relaxed, guard);
+                if !ptr.is_null() {
+                    // SAFETY: every non-null slot pointer came from `Owned::new` and is owned by
+                    // the slot (retired pointers were unlinked first), and we have exclusive
+                    // access: each is freed here exactly once.
+                    drop(unsafe { ptr.into_owned() });
+                }
+            }
+        }
+    }
+}
