@@ -1,1 +1,5 @@
-//! slotscope-stress
+//! The workload engine of slotscope: pinned stress threads, mixes, scenarios, reports.
+
+pub mod spec;
+
+pub use spec::{BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec, TableSpec};

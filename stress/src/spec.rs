@@ -1,0 +1,257 @@
+//! What a run is, fully resolved: the plain data that a scenario file (or a built-in
+//! scenario, plus command-line overrides) turns into, and that the engine runs.
+//!
+//! Everything here is validated before it gets here (see `scenario`); the engine may rely on
+//! the documented ranges.
+
+use std::time::Duration;
+
+use slotscope_table::{Layout, Variant};
+
+/// Which table implementation the workers drive (DESIGN.md §4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    /// Our table (`slotscope-table`), in any layout and variant. The only one with snapshots.
+    #[default]
+    Slotscope,
+    /// The `ptab` crate 0.1.7 (compile-time capacity; we build a few fixed sizes).
+    Ptab,
+    /// `RwLock<HashMap<u64, Arc<V>>>`.
+    RwLockHashMap,
+    /// `dashmap::DashMap<u64, V>`.
+    DashMap,
+    /// Copy-on-write `HashMap` behind `arc_swap::ArcSwap` (RCU).
+    RcuHashMap,
+    /// `sharded_slab::Slab<V>`.
+    ShardedSlab,
+}
+
+impl BackendKind {
+    /// Every backend, ours first.
+    pub const ALL: [BackendKind; 6] = [
+        BackendKind::Slotscope,
+        BackendKind::Ptab,
+        BackendKind::RwLockHashMap,
+        BackendKind::DashMap,
+        BackendKind::RcuHashMap,
+        BackendKind::ShardedSlab,
+    ];
+
+    /// The name used on the command line and in files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BackendKind::Slotscope => "slotscope",
+            BackendKind::Ptab => "ptab",
+            BackendKind::RwLockHashMap => "rwlock-hashmap",
+            BackendKind::DashMap => "dashmap",
+            BackendKind::RcuHashMap => "rcu-hashmap",
+            BackendKind::ShardedSlab => "sharded-slab",
+        }
+    }
+
+    /// Parses a name of [`BackendKind::name`].
+    pub fn from_name(name: &str) -> Option<BackendKind> {
+        BackendKind::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+/// The table under test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableSpec {
+    /// Which implementation.
+    pub backend: BackendKind,
+    /// Slots asked for (our table rounds up to a power of two, 16 ..= 2^27).
+    pub capacity: usize,
+    /// Layout of our table (ignored by other backends).
+    pub layout: Layout,
+    /// Line size our table lays out for: 64 or 128 (ignored by other backends).
+    pub line_bytes: usize,
+    /// Variant of our table; anything but `Correct` is broken on purpose.
+    pub variant: Variant,
+    /// Fraction of the capacity inserted before the clock starts, 0.0 ..= 1.0.
+    pub prefill: f64,
+}
+
+impl Default for TableSpec {
+    fn default() -> Self {
+        TableSpec {
+            backend: BackendKind::Slotscope,
+            capacity: 1 << 16,
+            layout: Layout::Interleaved,
+            line_bytes: 64,
+            variant: Variant::Correct,
+            prefill: 0.5,
+        }
+    }
+}
+
+/// Relative weights of the three operations (not all zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Mix {
+    /// Weight of lookups.
+    pub lookup: u32,
+    /// Weight of inserts.
+    pub insert: u32,
+    /// Weight of removes.
+    pub remove: u32,
+}
+
+impl Mix {
+    /// conc-map-bench's ReadHeavy: 98 / 1 / 1.
+    pub const READ_HEAVY: Mix = Mix { lookup: 98, insert: 1, remove: 1 };
+    /// Exchange-like: 10 / 45 / 45.
+    pub const EXCHANGE: Mix = Mix { lookup: 10, insert: 45, remove: 45 };
+    /// Churn: 0 / 50 / 50.
+    pub const CHURN: Mix = Mix { lookup: 0, insert: 50, remove: 50 };
+
+    /// Sum of the weights.
+    pub const fn total(self) -> u32 {
+        self.lookup + self.insert + self.remove
+    }
+}
+
+/// How lookups choose among the keys a thread holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KeyChoice {
+    /// Every held key equally likely.
+    Uniform,
+    /// Zipf over the held keys (rank 1 = oldest held key), exponent `s > 0`.
+    Zipf {
+        /// The exponent.
+        s: f64,
+    },
+    /// A share of lookups goes to a small hot set of held keys.
+    HotSet {
+        /// Keys in the hot set (per thread).
+        keys: usize,
+        /// Fraction of lookups that target the hot set, 0.0 ..= 1.0.
+        share: f64,
+    },
+}
+
+/// Where a group's threads run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PinPolicy {
+    /// Not pinned: the OS schedules.
+    None,
+    /// Thread i on the i-th allowed core, filling one cache domain before the next.
+    #[default]
+    Compact,
+    /// Round-robin over cache (L3) / NUMA domains read from `/sys` where present.
+    Scatter,
+    /// Exactly these cores, thread i on `cores[i % len]`.
+    Cores(Vec<usize>),
+}
+
+/// A group of threads that share a mix, key choice and rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupSpec {
+    /// Unique within the run; phases refer to groups by name.
+    pub name: String,
+    /// Threads at the start, >= 0 (a group may start empty and be grown by a phase); the run
+    /// as a whole has at least one thread.
+    pub threads: usize,
+    /// Operation weights.
+    pub mix: Mix,
+    /// How lookups choose keys.
+    pub keys: KeyChoice,
+    /// Fraction of lookups aimed at keys this thread removed earlier (they must miss),
+    /// 0.0 ..= 1.0.
+    pub stale_share: f64,
+    /// Open loop at this many ops/s per thread; `None` = closed loop (as fast as possible).
+    pub rate: Option<f64>,
+    /// Where the group's threads run.
+    pub pin: PinPolicy,
+}
+
+impl Default for GroupSpec {
+    fn default() -> Self {
+        GroupSpec {
+            name: "main".to_owned(),
+            threads: 2,
+            mix: Mix::READ_HEAVY,
+            keys: KeyChoice::Uniform,
+            stale_share: 0.0,
+            rate: None,
+            pin: PinPolicy::Compact,
+        }
+    }
+}
+
+/// A change on the timeline: at `at`, group `group` takes the given values. With `ramp`, the
+/// rate (and thread count) move linearly from the old to the new value over that long.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseSpec {
+    /// Time since the start of the run.
+    pub at: Duration,
+    /// The group it changes (must exist).
+    pub group: String,
+    /// New mix, if any.
+    pub mix: Option<Mix>,
+    /// New rate, if any: `Some(None)` switches to closed loop.
+    pub rate: Option<Option<f64>>,
+    /// New thread count, if any.
+    pub threads: Option<usize>,
+    /// Spread the change over this long instead of applying it at once.
+    pub ramp: Option<Duration>,
+}
+
+/// When a run ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopSpec {
+    /// After this long (the TUI default is to run until quit: `Forever`).
+    Duration(Duration),
+    /// After every thread did exactly this many operations (deterministic op streams).
+    Ops(u64),
+    /// Until stopped from outside (the TUI).
+    Forever,
+}
+
+/// A whole run, resolved and validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    /// Scenario name (built-in name, or the file stem).
+    pub name: String,
+    /// One line saying what the scenario shows.
+    pub description: String,
+    /// The table under test.
+    pub table: TableSpec,
+    /// Thread groups, in order; global thread indices are assigned group by group.
+    pub groups: Vec<GroupSpec>,
+    /// Timeline changes, sorted by `at`.
+    pub phases: Vec<PhaseSpec>,
+    /// When to stop.
+    pub stop: StopSpec,
+    /// The seed every thread's op stream derives from.
+    pub seed: u64,
+    /// Time 1 op in this many (1 = every op).
+    pub time_every: u32,
+    /// Keep one core free of workers for the UI/sampler.
+    pub spare_core: bool,
+    /// The scenario text this came from (TOML), kept for reports and recordings.
+    pub source: String,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            name: "custom".to_owned(),
+            description: String::new(),
+            table: TableSpec::default(),
+            groups: vec![GroupSpec::default()],
+            phases: Vec::new(),
+            stop: StopSpec::Duration(Duration::from_secs(10)),
+            seed: 0x5107_5c09e,
+            time_every: 1,
+            spare_core: false,
+            source: String::new(),
+        }
+    }
+}
+
+impl RunSpec {
+    /// Threads at the start, over all groups.
+    pub fn initial_threads(&self) -> usize {
+        self.groups.iter().map(|g| g.threads).sum()
+    }
+}
