@@ -28,7 +28,7 @@ pub trait Probe {
     /// A remove found its ring cell still holding an id and had to take another ticket.
     #[inline]
     fn ring_retry(&mut self) {}
-    /// An insert found the table full and went round the undo loop once more.
+    /// An insert found the table full and retracted its claim (and ticket).
     #[inline]
     fn full_undo(&mut self) {}
     /// A lookup or remove found its slot occupied by another generation (a stale key).

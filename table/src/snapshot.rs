@@ -154,7 +154,8 @@ impl Snapshot {
         self.count
     }
 
-    /// The alloc cursor: the ticket the next insert takes.
+    /// The alloc cursor: the ticket the next insert takes (32 bits wide; it wraps, and only
+    /// its value modulo N matters).
     pub fn alloc_cursor(&self) -> u64 {
         self.alloc
     }

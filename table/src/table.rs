@@ -30,16 +30,26 @@ pub(crate) const BLOCK_WORDS: usize = 16;
 pub(crate) struct Block<A>(pub(crate) [A; BLOCK_WORDS]);
 
 /// The hot counters, alone on their (128-byte, so also 64-byte) line.
+///
+/// `claim` packs two counters so that an insert claims room and takes its ring ticket with one
+/// read-modify-write: bits 0..32 are `count` (claimed slots: live elements, inserts in flight,
+/// removes not yet finished; at most N + the number of threads, so it never carries into the
+/// ticket), bits 32..64 the alloc cursor (the next ticket; only its value modulo N matters,
+/// and N divides 2^32, so it may wrap off the top). An insert + remove pair costs three RMWs
+/// on this line (ptab's costs four).
 #[repr(C, align(128))]
 struct Header {
-    /// Claimed slots: live elements, inserts in flight, removes not yet finished. May exceed N
-    /// for an instant while a refused insert undoes its claim.
-    count: AtomicU64,
-    /// Next ticket an insert takes from the ring.
-    alloc: AtomicU64,
+    claim: AtomicU64,
     /// Next ticket a remove puts an id back at.
     free: AtomicU64,
 }
+
+/// One claimed slot in `Header::claim`.
+const COUNT_ONE: u64 = 1;
+/// One ticket in `Header::claim`.
+const TICKET_ONE: u64 = 1 << 32;
+/// The `count` half of `Header::claim`.
+const COUNT_MASK: u64 = TICKET_ONE - 1;
 
 /// What a slot points at: the element with its own key, so lookups can reject stale keys.
 pub(crate) struct Entry<T> {
@@ -162,11 +172,7 @@ impl<T> Table<T> {
             Variant::Correct | Variant::RelaxedRing => u64::MAX,
         };
         Ok(Table {
-            header: Header {
-                count: AtomicU64::new(0),
-                alloc: AtomicU64::new(0),
-                free: AtomicU64::new(n as u64),
-            },
+            header: Header { claim: AtomicU64::new(0), free: AtomicU64::new(n as u64) },
             slots: slots.into_boxed_slice(),
             ring: ring.into_boxed_slice(),
             geometry,
@@ -212,7 +218,7 @@ impl<T> Table<T> {
     /// a hint under concurrency, exact at quiescence; never more than the capacity.
     #[inline]
     pub fn len(&self) -> usize {
-        let claimed = self.header.count.load(Ordering::Relaxed);
+        let claimed = self.header.claim.load(Ordering::Relaxed) & COUNT_MASK;
         // Clamped: a refused insert's claim may push it above N for an instant.
         usize::try_from(claimed).map_or(self.capacity(), |c| c.min(self.capacity()))
     }
@@ -246,12 +252,10 @@ impl<T> Table<T> {
         &block.0[c % BLOCK_WORDS]
     }
 
+    /// `(count, alloc cursor, free cursor)`; the alloc cursor is 32 bits wide (it wraps).
     pub(crate) fn header_counters(&self) -> (u64, u64, u64) {
-        (
-            self.header.count.load(Ordering::Relaxed),
-            self.header.alloc.load(Ordering::Relaxed),
-            self.header.free.load(Ordering::Relaxed),
-        )
+        let claim = self.header.claim.load(Ordering::Relaxed);
+        (claim & COUNT_MASK, claim >> 32, self.header.free.load(Ordering::Relaxed))
     }
 
     #[inline]
@@ -273,41 +277,28 @@ impl<T> Table<T> {
         }
     }
 
-    /// Claims room for one element, or answers "full" after undoing the claim.
+    /// Claims room for one element and takes its first ring ticket, in one RMW; or answers
+    /// "full" after retracting both, in one more. A full table answers in exactly two RMWs.
     ///
-    /// Erlang's loop: if the increment overshot N, retract it with a CAS, but if a remover
-    /// made room meanwhile (the count fell to N or below, counting our claim), keep the claim.
-    /// Each failed CAS means another thread changed the count: lock-free, and a quiet full
-    /// table answers after exactly one increment and one CAS.
+    /// Retracting the ticket too matters: a ticket taken and never used would leave the alloc
+    /// cursor ahead of the free ids, and every later pop would skip its way round the ring to
+    /// find them. If retracting makes another insert draw a ticket that was already used, that
+    /// insert just finds the cell RESERVED and takes the next one.
     #[inline]
-    fn claim<P: Probe>(&self, probe: &mut P) -> bool {
+    fn claim<P: Probe>(&self, probe: &mut P) -> Option<u64> {
         let n = self.capacity() as u64;
-        // Acquire: pairs with the Release decrement in `remove`, so the id that remover pushed
-        // is visible to our `pop`.
-        let before = self.header.count.fetch_add(1, Ordering::Acquire);
+        // Acquire: pairs with the Release decrement in `release_claim`, so the id that remover
+        // pushed is visible to our `pop`.
+        let before = self.header.claim.fetch_add(TICKET_ONE | COUNT_ONE, Ordering::Acquire);
         probe.line_write(Region::Header, 0);
-        if before < n {
-            return true;
+        if before & COUNT_MASK < n {
+            return Some(before >> 32);
         }
-        let mut current = before + 1;
-        loop {
-            probe.full_undo();
-            // Failure is Acquire for the same reason as the increment: if we keep the claim we
-            // go on to pop.
-            match self.header.count.compare_exchange(
-                current,
-                current - 1,
-                Ordering::Relaxed,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    probe.line_write(Region::Header, 0);
-                    return false;
-                }
-                Err(now) if now <= n => return true,
-                Err(now) => current = now,
-            }
-        }
+        probe.full_undo();
+        // Relaxed: retracting publishes nothing.
+        self.header.claim.fetch_sub(TICKET_ONE | COUNT_ONE, Ordering::Relaxed);
+        probe.line_write(Region::Header, 0);
+        None
     }
 
     /// Gives back a claim (after a finished remove, or an insert whose closure panicked).
@@ -318,18 +309,17 @@ impl<T> Table<T> {
             // Release: pairs with the Acquire increment in `claim` (see there).
             Variant::Correct | Variant::NoGenerationCheck => Ordering::Release,
         };
-        self.header.count.fetch_sub(1, order);
+        self.header.claim.fetch_sub(COUNT_ONE, order);
         probe.line_write(Region::Header, 0);
     }
 
-    /// Takes a free id from the ring. Only called with a claim held, so one is there (or about
-    /// to be: a cell whose push is still in flight reads RESERVED and we take the next ticket).
+    /// Takes a free id from the ring, starting at the ticket `claim` gave. Only called with a
+    /// claim held, so an id is there (or about to be: a cell whose push is still in flight
+    /// reads RESERVED, and we take the next ticket).
     #[inline]
-    fn pop<P: Probe>(&self, probe: &mut P) -> Key {
+    fn pop<P: Probe>(&self, first_ticket: u64, probe: &mut P) -> Key {
+        let mut ticket = first_ticket;
         loop {
-            // Relaxed: a ticket only picks a cell; the cell's swap carries the ordering.
-            let ticket = self.header.alloc.fetch_add(1, Ordering::Relaxed);
-            probe.line_write(Region::Header, 0);
             let c = self.geometry.ring_cell_of_ticket(ticket);
             let id = self.ring_cell(c).swap(RESERVED, self.ring_pop_ordering());
             probe.line_write(Region::Ring, self.geometry.ring_line_of_cell(c));
@@ -338,6 +328,9 @@ impl<T> Table<T> {
             }
             probe.ticket_skip();
             spin_hint();
+            // Relaxed: a ticket only picks a cell; the cell's swap carries the ordering.
+            ticket = self.header.claim.fetch_add(TICKET_ONE, Ordering::Relaxed) >> 32;
+            probe.line_write(Region::Header, 0);
         }
     }
 
@@ -433,10 +426,10 @@ impl<T: Send + 'static> Table<T> {
     /// [`Full`] with the value when all slots are taken.
     #[inline]
     pub fn insert_probed<P: Probe>(&self, value: T, probe: &mut P) -> Result<Key, Full<T>> {
-        if !self.claim(probe) {
+        let Some(ticket) = self.claim(probe) else {
             return Err(Full(value));
-        }
-        let key = self.pop(probe);
+        };
+        let key = self.pop(ticket, probe);
         self.publish(key, Owned::new(Entry { key: key.bits(), value }), probe);
         Ok(key)
     }
@@ -460,10 +453,10 @@ impl<T: Send + 'static> Table<T> {
         F: FnOnce(Key) -> T,
         P: Probe,
     {
-        if !self.claim(probe) {
+        let Some(ticket) = self.claim(probe) else {
             return Err(Full(make));
-        }
-        let key = self.pop(probe);
+        };
+        let key = self.pop(ticket, probe);
         let undo = InsertGuard { table: self, key };
         let entry = Owned::new(Entry { key: key.bits(), value: make(key) });
         std::mem::forget(undo);
