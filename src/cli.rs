@@ -1,0 +1,269 @@
+//! The command line: every subcommand and flag, with its default and limits in `--help`.
+//!
+//! Flag values that need parsing (durations, rates, core lists, mixes, key choices, `--fail-if`
+//! expressions) are taken as text here and parsed by `slotscope_stress`'s parsers, so that the
+//! errors name the flag and the position in its value.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Watch a lock-free, cache-line-aware table (Erlang's process table design) work under
+/// CPU-pinned stress threads, live in the terminal.
+///
+/// Without a subcommand, opens the live TUI on the built-in `demo` scenario.
+#[derive(Parser, Debug)]
+#[command(name = "slotscope", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+pub const EXIT_CODES: &str = "\
+Exit codes: 0 ok; 1 a self-check, `check` or `--fail-if` failed; 2 usage error;
+3 bad scenario or lesson file; 4 bad or truncated trace file; 5 output file could not be
+written; 130 after SIGINT (Ctrl-C), 143 after SIGTERM, 129 after SIGHUP.";
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario (built-in name or TOML file; default `demo`): the TUI on a terminal,
+    /// headless otherwise or with --no-tui.
+    Run {
+        /// Built-in scenario name (see `slotscope scenarios`) or path to a scenario file.
+        scenario: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// List the built-in scenarios with a one-line description each.
+    Scenarios,
+    /// Run one scenario against several backends in turn and print one table side by side,
+    /// with ratios to the first backend.
+    Compare {
+        /// Built-in scenario name or scenario file (default `read-heavy`).
+        scenario: Option<String>,
+        /// Backends to compare, comma-separated, first is the baseline
+        /// (slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab).
+        #[arg(long, value_delimiter = ',', default_value = "slotscope,ptab,rwlock-hashmap,dashmap")]
+        backends: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Open a recorded trace in the TUI (pause, step, seek, speed), or re-execute it.
+    Replay {
+        /// A trace written by `run --record FILE`.
+        file: PathBuf,
+        /// Re-execute the recorded ops on one thread, in recorded completion order, against a
+        /// fresh table of the same shape, checking invariants after each; stop at the first
+        /// divergence.
+        #[arg(long)]
+        exec: bool,
+        /// Playback speed factor (1 = recorded speed).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        #[command(flatten)]
+        look: LookArgs,
+    },
+    /// Check a recorded trace: per-key checks and a linearizability check of history windows.
+    /// Exit 0 when clean, 1 when a violation is found.
+    Check {
+        /// A trace written by `run --record FILE`.
+        file: PathBuf,
+        /// Write the first failing window as a self-contained Rust test into this directory.
+        #[arg(long, value_name = "DIR")]
+        emit_test: Option<PathBuf>,
+        /// Time limit per linearizability window; past it the window's answer is "unknown".
+        #[arg(long, default_value = "5s")]
+        window_time_limit: String,
+    },
+    /// List the workshop lessons.
+    Lessons,
+    /// Open a workshop lesson: its scenario plus a narration panel (n/p step through it).
+    Lesson {
+        /// Lesson name (see `slotscope lessons`) or path to a lesson file.
+        name: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Flags of a run; they override the scenario's values.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RunArgs {
+    /// Worker threads (with several thread groups: shared out in proportion). Up to 1024.
+    #[arg(short = 't', long)]
+    pub threads: Option<usize>,
+    /// Cores to pin to, e.g. `0-3,8` (implies --pin list).
+    #[arg(short = 'c', long)]
+    pub cores: Option<String>,
+    /// Pinning policy: none, compact, scatter (over L3/NUMA groups) or list (with --cores).
+    /// Default: the scenario's (compact).
+    #[arg(long)]
+    pub pin: Option<String>,
+    /// Run for this long, e.g. `10s`, `1.5m`, `500ms`. Default: the scenario's (10s headless;
+    /// until quit in the TUI).
+    #[arg(short = 'd', long)]
+    pub duration: Option<String>,
+    /// Run each thread for exactly this many operations instead of a duration
+    /// (deterministic op streams).
+    #[arg(long)]
+    pub ops: Option<u64>,
+    /// Open loop: this many operations per second per thread (e.g. `100k`), latency measured
+    /// from the intended start (coordinated-omission corrected). Default: closed loop.
+    #[arg(short = 'R', long)]
+    pub rate: Option<String>,
+    /// Seed of every thread's op stream. Default: the scenario's.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Table capacity in slots (rounded up to a power of two, 16 ..= 134217728).
+    #[arg(long)]
+    pub capacity: Option<usize>,
+    /// Slot layout: interleaved, linear or padded.
+    #[arg(long)]
+    pub layout: Option<String>,
+    /// Cache line size the layout is built for: 64 or 128.
+    #[arg(long)]
+    pub line_bytes: Option<usize>,
+    /// Fraction of the capacity filled before the clock starts, 0..=1.
+    #[arg(long)]
+    pub prefill: Option<f64>,
+    /// Backend: slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab.
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// A broken-on-purpose variant of our table: no-generation-check or relaxed-ring.
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Operation mix: `lookup/insert/remove` weights (e.g. `98/1/1`) or read-heavy, exchange,
+    /// churn.
+    #[arg(long)]
+    pub mix: Option<String>,
+    /// Lookup key choice: uniform, zipf:S (e.g. zipf:1.1), hot:KEYS:SHARE (e.g. hot:16:0.9).
+    #[arg(long)]
+    pub keys: Option<String>,
+    /// Time one operation in this many (1 = every op).
+    #[arg(long)]
+    pub time_every: Option<u32>,
+    /// Run without the TUI (automatic when stdout is not a terminal).
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Write the report to this file (atomically: temp file + rename).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output_format: OutputFormat,
+    /// Fail (exit 1) if this holds at the end, e.g. `p99(lookup)>2us`, `violations>0`,
+    /// `throughput<1e6`. Repeatable.
+    #[arg(long, value_name = "EXPR")]
+    pub fail_if: Vec<String>,
+    /// Record a trace of the run into this file (see `slotscope replay` and `check`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Stop recording after this size (e.g. `256MiB`) or duration (e.g. `30s`).
+    #[arg(long, default_value = "1GiB")]
+    pub record_limit: String,
+    /// A/B split: run two tables side by side under the same load, e.g. `linear,interleaved`.
+    #[arg(long, value_name = "A,B")]
+    pub compare_layout: Option<String>,
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+/// How the TUI looks and how often it updates.
+#[derive(Args, Debug, Default, Clone)]
+pub struct LookArgs {
+    /// Frames drawn per second (1..=60).
+    #[arg(long, default_value_t = 30)]
+    pub fps: u32,
+    /// Samples taken per second (1..=60): counters, latency, the table snapshot.
+    #[arg(long, default_value_t = 10)]
+    pub sample_hz: u32,
+    /// No colour (also when the NO_COLOR environment variable is set).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Colour theme.
+    #[arg(long, value_enum, default_value_t = ThemeName::Dark)]
+    pub theme: ThemeName,
+    /// Plain ASCII glyphs, for terminals without Unicode block characters.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Presenter mode for projectors: large high-contrast glyphs, fewer panels.
+    #[arg(long)]
+    pub present: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// A summary and the wrk2-style percentile spectrum.
+    #[default]
+    Text,
+    /// One versioned JSON document (schema in docs/report.schema.json).
+    Json,
+    /// Per-interval time series.
+    Csv,
+    /// HdrHistogram interval log, one tag per thread x operation.
+    Hlog,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ThemeName {
+    #[default]
+    Dark,
+    Light,
+    /// Colour-blind-safe palette.
+    Cvd,
+    /// No colour.
+    Mono,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "slotscope",
+            "run",
+            "churn",
+            "-t",
+            "4",
+            "-d",
+            "5s",
+            "--no-tui",
+            "--fail-if",
+            "violations>0",
+            "--fail-if",
+            "p99(lookup)>2us",
+        ])
+        .unwrap();
+        let Some(Command::Run { scenario, run }) = cli.command else { panic!("not run") };
+        assert_eq!(scenario.as_deref(), Some("churn"));
+        assert_eq!(run.threads, Some(4));
+        assert_eq!(run.duration.as_deref(), Some("5s"));
+        assert!(run.no_tui);
+        assert_eq!(run.fail_if, ["violations>0", "p99(lookup)>2us"]);
+        assert_eq!(run.look.fps, 30);
+        assert_eq!(run.look.sample_hz, 10);
+    }
+
+    #[test]
+    fn bare_invocation_is_the_tui() {
+        let cli = Cli::try_parse_from(["slotscope"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(!cli.run.no_tui);
+    }
+}
