@@ -1,5 +1,6 @@
 //! The workload engine of slotscope: pinned stress threads, mixes, scenarios, reports.
 
 pub mod spec;
+pub mod values;
 
 pub use spec::{BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec, TableSpec};
