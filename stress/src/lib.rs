@@ -1,5 +1,6 @@
 //! The workload engine of slotscope: pinned stress threads, mixes, scenarios, reports.
 
+pub mod fail_if;
 pub mod spec;
 pub mod values;
 

@@ -42,7 +42,7 @@ pub const KEY_CHOICE_NAMES: [&str; 3] = ["uniform", "zipf", "hot"];
 
 /// Time units of durations and latencies, with their length in nanoseconds. Longer spellings
 /// first so that `ms` is not read as `m` followed by garbage.
-const TIME_UNITS: [(&str, f64); 9] = [
+pub(crate) const TIME_UNITS: [(&str, f64); 9] = [
     ("ns", 1.0),
     ("us", 1e3),
     ("µs", 1e3), // U+00B5 MICRO SIGN
@@ -172,7 +172,7 @@ pub(crate) fn suggestion_hint(given: &str, candidates: &[&str]) -> String {
 // Lexing helpers
 
 /// Byte range of `s` without leading and trailing whitespace.
-fn trimmed_range(s: &str) -> Range<usize> {
+pub(crate) fn trimmed_range(s: &str) -> Range<usize> {
     let start = s.len() - s.trim_start().len();
     let end = s.trim_end().len().max(start);
     start..end
@@ -180,7 +180,7 @@ fn trimmed_range(s: &str) -> Range<usize> {
 
 /// A decimal number at `at`: digits with `_` separators, an optional fraction and an optional
 /// exponent. Returns the value and the end of the number.
-fn lex_number(s: &str, at: usize) -> Option<(f64, usize)> {
+pub(crate) fn lex_number(s: &str, at: usize) -> Option<(f64, usize)> {
     let b = s.as_bytes();
     let digits = |mut i: usize| {
         let start = i;
@@ -212,16 +212,16 @@ fn lex_number(s: &str, at: usize) -> Option<(f64, usize)> {
 }
 
 /// End of a run of characters at `at` that satisfy `f`.
-fn run_end(s: &str, at: usize, f: impl Fn(char) -> bool) -> usize {
+pub(crate) fn run_end(s: &str, at: usize, f: impl Fn(char) -> bool) -> usize {
     s[at..].char_indices().find(|&(_, c)| !f(c)).map_or(s.len(), |(i, _)| at + i)
 }
 
 /// The span of the character at `at` (empty at the end of the input).
-fn char_span(s: &str, at: usize) -> Range<usize> {
+pub(crate) fn char_span(s: &str, at: usize) -> Range<usize> {
     at..s[at..].chars().next().map_or(at, |c| at + c.len_utf8())
 }
 
-fn skip_spaces(s: &str, at: usize) -> usize {
+pub(crate) fn skip_spaces(s: &str, at: usize) -> usize {
     run_end(s, at, |c| c == ' ' || c == '\t')
 }
 
@@ -338,7 +338,7 @@ pub fn format_ns(ns: f64) -> String {
 }
 
 /// Three significant digits, without a pointless fraction (`512`, `2.31`, `12.5`).
-fn three_digits(v: f64) -> String {
+pub(crate) fn three_digits(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e15 {
         return format!("{v:.0}");
     }
@@ -360,7 +360,7 @@ const RATE_HINT: &str = "write ops per second per thread, e.g. `2500`, `100k`, `
 
 /// Parses a number with an optional `k`/`K`, `M` or `G` multiplier at `at`; returns the value
 /// and the end. `m` is refused (milli or mega?).
-fn number_with_multiplier(input: &str, at: usize, what: &str) -> Result<(f64, usize), ValueError> {
+pub(crate) fn number_with_multiplier(input: &str, at: usize, what: &str) -> Result<(f64, usize), ValueError> {
     let Some((n, end)) = lex_number(input, at) else {
         let span = char_span(input, at);
         let found =
