@@ -1,6 +1,7 @@
 //! The workload engine of slotscope: pinned stress threads, mixes, scenarios, reports.
 
 pub mod fail_if;
+pub mod scenario;
 pub mod spec;
 pub mod values;
 
