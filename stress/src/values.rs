@@ -114,7 +114,8 @@ impl std::error::Error for ValueError {}
 
 /// The candidate closest to `given` by edit distance (with transpositions), if it is close
 /// enough to be a plausible typo: 1 edit for words up to 3 characters, 2 up to 7, 3 beyond.
-/// Case and `-`/`_` differences count as nothing.
+/// Case and `-`/`_` differences count as nothing. Failing that, a word of 3 or more characters
+/// that starts exactly one candidate suggests it.
 pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let norm = |s: &str| -> Vec<char> {
         s.chars().map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() }).collect()
@@ -127,15 +128,24 @@ pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a st
         _ => 3,
     };
     let mut best: Option<(usize, &str)> = None;
+    let mut prefixed: Vec<&str> = Vec::new();
     for cand in candidates {
         let c = norm(cand);
+        if g.len() >= 3 && c.starts_with(&g) {
+            prefixed.push(cand);
+        }
         let d = edit_distance(&g, &c);
         // A distance as long as the candidate means "replace everything": no suggestion.
         if d <= limit && d < c.len() && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
     }
-    best.map(|(_, c)| c)
+    match (best, prefixed.as_slice()) {
+        (Some((_, c)), _) => Some(c),
+        // An abbreviation of exactly one candidate (`relaxed` for `relaxed-ring`).
+        (None, [only]) => Some(only),
+        _ => None,
+    }
 }
 
 /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
@@ -678,8 +688,10 @@ pub fn parse_keys(input: &str) -> Result<KeyChoice, ValueError> {
     }
     let num = |p: &Range<usize>, what: &str| -> Result<f64, ValueError> {
         let t = &input[p.clone()];
-        match lex_number(input, p.start) {
-            Some((v, end)) if end == p.end => Ok(v),
+        // A sign is read so that `zipf:-1` is told the range, not the syntax.
+        let (sign, start) = if t.starts_with('-') { (-1.0, p.start + 1) } else { (1.0, p.start) };
+        match lex_number(input, start) {
+            Some((v, end)) if end == p.end => Ok(sign * v),
             _ => Err(ValueError::new(input, p.clone(), format!("expected {what}, found `{t}`"))
                 .with_hint(KEYS_HINT)),
         }
@@ -984,6 +996,16 @@ mod tests {
         assert_eq!(did_you_mean("xyz", ["name", "threads"]), None);
         assert_eq!(did_you_mean("a", ["b"]), None);
         assert_eq!(did_you_mean("", ["b"]), None);
+        assert_eq!(
+            did_you_mean("relaxed", ["correct", "no-generation-check", "relaxed-ring"]),
+            Some("relaxed-ring")
+        );
+        assert_eq!(
+            did_you_mean("no-gen", ["correct", "no-generation-check", "relaxed-ring"]),
+            Some("no-generation-check")
+        );
+        // Two candidates start with it: no guess.
+        assert_eq!(did_you_mean("read", ["read-heavy", "read-only"]), None);
         // The closest wins.
         assert_eq!(did_you_mean("mixx", ["mix", "max"]), Some("mix"));
     }

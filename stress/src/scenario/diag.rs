@@ -124,7 +124,7 @@ mod tests {
     fn line_and_column_count_characters() {
         let src = "a = 1\nbé = \"x\"\n\tc = 2\n";
         let d = Diagnostic::new(src, Severity::Error, 13..16, "m", None);
-        assert_eq!((d.line, d.col), (2, 6));
+        assert_eq!((d.line, d.col), (2, 7)); // `x`: b é space = space quote x
         let d = Diagnostic::new(src, Severity::Error, 17..18, "m", None);
         assert_eq!((d.line, d.col), (3, 2));
         let d = Diagnostic::new(src, Severity::Error, 0..0, "m", None);

@@ -841,7 +841,17 @@ impl Loader<'_> {
     }
 
     fn groups(&mut self, v: &Val<'_>) -> Vec<GroupSpec> {
+        if !matches!(v.get_ref(), DeValue::Array(_)) {
+            // Reported by array_of_tables; go on with the default group to spare the reader
+            // errors that follow from this one.
+            self.array_of_tables("group", v);
+            self.spans.failed.insert(Field::Groups);
+            return vec![GroupSpec::default()];
+        }
         let items = self.array_of_tables("group", v);
+        if items.is_empty() {
+            self.record(Field::Groups, v.span());
+        }
         let count = items.len();
         let mut out = Vec::new();
         for (header, table) in items {
@@ -978,15 +988,14 @@ impl Loader<'_> {
                 p.group = groups[0].name.clone();
             } else {
                 let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+                let hint = names
+                    .first()
+                    .map(|first| format!("add group = \"{first}\" (groups: {})", names.join(", ")));
                 self.fail(
                     Field::Phase(i, PhaseField::Group),
                     header,
                     "this phase has no `group`, and there are several",
-                    Some(format!(
-                        "add group = \"{}\" (groups: {})",
-                        names.first().copied().unwrap_or(""),
-                        names.join(", ")
-                    )),
+                    hint,
                 );
             }
         }
