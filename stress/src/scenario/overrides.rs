@@ -273,8 +273,8 @@ impl Overrides {
             }
         }
         // The same problem in several groups reads once per flag.
-        errors.dedup();
-        warnings.dedup();
+        dedup(&mut errors);
+        dedup(&mut warnings);
         if !errors.is_empty() {
             return Err(OverrideError { problems: errors });
         }
@@ -284,4 +284,16 @@ impl Overrides {
         *spec = s;
         Ok(warnings)
     }
+}
+
+/// Removes repeated problems, keeping the first of each.
+fn dedup(problems: &mut Vec<FlagProblem>) {
+    let mut seen: Vec<FlagProblem> = Vec::new();
+    problems.retain(|p| {
+        let new = !seen.contains(p);
+        if new {
+            seen.push(p.clone());
+        }
+        new
+    });
 }
