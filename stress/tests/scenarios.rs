@@ -523,3 +523,17 @@ fn resolve_finds_builtins_files_and_explains_unknown_names() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(builtin("demo").is_some() && builtin("nope").is_none());
 }
+
+#[test]
+fn the_documented_example_is_valid() {
+    let doc =
+        std::fs::read_to_string(format!("{}/../docs/SCENARIOS.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let start = doc.find("```toml\n").expect("an example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let s = ok(&doc[start..end]);
+    assert!(s.warnings.is_empty(), "{}", s.render_warnings());
+    assert_eq!(s.spec.name, "example");
+    assert_eq!(s.spec.groups.len(), 2);
+    assert_eq!(s.spec.phases.len(), 2);
+    assert_eq!(s.spec.seed, 42);
+}
