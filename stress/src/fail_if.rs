@@ -27,11 +27,12 @@
 //! a gate that cannot be checked must not pass silently.
 
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 
 use crate::values::{
     char_span, did_you_mean, format_ns, format_rate, lex_number, number_with_multiplier, run_end,
-    skip_spaces, three_digits, trimmed_range, ValueError, TIME_UNITS,
+    skip_spaces, three_digits, trimmed_range, trimmed_within, ValueError, TIME_UNITS,
 };
 
 /// Which operations a metric covers.
@@ -473,9 +474,7 @@ fn parse_args(
     let mut start = open + 1;
     loop {
         let end = input[start..close].find(',').map_or(close, |i| start + i);
-        let raw = &input[start..end];
-        let s = start + (raw.len() - raw.trim_start().len());
-        let e = start + raw.trim_end().len();
+        let Range { start: s, end: e } = trimmed_within(input, start..end);
         if s >= e {
             if end == close && words.is_empty() {
                 break;

@@ -188,6 +188,12 @@ pub(crate) fn trimmed_range(s: &str) -> Range<usize> {
     start..end
 }
 
+/// `r` without leading and trailing whitespace (an empty range if it is all whitespace).
+pub(crate) fn trimmed_within(s: &str, r: Range<usize>) -> Range<usize> {
+    let inner = trimmed_range(&s[r.clone()]);
+    r.start + inner.start..r.start + inner.end
+}
+
 /// A decimal number at `at`: digits with `_` separators, an optional fraction and an optional
 /// exponent. Returns the value and the end of the number.
 pub(crate) fn lex_number(s: &str, at: usize) -> Option<(f64, usize)> {
@@ -475,8 +481,7 @@ pub fn parse_cores_spanned(input: &str) -> Result<Vec<(usize, Range<usize>)>, Va
     let mut at = all.start;
     loop {
         let item_end = input[at..all.end].find(',').map_or(all.end, |i| at + i);
-        let item = at + (input[at..item_end].len() - input[at..item_end].trim_start().len())
-            ..at + input[at..item_end].trim_end().len();
+        let item = trimmed_within(input, at..item_end);
         if item.is_empty() {
             return Err(ValueError::new(input, at..at, "empty item in the core list").with_hint(CORES_HINT));
         }
@@ -593,8 +598,7 @@ pub fn parse_mix(input: &str) -> Result<Mix, ValueError> {
             return Err(ValueError::new(input, at - 1..r.end, "a mix has three weights, found more")
                 .with_hint(mix_hint()));
         }
-        let part = at + (input[at..end].len() - input[at..end].trim_start().len())
-            ..at + input[at..end].trim_end().len();
+        let part = trimmed_within(input, at..end);
         let word = &input[part.clone()];
         if word.is_empty() || !word.chars().all(|c| c.is_ascii_digit()) {
             let span = if word.is_empty() { at..at } else { part };
@@ -946,6 +950,8 @@ mod tests {
         err_at(parse_mix("1/2000000/3"), 3, 7, "weight 2000000 is too large");
         err_at(parse_mix("98"), 1, 2, "`98` is one weight; a mix has three");
         err_at(parse_mix("-1/1/1"), 1, 2, "expected a weight (a whole number), found `-1`");
+        // A part of only whitespace is empty (found by fuzzing: it used to slice backwards).
+        err_at(parse_mix("1/\t/1"), 3, 0, "expected a weight (a whole number), found nothing");
     }
 
     #[test]
