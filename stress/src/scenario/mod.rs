@@ -1,0 +1,156 @@
+//! Scenarios: what to run, written as TOML (a built-in or a file), validated before anything
+//! starts, and adjusted by command-line overrides. The format is documented, key by key, in
+//! `docs/SCENARIOS.md`.
+//!
+//! ```no_run
+//! use slotscope_stress::scenario::{self, Overrides, ValidationContext};
+//!
+//! let ctx = ValidationContext::detect();
+//! let mut loaded = match scenario::resolve("demo", &ctx) {
+//!     Ok(s) => s,
+//!     Err(e) => { eprintln!("{e}"); std::process::exit(2) }
+//! };
+//! eprint!("{}", loaded.render_warnings());
+//! let overrides = Overrides { threads: Some(4), ..Overrides::default() };
+//! match overrides.apply(&mut loaded.spec, &ctx) {
+//!     Ok(warnings) => warnings.iter().for_each(|w| eprintln!("{w}")),
+//!     Err(e) => { eprintln!("{e}"); std::process::exit(2) }
+//! }
+//! // loaded.spec is the RunSpec to run.
+//! ```
+//!
+//! Errors say where (`path:line:col`), show the line with a caret under the value, and give a
+//! hint; near-miss keys and names get a "did you mean". Every error of a file is reported in
+//! one pass.
+
+mod builtin;
+mod check;
+mod diag;
+mod file;
+mod overrides;
+mod write;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use builtin::{builtin, list, Builtin, BUILTINS, DEFAULT_SCENARIO};
+pub use check::{
+    validate, Field, GroupField, PhaseField, Problem, Severity, ValidationContext, MAX_DESCRIPTION_CHARS,
+    MAX_GROUPS, MAX_GROUP_NAME_CHARS, MAX_GROUP_THREADS, MAX_NAME_CHARS, MAX_PHASES, MAX_TIME_EVERY,
+    MAX_TOTAL_THREADS,
+};
+pub use diag::{render_all, Diagnostic, ScenarioError};
+pub use file::{parse, GROUP_KEYS, PHASE_KEYS, TABLE_KEYS, TOP_KEYS};
+pub use overrides::{distribute_threads, FlagProblem, OverrideError, Overrides};
+pub use write::to_toml;
+
+use crate::spec::RunSpec;
+
+/// How long a headless run lasts when neither the scenario nor the command line says: a
+/// scenario without `duration` or `ops` runs until stopped, which in the TUI is what one wants
+/// and in CI is a hang.
+pub const HEADLESS_DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+/// A scenario that passed validation: the run it describes, and what was worth a warning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// The run.
+    pub spec: RunSpec,
+    /// Where it came from (a path, or `scenarios/NAME.toml` for a built-in).
+    pub origin: String,
+    /// Warnings, in file order. Render them with [`Scenario::render_warnings`].
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Scenario {
+    /// The warnings with their source lines, ready to print (empty if there are none).
+    pub fn render_warnings(&self) -> String {
+        render_all(&self.origin, &self.spec.source, &self.warnings)
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// Not a built-in name, and not a file either.
+    UnknownScenario {
+        /// What was asked for.
+        name: String,
+        /// The closest built-in name, if one is close.
+        suggestion: Option<&'static str>,
+    },
+    /// The file could not be read.
+    Io {
+        /// The path as given.
+        path: PathBuf,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+    /// The text has errors.
+    Invalid(ScenarioError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::UnknownScenario { name, suggestion } => {
+                write!(f, "error: no built-in scenario or file named `{name}`")?;
+                if let Some(s) = suggestion {
+                    write!(f, "\n  hint: did you mean `{s}`?")?;
+                }
+                let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+                write!(f, "\n  built-in scenarios: {}\n  (`slotscope scenarios` describes them; a path to a .toml file works too)", names.join(", "))
+            }
+            LoadError::Io { path, error } => {
+                write!(f, "error: cannot read scenario file `{}`: {error}", path.display())
+            }
+            LoadError::Invalid(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<ScenarioError> for LoadError {
+    fn from(e: ScenarioError) -> Self {
+        LoadError::Invalid(e)
+    }
+}
+
+/// Loads a built-in scenario by name.
+pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Scenario, LoadError> {
+    let Some(b) = builtin(name) else {
+        return Err(LoadError::UnknownScenario {
+            name: name.to_owned(),
+            suggestion: crate::values::did_you_mean(name, BUILTINS.iter().map(|b| b.name)),
+        });
+    };
+    Ok(parse(b.source, &b.origin(), b.name, ctx)?)
+}
+
+/// Loads a scenario file. Its name defaults to the file stem.
+pub fn load_file(path: &Path, ctx: &ValidationContext) -> Result<Scenario, LoadError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: path.to_owned(), error })?;
+    let stem = path.file_stem().map_or_else(|| "custom".to_owned(), |s| s.to_string_lossy().into_owned());
+    Ok(parse(&text, &path.display().to_string(), &stem, ctx)?)
+}
+
+/// Loads what the command line named: a built-in scenario if `arg` is one's name, else a file
+/// (write `./demo` for a file that shares a built-in's name). A bare word that is neither is
+/// answered with the list of built-ins and the closest name.
+pub fn resolve(arg: &str, ctx: &ValidationContext) -> Result<Scenario, LoadError> {
+    if builtin(arg).is_some() {
+        return load_builtin(arg, ctx);
+    }
+    let path = Path::new(arg);
+    let looks_like_path = arg.contains(['/', '\\']) || path.extension().is_some() || path.exists();
+    if looks_like_path {
+        return load_file(path, ctx);
+    }
+    Err(LoadError::UnknownScenario {
+        name: arg.to_owned(),
+        suggestion: crate::values::did_you_mean(arg, BUILTINS.iter().map(|b| b.name)),
+    })
+}
