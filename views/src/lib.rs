@@ -6,6 +6,7 @@
 //! thread or a channel, so every screen is tested cell by cell and as whole-screen snapshots.
 
 pub mod controls;
+pub mod demo;
 mod line_detail;
 mod mapgrid;
 pub mod model;
