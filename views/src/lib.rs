@@ -7,6 +7,8 @@
 
 pub mod controls;
 pub mod demo;
+mod free_list;
+mod generations;
 mod line_detail;
 mod mapgrid;
 pub mod model;
@@ -16,6 +18,8 @@ pub mod state;
 pub mod theme;
 pub mod units;
 
+pub use free_list::FreeList;
+pub use generations::{GenerationHistogram, GenerationMap};
 pub use line_detail::LineDetail;
 pub use mapgrid::{MapGrid, Move};
 pub use model::{

@@ -175,11 +175,12 @@ impl MapGrid {
 
     /// Draws the grid: row labels, then for every visible line group (slot level) or cell
     /// (cell level) what `paint` says.
-    pub(crate) fn draw(&self, buf: &mut Buffer, theme: &Theme, cursor_line: usize, paint: &impl MapPainter) {
+    pub(crate) fn draw(&self, buf: &mut Buffer, theme: &Theme, cursor: Option<usize>, paint: &impl MapPainter) {
         if self.area.is_empty() || self.area.width < MIN_GRID_WIDTH {
             return;
         }
-        let cursor_line = cursor_line.min(self.lines - 1);
+        // No cursor: a line past the end, which no row contains.
+        let cursor_line = cursor.map_or(usize::MAX, |c| c.min(self.lines - 1));
         let g = &theme.glyphs;
         let x0 = self.area.x + self.label_width;
         let right = self.area.right();

@@ -232,7 +232,7 @@ impl Widget for &OccupancyMap<'_> {
             next: (self.next_ids > 0).then(|| NextSlots::new(self.snapshot, self.next_ids)),
             theme,
         };
-        grid.draw(buf, theme, self.map.cursor_line, &painter);
+        grid.draw(buf, theme, Some(self.map.cursor_line), &painter);
 
         if let Some(legend) = legend_area {
             let items = legend_items(theme, &grid, self.next_ids, self.heat, max);
