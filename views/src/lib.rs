@@ -5,6 +5,7 @@
 //! [`Dashboard`] (or any single widget) into a frame. Nothing here reads a clock, an atomic, a
 //! thread or a channel, so every screen is tested cell by cell and as whole-screen snapshots.
 
+mod contention;
 pub mod controls;
 pub mod demo;
 mod free_list;
@@ -14,10 +15,12 @@ mod mapgrid;
 pub mod model;
 mod occupancy;
 mod panel;
+mod plot;
 pub mod state;
 pub mod theme;
 pub mod units;
 
+pub use contention::ContentionView;
 pub use free_list::FreeList;
 pub use generations::{GenerationHistogram, GenerationMap};
 pub use line_detail::LineDetail;
