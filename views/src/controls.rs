@@ -55,6 +55,8 @@ pub struct Control {
     pub action: &'static str,
     /// What it does, in one or two words for the footer.
     pub short: &'static str,
+    /// The keys as the footer shows them (shorter).
+    pub footer_keys: &'static str,
     /// Help section.
     pub section: Section,
     /// When the footer shows it.
@@ -63,46 +65,49 @@ pub struct Control {
     pub priority: u8,
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn c(
     keys: &'static str,
     keys_ascii: &'static str,
+    footer_keys: &'static str,
     action: &'static str,
     short: &'static str,
     section: Section,
     shown: Shown,
     priority: u8,
 ) -> Control {
-    Control { keys, keys_ascii, action, short, section, shown, priority }
+    Control { keys, keys_ascii, action, short, footer_keys, section, shown, priority }
 }
 
 /// Every key, in help order within each section.
 pub const CONTROLS: &[Control] = &[
-    c("q  Ctrl-C", "q  Ctrl-C", "quit, then print the summary", "quit", Section::General, Shown::Always, 0),
-    c("?  F1", "?  F1", "this help", "help", Section::General, Shown::Always, 1),
-    c("c", "c", "cycle colours: dark, light, colour-blind safe, mono", "colours", Section::General, Shown::Always, 12),
-    c("m", "m", "mouse on/off", "mouse", Section::General, Shown::HelpOnly, 20),
-    c("s", "s", "save a snapshot (text + JSON)", "save", Section::General, Shown::Always, 13),
-    c("Tab  S-Tab", "Tab  S-Tab", "next / previous view", "views", Section::Views, Shown::Always, 3),
+    c("q  Ctrl-C", "q  Ctrl-C", "q", "quit, then print the summary", "quit", Section::General, Shown::Always, 0),
+    c("?  F1", "?  F1", "?", "this help", "help", Section::General, Shown::Always, 1),
+    c("c", "c", "c", "cycle colours: dark, light, colour-blind safe, mono", "colours", Section::General, Shown::Always, 12),
+    c("m", "m", "m", "mouse on/off", "mouse", Section::General, Shown::HelpOnly, 20),
+    c("s", "s", "s", "save a snapshot (text + JSON)", "save", Section::General, Shown::Always, 13),
+    c("Tab  S-Tab", "Tab  S-Tab", "Tab", "next / previous view", "views", Section::Views, Shown::Always, 3),
     c(
         "1-7",
         "1-7",
-        "dashboard, occupancy, generations, free list, contention, latency, threads",
+        "1-7",
+        "go to a view by number (listed below)",
         "view",
         Section::Views,
         Shown::HelpOnly,
         20,
     ),
-    c("Enter", "Enter", "drill in: detail of the selected line", "detail", Section::Views, Shown::WithMap, 8),
-    c("Esc", "Esc", "back: close the detail or this help", "back", Section::Views, Shown::WithDetail, 2),
-    c("←↓↑→  hjkl", "arrows  hjkl", "move the cursor (a line, or a cell zoomed out)", "move", Section::Map, Shown::WithMap, 7),
-    c("+  -", "+  -", "zoom in / out (slots, then 1, 2, 4, ... lines per cell)", "zoom", Section::Map, Shown::WithMap, 6),
-    c("=", "=", "fit the whole table", "fit", Section::Map, Shown::WithMap, 10),
-    c("n", "n", "show where the next ids will land", "next ids", Section::Map, Shown::WithMap, 9),
-    c("Space", "Space", "freeze the view (the workers run on)", "freeze", Section::Run, Shown::Always, 4),
-    c(".  ,", ".  ,", "step forward / back a frame while frozen", "step", Section::Run, Shown::WhenFrozen, 3),
-    c("P", "P", "pause / resume the workers", "pause", Section::Run, Shown::Always, 5),
-    c("[  ]", "[  ]", "remove / add a worker thread", "threads", Section::Run, Shown::Always, 11),
-    c("l", "l", "cycle the layout (restarts the table)", "layout", Section::Run, Shown::Always, 11),
+    c("Enter", "Enter", "Enter", "drill in: detail of the selected line", "detail", Section::Views, Shown::WithMap, 8),
+    c("Esc", "Esc", "Esc", "back: close the detail or this help", "back", Section::Views, Shown::WithDetail, 2),
+    c("←↓↑→  hjkl", "arrows  hjkl", "←↓↑→", "move the cursor (a line, or a cell zoomed out)", "move", Section::Map, Shown::WithMap, 7),
+    c("+  -", "+  -", "+/-", "zoom in / out: slots, then 1, 2, 4 ... lines a cell", "zoom", Section::Map, Shown::WithMap, 6),
+    c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::WithMap, 10),
+    c("n", "n", "n", "show where the next ids will land", "next ids", Section::Map, Shown::WithMap, 9),
+    c("Space", "Space", "Space", "freeze the view (the workers run on)", "freeze", Section::Run, Shown::Always, 4),
+    c(".  ,", ".  ,", "./,", "step forward / back a frame while frozen", "step", Section::Run, Shown::WhenFrozen, 3),
+    c("P", "P", "P", "pause / resume the workers", "pause", Section::Run, Shown::Always, 5),
+    c("[  ]", "[  ]", "[/]", "remove / add a worker thread", "threads", Section::Run, Shown::Always, 11),
+    c("l", "l", "l", "cycle the layout (restarts the table)", "layout", Section::Run, Shown::Always, 11),
 ];
 
 impl Control {
@@ -112,6 +117,15 @@ impl Control {
             self.keys_ascii
         } else {
             self.keys
+        }
+    }
+
+    /// The footer's spelling of the keys (arrows become `hjkl` in ASCII).
+    pub fn footer_keys_for(&self, ascii: bool) -> &'static str {
+        if ascii && !self.footer_keys.is_ascii() {
+            "hjkl"
+        } else {
+            self.footer_keys
         }
     }
 }
@@ -132,6 +146,13 @@ mod tests {
                 CONTROLS.iter().any(|c| c.keys.split_whitespace().any(|k| k == key)),
                 "key {key} is missing from CONTROLS"
             );
+        }
+    }
+
+    #[test]
+    fn actions_fit_the_help_overlay() {
+        for c in CONTROLS {
+            assert!(c.action.chars().count() <= 52, "{:?} is too long for the help", c.action);
         }
     }
 

@@ -5,11 +5,13 @@
 //! [`Dashboard`] (or any single widget) into a frame. Nothing here reads a clock, an atomic, a
 //! thread or a channel, so every screen is tested cell by cell and as whole-screen snapshots.
 
+mod chrome;
 mod contention;
 pub mod controls;
 pub mod demo;
 mod free_list;
 mod generations;
+mod latency;
 mod line_detail;
 mod mapgrid;
 pub mod model;
@@ -17,12 +19,15 @@ mod occupancy;
 mod panel;
 mod plot;
 pub mod state;
+mod threads;
 pub mod theme;
 pub mod units;
 
+pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
 pub use contention::ContentionView;
 pub use free_list::FreeList;
 pub use generations::{GenerationHistogram, GenerationMap};
+pub use latency::LatencyView;
 pub use line_detail::LineDetail;
 pub use mapgrid::{MapGrid, Move};
 pub use model::{
@@ -32,3 +37,4 @@ pub use model::{
 pub use occupancy::OccupancyMap;
 pub use state::{MapState, Screen, ViewState, Zoom};
 pub use theme::{Glyphs, Palette, Theme};
+pub use threads::ThreadsView;
