@@ -6,13 +6,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 use ratatui::widgets::Widget;
-use slotscope_table::Layout;
+use slotscope_table::{Layout, Variant};
 use slotscope_views::demo::{Demo, DemoSpec};
-use slotscope_views::{MapState, OccupancyMap, Palette, Theme, Zoom};
+use slotscope_views::{Dashboard, MapState, Palette, Screen, Theme, ViewState, Zoom};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let what = args.first().map_or("occupancy", String::as_str);
+    let what = args.first().map_or("dashboard", String::as_str);
     let (w, h) = args
         .get(1)
         .and_then(|s| s.split_once('x'))
@@ -22,18 +22,46 @@ fn main() {
     let ascii = args.iter().any(|a| a == "ascii");
     let layout = args.iter().find_map(|a| a.parse::<Layout>().ok()).unwrap_or_default();
     let capacity = args.iter().find_map(|a| a.strip_prefix("cap=").and_then(|c| c.parse().ok())).unwrap_or(1024);
+    let backend = args.iter().find_map(|a| a.strip_prefix("backend=")).unwrap_or("slotscope").to_owned();
+    let variant = args.iter().find_map(|a| a.parse::<Variant>().ok()).unwrap_or_default();
     let zoom = if args.iter().any(|a| a == "slots") { Zoom::Slots } else { Zoom::Fit };
     let theme = Theme::new(palette, ascii);
-    let demo = Demo::build(&DemoSpec { capacity, layout, ..DemoSpec::default() });
+    let spec = DemoSpec {
+        capacity,
+        layout,
+        backend,
+        variant,
+        open_loop: args.iter().any(|a| a == "open"),
+        ..DemoSpec::default()
+    };
+    let demo = Demo::build(&spec);
+    let screen = match what {
+        "occupancy" => Screen::Occupancy,
+        "generations" => Screen::Generations,
+        "free" => Screen::FreeList,
+        "contention" => Screen::Contention,
+        "latency" => Screen::Latency,
+        "threads" => Screen::Threads,
+        _ => Screen::Dashboard,
+    };
+    let state = ViewState {
+        screen,
+        map: MapState { zoom, cursor_line: 0 },
+        show_next_ids: args.iter().any(|a| a == "next"),
+        detail_open: args.iter().any(|a| a == "detail"),
+        help_open: args.iter().any(|a| a == "help"),
+        ..ViewState::default()
+    };
     let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
-    let map = MapState { zoom, cursor_line: 3 };
-    match what {
-        _ => {
-            let m = OccupancyMap::new(demo.snapshot.as_ref().unwrap(), &demo.heat, &map, &theme).next_ids(6);
-            (&m).render(buf.area, &mut buf);
+    (&Dashboard::new(demo.inputs(), &state, &theme)).render(buf.area, &mut buf);
+    if args.iter().any(|a| a == "plain") {
+        for y in 0..h {
+            let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+            println!("{line}");
         }
+    } else {
+        print_ansi(&buf);
     }
-    print_ansi(&buf);
 }
 
 fn color(c: Color, fg: bool) -> String {

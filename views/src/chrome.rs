@@ -183,7 +183,7 @@ impl Widget for &ControlsFooter<'_> {
         let budget = usize::from(area.width.saturating_sub(where_w + 1));
         let item_w = |i: usize| {
             let c = &CONTROLS[i];
-            unicode_width(c.footer_keys_for(ascii)) + 2 + unicode_width(c.short) + 2
+            unicode_width(c.footer_keys_for(ascii)) + 2 + unicode_width(c.short) + 3
         };
         let mut candidates: Vec<usize> = (0..CONTROLS.len()).filter(|&i| shown(CONTROLS[i].shown)).collect();
         candidates.sort_by_key(|&i| (CONTROLS[i].priority, i));
@@ -400,7 +400,7 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 60, 1));
         (&ControlsFooter::new(&state, false, &t)).render(buf.area, &mut buf);
         let r = rows(&buf);
-        assert_eq!(r[0], " q  quit   ?  help   Tab  views   Space  freeze 6/7 Latency ");
+        assert_eq!(r[0], " q  quit   ?  help   Tab  views   P  pause      6/7 Latency ");
         // Frozen adds the step keys; a map screen adds zoom.
         let map = ViewState::default();
         let mut wide = Buffer::empty(Rect::new(0, 0, 200, 1));

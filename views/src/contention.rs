@@ -153,6 +153,10 @@ fn spark_band(buf: &mut Buffer, area: Rect, t: &Theme, label: &str, series: &Ser
     };
     let n = usize::from(plot.width);
     let max = series.max_of_tail(n);
+    // A sparkline shows the trend: its floor sits a little below the smallest value shown
+    // (the label gives the absolute figures).
+    let min = series.tail(n).min().unwrap_or(0);
+    let floor = min.saturating_sub((max - min) / 8 + 1);
     let x = put(buf, text_area.x, text_area.y, text_area.right(), label, t.dim());
     #[allow(clippy::cast_precision_loss)]
     let x = put(buf, x + 1, text_area.y, text_area.right(), &Si(last as f64).to_string(), t.value());
@@ -163,7 +167,7 @@ fn spark_band(buf: &mut Buffer, area: Rect, t: &Theme, label: &str, series: &Ser
     // Newest at the right edge.
     let shown = series.len().min(n);
     let plot = Rect { x: plot.x + u16::try_from(n - shown).unwrap_or(0), width: u16::try_from(shown).unwrap_or(0), ..plot };
-    columns(buf, plot, series.tail(shown).map(|v| linear(v, max)), style, t);
+    columns(buf, plot, series.tail(shown).map(|v| linear(v - floor, max - floor)), style, t);
 }
 
 /// The hottest slot lines, heaviest first, without allocating: up to `N`.
@@ -246,9 +250,14 @@ impl ContentionView<'_> {
                 _ => (String::new(), t.dim()),
             });
             if mask & (1 << 4) != 0 {
-                // A bar of this line's writes against the hottest line.
+                // A bar of this line's writes against the hottest line, log-scaled like the
+                // map's heat (in thousandths of the hottest line's log).
                 let bx = x + cols[..4].iter().map(|c| c.width + 1).sum::<u16>();
-                crate::generations::draw_hbar(buf, bx, y, cols[4].width.min(right.saturating_sub(bx)), u64::from(w), u64::from(max), t.chart(), t);
+                let log = |v: u32| f64::from(v).ln_1p();
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let share = (1000.0 * log(w) / log(max).max(f64::MIN_POSITIVE)) as u64;
+                let width = cols[4].width.min(right.saturating_sub(bx));
+                crate::generations::draw_hbar(buf, bx, y, width, share, 1000, t.chart(), t);
             }
             y += 1;
         }
@@ -449,7 +458,7 @@ mod tests {
         let r = rows(&buf);
         assert!(r[2].starts_with("│ header         90      90       3"), "{}", r[2]);
         assert!(r[3].starts_with("│ slots L1       50      50     × 2 ██████████"), "{}", r[3]);
-        assert!(r[4].starts_with("│ slots L2        7       7       1 █▌ "), "{}", r[4]);
+        assert!(r[4].starts_with("│ slots L2        7       7       1 █████▍ "), "{}", r[4]);
     }
 
     #[test]

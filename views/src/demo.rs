@@ -183,9 +183,16 @@ fn table_snapshot(spec: &DemoSpec, geometry: Geometry, rng: &mut Rng) -> (Snapsh
         if live.is_empty() {
             break;
         }
-        #[allow(clippy::cast_possible_truncation)]
-        let i = rng.below(live.len() as u64) as usize;
-        table.remove(live.swap_remove(i));
+        // Half the removes take the newest key: a hot set that churns, so some slots are
+        // reused far more often than others.
+        let key = if rng.below(2) == 0 {
+            live.pop().expect("not empty")
+        } else {
+            #[allow(clippy::cast_possible_truncation)]
+            let i = rng.below(live.len() as u64) as usize;
+            live.swap_remove(i)
+        };
+        table.remove(key);
         if let Ok(k) = table.insert(u32::try_from(v).unwrap_or(u32::MAX)) {
             live.push(k);
         }
@@ -243,6 +250,9 @@ fn heat_of(snap: &Snapshot, threads: u32, rng: &mut Rng) -> LineHeat {
             masks[line] |= 1 << (rng.below(u64::from(threads)) % 64);
         }
     }
+    // Line 0 (where the cursor starts) written by two threads.
+    heat.slots.writes[0] = heat.slots.writes[0].saturating_add(800);
+    masks[0] |= 0b11;
     // One very hot line: a slot that a hot-set workload keeps reusing.
     let hot = g.lines() * 3 / 5;
     heat.slots.writes[hot] = heat.slots.writes[hot].saturating_add(25_000);

@@ -399,6 +399,12 @@ impl FreeList<'_> {
         if y >= inner.bottom() {
             return;
         }
+        if inner.bottom() - y >= 4 {
+            // Room for the table of next ids.
+            let table = Rect { x: x0, y: y + 1, width: width, height: inner.bottom() - y - 1 };
+            self.next_table(buf, table, self.next_ids);
+            return;
+        }
         let gm = self.snapshot.geometry();
         let mut x = put(buf, x0, y, right, "next ", t.dim());
         for (i, (_, key)) in self.snapshot.next_ids(self.next_ids.min(9)).enumerate() {

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
-use slotscope_table::{SlotState, Snapshot};
+use slotscope_table::Snapshot;
 
 use crate::mapgrid::{MapGrid, MapPainter};
 use crate::occupancy::{range_note, scale_text};
@@ -106,6 +106,7 @@ impl Painter<'_> {
                 // Level 1..=7 -> bar heights 2..=8 eighths, so that even one reuse is visible
                 // next to "never reused".
                 let l = self.scale.level(n).max(1);
+                let l = l.min(HEAT_LEVELS);
                 (g.vbars[usize::from(l)], self.theme.heat(l))
             }
         }
@@ -279,7 +280,7 @@ pub(crate) fn draw_hbar(buf: &mut Buffer, x: u16, y: u16, width: u16, count: u64
 mod tests {
     use super::*;
     use crate::state::Zoom;
-    use slotscope_table::{Geometry, Layout};
+    use slotscope_table::{Geometry, Layout, SlotState};
 
     fn snap() -> Snapshot {
         // 32 slots, linear, 4 lines. Generations: slot 0 -> 1, slot 9 -> 6, slot 31 -> 100,

@@ -8,6 +8,7 @@
 mod chrome;
 mod contention;
 pub mod controls;
+mod dashboard;
 pub mod demo;
 mod free_list;
 mod generations;
@@ -25,6 +26,7 @@ pub mod units;
 
 pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
 pub use contention::ContentionView;
+pub use dashboard::{Dashboard, Panel, Regions, MIN_HEIGHT, MIN_WIDTH};
 pub use free_list::FreeList;
 pub use generations::{GenerationHistogram, GenerationMap};
 pub use latency::LatencyView;

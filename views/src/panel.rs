@@ -60,15 +60,17 @@ pub(crate) fn draw_legend(buf: &mut Buffer, area: Rect, items: &[LegendItem<'_>]
 
 /// Maps write counts to heat levels on a log scale relative to the hottest line, so that one
 /// line with a single write still shows next to one with millions.
+/// Up to a largest count of 16 the scale is linear (a log scale would leave levels unused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct HeatScale {
+    max: u64,
     max_bits: u32,
 }
 
 impl HeatScale {
     /// The scale for a largest count of `max`.
     pub(crate) fn new(max: u64) -> HeatScale {
-        HeatScale { max_bits: max.checked_ilog2().map_or(0, |b| b + 1) }
+        HeatScale { max, max_bits: max.checked_ilog2().map_or(0, |b| b + 1) }
     }
 
     /// 0 for no writes, else 1 ..= [`HEAT_LEVELS`] by log2 of `writes`.
@@ -76,6 +78,10 @@ impl HeatScale {
     pub(crate) fn level(&self, writes: u64) -> u8 {
         if writes == 0 || self.max_bits == 0 {
             return 0;
+        }
+        if self.max <= 16 {
+            let l = (writes.min(self.max) * u64::from(HEAT_LEVELS)).div_ceil(self.max);
+            return u8::try_from(l).unwrap_or(HEAT_LEVELS).clamp(1, HEAT_LEVELS);
         }
         let bits = writes.ilog2() + 1;
         let l = (bits * u32::from(HEAT_LEVELS)).div_ceil(self.max_bits);
@@ -176,6 +182,9 @@ mod tests {
         assert_eq!(HeatScale::new(0).level(5), 0);
         assert_eq!(HeatScale::new(1).level(1), HEAT_LEVELS);
         assert_eq!(HeatScale::new(3).level(99), HEAT_LEVELS, "above max clamps");
+        // Small maxima are linear: 1..=7 of 7 use every level.
+        let small = HeatScale::new(7);
+        assert_eq!((1..=7).map(|w| small.level(w)).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7]);
     }
 
     #[test]
