@@ -21,7 +21,8 @@ fn main() {
     let palette = args.iter().find_map(|a| a.parse::<Palette>().ok()).unwrap_or_default();
     let ascii = args.iter().any(|a| a == "ascii");
     let layout = args.iter().find_map(|a| a.parse::<Layout>().ok()).unwrap_or_default();
-    let capacity = args.iter().find_map(|a| a.strip_prefix("cap=").and_then(|c| c.parse().ok())).unwrap_or(1024);
+    let capacity =
+        args.iter().find_map(|a| a.strip_prefix("cap=").and_then(|c| c.parse().ok())).unwrap_or(1024);
     let backend = args.iter().find_map(|a| a.strip_prefix("backend=")).unwrap_or("slotscope").to_owned();
     let variant = args.iter().find_map(|a| a.parse::<Variant>().ok()).unwrap_or_default();
     let zoom = if args.iter().any(|a| a == "slots") { Zoom::Slots } else { Zoom::Fit };

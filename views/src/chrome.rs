@@ -47,7 +47,10 @@ impl<'a> HeaderBar<'a> {
         let mut s: Vec<(u8, Vec<Span<'static>>)> = Vec::new();
         s.push((0, vec![Span::styled(" slotscope", t.brand())]));
         if h.violations > 0 {
-            s.push((0, vec![Span::styled(format!(" {} {} VIOLATIONS ", t.glyphs.warn, h.violations), t.alarm())]));
+            s.push((
+                0,
+                vec![Span::styled(format!(" {} {} VIOLATIONS ", t.glyphs.warn, h.violations), t.alarm())],
+            ));
         }
         if h.paused {
             s.push((0, vec![Span::styled(" PAUSED ", t.badge())]));
@@ -108,7 +111,9 @@ impl Widget for &HeaderBar<'_> {
                 + sep_w * segs.len().saturating_sub(1)
         };
         while width(&segs) > usize::from(area.width) {
-            let Some((i, _)) = segs.iter().enumerate().filter(|(_, s)| s.0 > 0).max_by_key(|(i, s)| (s.0, *i)) else {
+            let Some((i, _)) =
+                segs.iter().enumerate().filter(|(_, s)| s.0 > 0).max_by_key(|(i, s)| (s.0, *i))
+            else {
                 break;
             };
             segs.remove(i);
@@ -116,7 +121,13 @@ impl Widget for &HeaderBar<'_> {
         let mut x = area.x;
         for (i, (_, spans)) in segs.iter().enumerate() {
             if i > 0 {
-                let (nx, _) = buf.set_stringn(x, area.y, &sep, usize::from(area.right() - x), bar.patch(t.dim()).bg(bar.bg.unwrap_or_default()));
+                let (nx, _) = buf.set_stringn(
+                    x,
+                    area.y,
+                    &sep,
+                    usize::from(area.right() - x),
+                    bar.patch(t.dim()).bg(bar.bg.unwrap_or_default()),
+                );
                 x = nx;
             }
             for sp in spans {
@@ -148,13 +159,22 @@ impl Widget for &HeaderBar<'_> {
 pub struct ControlsFooter<'a> {
     state: &'a ViewState,
     frozen: bool,
+    has_map: bool,
     theme: &'a Theme,
 }
 
 impl<'a> ControlsFooter<'a> {
     /// The footer for `state`; `frozen` adds the frame-step keys.
     pub fn new(state: &'a ViewState, frozen: bool, theme: &'a Theme) -> Self {
-        ControlsFooter { state, frozen, theme }
+        ControlsFooter { state, frozen, has_map: true, theme }
+    }
+
+    /// Whether the table's map can be shown (false for backends without snapshots: the map
+    /// keys are left out).
+    #[must_use]
+    pub fn map_available(mut self, available: bool) -> Self {
+        self.has_map = available;
+        self
     }
 }
 
@@ -165,7 +185,8 @@ impl Widget for &ControlsFooter<'_> {
         }
         let t = self.theme;
         let ascii = t.glyphs.border.top_left == "+";
-        let has_map = matches!(self.state.screen, Screen::Dashboard | Screen::Occupancy | Screen::Generations);
+        let has_map = self.has_map
+            && matches!(self.state.screen, Screen::Dashboard | Screen::Occupancy | Screen::Generations);
         let shown = |s: Shown| match s {
             Shown::Always => true,
             Shown::WithMap => has_map,
@@ -173,12 +194,8 @@ impl Widget for &ControlsFooter<'_> {
             Shown::WithDetail => self.state.detail_open || self.state.help_open,
             Shown::HelpOnly => false,
         };
-        let where_ = format!(
-            " {}/{} {} ",
-            self.state.screen.digit(),
-            Screen::ALL.len(),
-            self.state.screen.name()
-        );
+        let where_ =
+            format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());
         let where_w = u16::try_from(unicode_width(&where_)).unwrap_or(u16::MAX);
         let budget = usize::from(area.width.saturating_sub(where_w + 1));
         let item_w = |i: usize| {
@@ -199,8 +216,20 @@ impl Widget for &ControlsFooter<'_> {
         let mut x = area.x;
         for i in chosen {
             let c = &CONTROLS[i];
-            let (nx, _) = buf.set_stringn(x, area.y, format!(" {} ", c.footer_keys_for(ascii)), usize::from(area.right() - x), t.key());
-            let (nx, _) = buf.set_stringn(nx, area.y, format!(" {}  ", c.short), usize::from(area.right() - nx), t.key_action());
+            let (nx, _) = buf.set_stringn(
+                x,
+                area.y,
+                format!(" {} ", c.footer_keys_for(ascii)),
+                usize::from(area.right() - x),
+                t.key(),
+            );
+            let (nx, _) = buf.set_stringn(
+                nx,
+                area.y,
+                format!(" {}  ", c.short),
+                usize::from(area.right() - nx),
+                t.key_action(),
+            );
             x = nx;
         }
         if area.width > where_w {
@@ -284,7 +313,8 @@ impl Widget for &HelpOverlay<'_> {
         let want_h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
         let w = 72.min(area.width);
         let h = want_h.min(area.height);
-        let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+        let r =
+            Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
         Clear.render(r, buf);
         let block = Block::bordered()
             .border_set(t.glyphs.border)

@@ -19,13 +19,27 @@ pub struct ContentionView<'a> {
     heat: &'a LineHeat,
     timeline: &'a Timeline,
     compact: bool,
+    hot_lines: bool,
     theme: &'a Theme,
 }
 
 impl<'a> ContentionView<'a> {
     /// The view of `threads`' counters, `heat`'s hot lines and `timeline`'s rates.
-    pub fn new(threads: &'a ThreadTable, heat: &'a LineHeat, timeline: &'a Timeline, theme: &'a Theme) -> Self {
-        ContentionView { threads, heat, timeline, compact: false, theme }
+    pub fn new(
+        threads: &'a ThreadTable,
+        heat: &'a LineHeat,
+        timeline: &'a Timeline,
+        theme: &'a Theme,
+    ) -> Self {
+        ContentionView { threads, heat, timeline, compact: false, hot_lines: true, theme }
+    }
+
+    /// Whether to show the hottest lines (off for backends without per-line data: the
+    /// sparklines take the room).
+    #[must_use]
+    pub fn hot_lines(mut self, show: bool) -> Self {
+        self.hot_lines = show;
+        self
     }
 
     /// The dashboard's panel: fewer columns, the header line, one sparkline.
@@ -73,10 +87,7 @@ fn thread_cell(t: &Theme, table: &ThreadTable, row: Option<&ThreadRow>, title: &
             Some(_) => ("-".to_owned(), t.dim()),
             None => (String::new(), t.dim()),
         },
-        "ops/s" => (
-            Si(row.map_or_else(|| table.total_ops_per_s(), |r| r.ops_per_s)).to_string(),
-            t.value(),
-        ),
+        "ops/s" => (Si(row.map_or_else(|| table.total_ops_per_s(), |r| r.ops_per_s)).to_string(), t.value()),
         "lookups" => (si(get(|r| r.lookups)), t.text()),
         "inserts" => (si(get(|r| r.inserts)), t.text()),
         "removes" => (si(get(|r| r.removes)), t.text()),
@@ -116,7 +127,9 @@ fn thread_table(buf: &mut Buffer, area: Rect, t: &Theme, table: &ThreadTable, co
     let with_total = table.rows.len() > 1 && usize::from(room) > table.rows.len();
     let shown = usize::from(room.saturating_sub(u16::from(with_total))).min(table.rows.len());
     for row in &table.rows[..shown] {
-        table_row(buf, area.x, y, area.right(), cols, mask, |i| thread_cell(t, table, Some(row), cols[i].title));
+        table_row(buf, area.x, y, area.right(), cols, mask, |i| {
+            thread_cell(t, table, Some(row), cols[i].title)
+        });
         y += 1;
     }
     if shown < table.rows.len() && room > 0 {
@@ -166,7 +179,11 @@ fn spark_band(buf: &mut Buffer, area: Rect, t: &Theme, label: &str, series: &Ser
     }
     // Newest at the right edge.
     let shown = series.len().min(n);
-    let plot = Rect { x: plot.x + u16::try_from(n - shown).unwrap_or(0), width: u16::try_from(shown).unwrap_or(0), ..plot };
+    let plot = Rect {
+        x: plot.x + u16::try_from(n - shown).unwrap_or(0),
+        width: u16::try_from(shown).unwrap_or(0),
+        ..plot
+    };
     columns(buf, plot, series.tail(shown).map(|v| linear(v - floor, max - floor)), style, t);
 }
 
@@ -193,7 +210,7 @@ fn hottest<const N: usize>(heat: &LineHeat) -> ([(u32, usize); N], usize) {
 }
 
 impl ContentionView<'_> {
-    fn hot_lines(&self, buf: &mut Buffer, area: Rect) {
+    fn draw_hot_lines(&self, buf: &mut Buffer, area: Rect) {
         let t = self.theme;
         let block = panel(t, "Hottest lines", "writes in the last interval".to_owned());
         let inner = block.inner(area);
@@ -316,9 +333,16 @@ impl ContentionView<'_> {
         if bottom.is_empty() {
             return;
         }
-        let left_w = if bottom.width >= 90 { bottom.width * 9 / 20 } else { bottom.width };
-        let left = Rect { width: left_w, ..bottom };
-        self.hot_lines(buf, left);
+        let left_w = if !self.hot_lines {
+            0
+        } else if bottom.width >= 90 {
+            bottom.width * 9 / 20
+        } else {
+            bottom.width
+        };
+        if left_w > 0 {
+            self.draw_hot_lines(buf, Rect { width: left_w, ..bottom });
+        }
         if left_w < bottom.width {
             self.sparklines(buf, Rect { x: bottom.x + left_w, width: bottom.width - left_w, ..bottom });
         }
@@ -358,7 +382,14 @@ impl ContentionView<'_> {
         let style = if h.header_writers >= 2 { t.shared() } else { t.text() };
         let x = put(buf, x, y, inner.right(), &format!("  {} writers", h.header_writers), style);
         let _ = x;
-        spark_band(buf, Rect { y: y + 1, height: 1, ..inner }, t, "ops/s", &self.timeline.ops_per_s, t.chart());
+        spark_band(
+            buf,
+            Rect { y: y + 1, height: 1, ..inner },
+            t,
+            "ops/s",
+            &self.timeline.ops_per_s,
+            t.chart(),
+        );
     }
 }
 
@@ -388,7 +419,13 @@ mod tests {
         ThreadTable {
             groups: vec!["main".into()],
             rows: vec![
-                ThreadRow { index: 0, core: Some(2), ops_per_s: 1.5e6, ticket_skips: 3, ..ThreadRow::default() },
+                ThreadRow {
+                    index: 0,
+                    core: Some(2),
+                    ops_per_s: 1.5e6,
+                    ticket_skips: 3,
+                    ..ThreadRow::default()
+                },
                 ThreadRow { index: 1, core: None, ops_per_s: 2.5e6, violations: 2, ..ThreadRow::default() },
             ],
         }
@@ -454,7 +491,7 @@ mod tests {
         let v = ContentionView::new(&tt, &heat, &tl, &t);
         let mut buf = Buffer::empty(Rect::new(0, 0, 50, 7));
         let a = buf.area;
-        v.hot_lines(&mut buf, a);
+        v.draw_hot_lines(&mut buf, a);
         let r = rows(&buf);
         assert!(r[2].starts_with("│ header         90      90       3"), "{}", r[2]);
         assert!(r[3].starts_with("│ slots L1       50      50     × 2 ██████████"), "{}", r[3]);

@@ -8,7 +8,7 @@ use ratatui::widgets::Widget;
 use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
 use crate::contention::ContentionView;
 use crate::free_list::FreeList;
-use crate::generations::{GenerationHistogram, GenerationMap};
+use crate::generations::{GenerationHistogram, GenerationMap, GenerationStats};
 use crate::latency::LatencyView;
 use crate::line_detail::LineDetail;
 use crate::mapgrid::MapGrid;
@@ -86,13 +86,21 @@ impl<'a> Dashboard<'a> {
         let detail = self.state.detail_open && has_snap;
         match self.state.screen {
             Screen::Dashboard if !has_snap => {
-                let left = Rect { width: body.width / 2, ..body };
-                let right = Rect { x: body.x + left.width, width: body.width - left.width, ..body };
-                let note = Rect { height: 4.min(left.height), ..left };
+                // No map: the note on top, then contention and latency in full, side by side
+                // when wide, else stacked.
+                let note = Rect { height: 4.min(body.height), ..body };
+                let rest = Rect { y: note.bottom(), height: body.height - note.height, ..body };
+                let (a, b) = if rest.width >= 140 {
+                    let w = rest.width * 9 / 20;
+                    (Rect { width: w, ..rest }, Rect { x: rest.x + w, width: rest.width - w, ..rest })
+                } else {
+                    let h = rest.height / 2;
+                    (Rect { height: h, ..rest }, Rect { y: rest.y + h, height: rest.height - h, ..rest })
+                };
                 r.panels = [
                     Some((Panel::NeedsTable, note)),
-                    Some((Panel::Contention, Rect { y: note.bottom(), height: left.height - note.height, ..left })),
-                    Some((Panel::Latency, right)),
+                    Some((Panel::Contention, a)),
+                    Some((Panel::Latency, b)),
                 ];
             }
             Screen::Dashboard => {
@@ -168,9 +176,9 @@ impl<'a> Dashboard<'a> {
         })
     }
 
-    fn render_panel(&self, which: Panel, area: Rect, buf: &mut Buffer) {
+    fn render_panel(&self, which: Panel, area: Rect, buf: &mut Buffer, gens: Option<&GenerationStats>) {
         let (i, t) = (&self.inputs, self.theme);
-        let compact = self.state.screen == Screen::Dashboard;
+        let compact = self.state.screen == Screen::Dashboard && i.snapshot.is_some();
         match which {
             Panel::FreeList => {
                 if let Some(s) = i.snapshot {
@@ -179,12 +187,16 @@ impl<'a> Dashboard<'a> {
                 }
             }
             Panel::Contention => {
-                (&ContentionView::new(i.threads, i.heat, i.timeline, t).compact(compact)).render(area, buf);
+                let view = ContentionView::new(i.threads, i.heat, i.timeline, t);
+                (&view.compact(compact).hot_lines(i.snapshot.is_some())).render(area, buf);
             }
-            Panel::Latency => (&LatencyView::new(i.latency, i.timeline, t).compact(compact)).render(area, buf),
+            Panel::Latency => {
+                (&LatencyView::new(i.latency, i.timeline, t).compact(compact)).render(area, buf)
+            }
             Panel::Histogram => {
                 if let Some(s) = i.snapshot {
-                    (&GenerationHistogram::new(s, t)).render(area, buf);
+                    let h = GenerationHistogram::new(s, t);
+                    (&gens.map_or(h, |g| h.with_stats(g))).render(area, buf);
                 }
             }
             Panel::Threads => (&ThreadsView::new(i.threads, i.topology, t)).render(area, buf),
@@ -216,10 +228,14 @@ impl Widget for &Dashboard<'_> {
         }
         let i = &self.inputs;
         let r = self.regions(area);
+        // One pass for both generation widgets.
+        let gens =
+            (self.state.screen == Screen::Generations).then(|| i.snapshot.map(GenerationStats::of)).flatten();
         (&HeaderBar::new(i.header, t)).render(r.header, buf);
         if let (Some(map), Some(snap)) = (r.map, i.snapshot) {
             if self.state.screen == Screen::Generations {
-                (&GenerationMap::new(snap, &self.state.map, t)).render(map, buf);
+                let m = GenerationMap::new(snap, &self.state.map, t);
+                (&gens.as_ref().map_or(m, |g| m.with_stats(g))).render(map, buf);
             } else {
                 let next = if self.state.show_next_ids { self.state.next_ids } else { 0 };
                 (&OccupancyMap::new(snap, i.heat, &self.state.map, t).next_ids(next)).render(map, buf);
@@ -229,9 +245,10 @@ impl Widget for &Dashboard<'_> {
             (&LineDetail::new(snap, self.state.map.cursor_line, i.heat, i.line_activity, t)).render(d, buf);
         }
         for (which, area) in r.panels.iter().flatten() {
-            self.render_panel(*which, *area, buf);
+            self.render_panel(*which, *area, buf, gens.as_ref());
         }
-        (&ControlsFooter::new(self.state, i.header.frozen, t)).render(r.footer, buf);
+        (&ControlsFooter::new(self.state, i.header.frozen, t).map_available(i.snapshot.is_some()))
+            .render(r.footer, buf);
         if self.state.help_open {
             (&HelpOverlay::new(t)).render(area, buf);
         }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, Table, Variant};
 
 use crate::model::{
-    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, OpLatency, Percentiles, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, OpLatency, Percentiles,
+    SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
 /// What to build.
@@ -221,8 +222,13 @@ fn table_snapshot(spec: &DemoSpec, geometry: Geometry, rng: &mut Rng) -> (Snapsh
 /// recently, written by the thread that took each ticket, plus a little background.
 fn heat_of(snap: &Snapshot, threads: u32, rng: &mut Rng) -> LineHeat {
     let g = snap.geometry();
-    let mut heat =
-        LineHeat { measured: true, interval_ns: 250_000_000, header_writes: 0, header_writers: 0, ..Default::default() };
+    let mut heat = LineHeat {
+        measured: true,
+        interval_ns: 250_000_000,
+        header_writes: 0,
+        header_writers: 0,
+        ..Default::default()
+    };
     heat.slots.reset(g.lines());
     heat.ring.reset(g.ring_lines());
     let mut masks = vec![0u64; g.lines()];
@@ -242,12 +248,12 @@ fn heat_of(snap: &Snapshot, threads: u32, rng: &mut Rng) -> LineHeat {
         heat.ring.writes[ring_line] = heat.ring.writes[ring_line].saturating_add(w / 2 + 1);
     }
     // Background: removes scattered over the whole table.
-    for line in 0..g.lines() {
+    for (writes, mask) in heat.slots.writes.iter_mut().zip(masks.iter_mut()) {
         if rng.below(6) == 0 {
             #[allow(clippy::cast_possible_truncation)]
             let w = 1 + rng.below(12) as u32;
-            heat.slots.writes[line] = heat.slots.writes[line].saturating_add(w);
-            masks[line] |= 1 << (rng.below(u64::from(threads)) % 64);
+            *writes = writes.saturating_add(w);
+            *mask |= 1 << (rng.below(u64::from(threads)) % 64);
         }
     }
     // Line 0 (where the cursor starts) written by two threads.
@@ -285,8 +291,11 @@ fn thread_table(threads: u32, rng: &mut Rng) -> ThreadTable {
             #[allow(clippy::cast_precision_loss)]
             let ops_per_s = ops * (0.9 + (rng.below(200) as f64) / 1000.0);
             let total = 400_000_000 + rng.below(20_000_000);
-            let (lookups, inserts, removes) =
-                if churn { (total / 10, total * 45 / 100, total * 45 / 100) } else { (total * 98 / 100, total / 100, total / 100) };
+            let (lookups, inserts, removes) = if churn {
+                (total / 10, total * 45 / 100, total * 45 / 100)
+            } else {
+                (total * 98 / 100, total / 100, total / 100)
+            };
             let misses = lookups / 200;
             ThreadRow {
                 index: i,

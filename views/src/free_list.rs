@@ -207,9 +207,11 @@ impl FreeList<'_> {
 
     fn gauge(&self, buf: &mut Buffer, x: u16, y: u16, width: u16, w: &Window) {
         let t = self.theme;
-        let filled = if w.n == 0 { 0 } else { u16::try_from(w.len * u64::from(width) / w.n).unwrap_or(width) };
+        let filled =
+            (w.len * u64::from(width)).checked_div(w.n).map_or(0, |f| u16::try_from(f).unwrap_or(width));
         for i in 0..width {
-            let (sym, style) = if i < filled { (t.glyphs.hbars[7], t.chart()) } else { (t.glyphs.gauge_empty, t.axis()) };
+            let (sym, style) =
+                if i < filled { (t.glyphs.hbars[7], t.chart()) } else { (t.glyphs.gauge_empty, t.axis()) };
             if let Some(c) = buf.cell_mut((x + i, y)) {
                 c.set_symbol(sym).set_style(style);
             }
@@ -222,7 +224,8 @@ impl FreeList<'_> {
         }
         let t = self.theme;
         let g = self.snapshot.geometry();
-        let cols: [(&str, u16); 6] = [("#", 3), ("ticket", 10), ("id", 10), ("slot", 8), ("line", 7), ("gen", 5)];
+        let cols: [(&str, u16); 6] =
+            [("#", 3), ("ticket", 10), ("id", 10), ("slot", 8), ("line", 7), ("gen", 5)];
         let right = area.right();
         let mut x = area.x;
         for (name, w) in cols {
@@ -280,16 +283,13 @@ impl FreeList<'_> {
             (inner, None)
         };
         // Rows: summary, gauge, blank, grid..., legend.
-        let grid_area = Rect {
-            y: ring_area.y + 3,
-            height: ring_area.height.saturating_sub(4),
-            ..ring_area
-        };
+        let grid_area = Rect { y: ring_area.y + 3, height: ring_area.height.saturating_sub(4), ..ring_area };
         let grid = MapGrid::new(self.snapshot.capacity(), None, Zoom::Fit, 0, grid_area);
         let k = grid.lines_per_cell().unwrap_or(1);
         let scale = if k == 1 { "1 cell = 1 ticket".to_owned() } else { format!("1 cell = {k} tickets") };
         let block = panel(t, "Free list", format!("ring in ticket order {} {scale}", t.glyphs.dot));
-        let note = format!("ring of {} cells {} {} lines", w.n, t.glyphs.dot, self.snapshot.geometry().ring_lines());
+        let note =
+            format!("ring of {} cells {} {} lines", w.n, t.glyphs.dot, self.snapshot.geometry().ring_lines());
         with_footnote(block, t, note).render(area, buf);
         if inner.is_empty() {
             return;
@@ -401,7 +401,7 @@ impl FreeList<'_> {
         }
         if inner.bottom() - y >= 4 {
             // Room for the table of next ids.
-            let table = Rect { x: x0, y: y + 1, width: width, height: inner.bottom() - y - 1 };
+            let table = Rect { x: x0, y: y + 1, width, height: inner.bottom() - y - 1 };
             self.next_table(buf, table, self.next_ids);
             return;
         }

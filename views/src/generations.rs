@@ -18,23 +18,25 @@ use crate::theme::{Theme, HEAT_LEVELS};
 use crate::units::Si;
 
 /// Buckets of the histogram: 0, 1, 2-3, 4-7, ... up to 2^63.
-const BUCKETS: usize = 65;
+pub const BUCKETS: usize = 65;
 
-/// Reuse counts of every slot, gathered in one pass.
+/// Reuse counts of every slot, gathered in one pass over the snapshot (O(N)). Both generation
+/// widgets need it: compute it once per frame and hand it to both with `with_stats`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct GenerationStats {
+pub struct GenerationStats {
     /// Slots per bucket: bucket 0 holds generation 0, bucket b >= 1 holds 2^(b-1) ..= 2^b - 1.
-    pub(crate) buckets: [u64; BUCKETS],
+    pub buckets: [u64; BUCKETS],
     /// Slots whose generation is unknown (reserved: in flight).
-    pub(crate) in_flight: u64,
+    pub in_flight: u64,
     /// The largest generation.
-    pub(crate) max: u64,
+    pub max: u64,
     /// Sum of generations (for the mean).
-    pub(crate) sum: u128,
+    pub sum: u128,
 }
 
 impl GenerationStats {
-    pub(crate) fn of(snapshot: &Snapshot) -> GenerationStats {
+    /// The reuse counts of `snapshot`.
+    pub fn of(snapshot: &Snapshot) -> GenerationStats {
         let mut st = GenerationStats { buckets: [0; BUCKETS], in_flight: 0, max: 0, sum: 0 };
         for s in 0..snapshot.capacity() {
             match snapshot.generation(s) {
@@ -59,13 +61,21 @@ fn bucket(g: u64) -> usize {
 pub struct GenerationMap<'a> {
     snapshot: &'a Snapshot,
     map: MapState,
+    stats: Option<&'a GenerationStats>,
     theme: &'a Theme,
 }
 
 impl<'a> GenerationMap<'a> {
     /// The map of `snapshot`'s generations, zoomed and scrolled as `map` says.
     pub fn new(snapshot: &'a Snapshot, map: &MapState, theme: &'a Theme) -> Self {
-        GenerationMap { snapshot, map: *map, theme }
+        GenerationMap { snapshot, map: *map, stats: None, theme }
+    }
+
+    /// Uses `stats` (of this snapshot) instead of scanning the snapshot again.
+    #[must_use]
+    pub fn with_stats(mut self, stats: &'a GenerationStats) -> Self {
+        self.stats = Some(stats);
+        self
     }
 
     fn split(area: Rect) -> (Rect, Option<Rect>) {
@@ -76,7 +86,10 @@ impl<'a> GenerationMap<'a> {
             height: area.height.saturating_sub(2),
         };
         if inner.height >= 4 {
-            (Rect { height: inner.height - 1, ..inner }, Some(Rect { y: inner.bottom() - 1, height: 1, ..inner }))
+            (
+                Rect { height: inner.height - 1, ..inner },
+                Some(Rect { y: inner.bottom() - 1, height: 1, ..inner }),
+            )
         } else {
             (inner, None)
         }
@@ -85,7 +98,13 @@ impl<'a> GenerationMap<'a> {
     /// The grid this widget draws in `area` (border included).
     pub fn grid(&self, area: Rect) -> MapGrid {
         let g = self.snapshot.geometry();
-        MapGrid::new(g.lines(), Some(g.slots_per_line()), self.map.zoom, self.map.cursor_line, Self::split(area).0)
+        MapGrid::new(
+            g.lines(),
+            Some(g.slots_per_line()),
+            self.map.zoom,
+            self.map.cursor_line,
+            Self::split(area).0,
+        )
     }
 }
 
@@ -148,7 +167,7 @@ impl Widget for &GenerationMap<'_> {
         let grid = self.grid(area);
         let block = panel(t, "Generations", scale_text(self.snapshot.geometry(), grid.zoom, t));
         with_footnote(block, t, range_note(&grid, t)).render(area, buf);
-        let stats = GenerationStats::of(self.snapshot);
+        let stats = self.stats.copied().unwrap_or_else(|| GenerationStats::of(self.snapshot));
         let painter = Painter {
             snapshot: self.snapshot,
             per_line: self.snapshot.geometry().slots_per_line(),
@@ -164,7 +183,8 @@ impl Widget for &GenerationMap<'_> {
             for l in 1..=HEAT_LEVELS {
                 ramp.push(Span::styled(g.vbars[usize::from(l)], t.heat(l)));
             }
-            ramp.push(Span::styled(format!(" {} (log)", Si(max_f(stats.max))), t.dim()));
+            let scale = if stats.max > 16 { " (log)" } else { "" };
+            ramp.push(Span::styled(format!(" {}{scale}", Si(max_f(stats.max))), t.dim()));
             let mode = if grid.lines_per_cell().is_some() { "max of the cell's slots" } else { "per slot" };
             let items = vec![
                 ramp,
@@ -185,13 +205,21 @@ fn max_f(v: u64) -> f64 {
 #[derive(Clone, Copy, Debug)]
 pub struct GenerationHistogram<'a> {
     snapshot: &'a Snapshot,
+    stats: Option<&'a GenerationStats>,
     theme: &'a Theme,
 }
 
 impl<'a> GenerationHistogram<'a> {
     /// The histogram of `snapshot`'s generations.
     pub fn new(snapshot: &'a Snapshot, theme: &'a Theme) -> Self {
-        GenerationHistogram { snapshot, theme }
+        GenerationHistogram { snapshot, stats: None, theme }
+    }
+
+    /// Uses `stats` (of this snapshot) instead of scanning the snapshot again.
+    #[must_use]
+    pub fn with_stats(mut self, stats: &'a GenerationStats) -> Self {
+        self.stats = Some(stats);
+        self
     }
 }
 
@@ -202,13 +230,13 @@ impl Widget for &GenerationHistogram<'_> {
         }
         let t = self.theme;
         let g = &t.glyphs;
-        let block = panel(t, "Reuse histogram", "1 row = a range of reuse counts".to_owned());
+        let block = panel(t, "Reuse counts", "slots per range".to_owned());
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.is_empty() {
             return;
         }
-        let st = GenerationStats::of(self.snapshot);
+        let st = self.stats.copied().unwrap_or_else(|| GenerationStats::of(self.snapshot));
         let n = self.snapshot.capacity() as u64;
         let mut y = inner.y;
         let (x0, right) = (inner.x + 1, inner.right().saturating_sub(1));
@@ -225,7 +253,7 @@ impl Widget for &GenerationHistogram<'_> {
         let peak = st.buckets.iter().copied().max().unwrap_or(0).max(st.in_flight).max(1);
         let label_w: u16 = 13;
         let count_w: u16 = 8;
-        let bar_x = x0 + label_w;
+        let bar_x = (x0 + label_w).min(right);
         let bar_w = right.saturating_sub(bar_x + count_w + 1);
         let mut rows: Vec<(String, u64, Style)> = (0..=last)
             .map(|b| {
@@ -246,7 +274,7 @@ impl Widget for &GenerationHistogram<'_> {
             if y >= inner.bottom() {
                 break;
             }
-            put_right(buf, x0, bar_x.saturating_sub(1), y, &label, t.text());
+            put_right(buf, x0.min(right), bar_x.saturating_sub(1).max(x0.min(right)), y, &label, t.text());
             draw_hbar(buf, bar_x, y, bar_w, count, peak, style, t);
             put_right(buf, bar_x + bar_w, right, y, &count.to_string(), t.value());
             y += 1;
@@ -256,7 +284,16 @@ impl Widget for &GenerationHistogram<'_> {
 
 /// A horizontal bar of `count / peak` of `width` cells, in eighths.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn draw_hbar(buf: &mut Buffer, x: u16, y: u16, width: u16, count: u64, peak: u64, style: Style, t: &Theme) {
+pub(crate) fn draw_hbar(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    width: u16,
+    count: u64,
+    peak: u64,
+    style: Style,
+    t: &Theme,
+) {
     if width == 0 || count == 0 || peak == 0 {
         return;
     }
@@ -330,7 +367,10 @@ mod tests {
         (&GenerationHistogram::new(&s, &theme)).render(buf.area, &mut buf);
         let rows: Vec<String> = (0..14).map(|y| (0..40).map(|x| buf[(x, y)].symbol()).collect()).collect();
         assert!(rows[1].contains("mean 3.5  max 100  slots 32"), "{}", rows[1]);
-        assert!(rows[3].starts_with("│            0 ") && rows[3].trim_end_matches('│').trim_end().ends_with("28"));
+        assert!(
+            rows[3].starts_with("│            0 ")
+                && rows[3].trim_end_matches('│').trim_end().ends_with("28")
+        );
         assert!(rows[6].contains("4–7"), "{}", rows[6]);
         assert!(rows[10].contains("64–127") && rows[10].contains(" 1"), "{}", rows[10]);
         assert!(rows[11].contains("in flight"), "{}", rows[11]);

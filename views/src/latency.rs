@@ -58,13 +58,27 @@ impl LatencyView<'_> {
 
     fn mode_note(&self) -> String {
         let l = self.latency;
-        let loop_note = if l.open_loop { "open loop: corrected for coordinated omission" } else { "closed loop" };
-        let timed = if l.timed_every > 1 { format!("1 op in {} timed", l.timed_every) } else { "every op timed".to_owned() };
-        format!("{loop_note} {} {timed} {} clock {:.1} ns", self.theme.glyphs.dot, self.theme.glyphs.dot, l.timer_cost_ns)
+        let loop_note =
+            if l.open_loop { "open loop: corrected for coordinated omission" } else { "closed loop" };
+        let timed = if l.timed_every > 1 {
+            format!("1 op in {} timed", l.timed_every)
+        } else {
+            "every op timed".to_owned()
+        };
+        format!(
+            "{loop_note} {} {timed} {} clock {:.1} ns",
+            self.theme.glyphs.dot, self.theme.glyphs.dot, l.timer_cost_ns
+        )
     }
 
     /// A percentile table: a row per operation (plus an `uncorrected` row in open loop).
-    fn table(&self, buf: &mut Buffer, area: Rect, title: &str, pick: fn(&crate::model::OpLatency) -> (Percentiles, Percentiles)) {
+    fn table(
+        &self,
+        buf: &mut Buffer,
+        area: Rect,
+        title: &str,
+        pick: fn(&crate::model::OpLatency) -> (Percentiles, Percentiles),
+    ) {
         let t = self.theme;
         if area.is_empty() {
             return;
@@ -97,7 +111,13 @@ impl LatencyView<'_> {
                     }
                     _ if p.count == 0 => ("-".to_owned(), t.dim()),
                     i => {
-                        let style = if *name_style == t.dim() { t.dim() } else if i == 4 { t.value() } else { t.text() };
+                        let style = if *name_style == t.dim() {
+                            t.dim()
+                        } else if i == 4 {
+                            t.value()
+                        } else {
+                            t.text()
+                        };
                         (self.ns(vals[i - 2]), style)
                     }
                 });
@@ -158,20 +178,32 @@ impl LatencyView<'_> {
         let hi = series.iter().map(|s| s.max_of_tail(n)).max().unwrap_or(1);
         let axis = LogAxis::new(lo, hi);
         let body = Rect { height: inner.height.saturating_sub(1), ..inner };
-        self.bands(buf, body, |op| series[op.index()].last(), |buf, plot, op| {
-            let s = &series[op.index()];
-            let shown = s.len().min(usize::from(plot.width));
-            let x = plot.x + u16::try_from(usize::from(plot.width) - shown).unwrap_or(0);
-            let plot = Rect { x, width: u16::try_from(shown).unwrap_or(0), ..plot };
-            columns(buf, plot, s.tail(shown).map(|v| axis.fraction(v)), t.op(op), t);
-        });
+        self.bands(
+            buf,
+            body,
+            |op| series[op.index()].last(),
+            |buf, plot, op| {
+                let s = &series[op.index()];
+                let shown = s.len().min(usize::from(plot.width));
+                let x = plot.x + u16::try_from(usize::from(plot.width) - shown).unwrap_or(0);
+                let plot = Rect { x, width: u16::try_from(shown).unwrap_or(0), ..plot };
+                columns(buf, plot, s.tail(shown).map(|v| axis.fraction(v)), t.op(op), t);
+            },
+        );
         if inner.height >= 2 {
             let y = inner.bottom() - 1;
             let secs = self.timeline.sample_period.as_secs_f64();
             #[allow(clippy::cast_precision_loss)]
             let left = if secs > 0.0 { format!("-{:.0}s", secs * n as f64) } else { format!("-{n} samples") };
             put(buf, inner.x + 9, y, inner.right(), &left, t.dim());
-            put_right(buf, inner.x, inner.right(), y, &format!("now {} scale {}{}{}", t.glyphs.dot, self.ns(lo), t.glyphs.dash, self.ns(hi)), t.dim());
+            put_right(
+                buf,
+                inner.x,
+                inner.right(),
+                y,
+                &format!("now {} scale {}{}{}", t.glyphs.dot, self.ns(lo), t.glyphs.dash, self.ns(hi)),
+                t.dim(),
+            );
         }
     }
 
@@ -187,22 +219,35 @@ impl LatencyView<'_> {
         // x from 0 (p0) to 5 (p99.999) decades of 1/(1-p).
         const DECADES: f64 = 5.0;
         let spectra = |op: Op| -> &[SpectrumPoint] { &self.latency.op(op).spectrum };
-        let lo = Op::ALL.iter().filter_map(|&op| spectra(op).iter().map(|p| p.value_ns).filter(|&v| v > 0).min()).min().unwrap_or(1);
-        let hi = Op::ALL.iter().filter_map(|&op| spectra(op).iter().map(|p| p.value_ns).max()).max().unwrap_or(1);
+        let lo = Op::ALL
+            .iter()
+            .filter_map(|&op| spectra(op).iter().map(|p| p.value_ns).filter(|&v| v > 0).min())
+            .min()
+            .unwrap_or(1);
+        let hi =
+            Op::ALL.iter().filter_map(|&op| spectra(op).iter().map(|p| p.value_ns).max()).max().unwrap_or(1);
         let axis = LogAxis::new(lo, hi);
         let body = Rect { height: inner.height.saturating_sub(1), ..inner };
         let plot_w = body.width.saturating_sub(9);
-        self.bands(buf, body, |op| spectra(op).last().map(|p| p.value_ns), |buf, plot, op| {
-            let pts = spectra(op);
-            let w = f64::from(plot.width.max(2) - 1);
-            let values = (0..plot.width).map(|c| {
-                let x = f64::from(c) / w * DECADES;
-                let p = 100.0 * (1.0 - 10f64.powf(-x));
-                // The first point at or above p (the spectrum is a step function).
-                pts.iter().find(|s| s.percentile >= p - 1e-9).or(pts.last()).and_then(|s| axis.fraction(s.value_ns))
-            });
-            columns(buf, plot, values, t.op(op), t);
-        });
+        self.bands(
+            buf,
+            body,
+            |op| spectra(op).last().map(|p| p.value_ns),
+            |buf, plot, op| {
+                let pts = spectra(op);
+                let w = f64::from(plot.width.max(2) - 1);
+                let values = (0..plot.width).map(|c| {
+                    let x = f64::from(c) / w * DECADES;
+                    let p = 100.0 * (1.0 - 10f64.powf(-x));
+                    // The first point at or above p (the spectrum is a step function).
+                    pts.iter()
+                        .find(|s| s.percentile >= p - 1e-9)
+                        .or(pts.last())
+                        .and_then(|s| axis.fraction(s.value_ns))
+                });
+                columns(buf, plot, values, t.op(op), t);
+            },
+        );
         if inner.height >= 2 && plot_w > 0 {
             let y = inner.bottom() - 1;
             let ticks = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"];
@@ -213,7 +258,11 @@ impl LatencyView<'_> {
             put(buf, last_x, y, inner.right(), last, t.dim());
             let mut next_free = x0;
             for (d, label) in ticks[..ticks.len() - 1].iter().enumerate() {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    clippy::cast_precision_loss
+                )]
                 let col = (d as f64 / DECADES * f64::from(plot_w - 1)).round() as u16;
                 let lw = u16::try_from(label.len()).unwrap_or(0);
                 let x = x0 + col;
@@ -242,9 +291,19 @@ impl LatencyView<'_> {
             if side {
                 let w = inner.width / 2;
                 self.table(buf, Rect { width: w - 2, ..inner }, "Last interval", interval);
-                self.table(buf, Rect { x: inner.x + w + 2, width: inner.width - w - 2, ..inner }, "Whole run", run);
+                self.table(
+                    buf,
+                    Rect { x: inner.x + w + 2, width: inner.width - w - 2, ..inner },
+                    "Whole run",
+                    run,
+                );
             } else {
-                self.table(buf, Rect { height: rows_per_table.min(inner.height), ..inner }, "Last interval", interval);
+                self.table(
+                    buf,
+                    Rect { height: rows_per_table.min(inner.height), ..inner },
+                    "Last interval",
+                    interval,
+                );
                 let y = inner.y + rows_per_table + 1;
                 if y < inner.bottom() {
                     self.table(buf, Rect { y, height: inner.bottom() - y, ..inner }, "Whole run", run);
@@ -252,7 +311,8 @@ impl LatencyView<'_> {
             }
         }
         let bottom = Rect { y: area.y + tables_h, height: area.height - tables_h, ..area };
-        if bottom.height < 4 {
+        // Three bands of two rows, the axis and the border: below that the charts say nothing.
+        if bottom.height < 9 {
             return;
         }
         if bottom.width >= 80 {
@@ -268,7 +328,7 @@ impl LatencyView<'_> {
 
     fn render_compact(&self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let note = if self.latency.open_loop { "last interval, corrected" } else { "last interval" };
+        let note = if self.latency.open_loop { "interval (corrected)" } else { "last interval" };
         let block = panel(t, "Latency", note.to_owned());
         let inner = block.inner(area);
         block.render(area, buf);
@@ -284,7 +344,8 @@ impl LatencyView<'_> {
             col("max", 7, Align::Right, 3),
         ];
         let mask = fit_columns(&cols, inner.width);
-        let used: u16 = cols.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, c)| c.width + 1).sum();
+        let used: u16 =
+            cols.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, c)| c.width + 1).sum();
         table_head(buf, inner.x, inner.y, inner.right(), &cols, mask, t.heading());
         let trend_x = inner.x + used + 1;
         let trend_w = inner.right().saturating_sub(trend_x);
@@ -311,15 +372,31 @@ impl LatencyView<'_> {
             if trend_w >= 6 {
                 let s = &series[op.index()];
                 let shown = s.len().min(n);
-                let plot = Rect { x: trend_x + u16::try_from(n - shown).unwrap_or(0), y, width: u16::try_from(shown).unwrap_or(0), height: 1 };
+                let plot = Rect {
+                    x: trend_x + u16::try_from(n - shown).unwrap_or(0),
+                    y,
+                    width: u16::try_from(shown).unwrap_or(0),
+                    height: 1,
+                };
                 columns(buf, plot, s.tail(shown).map(|v| axis.fraction(v)), t.op(op), t);
             }
         }
         let y = inner.y + 5;
         if y < inner.bottom() {
             let l = self.latency;
-            let timed = if l.timed_every > 1 { format!("1 in {} timed", l.timed_every) } else { "all timed".to_owned() };
-            put(buf, inner.x, y, inner.right(), &format!("{timed} {} clock {:.1} ns", t.glyphs.dot, l.timer_cost_ns), t.dim());
+            let timed = if l.timed_every > 1 {
+                format!("1 in {} timed", l.timed_every)
+            } else {
+                "all timed".to_owned()
+            };
+            put(
+                buf,
+                inner.x,
+                y,
+                inner.right(),
+                &format!("{timed} {} clock {:.1} ns", t.glyphs.dot, l.timer_cost_ns),
+                t.dim(),
+            );
         }
     }
 }
@@ -347,7 +424,15 @@ mod tests {
     }
 
     fn stats(open_loop: bool) -> LatencyStats {
-        let p = |b: u64| Percentiles { count: 1000, p50: b, p90: 2 * b, p99: 3 * b, p999: 4 * b, p9999: 5 * b, max: 1000 * b };
+        let p = |b: u64| Percentiles {
+            count: 1000,
+            p50: b,
+            p90: 2 * b,
+            p99: 3 * b,
+            p999: 4 * b,
+            p9999: 5 * b,
+            max: 1000 * b,
+        };
         let op = |b| OpLatency {
             interval: p(b),
             run: p(b + 1),
@@ -355,7 +440,12 @@ mod tests {
             run_uncorrected: p(b / 2),
             spectrum: vec![],
         };
-        LatencyStats { open_loop, ops: [op(40), op(100), OpLatency::default()], timed_every: 1, timer_cost_ns: 7.0 }
+        LatencyStats {
+            open_loop,
+            ops: [op(40), op(100), OpLatency::default()],
+            timed_every: 1,
+            timer_cost_ns: 7.0,
+        }
     }
 
     #[test]

@@ -20,21 +20,21 @@ mod occupancy;
 mod panel;
 mod plot;
 pub mod state;
-mod threads;
 pub mod theme;
+mod threads;
 pub mod units;
 
 pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
 pub use contention::ContentionView;
 pub use dashboard::{Dashboard, Panel, Regions, MIN_HEIGHT, MIN_WIDTH};
 pub use free_list::FreeList;
-pub use generations::{GenerationHistogram, GenerationMap};
+pub use generations::{GenerationHistogram, GenerationMap, GenerationStats};
 pub use latency::LatencyView;
 pub use line_detail::LineDetail;
 pub use mapgrid::{MapGrid, Move};
 pub use model::{
-    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, Op, OpLatency, Percentiles,
-    Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, Op, OpLatency,
+    Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 pub use occupancy::OccupancyMap;
 pub use state::{MapState, Screen, ViewState, Zoom};

@@ -170,7 +170,14 @@ impl Widget for &LineDetail<'_> {
             put_right(buf, x, (x + cols[4].1).min(right), r, &g.index_of_slot(s).to_string(), t.dim());
         }
         if y < bottom {
-            put(buf, x0, bottom - 1, right, "gen = reuses of the slot; free slots show their next id", t.dim());
+            put(
+                buf,
+                x0,
+                bottom - 1,
+                right,
+                "gen = reuses of the slot; free slots show their next id",
+                t.dim(),
+            );
         }
     }
 }
@@ -207,7 +214,10 @@ mod tests {
         assert!(rows[3].contains("by thread T1 30  T4 12"), "heaviest first: {}", rows[3]);
         assert!(rows[4].contains("CAS failures 3"), "{}", rows[4]);
         // Slot 9 of 16, interleaved: index (9 & 7) << 1 | 9 >> 3 = 3, id 3 * 16 + 3 = 51.
-        assert_eq!(rows[8].trim_end_matches(['│', ' ']), "│        9 █ occupied        3          51        3");
+        assert_eq!(
+            rows[8].trim_end_matches(['│', ' ']),
+            "│        9 █ occupied        3          51        3"
+        );
         assert!(rows[9].contains("▒ reserved") && rows[9].contains("in flight"), "{}", rows[9]);
     }
 

@@ -86,7 +86,9 @@ impl MapGrid {
 
         let slot_units = |s: usize| avail / (s + 2);
         let zoom = match (zoom, slots_per_line) {
-            (Zoom::Fit, Some(s)) if slot_units(s) >= 1 && lines.div_ceil(slot_units(s)) <= rows_avail => Zoom::Slots,
+            (Zoom::Fit, Some(s)) if slot_units(s) >= 1 && lines.div_ceil(slot_units(s)) <= rows_avail => {
+                Zoom::Slots
+            }
             (Zoom::Fit, _) => {
                 let cells = Self::cells_per_row(avail).max(1);
                 let mut log2 = 0u8;
@@ -119,7 +121,17 @@ impl MapGrid {
         } else {
             cursor_row.saturating_sub(visible / 2).min(total_rows - visible)
         };
-        MapGrid { area, lines, slots_per_line, zoom, label_width, units_per_row, lines_per_row, total_rows, first_row }
+        MapGrid {
+            area,
+            lines,
+            slots_per_line,
+            zoom,
+            label_width,
+            units_per_row,
+            lines_per_row,
+            total_rows,
+            first_row,
+        }
     }
 
     /// Cells per row at cell level: aligned to 8 when there is room, so rows start at round
@@ -175,7 +187,13 @@ impl MapGrid {
 
     /// Draws the grid: row labels, then for every visible line group (slot level) or cell
     /// (cell level) what `paint` says.
-    pub(crate) fn draw(&self, buf: &mut Buffer, theme: &Theme, cursor: Option<usize>, paint: &impl MapPainter) {
+    pub(crate) fn draw(
+        &self,
+        buf: &mut Buffer,
+        theme: &Theme,
+        cursor: Option<usize>,
+        paint: &impl MapPainter,
+    ) {
         if self.area.is_empty() || self.area.width < MIN_GRID_WIDTH {
             return;
         }
@@ -190,8 +208,7 @@ impl MapGrid {
             let first = row * self.lines_per_row;
             let row_lines = first..(first + self.lines_per_row).min(self.lines);
             if self.label_width > 0 {
-                let style =
-                    if row_lines.contains(&cursor_line) { theme.cursor() } else { theme.row_label() };
+                let style = if row_lines.contains(&cursor_line) { theme.cursor() } else { theme.row_label() };
                 let w = usize::from(self.label_width - 1);
                 buf.set_stringn(self.area.x, y, format!("{first:>w$}"), w, style);
             }

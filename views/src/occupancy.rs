@@ -57,7 +57,8 @@ impl<'a> OccupancyMap<'a> {
     /// legend when there are at least 4 rows).
     fn split(area: Rect) -> (Rect, Option<Rect>) {
         let inner = Rect { x: area.x + 1, y: area.y + 1, ..area };
-        let inner = Rect { width: area.width.saturating_sub(2), height: area.height.saturating_sub(2), ..inner };
+        let inner =
+            Rect { width: area.width.saturating_sub(2), height: area.height.saturating_sub(2), ..inner };
         if inner.height >= 4 {
             let grid = Rect { height: inner.height - 1, ..inner };
             let legend = Rect { y: inner.bottom() - 1, height: 1, ..inner };
@@ -71,7 +72,13 @@ impl<'a> OccupancyMap<'a> {
     /// `Fit` resolves to, the rows shown, cursor moves.
     pub fn grid(&self, area: Rect) -> MapGrid {
         let g = self.snapshot.geometry();
-        MapGrid::new(g.lines(), Some(g.slots_per_line()), self.map.zoom, self.map.cursor_line, Self::split(area).0)
+        MapGrid::new(
+            g.lines(),
+            Some(g.slots_per_line()),
+            self.map.zoom,
+            self.map.cursor_line,
+            Self::split(area).0,
+        )
     }
 }
 
@@ -241,7 +248,13 @@ impl Widget for &OccupancyMap<'_> {
     }
 }
 
-fn legend_items<'a>(theme: &Theme, grid: &MapGrid, next: usize, heat: &LineHeat, max: u32) -> Vec<LegendItem<'a>> {
+fn legend_items<'a>(
+    theme: &Theme,
+    grid: &MapGrid,
+    next: usize,
+    heat: &LineHeat,
+    max: u32,
+) -> Vec<LegendItem<'a>> {
     let g = &theme.glyphs;
     let mut items: Vec<LegendItem<'a>> = Vec::with_capacity(8);
     let slot_level = grid.lines_per_cell().is_none();
@@ -348,7 +361,8 @@ mod tests {
         snap.set_slot(37 * 8 + 5, SlotState::Occupied, Some(g.key(0, 37 * 8 + 5)));
         let mut writes = vec![1u32; 64];
         writes[40] = 1_000_000;
-        let heat = LineHeat { measured: true, slots: LineWrites { writes, writers: vec![] }, ..LineHeat::default() };
+        let heat =
+            LineHeat { measured: true, slots: LineWrites { writes, writers: vec![] }, ..LineHeat::default() };
         // 4 lines per cell: 16 cells; cells 9 (lines 36-39) and 10 (40-43) matter.
         let map = MapState { zoom: Zoom::Lines { log2: 2 }, cursor_line: 0 };
         let theme = Theme::default();

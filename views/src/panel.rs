@@ -17,10 +17,7 @@ pub(crate) fn panel<'a>(theme: &Theme, name: &'a str, scale: String) -> Block<'a
     if !scale.is_empty() {
         title.push(Span::styled(format!("{} ", scale), theme.title_scale()));
     }
-    Block::bordered()
-        .border_set(theme.glyphs.border)
-        .border_style(theme.border())
-        .title(Line::from(title))
+    Block::bordered().border_set(theme.glyphs.border).border_style(theme.border()).title(Line::from(title))
 }
 
 /// Adds a right-aligned bottom title (ranges, totals).

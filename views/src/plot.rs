@@ -23,10 +23,8 @@ pub(crate) fn columns(
     }
     let levels = u32::from(area.height) * 8;
     for (i, v) in values.take(usize::from(area.width)).enumerate() {
-        let Some(f) = v else { continue };
-        if !(f > 0.0) {
-            continue;
-        }
+        // Skips no data, zero, negatives and NaN.
+        let Some(f) = v.filter(|f| *f > 0.0) else { continue };
         // In 1..=levels by the clamp, so the cast is exact.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let e = ((f.min(1.0) * f64::from(levels)).ceil() as u32).clamp(1, levels);
@@ -116,7 +114,7 @@ pub(crate) fn fit_columns(cols: &[Column], width: u16) -> u64 {
 }
 
 /// Draws the cells of one table row: `text(i)` for each shown column `i`.
-pub(crate) fn table_row<'t>(
+pub(crate) fn table_row(
     buf: &mut Buffer,
     x: u16,
     y: u16,
@@ -146,7 +144,15 @@ pub(crate) fn table_row<'t>(
 }
 
 /// Draws the headings of a table.
-pub(crate) fn table_head(buf: &mut Buffer, x: u16, y: u16, right: u16, cols: &[Column], mask: u64, style: Style) {
+pub(crate) fn table_head(
+    buf: &mut Buffer,
+    x: u16,
+    y: u16,
+    right: u16,
+    cols: &[Column],
+    mask: u64,
+    style: Style,
+) {
     table_row(buf, x, y, right, cols, mask, |i| (cols[i].title.to_owned(), style));
 }
 

@@ -605,7 +605,8 @@ mod tests {
             t.selected_row(),
             t.op(Op::Insert),
         ];
-        for (i, s) in styles.iter().chain((0..=HEAT_LEVELS).map(|l| t.heat(l)).collect::<Vec<_>>().iter()).enumerate()
+        for (i, s) in
+            styles.iter().chain((0..=HEAT_LEVELS).map(|l| t.heat(l)).collect::<Vec<_>>().iter()).enumerate()
         {
             assert_eq!((s.fg, s.bg), (None, None), "style {i} has a colour");
         }
