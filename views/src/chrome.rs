@@ -270,7 +270,7 @@ impl<'a> HelpOverlay<'a> {
                 ]));
             }
             if s == Section::Views {
-                for pair in Screen::ALL.chunks(4) {
+                for pair in Screen::ALL.chunks(3) {
                     let mut spans = vec![Span::raw(" ".repeat(16))];
                     for sc in pair {
                         spans.push(Span::styled(format!("{} ", sc.digit()), t.value()));

@@ -401,8 +401,9 @@ impl FreeList<'_> {
         }
         if inner.bottom() - y >= 4 {
             // Room for the table of next ids.
+            // Room for the table of next ids: as many as fit (the map marks `next_ids`).
             let table = Rect { x: x0, y: y + 1, width, height: inner.bottom() - y - 1 };
-            self.next_table(buf, table, self.next_ids);
+            self.next_table(buf, table, MAX_NEXT_IDS);
             return;
         }
         let gm = self.snapshot.geometry();

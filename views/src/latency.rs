@@ -10,7 +10,7 @@ use ratatui::widgets::Widget;
 
 use crate::model::{LatencyStats, Op, Percentiles, SpectrumPoint, Timeline};
 use crate::panel::{panel, put, put_right};
-use crate::plot::{col, columns, fit_columns, table_head, table_row, Align, Column, LogAxis};
+use crate::plot::{col, columns, fit_columns, linear, table_head, table_row, Align, Column, LogAxis};
 use crate::theme::Theme;
 use crate::units::{Nanos, Si};
 
@@ -354,9 +354,6 @@ impl LatencyView<'_> {
         }
         let series = &self.timeline.p99_ns;
         let n = usize::from(trend_w);
-        let lo = series.iter().flat_map(|s| s.tail(n)).filter(|&v| v > 0).min().unwrap_or(1);
-        let hi = series.iter().map(|s| s.max_of_tail(n)).max().unwrap_or(1);
-        let axis = LogAxis::new(lo, hi);
         for (i, op) in Op::ALL.into_iter().enumerate() {
             let y = inner.y + 1 + u16::try_from(i).unwrap_or(0);
             if y >= inner.bottom() {
@@ -378,7 +375,11 @@ impl LatencyView<'_> {
                     width: u16::try_from(shown).unwrap_or(0),
                     height: 1,
                 };
-                columns(buf, plot, s.tail(shown).map(|v| axis.fraction(v)), t.op(op), t);
+                // A trend: each operation on its own scale, floor a little below its minimum
+                // (the table gives the figures).
+                let (lo, hi) = (s.tail(shown).min().unwrap_or(0), s.max_of_tail(shown));
+                let floor = lo.saturating_sub((hi - lo) / 8 + 1);
+                columns(buf, plot, s.tail(shown).map(|v| linear(v - floor, hi - floor)), t.op(op), t);
             }
         }
         let y = inner.y + 5;

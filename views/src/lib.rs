@@ -1,9 +1,45 @@
 //! slotscope-views: the ratatui widgets of slotscope (DESIGN §6).
 //!
-//! Widgets are pure functions of plain data: the app fills the input types of [`model`] from
-//! the engine's samples, keeps the UI state of [`state`], picks a [`Theme`], and draws a
-//! [`Dashboard`] (or any single widget) into a frame. Nothing here reads a clock, an atomic, a
-//! thread or a channel, so every screen is tested cell by cell and as whole-screen snapshots.
+//! Widgets are pure functions of plain data. The app (`src/`) keeps, and refills once per
+//! sample, the owned input types of [`model`]; keeps the UI state of [`state`] in its model
+//! (changed only by `update`); picks a [`Theme`]; and draws:
+//!
+//! ```
+//! use ratatui::{backend::TestBackend, Terminal};
+//! use slotscope_views::demo::{Demo, DemoSpec};
+//! use slotscope_views::{Dashboard, Theme, ViewState};
+//!
+//! let demo = Demo::build(&DemoSpec::default()); // the app fills these from its samples
+//! let (state, theme) = (ViewState::default(), Theme::default());
+//! let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+//! terminal.draw(|f| f.render_widget(&Dashboard::new(demo.inputs(), &state, &theme), f.area())).unwrap();
+//! ```
+//!
+//! Nothing here reads a clock, an atomic, a thread, a channel or the environment, so every
+//! screen is tested cell by cell and as whole-screen snapshots.
+//!
+//! # Inputs ([`model`])
+//! - [`HeaderInfo`]: scenario, phase, elapsed, ops/s, fill, backend, geometry, variant (a
+//!   broken one is labelled loudly), sampler cost, frozen/paused, violations.
+//! - [`slotscope_table::Snapshot`]: the table (our backend only; `None` elsewhere).
+//! - [`LineHeat`]: per slot line and per ring line, writes and distinct writers in the last
+//!   interval ([`LineWrites`]), header-line writes and writers, interval length.
+//! - [`LineActivity`]: who wrote the selected line, CAS failures (for the detail panel).
+//! - [`ThreadTable`]: group names and one [`ThreadRow`] per worker.
+//! - [`LatencyStats`]: per [`Op`], [`Percentiles`] for the interval and the run, corrected and
+//!   uncorrected, and a spectrum of [`SpectrumPoint`]s; timing mode.
+//! - [`Timeline`]: bounded [`Series`] of ops/s, ticket skips/s, ring retries/s, header
+//!   writes/s and p99 per operation.
+//! - [`Topology`]: cache domains ([`CoreDomain`]) and the UI core.
+//!
+//! All of them are borrowed together as [`Inputs`].
+//!
+//! # Widgets
+//! [`Dashboard`] composes everything (header, body, footer, help, too-small). Each view is
+//! also a widget of its own: [`OccupancyMap`], [`LineDetail`], [`GenerationMap`],
+//! [`GenerationHistogram`], [`FreeList`], [`ContentionView`], [`LatencyView`],
+//! [`ThreadsView`], [`HeaderBar`], [`ControlsFooter`], [`HelpOverlay`], [`TooSmall`].
+//! [`MapGrid`] tells the app how the map is laid out (to step the zoom and move the cursor).
 
 mod chrome;
 mod contention;
