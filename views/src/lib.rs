@@ -1,1 +1,78 @@
-//! slotscope-views
+//! slotscope-views: the ratatui widgets of slotscope (DESIGN §6).
+//!
+//! Widgets are pure functions of plain data. The app (`src/`) keeps, and refills once per
+//! sample, the owned input types of [`model`]; keeps the UI state of [`state`] in its model
+//! (changed only by `update`); picks a [`Theme`]; and draws:
+//!
+//! ```
+//! use ratatui::{backend::TestBackend, Terminal};
+//! use slotscope_views::demo::{Demo, DemoSpec};
+//! use slotscope_views::{Dashboard, Theme, ViewState};
+//!
+//! let demo = Demo::build(&DemoSpec::default()); // the app fills these from its samples
+//! let (state, theme) = (ViewState::default(), Theme::default());
+//! let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+//! terminal.draw(|f| f.render_widget(&Dashboard::new(demo.inputs(), &state, &theme), f.area())).unwrap();
+//! ```
+//!
+//! Nothing here reads a clock, an atomic, a thread, a channel or the environment, so every
+//! screen is tested cell by cell and as whole-screen snapshots.
+//!
+//! # Inputs ([`model`])
+//! - [`HeaderInfo`]: scenario, phase, elapsed, ops/s, fill, backend, geometry, variant (a
+//!   broken one is labelled loudly), sampler cost, frozen/paused, violations.
+//! - [`slotscope_table::Snapshot`]: the table (our backend only; `None` elsewhere).
+//! - [`LineHeat`]: per slot line and per ring line, writes and distinct writers in the last
+//!   interval ([`LineWrites`]), header-line writes and writers, interval length.
+//! - [`LineActivity`]: who wrote the selected line, CAS failures (for the detail panel).
+//! - [`ThreadTable`]: group names and one [`ThreadRow`] per worker.
+//! - [`LatencyStats`]: per [`Op`], [`Percentiles`] for the interval and the run, corrected and
+//!   uncorrected, and a spectrum of [`SpectrumPoint`]s; timing mode.
+//! - [`Timeline`]: bounded [`Series`] of ops/s, ticket skips/s, ring retries/s, header
+//!   writes/s and p99 per operation.
+//! - [`Topology`]: cache domains ([`CoreDomain`]) and the UI core.
+//!
+//! All of them are borrowed together as [`Inputs`].
+//!
+//! # Widgets
+//! [`Dashboard`] composes everything (header, body, footer, help, too-small). Each view is
+//! also a widget of its own: [`OccupancyMap`], [`LineDetail`], [`GenerationMap`],
+//! [`GenerationHistogram`], [`FreeList`], [`ContentionView`], [`LatencyView`],
+//! [`ThreadsView`], [`HeaderBar`], [`ControlsFooter`], [`HelpOverlay`], [`TooSmall`].
+//! [`MapGrid`] tells the app how the map is laid out (to step the zoom and move the cursor).
+
+mod chrome;
+mod contention;
+pub mod controls;
+mod dashboard;
+pub mod demo;
+mod free_list;
+mod generations;
+mod latency;
+mod line_detail;
+mod mapgrid;
+pub mod model;
+mod occupancy;
+mod panel;
+mod plot;
+pub mod state;
+pub mod theme;
+mod threads;
+pub mod units;
+
+pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
+pub use contention::ContentionView;
+pub use dashboard::{Dashboard, Panel, Regions, MIN_HEIGHT, MIN_WIDTH};
+pub use free_list::FreeList;
+pub use generations::{GenerationHistogram, GenerationMap, GenerationStats};
+pub use latency::LatencyView;
+pub use line_detail::LineDetail;
+pub use mapgrid::{MapGrid, Move};
+pub use model::{
+    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, Op, OpLatency,
+    Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+};
+pub use occupancy::OccupancyMap;
+pub use state::{MapState, Screen, ViewState, Zoom};
+pub use theme::{Glyphs, Palette, Theme};
+pub use threads::ThreadsView;

@@ -1,0 +1,463 @@
+//! The frame around the views: the header bar (what runs, how fast, and loudly anything
+//! wrong), the always-visible controls footer, the help overlay, and the "terminal too small"
+//! screen.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+
+use crate::controls::{Section, Shown, CONTROLS};
+use crate::model::HeaderInfo;
+use crate::panel::unicode_width;
+use crate::state::{Screen, ViewState};
+use crate::theme::Theme;
+use crate::units::{Clock, Percent, Si};
+
+/// The header bar: one line, plus a loud banner line when the table runs a broken variant.
+#[derive(Clone, Copy, Debug)]
+pub struct HeaderBar<'a> {
+    header: &'a HeaderInfo,
+    theme: &'a Theme,
+}
+
+impl<'a> HeaderBar<'a> {
+    /// The bar for `header`.
+    pub fn new(header: &'a HeaderInfo, theme: &'a Theme) -> Self {
+        HeaderBar { header, theme }
+    }
+
+    /// Rows it needs: 2 with a broken variant (the banner), else 1.
+    pub fn height(header: &HeaderInfo) -> u16 {
+        if header.variant.is_broken() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Segments in display order with their priority (lower survives longer).
+    fn segments(&self) -> Vec<(u8, Vec<Span<'static>>)> {
+        let h = self.header;
+        let t = self.theme;
+        let bar = t.header_bar();
+        let dim = bar.patch(t.dim()).bg(bar.bg.unwrap_or_default());
+        let val = bar.patch(t.value()).bg(bar.bg.unwrap_or_default());
+        let mut s: Vec<(u8, Vec<Span<'static>>)> = Vec::new();
+        s.push((0, vec![Span::styled(" slotscope", t.brand())]));
+        if h.violations > 0 {
+            s.push((
+                0,
+                vec![Span::styled(format!(" {} {} VIOLATIONS ", t.glyphs.warn, h.violations), t.alarm())],
+            ));
+        }
+        if h.paused {
+            s.push((0, vec![Span::styled(" PAUSED ", t.badge())]));
+        }
+        if h.frozen {
+            s.push((0, vec![Span::styled(" FROZEN ", t.badge())]));
+        }
+        let mut run = vec![Span::styled(h.scenario.clone(), val)];
+        if !h.phase.is_empty() {
+            run.push(Span::styled(format!(" {} {}", t.glyphs.arrow, h.phase), bar));
+        }
+        s.push((1, run));
+        let time = match h.duration {
+            Some(d) => format!("{} / {}", Clock(h.elapsed), Clock(d)),
+            None => Clock(h.elapsed).to_string(),
+        };
+        s.push((3, vec![Span::styled(time, bar)]));
+        s.push((1, vec![Span::styled(Si(h.ops_per_s).to_string(), val), Span::styled(" ops/s", dim)]));
+        s.push((4, vec![Span::styled(h.threads.to_string(), val), Span::styled(" threads", dim)]));
+        if h.capacity > 0 {
+            s.push((
+                3,
+                vec![
+                    Span::styled("fill ", dim),
+                    Span::styled(Percent::of(h.len, h.capacity).to_string(), val),
+                    Span::styled(format!(" of {}", h.capacity), dim),
+                ],
+            ));
+        }
+        let mut table = vec![Span::styled(h.backend.clone(), val)];
+        if let Some(g) = h.geometry {
+            table.push(Span::styled(format!(" {} {} B lines", g.layout(), g.line_bytes()), bar));
+        }
+        if h.variant.is_broken() {
+            table.push(Span::styled(format!(" {} BROKEN", t.glyphs.warn), t.alarm()));
+        }
+        s.push((2, table));
+        if let Some(c) = h.sampler_cost_pct {
+            s.push((5, vec![Span::styled("sampler ", dim), Span::styled(format!("{c:.1}%"), val)]));
+        }
+        s
+    }
+}
+
+impl Widget for &HeaderBar<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let t = self.theme;
+        let bar = t.header_bar();
+        buf.set_style(Rect { height: 1, ..area }, bar);
+        let sep = format!(" {} ", t.glyphs.separator);
+        let sep_w = unicode_width(&sep);
+        let mut segs = self.segments();
+        let width = |segs: &[(u8, Vec<Span<'_>>)]| -> usize {
+            segs.iter().map(|(_, sp)| sp.iter().map(Span::width).sum::<usize>()).sum::<usize>()
+                + sep_w * segs.len().saturating_sub(1)
+        };
+        while width(&segs) > usize::from(area.width) {
+            let Some((i, _)) =
+                segs.iter().enumerate().filter(|(_, s)| s.0 > 0).max_by_key(|(i, s)| (s.0, *i))
+            else {
+                break;
+            };
+            segs.remove(i);
+        }
+        let mut x = area.x;
+        for (i, (_, spans)) in segs.iter().enumerate() {
+            if i > 0 {
+                let (nx, _) = buf.set_stringn(
+                    x,
+                    area.y,
+                    &sep,
+                    usize::from(area.right() - x),
+                    bar.patch(t.dim()).bg(bar.bg.unwrap_or_default()),
+                );
+                x = nx;
+            }
+            for sp in spans {
+                if x >= area.right() {
+                    break;
+                }
+                let (nx, _) = buf.set_span(x, area.y, sp, area.right() - x);
+                x = nx;
+            }
+        }
+        if self.header.variant.is_broken() && area.height >= 2 {
+            let y = area.y + 1;
+            let row = Rect { y, height: 1, ..area };
+            buf.set_style(row, t.alarm());
+            let v = self.header.variant;
+            let text = format!(
+                " {w} BROKEN VARIANT: {} {w} {}. Broken on purpose, for teaching: do not trust its results. ",
+                v.name(),
+                v.description(),
+                w = t.glyphs.warn
+            );
+            buf.set_stringn(area.x, y, text, usize::from(area.width), t.alarm());
+        }
+    }
+}
+
+/// The controls footer: the keys that matter on this screen, as many as fit, and where you are.
+#[derive(Clone, Copy, Debug)]
+pub struct ControlsFooter<'a> {
+    state: &'a ViewState,
+    frozen: bool,
+    has_map: bool,
+    theme: &'a Theme,
+}
+
+impl<'a> ControlsFooter<'a> {
+    /// The footer for `state`; `frozen` adds the frame-step keys.
+    pub fn new(state: &'a ViewState, frozen: bool, theme: &'a Theme) -> Self {
+        ControlsFooter { state, frozen, has_map: true, theme }
+    }
+
+    /// Whether the table's map can be shown (false for backends without snapshots: the map
+    /// keys are left out).
+    #[must_use]
+    pub fn map_available(mut self, available: bool) -> Self {
+        self.has_map = available;
+        self
+    }
+}
+
+impl Widget for &ControlsFooter<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let t = self.theme;
+        let ascii = t.glyphs.border.top_left == "+";
+        let has_map = self.has_map
+            && matches!(self.state.screen, Screen::Dashboard | Screen::Occupancy | Screen::Generations);
+        let shown = |s: Shown| match s {
+            Shown::Always => true,
+            Shown::WithMap => has_map,
+            Shown::WhenFrozen => self.frozen,
+            Shown::WithDetail => self.state.detail_open || self.state.help_open,
+            Shown::HelpOnly => false,
+        };
+        let where_ =
+            format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());
+        let where_w = u16::try_from(unicode_width(&where_)).unwrap_or(u16::MAX);
+        let budget = usize::from(area.width.saturating_sub(where_w + 1));
+        let item_w = |i: usize| {
+            let c = &CONTROLS[i];
+            unicode_width(c.footer_keys_for(ascii)) + 2 + unicode_width(c.short) + 3
+        };
+        let mut candidates: Vec<usize> = (0..CONTROLS.len()).filter(|&i| shown(CONTROLS[i].shown)).collect();
+        candidates.sort_by_key(|&i| (CONTROLS[i].priority, i));
+        let mut chosen = Vec::new();
+        let mut used = 0;
+        for i in candidates {
+            if used + item_w(i) <= budget {
+                used += item_w(i);
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+        let mut x = area.x;
+        for i in chosen {
+            let c = &CONTROLS[i];
+            let (nx, _) = buf.set_stringn(
+                x,
+                area.y,
+                format!(" {} ", c.footer_keys_for(ascii)),
+                usize::from(area.right() - x),
+                t.key(),
+            );
+            let (nx, _) = buf.set_stringn(
+                nx,
+                area.y,
+                format!(" {}  ", c.short),
+                usize::from(area.right() - nx),
+                t.key_action(),
+            );
+            x = nx;
+        }
+        if area.width > where_w {
+            buf.set_stringn(area.right() - where_w, area.y, &where_, usize::from(where_w), t.title());
+        }
+    }
+}
+
+/// The help overlay: every key, by section, and what the glyphs mean. Draw it last, over the
+/// screen.
+#[derive(Clone, Copy, Debug)]
+pub struct HelpOverlay<'a> {
+    theme: &'a Theme,
+}
+
+impl<'a> HelpOverlay<'a> {
+    /// The overlay in `theme`.
+    pub fn new(theme: &'a Theme) -> Self {
+        HelpOverlay { theme }
+    }
+
+    fn lines(&self) -> Vec<Line<'static>> {
+        let t = self.theme;
+        let g = &t.glyphs;
+        let ascii = g.border.top_left == "+";
+        let mut lines = Vec::new();
+        for s in Section::ALL {
+            if !lines.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::from(Span::styled(s.title(), t.heading())));
+            for c in CONTROLS.iter().filter(|c| c.section == s) {
+                let keys = c.keys_for(ascii);
+                let pad = 14usize.saturating_sub(unicode_width(keys));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {keys}{}", " ".repeat(pad)), t.value()),
+                    Span::styled(c.action, t.text()),
+                ]));
+            }
+            if s == Section::Views {
+                for pair in Screen::ALL.chunks(3) {
+                    let mut spans = vec![Span::raw(" ".repeat(16))];
+                    for sc in pair {
+                        spans.push(Span::styled(format!("{} ", sc.digit()), t.value()));
+                        spans.push(Span::styled(format!("{:<13}", sc.name()), t.text()));
+                    }
+                    lines.push(Line::from(spans));
+                }
+            }
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled("Glyphs (colour only adds heat)", t.heading())));
+        let glyph = |sym: &str, style: Style, what: &'static str| {
+            Line::from(vec![
+                Span::raw("  "),
+                Span::styled(sym.to_owned(), style),
+                Span::raw(" ".repeat(13usize.saturating_sub(unicode_width(sym)))),
+                Span::styled(what, t.text()),
+            ])
+        };
+        lines.push(glyph(g.occupied, t.occupied(0), "occupied slot"));
+        lines.push(glyph(g.reserved, t.reserved(), "reserved slot, RESERVED ring cell: in flight"));
+        lines.push(glyph(g.free, t.free(0), "free slot (its next id waits in the ring)"));
+        let bars = format!("{}{}{}", g.vbars[0], g.vbars[3], g.vbars[7]);
+        lines.push(glyph(&bars, t.occupied(0), "zoomed out: share of the cell's slots occupied"));
+        lines.push(glyph(g.shared, t.shared(), "line written by 2+ threads in the interval"));
+        lines.push(glyph("1 2 3", t.next_id(), "where the next ids land (n)"));
+        let cur = format!("{}{}", g.cursor_left, g.cursor_right);
+        lines.push(glyph(&cur, t.cursor(), "the selected line"));
+        lines
+    }
+}
+
+impl Widget for &HelpOverlay<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let t = self.theme;
+        let lines = self.lines();
+        let want_h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+        let w = 72.min(area.width);
+        let h = want_h.min(area.height);
+        let r =
+            Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+        Clear.render(r, buf);
+        let block = Block::bordered()
+            .border_set(t.glyphs.border)
+            .border_style(t.title())
+            .title(Line::from(Span::styled(" Help: every key ", t.title())))
+            .title_bottom(Line::from(Span::styled(" Esc or ? closes ", t.dim())).alignment(Alignment::Right));
+        let inner = block.inner(r);
+        block.render(r, buf);
+        let inner = Rect { x: inner.x + 1, width: inner.width.saturating_sub(1), ..inner };
+        Paragraph::new(lines).render(inner, buf);
+    }
+}
+
+/// The screen shown instead of everything else when the terminal is below the minimum size.
+#[derive(Clone, Copy, Debug)]
+pub struct TooSmall<'a> {
+    need: (u16, u16),
+    theme: &'a Theme,
+}
+
+impl<'a> TooSmall<'a> {
+    /// Says the terminal needs `need` = (width, height); the size it has is the drawn area's.
+    pub fn new(need: (u16, u16), theme: &'a Theme) -> Self {
+        TooSmall { need, theme }
+    }
+}
+
+impl Widget for &TooSmall<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let t = self.theme;
+        let x = t.glyphs.times;
+        let lines = vec![
+            Line::from(Span::styled("terminal too small", t.warn())),
+            Line::from(vec![
+                Span::styled("need ", t.dim()),
+                Span::styled(format!("{}{x}{}", self.need.0, self.need.1), t.value()),
+                Span::styled(", have ", t.dim()),
+                Span::styled(format!("{}{x}{}", area.width, area.height), t.value()),
+            ]),
+            Line::from(Span::styled("enlarge the window or use a smaller font; q quits", t.dim())),
+        ];
+        // Rows after wrapping, about: each line over the width's share.
+        let w = usize::from(area.width);
+        let rows: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();
+        let p = Paragraph::new(lines).alignment(Alignment::Center).wrap(Wrap { trim: true });
+        let h = u16::try_from(rows).unwrap_or(u16::MAX).min(area.height);
+        let r = Rect { y: area.y + (area.height - h) / 2, height: h, ..area };
+        p.render(r, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slotscope_table::Variant;
+
+    fn rows(buf: &Buffer) -> Vec<String> {
+        (0..buf.area.height).map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()).collect()
+    }
+
+    fn header() -> HeaderInfo {
+        HeaderInfo {
+            scenario: "demo".into(),
+            phase: "warm".into(),
+            elapsed: std::time::Duration::from_millis(1500),
+            ops_per_s: 2.5e6,
+            threads: 2,
+            len: 5,
+            capacity: 10,
+            backend: "slotscope".into(),
+            ..HeaderInfo::default()
+        }
+    }
+
+    #[test]
+    fn header_drops_low_priority_segments_first() {
+        let t = Theme::default();
+        let h = header();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 1));
+        (&HeaderBar::new(&h, &t)).render(buf.area, &mut buf);
+        assert_eq!(
+            rows(&buf)[0].trim_end(),
+            " slotscope │ demo → warm │ 1.5s │ 2.50M ops/s │ 2 threads │ fill 50.0% of 10 │ slotscope"
+        );
+        let mut narrow = Buffer::empty(Rect::new(0, 0, 40, 1));
+        (&HeaderBar::new(&h, &t)).render(narrow.area, &mut narrow);
+        assert_eq!(rows(&narrow)[0].trim_end(), " slotscope │ demo → warm │ 2.50M ops/s");
+    }
+
+    #[test]
+    fn broken_variant_and_violations_are_loud() {
+        let t = Theme::new(crate::theme::Palette::Mono, true);
+        let mut h = header();
+        h.variant = Variant::RelaxedRing;
+        h.violations = 3;
+        h.frozen = true;
+        assert_eq!(HeaderBar::height(&h), 2);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 2));
+        (&HeaderBar::new(&h, &t)).render(buf.area, &mut buf);
+        let r = rows(&buf);
+        assert!(r[0].starts_with(" slotscope |  !! 3 VIOLATIONS  |  FROZEN "), "{}", r[0]);
+        assert!(r[1].starts_with(" !! BROKEN VARIANT: relaxed-ring !! the free ring is Relaxed"), "{}", r[1]);
+        assert!(buf[(5, 1)].modifier.contains(ratatui::style::Modifier::REVERSED));
+    }
+
+    #[test]
+    fn footer_fits_keys_by_priority_and_names_the_screen() {
+        let t = Theme::default();
+        let state = ViewState { screen: Screen::Latency, ..ViewState::default() };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 1));
+        (&ControlsFooter::new(&state, false, &t)).render(buf.area, &mut buf);
+        let r = rows(&buf);
+        assert_eq!(r[0], " q  quit   ?  help   Tab  views   P  pause      6/7 Latency ");
+        // Frozen adds the step keys; a map screen adds zoom.
+        let map = ViewState::default();
+        let mut wide = Buffer::empty(Rect::new(0, 0, 200, 1));
+        (&ControlsFooter::new(&map, true, &t)).render(wide.area, &mut wide);
+        let r = rows(&wide);
+        assert!(r[0].contains(" ./,  step") && r[0].contains(" +/-  zoom"), "{}", r[0]);
+        assert!(!r[0].contains("mouse"), "help-only keys stay in the help");
+    }
+
+    #[test]
+    fn help_lists_every_key() {
+        let t = Theme::default();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, 50));
+        (&HelpOverlay::new(&t)).render(buf.area, &mut buf);
+        let all = rows(&buf).join("\n");
+        for c in CONTROLS {
+            assert!(all.contains(c.action), "{}", c.action);
+        }
+    }
+
+    #[test]
+    fn too_small_says_what_it_needs_and_has() {
+        let t = Theme::default();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 30, 7));
+        (&TooSmall::new((80, 24), &t)).render(buf.area, &mut buf);
+        let all = rows(&buf).join("\n");
+        assert!(all.contains("terminal too small"), "{all}");
+        assert!(all.contains("need 80×24, have 30×7"), "{all}");
+    }
+}

@@ -1,0 +1,256 @@
+//! The whole screen: header bar, the body (the dashboard or one full-screen view), the controls
+//! footer, and the help overlay on top. Below the minimum size, only the "too small" message.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+
+use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
+use crate::contention::ContentionView;
+use crate::free_list::FreeList;
+use crate::generations::{GenerationHistogram, GenerationMap, GenerationStats};
+use crate::latency::LatencyView;
+use crate::line_detail::LineDetail;
+use crate::mapgrid::MapGrid;
+use crate::model::Inputs;
+use crate::occupancy::OccupancyMap;
+use crate::panel::{panel, NeedsTable};
+use crate::state::{Screen, ViewState};
+use crate::theme::Theme;
+use crate::threads::ThreadsView;
+
+/// The smallest terminal the dashboard draws in; below it, [`TooSmall`] says so.
+pub const MIN_WIDTH: u16 = 60;
+/// See [`MIN_WIDTH`].
+pub const MIN_HEIGHT: u16 = 16;
+
+/// Every screen of the app, composed: draw it with `frame.render_widget(&dashboard, area)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Dashboard<'a> {
+    inputs: Inputs<'a>,
+    state: &'a ViewState,
+    theme: &'a Theme,
+}
+
+/// Where each part of a screen goes (computed by [`Dashboard::regions`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Regions {
+    /// The header bar.
+    pub header: Rect,
+    /// The controls footer.
+    pub footer: Rect,
+    /// The occupancy or generations map, on screens that show one.
+    pub map: Option<Rect>,
+    /// The line-detail panel, when open.
+    pub detail: Option<Rect>,
+    /// Other panels of the body: (which, where).
+    pub panels: [Option<(Panel, Rect)>; 3],
+}
+
+/// A panel of the body other than the map and the detail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    /// The free list (compact on the dashboard).
+    FreeList,
+    /// Contention (compact on the dashboard).
+    Contention,
+    /// Latency (compact on the dashboard).
+    Latency,
+    /// The generations histogram.
+    Histogram,
+    /// The threads view.
+    Threads,
+    /// "This view needs our table" for backends without snapshots.
+    NeedsTable,
+}
+
+impl<'a> Dashboard<'a> {
+    /// The screen for `inputs` in `state`, styled by `theme`.
+    pub fn new(inputs: Inputs<'a>, state: &'a ViewState, theme: &'a Theme) -> Self {
+        Dashboard { inputs, state, theme }
+    }
+
+    /// Whether `area` is big enough (else the too-small message is drawn).
+    pub fn fits(area: Rect) -> bool {
+        area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT
+    }
+
+    /// Where everything goes in `area`.
+    pub fn regions(&self, area: Rect) -> Regions {
+        let hh = HeaderBar::height(self.inputs.header).min(area.height);
+        let header = Rect { height: hh, ..area };
+        let footer = Rect { y: area.bottom().saturating_sub(1), height: 1.min(area.height - hh), ..area };
+        let body = Rect { y: area.y + hh, height: area.height.saturating_sub(hh + footer.height), ..area };
+        let mut r = Regions { header, footer, ..Regions::default() };
+        let has_snap = self.inputs.snapshot.is_some();
+        let detail = self.state.detail_open && has_snap;
+        match self.state.screen {
+            Screen::Dashboard if !has_snap => {
+                // No map: the note on top, then contention and latency in full, side by side
+                // when wide, else stacked.
+                let note = Rect { height: 4.min(body.height), ..body };
+                let rest = Rect { y: note.bottom(), height: body.height - note.height, ..body };
+                let (a, b) = if rest.width >= 140 {
+                    let w = rest.width * 9 / 20;
+                    (Rect { width: w, ..rest }, Rect { x: rest.x + w, width: rest.width - w, ..rest })
+                } else {
+                    let h = rest.height / 2;
+                    (Rect { height: h, ..rest }, Rect { y: rest.y + h, height: rest.height - h, ..rest })
+                };
+                r.panels = [
+                    Some((Panel::NeedsTable, note)),
+                    Some((Panel::Contention, a)),
+                    Some((Panel::Latency, b)),
+                ];
+            }
+            Screen::Dashboard => {
+                let rw = (body.width * 2 / 5).clamp(34.min(body.width), 64);
+                let map = Rect { width: body.width - rw, ..body };
+                let right = Rect { x: map.right(), width: rw, ..body };
+                r.map = Some(map);
+                if detail {
+                    r.detail = Some(right);
+                } else {
+                    // Contention gets what its rows need; any height left over goes to the
+                    // free list, which lists more next ids with it.
+                    let lh = 8.min(right.height);
+                    let fh = 6.min(right.height - lh);
+                    let threads = u16::try_from(self.inputs.threads.rows.len()).unwrap_or(u16::MAX);
+                    let ch = threads.saturating_add(6).min(right.height - lh - fh);
+                    let fh = right.height - lh - ch;
+                    r.panels = [
+                        Some((Panel::FreeList, Rect { height: fh, ..right })),
+                        Some((Panel::Contention, Rect { y: right.y + fh, height: ch, ..right })),
+                        Some((Panel::Latency, Rect { y: right.y + fh + ch, height: lh, ..right })),
+                    ];
+                }
+            }
+            s if s.needs_snapshot() && !has_snap => r.panels[0] = Some((Panel::NeedsTable, body)),
+            Screen::Occupancy | Screen::Generations => {
+                let side = if self.state.screen == Screen::Generations || detail {
+                    let want = if detail { 58 } else { 40 };
+                    if body.width >= want + 40 {
+                        want
+                    } else {
+                        0
+                    }
+                } else {
+                    0
+                };
+                let map = Rect { width: body.width - side, ..body };
+                r.map = Some(map);
+                let right = Rect { x: map.right(), width: side, ..body };
+                if side > 0 {
+                    if detail {
+                        r.detail = Some(right);
+                    } else {
+                        r.panels[0] = Some((Panel::Histogram, right));
+                    }
+                } else if detail {
+                    // Narrow: the detail takes the lower part of the map.
+                    let h = (body.height / 2).max(body.height.min(12));
+                    let map = Rect { height: body.height - h, ..body };
+                    r.map = Some(map);
+                    r.detail = Some(Rect { y: map.bottom(), height: h, ..body });
+                }
+            }
+            Screen::FreeList => r.panels[0] = Some((Panel::FreeList, body)),
+            Screen::Contention => r.panels[0] = Some((Panel::Contention, body)),
+            Screen::Latency => r.panels[0] = Some((Panel::Latency, body)),
+            Screen::Threads => r.panels[0] = Some((Panel::Threads, body)),
+        }
+        r
+    }
+
+    /// The map's grid in a terminal of `area` (as drawn), for the app to step the zoom from
+    /// `Fit` and to move the cursor by rows; `None` on screens without a map.
+    pub fn map_grid(&self, area: Rect) -> Option<MapGrid> {
+        let snap = self.inputs.snapshot?;
+        if !Dashboard::fits(area) {
+            return None;
+        }
+        let map = self.regions(area).map?;
+        Some(match self.state.screen {
+            Screen::Generations => GenerationMap::new(snap, &self.state.map, self.theme).grid(map),
+            _ => OccupancyMap::new(snap, self.inputs.heat, &self.state.map, self.theme).grid(map),
+        })
+    }
+
+    fn render_panel(&self, which: Panel, area: Rect, buf: &mut Buffer, gens: Option<&GenerationStats>) {
+        let (i, t) = (&self.inputs, self.theme);
+        let compact = self.state.screen == Screen::Dashboard && i.snapshot.is_some();
+        match which {
+            Panel::FreeList => {
+                if let Some(s) = i.snapshot {
+                    let next = if compact { self.state.next_ids } else { crate::state::MAX_NEXT_IDS };
+                    (&FreeList::new(s, i.heat, t).compact(compact).next_ids(next)).render(area, buf);
+                }
+            }
+            Panel::Contention => {
+                let view = ContentionView::new(i.threads, i.heat, i.timeline, t);
+                (&view.compact(compact).hot_lines(i.snapshot.is_some())).render(area, buf);
+            }
+            Panel::Latency => {
+                (&LatencyView::new(i.latency, i.timeline, t).compact(compact)).render(area, buf)
+            }
+            Panel::Histogram => {
+                if let Some(s) = i.snapshot {
+                    let h = GenerationHistogram::new(s, t);
+                    (&gens.map_or(h, |g| h.with_stats(g))).render(area, buf);
+                }
+            }
+            Panel::Threads => (&ThreadsView::new(i.threads, i.topology, t)).render(area, buf),
+            Panel::NeedsTable => {
+                let what = match self.state.screen {
+                    Screen::Generations => "Generations",
+                    Screen::FreeList => "The free list",
+                    Screen::Dashboard => "The occupancy map",
+                    _ => "Occupancy",
+                };
+                let block = panel(t, self.state.screen.name(), String::new());
+                let inner = block.inner(area);
+                block.render(area, buf);
+                (&NeedsTable { what, backend: &i.header.backend, theme: t }).render(inner, buf);
+            }
+        }
+    }
+}
+
+impl Widget for &Dashboard<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let t = self.theme;
+        if !Dashboard::fits(area) {
+            (&TooSmall::new((MIN_WIDTH, MIN_HEIGHT), t)).render(area, buf);
+            return;
+        }
+        let i = &self.inputs;
+        let r = self.regions(area);
+        // One pass for both generation widgets.
+        let gens =
+            (self.state.screen == Screen::Generations).then(|| i.snapshot.map(GenerationStats::of)).flatten();
+        (&HeaderBar::new(i.header, t)).render(r.header, buf);
+        if let (Some(map), Some(snap)) = (r.map, i.snapshot) {
+            if self.state.screen == Screen::Generations {
+                let m = GenerationMap::new(snap, &self.state.map, t);
+                (&gens.as_ref().map_or(m, |g| m.with_stats(g))).render(map, buf);
+            } else {
+                let next = if self.state.show_next_ids { self.state.next_ids } else { 0 };
+                (&OccupancyMap::new(snap, i.heat, &self.state.map, t).next_ids(next)).render(map, buf);
+            }
+        }
+        if let (Some(d), Some(snap)) = (r.detail, i.snapshot) {
+            (&LineDetail::new(snap, self.state.map.cursor_line, i.heat, i.line_activity, t)).render(d, buf);
+        }
+        for (which, area) in r.panels.iter().flatten() {
+            self.render_panel(*which, *area, buf, gens.as_ref());
+        }
+        (&ControlsFooter::new(self.state, i.header.frozen, t).map_available(i.snapshot.is_some()))
+            .render(r.footer, buf);
+        if self.state.help_open {
+            (&HelpOverlay::new(t)).render(area, buf);
+        }
+    }
+}

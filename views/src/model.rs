@@ -1,0 +1,480 @@
+//! What the views draw from: plain data the app owns, fills once per sample, and lends to the
+//! widgets for a frame.
+//!
+//! Nothing here is atomic, timed or shared: the app (`src/`) turns the stress engine's samples
+//! into these types, and widgets only read them. Every owned type is meant to be kept and
+//! refilled, not rebuilt: `Vec`s are cleared and refilled (keeping their capacity), [`Series`]
+//! is a bounded ring that never grows past its capacity.
+//!
+//! Missing data is allowed everywhere and drawn as such: a per-line slice shorter than the
+//! table reads as zeros beyond its end, a backend without a [`Snapshot`] gets a plain message
+//! instead of the table views.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use slotscope_table::{Geometry, Snapshot, Variant};
+
+/// The three table operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// A lookup by key.
+    Lookup,
+    /// An insert (takes an id from the ring).
+    Insert,
+    /// A remove (returns the next id to the ring).
+    Remove,
+}
+
+impl Op {
+    /// All operations, in the order tables list them.
+    pub const ALL: [Op; 3] = [Op::Lookup, Op::Insert, Op::Remove];
+
+    /// Lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Op::Lookup => "lookup",
+            Op::Insert => "insert",
+            Op::Remove => "remove",
+        }
+    }
+
+    /// Position in [`Op::ALL`] (and in every `[_; 3]` indexed by operation).
+    pub const fn index(self) -> usize {
+        match self {
+            Op::Lookup => 0,
+            Op::Insert => 1,
+            Op::Remove => 2,
+        }
+    }
+}
+
+/// Writes per cache line of one array (slots or ring) during the last sample interval.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineWrites {
+    /// Writes (stores, CAS, read-modify-writes) per line, by line index. May be shorter than
+    /// the array (or empty): missing lines read as 0.
+    pub writes: Vec<u32>,
+    /// How many distinct threads wrote each line in the interval (saturating at 255), by line
+    /// index. Two or more marks the line as *shared*. Missing lines read as 0.
+    pub writers: Vec<u8>,
+}
+
+impl LineWrites {
+    /// Zeroes both vectors at length `lines`, keeping their memory (call before refilling).
+    pub fn reset(&mut self, lines: usize) {
+        self.writes.clear();
+        self.writes.resize(lines, 0);
+        self.writers.clear();
+        self.writers.resize(lines, 0);
+    }
+
+    /// Writes to `line` (0 when not given).
+    #[inline]
+    pub fn writes(&self, line: usize) -> u32 {
+        self.writes.get(line).copied().unwrap_or(0)
+    }
+
+    /// Distinct writers of `line` (0 when not given).
+    #[inline]
+    pub fn writers(&self, line: usize) -> u8 {
+        self.writers.get(line).copied().unwrap_or(0)
+    }
+
+    /// The largest write count of any line.
+    pub fn max_writes(&self) -> u32 {
+        self.writes.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// Where the threads wrote during the last sample interval: the heat and the sharing marks
+/// of the maps, the hottest lines, the header line's update rate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineHeat {
+    /// False when the workers run without contention probes: the maps then show states
+    /// without heat and say so.
+    pub measured: bool,
+    /// Length of the interval in ns (turns counts into rates); 0 if unknown.
+    pub interval_ns: u64,
+    /// Slot-array lines (index as `Geometry::line_of_slot`).
+    pub slots: LineWrites,
+    /// Ring lines (index as `Geometry::ring_line_of_cell`).
+    pub ring: LineWrites,
+    /// Writes to the header line (`count` and both cursors) in the interval.
+    pub header_writes: u64,
+    /// Distinct threads that wrote the header line in the interval.
+    pub header_writers: u8,
+}
+
+impl LineHeat {
+    /// `count` events in the interval as a rate per second, if the interval is known.
+    // Display only: f64 keeps the three digits shown.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn per_second(&self, count: u64) -> Option<f64> {
+        (self.interval_ns > 0).then(|| count as f64 * 1e9 / self.interval_ns as f64)
+    }
+}
+
+/// Who wrote one line in the last interval: the detail panel of the selected line. The app
+/// fills it only for the line under the cursor (its model knows which one).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineActivity {
+    /// The slot-array line this describes; the detail panel ignores it for another line.
+    pub line: usize,
+    /// `(thread index, writes)` for each thread that wrote the line, any order.
+    pub writers: Vec<(u32, u32)>,
+    /// Failed compare-and-swaps on this line in the interval, if the probes count them.
+    pub cas_failures: Option<u64>,
+}
+
+/// One worker thread's counters.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ThreadRow {
+    /// The thread's index (as in `T3`).
+    pub index: u32,
+    /// Its group, an index into [`ThreadTable::groups`].
+    pub group: u16,
+    /// The core it is pinned to; `None` when unpinned.
+    pub core: Option<u32>,
+    /// Operations per second over the last interval.
+    pub ops_per_s: f64,
+    /// Lookups since the start (or the last stats reset).
+    pub lookups: u64,
+    /// Inserts since the start.
+    pub inserts: u64,
+    /// Removes since the start.
+    pub removes: u64,
+    /// Lookups that found their element.
+    pub hits: u64,
+    /// Lookups that found nothing.
+    pub misses: u64,
+    /// Inserts that met a RESERVED ring cell and took another ticket.
+    pub ticket_skips: u64,
+    /// Removes that found their ring cell busy and retried.
+    pub ring_retries: u64,
+    /// Inserts refused because the table was full.
+    pub full_refusals: u64,
+    /// Lookups and removes whose key was stale (its slot reused) and was rejected.
+    pub stale_rejections: u64,
+    /// Self-check violations (a live key not found, a removed key found, ...).
+    pub violations: u64,
+}
+
+/// Every worker thread and the group names they refer to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ThreadTable {
+    /// Group names, indexed by [`ThreadRow::group`].
+    pub groups: Vec<String>,
+    /// One row per thread, in index order.
+    pub rows: Vec<ThreadRow>,
+}
+
+impl ThreadTable {
+    /// The name of group `g` (`?` if out of range).
+    pub fn group_name(&self, g: u16) -> &str {
+        self.groups.get(usize::from(g)).map_or("?", String::as_str)
+    }
+
+    /// Sum of all threads' ops/s.
+    pub fn total_ops_per_s(&self) -> f64 {
+        self.rows.iter().map(|r| r.ops_per_s).sum()
+    }
+
+    /// Sum of all threads' violations.
+    pub fn violations(&self) -> u64 {
+        self.rows.iter().map(|r| r.violations).sum()
+    }
+}
+
+/// Latency percentiles of one operation over one span, in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Percentiles {
+    /// Operations timed (0: no data; the row shows dashes).
+    pub count: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// 99.99th percentile.
+    pub p9999: u64,
+    /// Largest value seen.
+    pub max: u64,
+}
+
+impl Percentiles {
+    /// The six values in column order: p50, p90, p99, p99.9, p99.99, max.
+    pub fn values(&self) -> [u64; 6] {
+        [self.p50, self.p90, self.p99, self.p999, self.p9999, self.max]
+    }
+
+    /// Column headings matching [`Percentiles::values`].
+    pub const LABELS: [&'static str; 6] = ["p50", "p90", "p99", "p99.9", "p99.99", "max"];
+}
+
+/// One point of a percentile spectrum: `value_ns` is the latency at `percentile`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SpectrumPoint {
+    /// 0.0 ..= 100.0.
+    pub percentile: f64,
+    /// Latency at that percentile, ns.
+    pub value_ns: u64,
+}
+
+/// Latency of one operation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OpLatency {
+    /// The last interval (coordinated-omission corrected in open loop).
+    pub interval: Percentiles,
+    /// The whole run (corrected in open loop).
+    pub run: Percentiles,
+    /// Open loop only: the last interval measured from the actual start (service time).
+    pub interval_uncorrected: Percentiles,
+    /// Open loop only: the whole run, uncorrected.
+    pub run_uncorrected: Percentiles,
+    /// Whole-run spectrum, ascending percentiles (as HdrHistogram's iterator gives them).
+    pub spectrum: Vec<SpectrumPoint>,
+}
+
+/// Latency of every operation, and how it was measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyStats {
+    /// Open loop (a target rate): the main figures are corrected for coordinated omission and
+    /// the uncorrected ones are shown too.
+    pub open_loop: bool,
+    /// By operation, indexed by [`Op::index`].
+    pub ops: [OpLatency; 3],
+    /// One operation in this many is timed (1 = every one).
+    pub timed_every: u32,
+    /// What one clock read costs, ns (shown so that sub-10 ns figures are read with care).
+    pub timer_cost_ns: f64,
+}
+
+impl Default for LatencyStats {
+    fn default() -> Self {
+        LatencyStats { open_loop: false, ops: Default::default(), timed_every: 1, timer_cost_ns: 0.0 }
+    }
+}
+
+impl LatencyStats {
+    /// The latency of `op`.
+    pub fn op(&self, op: Op) -> &OpLatency {
+        &self.ops[op.index()]
+    }
+}
+
+/// A bounded history of one value per sample, oldest first. Pushing past the capacity drops
+/// the oldest value; no allocation after the first fill.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Series {
+    values: VecDeque<u64>,
+    capacity: usize,
+}
+
+/// Samples kept by [`Series::default`]: enough for the widest sparkline of a 300-column
+/// terminal.
+pub const SERIES_CAPACITY: usize = 300;
+
+impl Default for Series {
+    fn default() -> Self {
+        Series::with_capacity(SERIES_CAPACITY)
+    }
+}
+
+impl Series {
+    /// An empty series keeping at most `capacity` (at least 1) values.
+    pub fn with_capacity(capacity: usize) -> Series {
+        let capacity = capacity.max(1);
+        Series { values: VecDeque::with_capacity(capacity), capacity }
+    }
+
+    /// A series holding `values` (oldest first); keeps the newest if there are too many.
+    pub fn from_values(capacity: usize, values: impl IntoIterator<Item = u64>) -> Series {
+        let mut s = Series::with_capacity(capacity);
+        for v in values {
+            s.push(v);
+        }
+        s
+    }
+
+    /// Appends the newest value.
+    pub fn push(&mut self, value: u64) {
+        if self.values.len() == self.capacity {
+            self.values.pop_front();
+        }
+        self.values.push_back(value);
+    }
+
+    /// Forgets every value (after a stats reset).
+    pub fn clear(&mut self) {
+        self.values.clear();
+    }
+
+    /// Values held.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no value is held.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The newest value.
+    pub fn last(&self) -> Option<u64> {
+        self.values.back().copied()
+    }
+
+    /// The newest `n` values (or fewer), oldest first.
+    pub fn tail(&self, n: usize) -> impl ExactSizeIterator<Item = u64> + DoubleEndedIterator + '_ {
+        self.values.iter().skip(self.values.len().saturating_sub(n)).copied()
+    }
+
+    /// The largest of the newest `n` values (0 if none).
+    pub fn max_of_tail(&self, n: usize) -> u64 {
+        self.tail(n).max().unwrap_or(0)
+    }
+}
+
+/// Per-sample histories for the sparklines and the p99-over-time chart. Every series gets one
+/// value per sample, so they line up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Time between samples (labels the time axis); zero if unknown.
+    pub sample_period: Duration,
+    /// All threads' operations per second.
+    pub ops_per_s: Series,
+    /// Ticket skips per second.
+    pub ticket_skips_per_s: Series,
+    /// Ring-push retries per second.
+    pub ring_retries_per_s: Series,
+    /// Header-line writes per second.
+    pub header_writes_per_s: Series,
+    /// Interval p99 per operation (ns), indexed by [`Op::index`].
+    pub p99_ns: [Series; 3],
+}
+
+/// A set of cores that share a cache (or a NUMA node): what `--pin scatter` spreads over.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CoreDomain {
+    /// How the app names it, e.g. `L3 #0` or `node 1 · L3 #2`.
+    pub name: String,
+    /// Its cores (OS ids), ascending.
+    pub cores: Vec<u32>,
+}
+
+/// The machine's cores as the pinning sees them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Topology {
+    /// Cache domains, in OS order; one domain holding every core where none are known.
+    pub domains: Vec<CoreDomain>,
+    /// The core left for the UI and sampler, if one was.
+    pub ui_core: Option<u32>,
+}
+
+impl Topology {
+    /// The domain that holds `core`, if any.
+    pub fn domain_of(&self, core: u32) -> Option<&CoreDomain> {
+        self.domains.iter().find(|d| d.cores.contains(&core))
+    }
+}
+
+/// The run as a whole: what the header bar shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HeaderInfo {
+    /// Scenario name (or file name).
+    pub scenario: String,
+    /// Current phase of the timeline; empty when the scenario has none.
+    pub phase: String,
+    /// Time since the start.
+    pub elapsed: Duration,
+    /// Planned length of the run; `None` = until quit.
+    pub duration: Option<Duration>,
+    /// All threads' operations per second over the last interval.
+    pub ops_per_s: f64,
+    /// Worker threads running.
+    pub threads: u32,
+    /// Elements held (any backend).
+    pub len: u64,
+    /// Capacity (any backend; 0 if unbounded).
+    pub capacity: u64,
+    /// The backend's name (`slotscope`, `ptab`, `dashmap`, ...).
+    pub backend: String,
+    /// Our table's shape; `None` for other backends.
+    pub geometry: Option<Geometry>,
+    /// Our table's variant: a broken one is labelled loudly.
+    pub variant: Variant,
+    /// What sampling costs the workers, as a share of their time in percent (estimated by the
+    /// engine); `None` if unknown.
+    pub sampler_cost_pct: Option<f64>,
+    /// The view is frozen (workers run on).
+    pub frozen: bool,
+    /// The workers are paused.
+    pub paused: bool,
+    /// Self-check violations so far (any non-zero count is shown loudly).
+    pub violations: u64,
+}
+
+/// Everything a frame draws from, borrowed from the app for one draw.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    /// The run.
+    pub header: &'a HeaderInfo,
+    /// The table's last snapshot; `None` for backends that have none.
+    pub snapshot: Option<&'a Snapshot>,
+    /// Per-line writes in the last interval.
+    pub heat: &'a LineHeat,
+    /// Writers of the selected line, if the app has them.
+    pub line_activity: Option<&'a LineActivity>,
+    /// Per-thread counters.
+    pub threads: &'a ThreadTable,
+    /// Latency percentiles.
+    pub latency: &'a LatencyStats,
+    /// Histories.
+    pub timeline: &'a Timeline,
+    /// Cores and cache domains.
+    pub topology: &'a Topology,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_is_bounded_and_ordered() {
+        let mut s = Series::with_capacity(3);
+        assert!(s.is_empty());
+        for v in 1..=5 {
+            s.push(v);
+        }
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.tail(10).collect::<Vec<_>>(), [3, 4, 5]);
+        assert_eq!(s.tail(2).collect::<Vec<_>>(), [4, 5]);
+        assert_eq!(s.last(), Some(5));
+        assert_eq!(s.max_of_tail(2), 5);
+        s.clear();
+        assert_eq!(s.max_of_tail(2), 0);
+        assert_eq!(Series::from_values(2, [7, 8, 9]).tail(5).collect::<Vec<_>>(), [8, 9]);
+    }
+
+    #[test]
+    fn short_line_vectors_read_as_zero() {
+        let mut w = LineWrites { writes: vec![5], writers: vec![2] };
+        assert_eq!((w.writes(0), w.writers(0)), (5, 2));
+        assert_eq!((w.writes(9), w.writers(9)), (0, 0));
+        w.reset(4);
+        assert_eq!(w.writes, [0; 4]);
+        assert_eq!(w.max_writes(), 0);
+    }
+
+    #[test]
+    fn rates_need_an_interval() {
+        let mut h = LineHeat::default();
+        assert_eq!(h.per_second(10), None);
+        h.interval_ns = 500_000_000;
+        assert_eq!(h.per_second(10), Some(20.0));
+    }
+}

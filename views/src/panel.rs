@@ -1,0 +1,195 @@
+//! Pieces every view uses: the bordered panel with its two-part title, legends that drop what
+//! does not fit, the heat scale, and the "needs our table" message.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+
+use crate::theme::{Theme, HEAT_LEVELS};
+use crate::units::Si;
+
+/// A bordered panel titled `name · scale`: the name says what the view is, the scale what
+/// one cell (or one row) means.
+pub(crate) fn panel<'a>(theme: &Theme, name: &'a str, scale: String) -> Block<'a> {
+    let mut title = vec![Span::styled(format!(" {name} "), theme.title())];
+    if !scale.is_empty() {
+        title.push(Span::styled(format!("{} ", scale), theme.title_scale()));
+    }
+    Block::bordered().border_set(theme.glyphs.border).border_style(theme.border()).title(Line::from(title))
+}
+
+/// Adds a right-aligned bottom title (ranges, totals).
+pub(crate) fn with_footnote<'a>(block: Block<'a>, theme: &Theme, note: String) -> Block<'a> {
+    if note.is_empty() {
+        return block;
+    }
+    block.title_bottom(Line::from(Span::styled(format!(" {note} "), theme.dim())).alignment(Alignment::Right))
+}
+
+/// One legend entry: spans drawn together, never split.
+pub(crate) type LegendItem<'a> = Vec<Span<'a>>;
+
+/// Draws `items` on the first row of `area`, two spaces apart, in order, skipping any that do
+/// not fit in what is left (so earlier items have priority).
+pub(crate) fn draw_legend(buf: &mut Buffer, area: Rect, items: &[LegendItem<'_>]) {
+    if area.is_empty() {
+        return;
+    }
+    let mut x = area.x;
+    let right = area.right();
+    for item in items {
+        let w: usize = item.iter().map(Span::width).sum();
+        let gap: u16 = if x == area.x { 0 } else { 2 };
+        let Ok(w) = u16::try_from(w) else { continue };
+        let w = w.saturating_add(gap);
+        if x.saturating_add(w) > right {
+            continue;
+        }
+        x += gap;
+        for span in item {
+            let (nx, _) = buf.set_span(x, area.y, span, right - x);
+            x = nx;
+        }
+    }
+}
+
+/// Maps write counts to heat levels on a log scale relative to the hottest line, so that one
+/// line with a single write still shows next to one with millions.
+/// Up to a largest count of 16 the scale is linear (a log scale would leave levels unused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HeatScale {
+    max: u64,
+    max_bits: u32,
+}
+
+impl HeatScale {
+    /// The scale for a largest count of `max`.
+    pub(crate) fn new(max: u64) -> HeatScale {
+        HeatScale { max, max_bits: max.checked_ilog2().map_or(0, |b| b + 1) }
+    }
+
+    /// 0 for no writes, else 1 ..= [`HEAT_LEVELS`] by log2 of `writes`.
+    #[inline]
+    pub(crate) fn level(&self, writes: u64) -> u8 {
+        if writes == 0 || self.max_bits == 0 {
+            return 0;
+        }
+        if self.max <= 16 {
+            let l = (writes.min(self.max) * u64::from(HEAT_LEVELS)).div_ceil(self.max);
+            return u8::try_from(l).unwrap_or(HEAT_LEVELS).clamp(1, HEAT_LEVELS);
+        }
+        let bits = writes.ilog2() + 1;
+        let l = (bits * u32::from(HEAT_LEVELS)).div_ceil(self.max_bits);
+        // Clamped to HEAT_LEVELS, so it fits.
+        #[allow(clippy::cast_possible_truncation)]
+        let l = l.clamp(1, u32::from(HEAT_LEVELS)) as u8;
+        l
+    }
+}
+
+/// The legend entry of the heat ramp: `heat ■■■■■■■ max 12.3k/s`.
+pub(crate) fn heat_legend<'a>(theme: &Theme, measured: bool, max_note: String) -> LegendItem<'a> {
+    if !measured {
+        return vec![Span::styled("heat: off (probes disabled)", theme.dim())];
+    }
+    let mut item = vec![Span::styled("heat ", theme.dim())];
+    if theme.has_color() {
+        for l in 1..=HEAT_LEVELS {
+            item.push(Span::styled(theme.glyphs.occupied, theme.heat(l)));
+        }
+        item.push(Span::styled(" ", theme.dim()));
+    }
+    item.push(Span::styled(max_note, theme.dim()));
+    item
+}
+
+/// "max 12.3k writes/s" (or per interval when its length is unknown).
+pub(crate) fn max_writes_note(max: u64, per_s: Option<f64>) -> String {
+    match per_s {
+        Some(r) => format!("max {}/s", Si(r)),
+        #[allow(clippy::cast_precision_loss)]
+        None => format!("max {} writes", Si(max as f64)),
+    }
+}
+
+/// The message a snapshot view shows for a backend without snapshots.
+pub(crate) struct NeedsTable<'a> {
+    pub(crate) what: &'a str,
+    pub(crate) backend: &'a str,
+    pub(crate) theme: &'a Theme,
+}
+
+impl Widget for &NeedsTable<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let t = self.theme;
+        let lines = vec![
+            Line::from(vec![
+                Span::styled(format!("{} needs the slotscope table; ", self.what), t.text()),
+                Span::styled(format!("this backend is {}.", self.backend), t.value()),
+            ]),
+            Line::from(Span::styled(
+                "Throughput, latency, contention and threads work for every backend.",
+                t.dim(),
+            )),
+        ];
+        let top = area.height.saturating_sub(2) / 2;
+        let inner = Rect { y: area.y + top, height: area.height - top, ..area };
+        Paragraph::new(lines).alignment(Alignment::Center).wrap(Wrap { trim: true }).render(inner, buf);
+    }
+}
+
+/// Writes `text` at (`x`, `y`) clipped to `right`; returns the x after it.
+pub(crate) fn put(buf: &mut Buffer, x: u16, y: u16, right: u16, text: &str, style: Style) -> u16 {
+    if x >= right {
+        return x;
+    }
+    let (nx, _) = buf.set_stringn(x, y, text, usize::from(right - x), style);
+    nx
+}
+
+/// Writes `text` right-aligned so that it ends at `end` (exclusive), not left of `left`.
+pub(crate) fn put_right(buf: &mut Buffer, left: u16, end: u16, y: u16, text: &str, style: Style) {
+    let w = u16::try_from(unicode_width(text)).unwrap_or(u16::MAX);
+    let x = end.saturating_sub(w).max(left);
+    put(buf, x, y, end, text, style);
+}
+
+/// Display width of `s` (every glyph we use is one column wide).
+pub(crate) fn unicode_width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heat_is_log_scaled_and_keeps_single_writes_visible() {
+        let s = HeatScale::new(1_000_000);
+        assert_eq!(s.level(0), 0);
+        assert_eq!(s.level(1), 1, "a single write still shows");
+        assert_eq!(s.level(1_000_000), HEAT_LEVELS);
+        assert!(s.level(1000) > s.level(10));
+        assert!(s.level(1000) < s.level(1_000_000));
+        assert_eq!(HeatScale::new(0).level(5), 0);
+        assert_eq!(HeatScale::new(1).level(1), HEAT_LEVELS);
+        assert_eq!(HeatScale::new(3).level(99), HEAT_LEVELS, "above max clamps");
+        // Small maxima are linear: 1..=7 of 7 use every level.
+        let small = HeatScale::new(7);
+        assert_eq!((1..=7).map(|w| small.level(w)).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn legend_drops_what_does_not_fit_but_keeps_order() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 12, 1));
+        let items = vec![vec![Span::raw("aaaa")], vec![Span::raw("bbbbbbbb")], vec![Span::raw("cc")]];
+        let area = buf.area;
+        draw_legend(&mut buf, area, &items);
+        assert_eq!(buf, Buffer::with_lines(["aaaa  cc    "]));
+    }
+}

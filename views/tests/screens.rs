@@ -1,0 +1,87 @@
+//! Whole screens through ratatui's `TestBackend`, compared with committed insta snapshots.
+//! Inputs come from `demo::Demo`: a real table driven single-threaded by a seeded sequence,
+//! so every snapshot is deterministic (no clock, no threads).
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use slotscope_table::{Layout, Variant};
+use slotscope_views::demo::{Demo, DemoSpec};
+use slotscope_views::{Dashboard, MapState, Palette, Screen, Theme, ViewState, Zoom};
+
+fn draw(demo: &Demo, state: &ViewState, theme: &Theme, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    let dash = Dashboard::new(demo.inputs(), state, theme);
+    term.draw(|f| f.render_widget(&dash, f.area())).expect("draw");
+    term
+}
+
+fn screen(screen: Screen) -> ViewState {
+    ViewState { screen, ..ViewState::default() }
+}
+
+#[test]
+fn every_screen_at_80x24_and_120x40() {
+    let demo = Demo::build(&DemoSpec::default());
+    let theme = Theme::default();
+    for s in Screen::ALL {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let term = draw(&demo, &screen(s), &theme, w, h);
+            let name = format!("{}_{w}x{h}", s.name().to_lowercase().replace(' ', "_"));
+            insta::assert_snapshot!(name, term.backend());
+        }
+    }
+}
+
+#[test]
+fn occupancy_with_detail_next_ids_and_slot_zoom() {
+    let demo = Demo::build(&DemoSpec { layout: Layout::Linear, ..DemoSpec::default() });
+    let theme = Theme::default();
+    let state = ViewState {
+        screen: Screen::Occupancy,
+        map: MapState { zoom: Zoom::Slots, cursor_line: 0 },
+        show_next_ids: true,
+        detail_open: true,
+        ..ViewState::default()
+    };
+    for (w, h) in [(80, 24), (120, 40)] {
+        let term = draw(&demo, &state, &theme, w, h);
+        insta::assert_snapshot!(format!("occupancy_linear_detail_{w}x{h}"), term.backend());
+    }
+}
+
+#[test]
+fn dashboard_ascii_mono_broken_variant_open_loop() {
+    let demo = Demo::build(&DemoSpec {
+        variant: Variant::NoGenerationCheck,
+        open_loop: true,
+        ..DemoSpec::default()
+    });
+    let theme = Theme::new(Palette::Mono, true);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let term = draw(&demo, &screen(Screen::Dashboard), &theme, w, h);
+        insta::assert_snapshot!(format!("dashboard_ascii_broken_{w}x{h}"), term.backend());
+    }
+    let term = draw(&demo, &screen(Screen::Latency), &theme, 120, 40);
+    insta::assert_snapshot!("latency_open_loop_ascii_120x40", term.backend());
+}
+
+#[test]
+fn other_backends_say_plainly_what_needs_our_table() {
+    let demo = Demo::build(&DemoSpec { backend: "ptab".to_owned(), ..DemoSpec::default() });
+    let theme = Theme::default();
+    let term = draw(&demo, &screen(Screen::Dashboard), &theme, 120, 40);
+    insta::assert_snapshot!("dashboard_ptab_120x40", term.backend());
+    let term = draw(&demo, &screen(Screen::Occupancy), &theme, 80, 24);
+    insta::assert_snapshot!("occupancy_ptab_80x24", term.backend());
+}
+
+#[test]
+fn help_overlay_and_too_small() {
+    let demo = Demo::build(&DemoSpec::default());
+    let theme = Theme::default();
+    let state = ViewState { help_open: true, ..ViewState::default() };
+    let term = draw(&demo, &state, &theme, 120, 40);
+    insta::assert_snapshot!("help_120x40", term.backend());
+    let term = draw(&demo, &state, &theme, 50, 12);
+    insta::assert_snapshot!("too_small_50x12", term.backend());
+}
