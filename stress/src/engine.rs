@@ -537,7 +537,8 @@ impl RunCore {
         let (stream, next_seq) = match carry {
             Some(c) => (c.stream, c.next_seq),
             None => {
-                (ChoiceStream::new(thread_stream(self.spec.seed, index), g.spec.mix, g.spec.stale_share), 0)
+                let rng = thread_stream(self.spec.seed, index);
+                (ChoiceStream::new(rng, g.spec.mix, g.spec.stale_share, &g.picker), 0)
             }
         };
         let keys = self.capacity_for_keys(hosted.as_ref());

@@ -1,11 +1,14 @@
 //! Turning random draws into op choices: which operation, which held key, stale or not.
 //!
-//! Every op consumes exactly two draws of the thread's generator, whatever happens, and the
-//! mapping from draws to choices uses integer arithmetic only. So the stream of *choices*
-//! (op kind, stale flag, key draw) is a pure function of `(seed, thread index, op index, mix,
-//! stale share)`, identical on every machine. Which concrete key a draw lands on also depends
-//! on how many keys the thread holds, which depends on results (a full table refuses inserts,
-//! and that depends on the interleaving): that part is not in the digest.
+//! Each op takes one 64-bit draw of the thread's generator: its top 16 bits pick the op kind
+//! (integer thresholds from the mix weights), the next 16 decide "stale" for a lookup, and the
+//! low 32 pick a held key uniformly. A lookup whose keys are chosen by Zipf or a hot set takes
+//! a second, whole draw for that. The number of draws therefore depends only on the choices
+//! themselves, and the mapping uses integer arithmetic only, so the stream of *choices* (op
+//! kind, stale flag, key draw) is a pure function of `(seed, thread index, op index, mix,
+//! stale share, key choice)`, identical on every machine. Which concrete key a draw lands on
+//! also depends on how many keys the thread holds, which depends on results (a full table
+//! refuses inserts, and that depends on the interleaving): that part is not in the digest.
 
 use std::sync::Arc;
 
@@ -48,7 +51,7 @@ impl OpKind {
     }
 }
 
-/// Picks the op kind from a draw's high 32 bits with integer thresholds.
+/// Picks the op kind from a draw's top 16 bits with integer thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpChooser {
     total: u64,
@@ -67,10 +70,11 @@ impl OpChooser {
         OpChooser { total, lookup_below, insert_below: lookup_below + u64::from(mix.insert) }
     }
 
-    /// The kind for draw `r`: `x = ((r >> 32) * total) >> 32` falls into a weight's range.
+    /// The kind for draw `r`: `x = ((r >> 48) * total) >> 16` falls into a weight's range
+    /// (each weight's share is exact to 1/65536).
     #[inline]
     pub fn choose(&self, r: u64) -> OpKind {
-        let x = ((r >> 32) * self.total) >> 32;
+        let x = ((r >> 48) * self.total) >> 16;
         if x < self.lookup_below {
             OpKind::Lookup
         } else if x < self.insert_below {
@@ -81,11 +85,11 @@ impl OpChooser {
     }
 }
 
-/// A share in 0.0 ..= 1.0 as a threshold on 32 random bits (exact on every IEEE machine).
-pub fn share_threshold(share: f64) -> u64 {
+/// A share in 0.0 ..= 1.0 as a threshold on `bits` random bits (exact on every IEEE machine).
+pub fn share_threshold(share: f64, bits: u32) -> u64 {
     // The clamp keeps the cast in range; NaN becomes 0.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let t = (share.clamp(0.0, 1.0) * 4_294_967_296.0) as u64;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    let t = (share.clamp(0.0, 1.0) * (1u64 << bits) as f64) as u64;
     t
 }
 
@@ -185,7 +189,7 @@ pub enum KeyPicker {
     HotSet {
         /// Size of the hot set.
         keys: usize,
-        /// [`share_threshold`] of the hot share.
+        /// [`share_threshold`] (32 bits) of the hot share.
         share_below: u64,
     },
 }
@@ -198,9 +202,15 @@ impl KeyPicker {
             KeyChoice::Uniform => KeyPicker::Uniform,
             KeyChoice::Zipf { s } => KeyPicker::Zipf(Arc::new(ZipfTable::new(s, zipf_ranks))),
             KeyChoice::HotSet { keys, share } => {
-                KeyPicker::HotSet { keys: keys.max(1), share_below: share_threshold(share) }
+                KeyPicker::HotSet { keys: keys.max(1), share_below: share_threshold(share, 32) }
             }
         }
+    }
+
+    /// Whether lookups need a whole draw of their own (Zipf and hot sets do; uniform uses
+    /// the op's draw).
+    pub fn needs_own_draw(&self) -> bool {
+        !matches!(self, KeyPicker::Uniform)
     }
 
     /// A position below `len` (`len > 0`) for key draw `r`.
@@ -230,6 +240,8 @@ pub struct Choice {
     pub stale: bool,
     /// The raw draw a [`KeyPicker`] (or the remove's uniform pick) maps to a held key.
     pub key_draw: u64,
+    /// The thread's op index of this choice (0-based, every choice counts).
+    pub index: u64,
 }
 
 impl Choice {
@@ -241,24 +253,26 @@ impl Choice {
     }
 }
 
-/// A thread's stream of choices: its generator, the mix and stale share in force, and the
-/// digest of everything chosen so far.
+/// A thread's stream of choices: its generator, the mix, stale share and key choice in force,
+/// and the digest of everything chosen so far.
 #[derive(Clone, Debug)]
 pub struct ChoiceStream {
     rng: Xoshiro256StarStar,
     chooser: OpChooser,
     stale_below: u64,
+    lookup_draws_own_key: bool,
     digest: ChoiceDigest,
     chosen: u64,
 }
 
 impl ChoiceStream {
-    /// A stream drawing from `rng`.
-    pub fn new(rng: Xoshiro256StarStar, mix: Mix, stale_share: f64) -> Self {
+    /// A stream drawing from `rng`; `picker` says whether lookups take a second draw.
+    pub fn new(rng: Xoshiro256StarStar, mix: Mix, stale_share: f64, picker: &KeyPicker) -> Self {
         ChoiceStream {
             rng,
             chooser: OpChooser::new(mix),
-            stale_below: share_threshold(stale_share),
+            stale_below: share_threshold(stale_share, 16),
+            lookup_draws_own_key: picker.needs_own_draw(),
             digest: ChoiceDigest::new(),
             chosen: 0,
         }
@@ -271,17 +285,24 @@ impl ChoiceStream {
 
     /// Switches to another stale share from the next choice on.
     pub fn set_stale_share(&mut self, share: f64) {
-        self.stale_below = share_threshold(share);
+        self.stale_below = share_threshold(share, 16);
     }
 
-    /// The next choice: exactly two draws, folded into the digest.
+    /// Switches to another key choice from the next choice on.
+    pub fn set_picker(&mut self, picker: &KeyPicker) {
+        self.lookup_draws_own_key = picker.needs_own_draw();
+    }
+
+    /// The next choice, folded into the digest.
     #[inline]
     pub fn next_choice(&mut self) -> Choice {
-        let r_op = self.rng.next_u64();
-        let key_draw = self.rng.next_u64();
-        let kind = self.chooser.choose(r_op);
-        let stale = kind == OpKind::Lookup && (r_op & 0xFFFF_FFFF) < self.stale_below;
-        let choice = Choice { kind, stale, key_draw };
+        let r = self.rng.next_u64();
+        let kind = self.chooser.choose(r);
+        let lookup = kind == OpKind::Lookup;
+        let stale = lookup && ((r >> 32) & 0xFFFF) < self.stale_below;
+        // The low 32 bits, moved up to where `scale` reads them.
+        let key_draw = if lookup && self.lookup_draws_own_key { self.rng.next_u64() } else { r << 32 };
+        let choice = Choice { kind, stale, key_draw, index: self.chosen };
         self.digest.feed(choice.digest_word());
         self.chosen += 1;
         choice
@@ -304,7 +325,7 @@ mod tests {
     use crate::rng::thread_stream;
 
     fn frequencies(mix: Mix, n: usize) -> [usize; 3] {
-        let mut stream = ChoiceStream::new(thread_stream(1, 0), mix, 0.0);
+        let mut stream = ChoiceStream::new(thread_stream(1, 0), mix, 0.0, &KeyPicker::Uniform);
         let mut counts = [0; 3];
         for _ in 0..n {
             counts[stream.next_choice().kind.index()] += 1;
@@ -336,7 +357,7 @@ mod tests {
 
     #[test]
     fn stale_share_is_respected_and_only_for_lookups() {
-        let mut stream = ChoiceStream::new(thread_stream(3, 1), Mix::EXCHANGE, 0.25);
+        let mut stream = ChoiceStream::new(thread_stream(3, 1), Mix::EXCHANGE, 0.25, &KeyPicker::Uniform);
         let (mut lookups, mut stale) = (0u32, 0u32);
         for _ in 0..100_000 {
             let c = stream.next_choice();
@@ -353,10 +374,33 @@ mod tests {
 
     #[test]
     fn share_threshold_edges() {
-        assert_eq!(share_threshold(0.0), 0);
-        assert_eq!(share_threshold(1.0), 1 << 32);
-        assert_eq!(share_threshold(0.5), 1 << 31);
-        assert_eq!(share_threshold(f64::NAN), 0);
+        assert_eq!(share_threshold(0.0, 32), 0);
+        assert_eq!(share_threshold(1.0, 32), 1 << 32);
+        assert_eq!(share_threshold(0.5, 16), 1 << 15);
+        assert_eq!(share_threshold(f64::NAN, 16), 0);
+    }
+
+    #[test]
+    fn draws_per_op_depend_only_on_the_choices() {
+        // Uniform lookups use one draw per op; Zipf lookups take a second one, other ops not.
+        let zipf = KeyPicker::new(KeyChoice::Zipf { s: 1.0 }, 100);
+        let mut uniform = ChoiceStream::new(thread_stream(4, 0), Mix::EXCHANGE, 0.0, &KeyPicker::Uniform);
+        let mut skewed = ChoiceStream::new(thread_stream(4, 0), Mix::EXCHANGE, 0.0, &zipf);
+        let mut rng = thread_stream(4, 0);
+        for _ in 0..1000 {
+            let u = uniform.next_choice();
+            let z = skewed.next_choice();
+            let r = rng.next_u64();
+            assert_eq!(u.kind, OpChooser::new(Mix::EXCHANGE).choose(r));
+            assert_eq!(u.key_draw, r << 32);
+            assert_eq!(z.kind, u.kind);
+            if z.kind == OpKind::Lookup {
+                assert_eq!(z.key_draw, rng.next_u64());
+                // From here on the two streams are offset by the extra draws.
+                return;
+            }
+        }
+        panic!("no lookup in 1000 exchange ops");
     }
 
     #[test]

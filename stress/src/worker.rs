@@ -248,6 +248,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.apply_rate(self.settings.rate, now);
         self.stream.set_mix(self.settings.mix);
         self.stream.set_stale_share(self.settings.stale_share);
+        self.stream.set_picker(&self.picker);
         self.publish();
 
         loop {
@@ -260,14 +261,18 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 continue;
             }
             self.set_state(ThreadState::Running);
+            if !self.sleep_until_due() {
+                continue;
+            }
             let backend = Arc::clone(&self.backend);
             let mut session = backend.session();
             loop {
                 let n = self.batch_len();
-                self.run_batch(&mut session, n);
+                let idle = self.run_batch(&mut session, n);
                 session.repin();
                 self.end_batch();
-                if self.poll_inbox() && (self.settings.stop || self.settings.paused) || self.is_done() {
+                if self.poll_inbox() && (self.settings.stop || self.settings.paused) || self.is_done() || idle
+                {
                     break;
                 }
             }
@@ -330,53 +335,118 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.run_start_ns.saturating_add(k.saturating_mul(self.series_interval_ns))
     }
 
-    /// `n` ops (fewer if an open-loop wait was interrupted by a command).
-    #[inline]
-    fn run_batch<T: Session>(&mut self, session: &mut T, n: u64) {
-        for _ in 0..n {
-            if let Some(schedule) = self.schedule {
-                let intended = schedule.intended(schedule.issued());
-                let Some(start) = self.wait_until(intended) else { return };
-                if let Some(s) = self.schedule.as_mut() {
-                    s.next_intended();
-                }
-                let choice = self.stream.next_choice();
-                let (outcome, key) = self.do_op(session, choice);
-                let end = self.clock.now_ns();
-                let lat = open_loop_latency(intended, start, end);
-                self.fresh.record_service(choice.kind, lat.uncorrected);
-                self.fresh.record_corrected(choice.kind, lat.corrected);
-                self.counts[Counter::TimedOps] += 1;
-                self.emit(choice.kind, key, outcome, start, end);
-            } else {
-                self.until_timed -= 1;
-                let timed = self.until_timed == 0;
-                if timed || S::ENABLED {
-                    let start = self.clock.now_ns();
-                    let choice = self.stream.next_choice();
-                    let (outcome, key) = self.do_op(session, choice);
-                    let end = self.clock.now_ns();
-                    if timed {
-                        self.until_timed = self.time_every;
-                        self.fresh.record_service(choice.kind, end.saturating_sub(start));
-                        self.counts[Counter::TimedOps] += 1;
+    /// Open loop: sleeps (holding no epoch pin) until the next op is nearly due. False if a
+    /// command arrived meanwhile.
+    fn sleep_until_due(&mut self) -> bool {
+        let Some(schedule) = self.schedule else { return true };
+        let intended = schedule.intended(schedule.issued());
+        loop {
+            match pace(intended, self.clock.now_ns()) {
+                Pace::Go | Pace::Spin => return true,
+                Pace::Sleep(d) => {
+                    std::thread::sleep(d.min(IDLE_POLL));
+                    if self.shared.inbox.generation.load(Ordering::Relaxed) != self.seen_generation {
+                        return false;
                     }
-                    self.emit(choice.kind, key, outcome, start, end);
-                } else {
-                    let choice = self.stream.next_choice();
-                    self.do_op(session, choice);
                 }
             }
         }
     }
 
+    /// `n` ops. In open loop it returns early, true, when the next op is far enough ahead to
+    /// sleep for: the caller drops its epoch pin before sleeping.
+    ///
+    /// The choice stream is worked on as a local copy (so that its state stays in registers)
+    /// and stored back at the end; a panic mid-batch loses at most that batch's digest.
     #[inline]
-    fn emit(&mut self, kind: OpKind, key: Option<u64>, outcome: OpOutcome, start: u64, end: u64) {
+    fn run_batch<T: Session>(&mut self, session: &mut T, n: u64) -> bool {
+        let mut stream = self.stream.clone();
+        let idle = if self.schedule.is_some() {
+            self.run_open_loop(session, &mut stream, n)
+        } else if S::ENABLED {
+            self.run_recorded(session, &mut stream, n);
+            false
+        } else {
+            self.run_closed_loop(session, &mut stream, n);
+            false
+        };
+        self.stream = stream;
+        idle
+    }
+
+    /// Closed loop: stretches of untimed ops, each followed by one timed op. `until_timed`
+    /// counts the ops up to and including the next timed one.
+    #[inline]
+    fn run_closed_loop<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) {
+        let mut left = n;
+        while left > 0 {
+            let stretch = (self.until_timed - 1).min(left);
+            for _ in 0..stretch {
+                let choice = stream.next_choice();
+                self.do_op(session, choice);
+            }
+            self.until_timed -= stretch;
+            left -= stretch;
+            if left == 0 {
+                break;
+            }
+            let start = self.clock.now_ns();
+            let choice = stream.next_choice();
+            self.do_op(session, choice);
+            let end = self.clock.now_ns();
+            self.fresh.record_service(choice.kind, end.saturating_sub(start));
+            self.counts[Counter::TimedOps] += 1;
+            self.until_timed = self.time_every;
+            left -= 1;
+        }
+    }
+
+    /// With an event sink: both timestamps of every op (latency still recorded 1 in k).
+    fn run_recorded<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) {
+        for _ in 0..n {
+            self.until_timed -= 1;
+            let start = self.clock.now_ns();
+            let choice = stream.next_choice();
+            let (outcome, key) = self.do_op(session, choice);
+            let end = self.clock.now_ns();
+            if self.until_timed == 0 {
+                self.until_timed = self.time_every;
+                self.fresh.record_service(choice.kind, end.saturating_sub(start));
+                self.counts[Counter::TimedOps] += 1;
+            }
+            self.emit(choice, key, outcome, start, end);
+        }
+    }
+
+    /// Open loop: every op waits for its intended start and is timed both ways.
+    fn run_open_loop<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) -> bool {
+        for _ in 0..n {
+            let Some(schedule) = self.schedule else { return false };
+            let intended = schedule.intended(schedule.issued());
+            let Some(start) = self.spin_until(intended) else { return true };
+            if let Some(s) = self.schedule.as_mut() {
+                s.next_intended();
+            }
+            let choice = stream.next_choice();
+            let (outcome, key) = self.do_op(session, choice);
+            let end = self.clock.now_ns();
+            let lat = open_loop_latency(intended, start, end);
+            self.fresh.record_service(choice.kind, lat.uncorrected);
+            self.fresh.record_corrected(choice.kind, lat.corrected);
+            self.counts[Counter::TimedOps] += 1;
+            self.emit(choice, key, outcome, start, end);
+        }
+        false
+    }
+
+    // Inlined into the batch loop; compiled away when the sink is disabled.
+    #[inline(always)]
+    fn emit(&mut self, choice: Choice, key: Option<u64>, outcome: OpOutcome, start: u64, end: u64) {
         if S::ENABLED {
             let event = OpEvent {
                 thread: self.index,
-                op_index: self.stream.chosen() - 1,
-                kind,
+                op_index: choice.index,
+                kind: choice.kind,
                 key,
                 outcome,
                 start_ns: start,
@@ -386,35 +456,33 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         }
     }
 
-    /// Waits until `intended`; the clock reading at which it went, or `None` if a command
-    /// arrived while it slept.
-    fn wait_until(&mut self, intended: u64) -> Option<u64> {
+    /// Spins until `intended`; the clock reading at which it went, or `None` if the wait is
+    /// long enough to sleep (see [`crate::pacing::SLEEP_ABOVE`]).
+    #[inline]
+    fn spin_until(&self, intended: u64) -> Option<u64> {
         loop {
             let now = self.clock.now_ns();
             match pace(intended, now) {
                 Pace::Go => return Some(now),
                 Pace::Spin => std::hint::spin_loop(),
-                Pace::Sleep(d) => {
-                    std::thread::sleep(d.min(IDLE_POLL));
-                    if self.shared.inbox.generation.load(Ordering::Relaxed) != self.seen_generation {
-                        return None;
-                    }
-                }
+                Pace::Sleep(_) => return None,
             }
         }
     }
 
-    #[inline]
+    // Inlined into the batch loop so that the table's fields stay in registers.
+    #[inline(always)]
     fn do_op<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
         self.counts[Counter::ops_of(choice.kind)] += 1;
         match choice.kind {
             OpKind::Lookup => self.lookup(session, choice),
-            OpKind::Insert => self.insert(session),
+            OpKind::Insert => self.insert(session, choice),
             OpKind::Remove => self.remove(session, choice),
         }
     }
 
-    #[inline]
+    // Inlined into the batch loop so that the table's fields stay in registers.
+    #[inline(always)]
     fn lookup<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
         if choice.stale {
             if let Some(id) = self.stale.pick(choice.key_draw) {
@@ -426,7 +494,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                     }
                     Some(found) => {
                         self.counts[Counter::LookupHits] += 1;
-                        self.violation(ViolationKind::StaleHit, id, None, Some(found));
+                        self.violation(ViolationKind::StaleHit, choice.index, id, None, Some(found));
                         (OpOutcome::Hit, Some(id))
                     }
                 };
@@ -445,19 +513,20 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             }
             Some(found) => {
                 self.counts[Counter::LookupHits] += 1;
-                self.violation(ViolationKind::WrongValue, held.id, Some(expected), Some(found));
+                self.violation(ViolationKind::WrongValue, choice.index, held.id, Some(expected), Some(found));
                 (OpOutcome::Hit, Some(held.id))
             }
             None => {
                 self.counts[Counter::LookupMisses] += 1;
-                self.violation(ViolationKind::LostKey, held.id, Some(expected), None);
+                self.violation(ViolationKind::LostKey, choice.index, held.id, Some(expected), None);
                 (OpOutcome::Miss, Some(held.id))
             }
         }
     }
 
-    #[inline]
-    fn insert<T: Session>(&mut self, session: &mut T) -> (OpOutcome, Option<u64>) {
+    // Inlined into the batch loop so that the table's fields stay in registers.
+    #[inline(always)]
+    fn insert<T: Session>(&mut self, session: &mut T, _choice: Choice) -> (OpOutcome, Option<u64>) {
         if self.budget.is_some_and(|b| self.held.len() >= b) {
             self.counts[Counter::InsertsRefused] += 1;
             return (OpOutcome::Refused, None);
@@ -477,7 +546,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         }
     }
 
-    #[inline]
+    // Inlined into the batch loop so that the table's fields stay in registers.
+    #[inline(always)]
     fn remove<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
         if self.held.is_empty() {
             self.counts[Counter::Skipped] += 1;
@@ -491,14 +561,21 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         } else {
             self.counts[Counter::RemovesMissed] += 1;
             let expected = Value { thread: self.thread_tag, seq: held.seq };
-            self.violation(ViolationKind::RemoveFailed, held.id, Some(expected), None);
+            self.violation(ViolationKind::RemoveFailed, choice.index, held.id, Some(expected), None);
             (OpOutcome::RemoveMissed, Some(held.id))
         }
     }
 
     #[cold]
-    fn violation(&mut self, kind: ViolationKind, key: u64, expected: Option<Value>, found: Option<Value>) {
-        let mut v = Violation::in_op(kind, self.index, self.stream.chosen().saturating_sub(1), key);
+    fn violation(
+        &mut self,
+        kind: ViolationKind,
+        op_index: u64,
+        key: u64,
+        expected: Option<Value>,
+        found: Option<Value>,
+    ) {
+        let mut v = Violation::in_op(kind, self.index, op_index, key);
         v.expected = expected;
         v.found = found;
         v.at_ns = Some(self.clock.now_ns().saturating_sub(self.run_start_ns));
@@ -516,7 +593,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 found => {
                     let kind =
                         if found.is_some() { ViolationKind::WrongValue } else { ViolationKind::LostKey };
-                    self.violation(kind, held.id, Some(expected), found);
+                    let op_index = self.stream.chosen();
+                    self.violation(kind, op_index, held.id, Some(expected), found);
                 }
             }
             if i % (BATCH_OPS as usize) == 0 {
@@ -632,6 +710,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         }
         if new.keys != self.settings.keys {
             self.picker = new.keys.clone();
+            self.stream.set_picker(&self.picker);
         }
         if new.rate != self.settings.rate {
             self.apply_rate(new.rate, now);
