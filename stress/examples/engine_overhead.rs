@@ -7,9 +7,9 @@
 //! ```
 //!
 //! Each figure is the median of the repeats. Both sides look up random keys the thread itself
-//! inserted (half of a 2^16-slot table), check the value, and repin every 256 lookups; the raw
-//! loop draws one random number per lookup, the engine two (op and key) plus its digest and
-//! counters.
+//! inserted (half of a 2^16-slot table, each thread its share), check the value, and repin
+//! every 256 lookups; both draw one random number per lookup, the engine also chooses the op,
+//! folds its digest and counts.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -36,28 +36,23 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn raw_lookups(threads: usize, run: Duration) -> f64 {
     let table: Arc<Table<Value>> = Arc::new(Table::with_capacity(CAPACITY).unwrap());
     let per_thread = CAPACITY / 2 / threads;
-    let keys: Vec<Vec<(Key, Value)>> = (0..threads)
-        .map(|t| {
-            (0..per_thread as u64)
-                .map(|seq| {
-                    let v = Value { thread: t as u64, seq };
-                    (table.insert(v).unwrap(), v)
-                })
-                .collect()
-        })
-        .collect();
     let cores = available_cores();
     let stop = Arc::new(AtomicBool::new(false));
     let total = Arc::new(AtomicU64::new(0));
     let start = Arc::new(Barrier::new(threads + 1));
-    let handles: Vec<_> = keys
-        .into_iter()
-        .enumerate()
-        .map(|(t, keys)| {
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
             let (table, stop, total, start) = (table.clone(), stop.clone(), total.clone(), start.clone());
             let core = cores[t % cores.len()];
             std::thread::spawn(move || {
                 pin_current_thread(core);
+                // Each thread inserts its own keys, as the engine's workers do.
+                let keys: Vec<(Key, Value)> = (0..per_thread as u64)
+                    .map(|seq| {
+                        let v = Value { thread: t as u64, seq };
+                        (table.insert(v).unwrap(), v)
+                    })
+                    .collect();
                 let mut rng = thread_stream(SEED, t);
                 let mut reader = table.reader();
                 let (mut ops, mut bad) = (0u64, 0u64);
@@ -107,28 +102,70 @@ fn spec(threads: usize, mix: Mix, run: Duration, time_every: u32, probes: bool) 
     }
 }
 
-/// Ops/s of an engine run, with a sampler at `hz` on this thread if asked; and the sampler's
-/// mean cost per sample.
-fn engine_run(spec: RunSpec, hz: Option<u32>) -> (f64, Duration) {
+/// Ops/s of an engine run, with a sampler at `hz` on this thread (pinned to `sampler_core` if
+/// given) if asked; and the sampler's mean cost per sample.
+fn engine_run(spec: RunSpec, hz: Option<u32>, sampler_core: Option<usize>) -> (f64, Duration) {
     let engine = Engine::start(spec).unwrap();
     let mut cost = Duration::ZERO;
     if let Some(hz) = hz {
         let mut sampler = engine.sampler(SamplerOptions::default());
-        let mut sample = Sample::new();
-        let period = Duration::from_secs_f64(1.0 / f64::from(hz));
-        let mut next = Instant::now();
-        while !engine.is_done() {
-            sampler.sample_into(&mut sample);
-            cost = sample.sampler_cost_mean;
-            next += period;
-            std::thread::sleep(next.saturating_duration_since(Instant::now()));
-        }
+        let done = Arc::new(AtomicBool::new(false));
+        let sampling = {
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || {
+                if let Some(c) = sampler_core {
+                    pin_current_thread(c);
+                }
+                let mut sample = Sample::new();
+                let period = Duration::from_secs_f64(1.0 / f64::from(hz));
+                let mut next = Instant::now();
+                while !done.load(Ordering::Relaxed) {
+                    sampler.sample_into(&mut sample);
+                    next += period;
+                    std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                }
+                sample.sampler_cost_mean
+            })
+        };
+        engine.wait(None);
+        done.store(true, Ordering::Relaxed);
+        cost = sampling.join().unwrap();
     } else {
         engine.wait(None);
     }
     let report = engine.stop();
     assert!(report.passed(), "{:?}", report.checks.violations);
     (report.throughput_ops_per_s, cost)
+}
+
+/// Throughput without a sampler, at 10 Hz and at 30 Hz (medians), and the cost per sample.
+fn sampler_effect(repeats: usize, make: impl Fn() -> RunSpec, sampler_core: Option<usize>) {
+    let (mut base, mut at10, mut at30) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cost10, mut cost30) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..repeats {
+        base.push(engine_run(make(), None, None).0);
+        let (t, c) = engine_run(make(), Some(10), sampler_core);
+        at10.push(t);
+        cost10 = c;
+        let (t, c) = engine_run(make(), Some(30), sampler_core);
+        at30.push(t);
+        cost30 = c;
+    }
+    let base = median(base);
+    let (a, b) = (median(at10), median(at30));
+    println!("      no sampler {:>6.2} M ops/s", base / 1e6);
+    println!(
+        "      10 Hz      {:>6.2} M ops/s ({:+.1}%), {:?} per sample",
+        a / 1e6,
+        100.0 * (a - base) / base,
+        cost10
+    );
+    println!(
+        "      30 Hz      {:>6.2} M ops/s ({:+.1}%), {:?} per sample",
+        b / 1e6,
+        100.0 * (b - base) / base,
+        cost30
+    );
 }
 
 fn main() {
@@ -150,9 +187,9 @@ fn main() {
         let mut every = Vec::new();
         for _ in 0..repeats {
             raw.push(raw_lookups(threads, run));
-            sparse.push(engine_run(spec(threads, lookups, run, 1024, true), None).0);
-            unprobed.push(engine_run(spec(threads, lookups, run, 1024, false), None).0);
-            every.push(engine_run(spec(threads, lookups, run, 1, true), None).0);
+            sparse.push(engine_run(spec(threads, lookups, run, 1024, true), None, None).0);
+            unprobed.push(engine_run(spec(threads, lookups, run, 1024, false), None, None).0);
+            every.push(engine_run(spec(threads, lookups, run, 1, true), None, None).0);
         }
         let raw = median(raw);
         let show = |name: &str, v: Vec<f64>| {
@@ -171,35 +208,19 @@ fn main() {
     if only_lookups {
         return;
     }
-    println!("sampler cost (2 threads, snapshots on, sampler on this thread):");
+    println!("sampler cost (snapshots on, default options):");
+    let cores = available_cores();
     for (name, mix) in [("read-heavy 98/1/1", Mix::READ_HEAVY), ("exchange 10/45/45", Mix::EXCHANGE)] {
-        let mut base = Vec::new();
-        let mut at10 = Vec::new();
-        let mut at30 = Vec::new();
-        let (mut cost10, mut cost30) = (Duration::ZERO, Duration::ZERO);
-        for _ in 0..repeats {
-            base.push(engine_run(spec(2, mix, run, 1024, true), None).0);
-            let (t, c) = engine_run(spec(2, mix, run, 1024, true), Some(10));
-            at10.push(t);
-            cost10 = c;
-            let (t, c) = engine_run(spec(2, mix, run, 1024, true), Some(30));
-            at30.push(t);
-            cost30 = c;
+        if cores.len() >= 2 {
+            println!("  {name}, 1 worker on core {}, sampler pinned to core {}:", cores[0], cores[1]);
+            let one = || {
+                let mut s = spec(1, mix, run, 1024, true);
+                s.groups[0].pin = PinPolicy::Cores(vec![cores[0]]);
+                s
+            };
+            sampler_effect(repeats, one, Some(cores[1]));
         }
-        let base = median(base);
-        let (a, b) = (median(at10), median(at30));
-        println!("  {name}: no sampler {:.1} M ops/s", base / 1e6);
-        println!(
-            "  {name}: 10 Hz {:.1} M ops/s ({:+.1}%), {:?} per sample",
-            a / 1e6,
-            100.0 * (a - base) / base,
-            cost10
-        );
-        println!(
-            "  {name}: 30 Hz {:.1} M ops/s ({:+.1}%), {:?} per sample",
-            b / 1e6,
-            100.0 * (b - base) / base,
-            cost30
-        );
+        println!("  {name}, {} workers (one per core), sampler unpinned (competes for a core):", cores.len());
+        sampler_effect(repeats, || spec(cores.len(), mix, run, 1024, true), None);
     }
 }

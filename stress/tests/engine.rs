@@ -199,6 +199,62 @@ fn open_loop_records_corrected_latency() {
     assert!(corrected.max >= lookup.service.max);
     assert!(r.timing.open_loop_times_every_op);
     assert_eq!(r.totals[Counter::TimedOps], 300);
+
+    // A low rate: the worker sleeps between ops (without its epoch pin) and still does them all.
+    let mut slow = spec(1, Mix::EXCHANGE, 20);
+    slow.groups[0].rate = Some(2000.0);
+    let r = run_headless(slow).unwrap();
+    assert_eq!(r.totals.ops(), 20);
+    assert_eq!(r.totals[Counter::TimedOps], 20);
+    // 20 ops at 2000/s are spread over at least 19 periods of 0.5 ms.
+    assert!(r.threads[0].stopped_ns - r.threads[0].started_ns >= 9_500_000);
+    assert!(r.passed());
+}
+
+#[test]
+fn key_choices_run_clean() {
+    for keys in [KeyChoice::Uniform, KeyChoice::Zipf { s: 0.9 }, KeyChoice::HotSet { keys: 8, share: 0.9 }] {
+        let mut s = spec(2, Mix::EXCHANGE, 4000);
+        s.groups[0].keys = keys;
+        s.groups[0].stale_share = 0.1;
+        let r = run_headless(s).unwrap();
+        assert!(r.passed(), "{keys:?}: {:?}", r.checks.violations);
+        assert!(r.totals[Counter::LookupHits] > 0, "{keys:?}");
+    }
+}
+
+#[test]
+fn ramps_move_the_thread_count() {
+    let mut s = forever(1, Mix::READ_HEAVY);
+    s.phases = vec![PhaseSpec {
+        at: Duration::ZERO,
+        group: "main".into(),
+        mix: None,
+        rate: None,
+        threads: Some(3),
+        ramp: Some(Duration::from_millis(200)),
+    }];
+    let engine = Engine::start(s).unwrap();
+    eventually("ramped up", || engine.threads().len() == 3);
+    let r = engine.stop();
+    assert!(r.control.iter().any(|c| c.what.contains("ramp over 200 ms")), "{:?}", r.control);
+    assert_eq!(r.threads.len(), 3);
+    assert!(r.passed());
+}
+
+#[test]
+fn dropping_an_engine_stops_its_threads() {
+    let engine = Engine::start(forever(2, Mix::CHURN)).unwrap();
+    let mut sampler = engine.sampler(SamplerOptions::default());
+    let mut sample = Sample::new();
+    eventually("running", || {
+        sampler.sample_into(&mut sample);
+        sample.totals.ops() > 0
+    });
+    drop(engine);
+    // The sampler outlives the engine and still answers (everything has stopped).
+    sampler.sample_into(&mut sample);
+    assert!(sample.threads.iter().all(|t| t.state.is_over()));
 }
 
 /// A backend that panics on its `fail_at`-th lookup.
