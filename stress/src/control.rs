@@ -88,7 +88,7 @@ impl ThreadState {
 
 /// What a worker should be doing; changed by the control plane, copied by the worker.
 #[derive(Clone, Debug, PartialEq)]
-pub struct WorkerSettings {
+pub(crate) struct WorkerSettings {
     /// Operation weights.
     pub mix: Mix,
     /// How lookups pick held keys.
@@ -134,7 +134,7 @@ const NO_CORE: usize = usize::MAX;
 
 /// Everything one worker shares. Built by the engine before the worker starts.
 #[derive(Debug)]
-pub struct ThreadShared {
+pub(crate) struct ThreadShared {
     /// Global thread index.
     pub index: usize,
     /// Index of the thread's group in the spec.
@@ -224,11 +224,6 @@ impl ThreadShared {
     /// A copy of the current settings.
     pub fn settings(&self) -> WorkerSettings {
         lock(&self.settings).clone()
-    }
-
-    /// The violations the worker has described so far.
-    pub fn violations(&self) -> Vec<Violation> {
-        lock(&self.violations).clone()
     }
 }
 

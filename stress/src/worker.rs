@@ -6,8 +6,9 @@
 //! ([`Worker::end_batch`]): publishing counters, renewing the epoch pin, depositing histograms
 //! for the sampler, closing series intervals, reading the inbox. Nothing in the loop
 //! allocates: held keys and the stale-key ring are reserved up front (the held list may grow
-//! past its reservation if the thread ends up holding more than twice its fair share; that is
-//! amortised and rare).
+//! past its reservation, the prefill share plus an eighth of the fair share, if the thread
+//! ends up holding more; that is amortised and rare). In open loop a worker that must wait
+//! for its next op sleeps outside its session, holding no epoch pin.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub const OPEN_LOOP_BATCH_SPAN: Duration = Duration::from_millis(10);
 pub const IDLE_POLL: Duration = Duration::from_millis(10);
 /// Own removed keys remembered for stale-key lookups (a ring: the oldest are forgotten).
 pub const STALE_KEYS_KEPT: usize = 1024;
+/// Most held keys a worker reserves room for up front (4 Mi keys, 64 MiB).
+pub const HELD_RESERVE_MAX: usize = 1 << 22;
 /// Most series intervals a worker keeps (an hour at the default 1 s); later ones are counted
 /// as dropped.
 pub const MAX_SERIES_INTERVALS: usize = 3600;
@@ -176,7 +179,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         let settings = setup.shared.settings();
         let index = setup.shared.index;
         let time_every = u64::from(setup.time_every.max(1));
-        let reserve = setup.expected_keys.saturating_mul(2).saturating_add(1024);
+        // Room for the prefill plus a margin; a thread that ends up holding more grows the list
+        // (amortised, rare). Capped so that a huge table does not reserve gigabytes per thread.
+        let prefill = usize::try_from(setup.prefill).unwrap_or(usize::MAX);
+        let reserve =
+            prefill.saturating_add(setup.expected_keys / 8).saturating_add(1024).min(HELD_RESERVE_MAX);
         Worker {
             index,
             thread_tag: index as u64,
