@@ -515,3 +515,14 @@ fn bad_starts_are_errors() {
     s.groups[0].threads = 0;
     assert_eq!(Engine::start(s).unwrap_err(), EngineError::NoThreads);
 }
+
+#[test]
+fn handles_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Engine>();
+    send::<slotscope_stress::Sampler>();
+    send_sync::<Sample>();
+    send_sync::<slotscope_stress::Report>();
+    send_sync::<Command>();
+}
