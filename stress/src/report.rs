@@ -15,7 +15,7 @@ use crate::machine::MachineInfo;
 use crate::mix::OpKind;
 use crate::spec::{KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec};
 use crate::stats::{Counter, Counts, HistogramData, LatencySet, LatencySummary};
-use crate::timer::TimingInfo;
+use crate::timer::{nanos, TimingInfo};
 
 /// Version of the report's shape; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -187,10 +187,6 @@ pub fn pin_text(p: &PinPolicy) -> String {
             format!("cores {}", l.join(","))
         }
     }
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl SpecEcho {

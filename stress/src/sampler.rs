@@ -22,8 +22,8 @@ use slotscope_table::{Geometry, Snapshot};
 
 use crate::check::Violation;
 use crate::control::{lock, ThreadShared, ThreadState};
-use crate::engine::RunCore;
 use crate::mix::OpKind;
+use crate::run::RunCore;
 use crate::spec::BackendKind;
 use crate::stats::{latency_histogram, Counter, Counts, LatencySet, LatencySummary};
 use crate::timer::TimingInfo;

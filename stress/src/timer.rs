@@ -11,6 +11,11 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+/// A duration in whole nanoseconds (saturating after 584 years).
+pub(crate) fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Monotonic nanoseconds since an epoch taken at construction. `Copy`: every worker holds one.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
