@@ -1,7 +1,7 @@
 //! What the engine and the sampler share with each worker, and how commands reach it.
 //!
-//! Each worker has one [`ThreadShared`]. The control plane (UI, timeline) changes the worker's
-//! [`WorkerSettings`] under a mutex and bumps the inbox generation; the worker looks at the
+//! Each worker has one `ThreadShared`. The control plane (UI, timeline) changes the worker's
+//! `WorkerSettings` under a mutex and bumps the inbox generation; the worker looks at the
 //! generation once per batch (one relaxed load of a line nobody writes meanwhile) and, when it
 //! moved, copies the settings with `try_lock` (if the lock is busy it looks again next batch:
 //! a worker never waits for the control plane). Pauses park the thread; the engine unparks it.

@@ -7,6 +7,22 @@
 //!
 //! Workers write only their own cache-padded counters and histograms; the sampler and the
 //! control plane never make a worker wait.
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`spec`] | `RunSpec`: the resolved run (scenario parsing lives elsewhere) |
+//! | [`engine`] | the public API: start, control, stop; report assembly |
+//! | `run`, `timeline`, `hosted` | the control plane, the phase conductor, worker spawning |
+//! | [`worker`] | the stress loop: choices, ops, self-checks, timing, batches |
+//! | [`mix`], [`rng`] | op choice from a versioned generator; the choice digest |
+//! | [`pacing`], [`timer`] | open-loop schedules (corrected latency); the clock and its cost |
+//! | [`stats`] | counters, latency histograms, per-line write heat, the worker's probe |
+//! | [`control`] | what each worker shares: inbox, settings, deposits, start gate |
+//! | [`check`] | violations and end-of-run balance checks |
+//! | [`sampler`] | `Sampler` and `Sample` for the UI |
+//! | [`report`] | `Report`: plain, serialisable results |
+//! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
+//! | [`event`] | per-op events for recording (a no-op sink by default) |
 
 pub mod backend;
 pub mod check;

@@ -1,9 +1,9 @@
 //! One stress thread: draws choices, runs them against the backend, checks what comes back,
 //! counts and times it, and looks at its inbox between batches.
 //!
-//! The hot loop ([`Worker::run_batch`]) touches only the worker's own memory (its counters,
+//! The hot loop (`Worker::run_batch`) touches only the worker's own memory (its counters,
 //! histograms, held keys) and the backend. Everything shared happens at batch boundaries
-//! ([`Worker::end_batch`]): publishing counters, renewing the epoch pin, depositing histograms
+//! (`Worker::end_batch`): publishing counters, renewing the epoch pin, depositing histograms
 //! for the sampler, closing series intervals, reading the inbox. Nothing in the loop
 //! allocates: held keys and the stale-key ring are reserved up front (the held list may grow
 //! past its reservation, the prefill share plus an eighth of the fair share, if the thread
