@@ -33,8 +33,8 @@ use crate::machine::MachineInfo;
 use crate::mix::{KeyPicker, OpKind};
 use crate::pin::{CorePlan, PinError};
 use crate::report::{
-    BackendInfo, CheckReport, DeterminismInfo, OpLatencyReport, OpReport, Report, SeriesReport, SpecEcho,
-    ThreadReport, REPORT_SCHEMA_VERSION,
+    BackendInfo, CheckReport, ControlEvent, DeterminismInfo, OpLatencyReport, OpReport, Report, SeriesReport,
+    SpecEcho, ThreadReport, REPORT_SCHEMA_VERSION,
 };
 use crate::rng::{DIGEST_NAME, RNG_NAME, RNG_VERSION};
 use crate::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
@@ -305,7 +305,7 @@ impl Engine {
             reset_epoch: AtomicU64::new(0),
             paused: AtomicBool::new(false),
             pause: Mutex::new(PauseClock::default()),
-            phases_applied: AtomicUsize::new(0),
+            phase_in_force: AtomicUsize::new(0),
             deadline_reached: AtomicBool::new(false),
             restarting: AtomicBool::new(false),
             exits: Arc::new(ExitSignal::default()),
@@ -445,6 +445,11 @@ impl Engine {
     pub fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError> {
         let table = TableSpec { layout, ..lock(&self.core.state).table.clone() };
         self.apply(Command::Restart { table })
+    }
+
+    /// Phases and live commands applied so far, in order.
+    pub fn control_log(&self) -> Vec<ControlEvent> {
+        lock(&self.core.state).control_log.clone()
     }
 
     /// Threads of the current table: (global index, group name, state), in index order.

@@ -110,6 +110,8 @@ pub struct SpecEcho {
     pub groups: Vec<GroupEcho>,
     /// Timeline.
     pub phases: Vec<PhaseEcho>,
+    /// The timeline repeats every this many ns, if set.
+    pub cycle_ns: Option<u64>,
     /// When it stops, e.g. `duration 10s`, `ops 100000`, `forever`.
     pub stop: String,
     /// Seed.
@@ -215,6 +217,7 @@ impl SpecEcho {
                 })
                 .collect(),
             phases: spec.phases.iter().map(PhaseEcho::of).collect(),
+            cycle_ns: spec.cycle.map(nanos),
             stop: match spec.stop {
                 StopSpec::Duration(d) => format!("duration {}s", d.as_secs_f64()),
                 StopSpec::Ops(n) => format!("ops {n}"),

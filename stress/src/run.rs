@@ -118,8 +118,8 @@ pub(crate) struct RunCore {
     pub(crate) reset_epoch: AtomicU64,
     pub(crate) paused: AtomicBool,
     pub(crate) pause: Mutex<PauseClock>,
-    /// Phases applied so far.
-    pub(crate) phases_applied: AtomicUsize,
+    /// 1 + the index of the phase applied last, i.e. in force (0: none yet).
+    pub(crate) phase_in_force: AtomicUsize,
     pub(crate) deadline_reached: AtomicBool,
     pub(crate) restarting: AtomicBool,
     pub(crate) exits: Arc<ExitSignal>,

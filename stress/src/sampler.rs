@@ -160,7 +160,7 @@ pub struct BackendSample {
 pub struct PhaseInfo {
     /// Index in the spec's phases.
     pub index: usize,
-    /// When it started (timeline time).
+    /// Its time on the timeline (within the cycle, when the timeline repeats).
     pub at: Duration,
     /// The group it changed.
     pub group: String,
@@ -391,7 +391,7 @@ impl Sampler {
         out.interval = interval;
         out.paused = core.is_paused();
         out.done = core.is_done();
-        let applied = core.phases_applied.load(Ordering::Relaxed);
+        let applied = core.phase_in_force.load(Ordering::Relaxed);
         out.phase = applied.checked_sub(1).and_then(|i| {
             core.spec.phases.get(i).map(|p| PhaseInfo { index: i, at: p.at, group: p.group.clone() })
         });

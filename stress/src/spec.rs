@@ -222,6 +222,9 @@ pub struct RunSpec {
     pub groups: Vec<GroupSpec>,
     /// Timeline changes, sorted by `at`.
     pub phases: Vec<PhaseSpec>,
+    /// If set, the timeline repeats: the phases happen at `at`, `at + cycle`, `at + 2 * cycle`,
+    /// ... (every phase has `at < cycle`, and a ramp ends within its cycle). `None`: once.
+    pub cycle: Option<Duration>,
     /// When to stop.
     pub stop: StopSpec,
     /// The seed every thread's op stream derives from.
@@ -248,6 +251,7 @@ impl Default for RunSpec {
             table: TableSpec::default(),
             groups: vec![GroupSpec::default()],
             phases: Vec::new(),
+            cycle: None,
             stop: StopSpec::Duration(Duration::from_secs(10)),
             seed: 0x5107_5c09e,
             time_every: 1,

@@ -27,9 +27,10 @@ pub(crate) struct Ramp {
 }
 
 impl RunCore {
-    /// Applies phase `i` of the spec at timeline time `t`; ramps go to `ramps`.
-    pub(crate) fn apply_phase(&self, i: usize, phase: &PhaseSpec, t: u64, ramps: &mut Vec<Ramp>) {
-        let source = format!("phase {i}");
+    /// Applies phase `i` of the spec (in repetition `round` of a cycling timeline) at timeline
+    /// time `t`; ramps go to `ramps`.
+    pub(crate) fn apply_phase(&self, i: usize, round: u64, phase: &PhaseSpec, t: u64, ramps: &mut Vec<Ramp>) {
+        let source = if round == 0 { format!("phase {i}") } else { format!("phase {i} (round {round})") };
         if let Some(mix) = phase.mix {
             let _ = self.apply(Command::SetMix { group: phase.group.clone(), mix }, &source);
         }
@@ -71,7 +72,7 @@ impl RunCore {
             );
             ramps.push(ramp);
         }
-        self.phases_applied.fetch_max(i + 1, Ordering::Relaxed);
+        self.phase_in_force.store(i + 1, Ordering::Relaxed);
     }
 
     /// Moves a ramp to time `t`; false once it has reached its end.
@@ -115,10 +116,16 @@ impl RunCore {
     }
 }
 
-/// Runs the timeline: phases at their times, ramps, the end of a timed run.
+/// Runs the timeline: phases at their times (every `cycle` again, if the spec repeats), ramps,
+/// the end of a timed run.
 pub(crate) fn conduct(core: &RunCore) {
     let phases = core.spec.phases.clone();
-    let mut next = 0;
+    // A zero cycle would repeat forever at one instant: taken as "no cycle".
+    let cycle = core.spec.cycle.map(nanos).filter(|&c| c > 0 && !phases.is_empty());
+    let due = |next: usize, round: u64| {
+        nanos(phases[next].at).saturating_add(round.saturating_mul(cycle.unwrap_or(0)))
+    };
+    let (mut next, mut round) = (0, 0u64);
     let mut ramps: Vec<Ramp> = Vec::new();
     let deadline = match core.spec.stop {
         StopSpec::Duration(d) => Some(nanos(d)),
@@ -127,9 +134,13 @@ pub(crate) fn conduct(core: &RunCore) {
     let mut wait = Duration::ZERO;
     while !core.conductor_should_stop(wait) {
         let t = core.timeline_ns();
-        while next < phases.len() && nanos(phases[next].at) <= t {
-            core.apply_phase(next, &phases[next], t, &mut ramps);
+        while next < phases.len() && due(next, round) <= t {
+            core.apply_phase(next, round, &phases[next], t, &mut ramps);
             next += 1;
+            if next == phases.len() && cycle.is_some() {
+                next = 0;
+                round += 1;
+            }
         }
         ramps.retain(|r| core.step_ramp(r, t));
         if deadline.is_some_and(|d| t >= d) {
@@ -137,8 +148,8 @@ pub(crate) fn conduct(core: &RunCore) {
             return;
         }
         let mut wake = u64::MAX;
-        if let Some(p) = phases.get(next) {
-            wake = wake.min(nanos(p.at));
+        if next < phases.len() {
+            wake = wake.min(due(next, round));
         }
         if !ramps.is_empty() {
             wake = wake.min(t + nanos(RAMP_STEP));

@@ -460,6 +460,28 @@ fn phases_change_the_group_on_the_timeline() {
 }
 
 #[test]
+fn cycling_timelines_repeat_their_phases() {
+    let mut s = forever(1, Mix::READ_HEAVY);
+    let phase = |at_ms, mix| PhaseSpec {
+        at: Duration::from_millis(at_ms),
+        group: "main".into(),
+        mix: Some(mix),
+        rate: None,
+        threads: None,
+        ramp: None,
+    };
+    s.phases = vec![phase(0, Mix::CHURN), phase(5, Mix::READ_HEAVY)];
+    s.cycle = Some(Duration::from_millis(10));
+    let engine = Engine::start(s).unwrap();
+    eventually("the third round", || engine.control_log().iter().any(|e| e.source == "phase 1 (round 2)"));
+    let r = engine.stop();
+    let sources: Vec<&str> = r.control.iter().map(|c| c.source.as_str()).collect();
+    assert_eq!(sources[..4], ["phase 0", "phase 1", "phase 0 (round 1)", "phase 1 (round 1)"]);
+    assert_eq!(r.spec.cycle_ns, Some(10_000_000));
+    assert!(r.passed());
+}
+
+#[test]
 fn duration_runs_end_by_themselves() {
     let mut s = spec(1, Mix::READ_HEAVY, 0);
     s.stop = StopSpec::Duration(Duration::from_millis(100));
