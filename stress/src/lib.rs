@@ -1,8 +1,58 @@
 //! The workload engine of slotscope: pinned stress threads, mixes, scenarios, reports.
+//!
+//! - [`Engine`] runs a [`RunSpec`]: builds the table ([`backend`]), spawns pinned
+//!   [`worker`]s, applies the timeline and live [`Command`]s, and ends in a [`Report`].
+//! - [`Sampler`] is how a UI watches a running engine: it fills a reusable [`Sample`].
+//! - [`run_headless`] is the whole run without a UI.
+//!
+//! Workers write only their own cache-padded counters and histograms; the sampler and the
+//! control plane never make a worker wait.
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`spec`] | `RunSpec`: the resolved run (scenario parsing lives elsewhere) |
+//! | [`engine`] | the public API: start, control, stop; report assembly |
+//! | `run`, `timeline`, `hosted` | the control plane, the phase conductor, worker spawning |
+//! | [`worker`] | the stress loop: choices, ops, self-checks, timing, batches |
+//! | [`mix`], [`rng`] | op choice from a versioned generator; the choice digest |
+//! | [`pacing`], [`timer`] | open-loop schedules (corrected latency); the clock and its cost |
+//! | [`stats`] | counters, latency histograms, per-line write heat, the worker's probe |
+//! | [`control`] | what each worker shares: inbox, settings, deposits, start gate |
+//! | [`check`] | violations and end-of-run balance checks |
+//! | [`sampler`] | `Sampler` and `Sample` for the UI |
+//! | [`report`] | `Report`: plain, serialisable results |
+//! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
+//! | [`event`] | per-op events for recording (a no-op sink by default) |
 
+pub mod backend;
+pub mod check;
+pub mod control;
+pub mod engine;
+pub mod event;
 pub mod fail_if;
+mod hosted;
+pub mod machine;
+pub mod mix;
+pub mod pacing;
+pub mod pin;
+pub mod report;
+pub mod rng;
+mod run;
+pub mod sampler;
 pub mod scenario;
 pub mod spec;
+pub mod stats;
+mod timeline;
+pub mod timer;
+pub mod topology;
 pub mod values;
+pub mod worker;
 
+pub use backend::{Backend, BackendError, Session, Value};
+pub use check::{Violation, ViolationKind};
+pub use control::ThreadState;
+pub use engine::{run_headless, Command, Engine, EngineError};
+pub use mix::OpKind;
+pub use report::Report;
+pub use sampler::{Sample, Sampler, SamplerOptions};
 pub use spec::{BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec, TableSpec};

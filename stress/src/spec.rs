@@ -115,7 +115,9 @@ impl Mix {
 pub enum KeyChoice {
     /// Every held key equally likely.
     Uniform,
-    /// Zipf over the held keys (rank 1 = oldest held key), exponent `s > 0`.
+    /// Zipf over the held keys, exponent `s > 0`. Ranks are positions in the thread's list of
+    /// held keys (rank 1 = position 0, the oldest key until it is removed; a remove moves the
+    /// newest key into the gap).
     Zipf {
         /// The exponent.
         s: f64,
@@ -231,6 +233,12 @@ pub struct RunSpec {
     pub time_every: u32,
     /// Keep one core free of workers for the UI/sampler.
     pub spare_core: bool,
+    /// Contention probes on our table (ticket skips, ring retries, per-line write heat).
+    /// Default on; off measures the table without instrumentation. Other backends have none.
+    pub probes: bool,
+    /// Length of one interval of the per-thread time series in reports (CSV, hlog).
+    /// Default 1 s; more than zero.
+    pub series_interval: Duration,
     /// The scenario text this came from (TOML), kept for reports and recordings.
     pub source: String,
 }
@@ -248,6 +256,8 @@ impl Default for RunSpec {
             seed: 0x5107_5c09e,
             time_every: 1,
             spare_core: false,
+            probes: true,
+            series_interval: Duration::from_secs(1),
             source: String::new(),
         }
     }

@@ -1,0 +1,600 @@
+//! The engine: builds the table, spawns pinned workers, runs the timeline, takes live commands,
+//! and joins everything into a [`Report`].
+//!
+//! ```text
+//!  Engine::start(spec) ──> backend built ──> workers spawned ──> each prefills its share
+//!        │                                                      │ (start gate)
+//!        │            clock starts when all have prefilled <────┘
+//!        ├── conductor thread: phases and ramps on the timeline, the duration's end
+//!        ├── control (any thread, `&self`): add/remove threads, re-pin, mix, rate,
+//!        │   pause/resume, reset stats, restart on another table
+//!        ├── Sampler (the UI's thread): counters, histograms, heat, snapshots
+//!        └── stop(): stop and join everyone, end-of-run checks ──> Report
+//! ```
+//!
+//! Control takes effect at each worker's next batch boundary (a few µs in closed loop, at
+//! most about 10 ms in open loop). The timeline (phases, the duration) runs on "active" time:
+//! it stands still while the run is paused or a restarted table is being prefilled.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use slotscope_table::Layout;
+
+use crate::backend::{open_backend, Backend, BackendError};
+use crate::check::{ViolationLog, VIOLATION_DETAILS_IN_REPORT};
+use crate::control::{lock, ThreadState};
+use crate::hosted::{install_worker_panic_hook, ExitSignal, HostVisitor, Hosted, HostedBackend};
+use crate::machine::MachineInfo;
+use crate::mix::{KeyPicker, OpKind};
+use crate::pin::{CorePlan, PinError};
+use crate::report::{
+    BackendInfo, CheckReport, ControlEvent, DeterminismInfo, OpLatencyReport, OpReport, Report, SeriesReport,
+    SpecEcho, ThreadReport, REPORT_SCHEMA_VERSION,
+};
+use crate::rng::{DIGEST_NAME, RNG_NAME, RNG_VERSION};
+use crate::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
+use crate::spec::{BackendKind, KeyChoice, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
+use crate::stats::{Counts, LatencySet};
+use crate::timeline::conduct;
+use crate::timer::{measure_read_cost, nanos, Clock, TimingInfo};
+use crate::topology::Topology;
+
+pub use crate::hosted::WORKER_THREAD_PREFIX;
+pub use crate::run::FINAL_SNAPSHOT_MAX_CAPACITY;
+pub use crate::timeline::RAMP_STEP;
+
+/// Clock reads used to measure the timer's cost at start.
+const TIMER_COST_READS: u32 = 20_000;
+
+/// Why the engine could not start or obey.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EngineError {
+    /// The backend could not be built.
+    Backend(BackendError),
+    /// A group's pin policy cannot be met.
+    Pin {
+        /// The group.
+        group: String,
+        /// Why.
+        error: PinError,
+    },
+    /// No group by that name.
+    UnknownGroup {
+        /// The name given.
+        name: String,
+        /// The groups there are.
+        known: Vec<String>,
+    },
+    /// No live thread with that index.
+    UnknownThread(usize),
+    /// The group has no thread left to remove.
+    NoThreadToRemove(String),
+    /// An open-loop rate must be finite and above zero.
+    BadRate(f64),
+    /// The run has no thread at all.
+    NoThreads,
+    /// A headless run must end by itself (`StopSpec::Forever` never does).
+    NeverEnds,
+    /// Restarting needs a backend the engine built itself (not one passed to `start_with`).
+    RestartUnsupported,
+    /// A thread could not be spawned.
+    Spawn(String),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Backend(e) => write!(f, "{e}"),
+            EngineError::Pin { group, error } => write!(f, "group `{group}`: {error}"),
+            EngineError::UnknownGroup { name, known } => {
+                write!(f, "no thread group named `{name}` (groups: {})", known.join(", "))
+            }
+            EngineError::UnknownThread(i) => write!(f, "no running thread with index {i}"),
+            EngineError::NoThreadToRemove(g) => write!(f, "group `{g}` has no thread left to remove"),
+            EngineError::BadRate(r) => write!(f, "rate {r} ops/s is not a positive number"),
+            EngineError::NoThreads => f.write_str("the run has no threads: give some group at least one"),
+            EngineError::NeverEnds => {
+                f.write_str("a headless run needs an end: a duration or an op count, not `forever`")
+            }
+            EngineError::RestartUnsupported => {
+                f.write_str("this engine was given its backend ready-made, so it cannot build another")
+            }
+            EngineError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<BackendError> for EngineError {
+    fn from(e: BackendError) -> Self {
+        EngineError::Backend(e)
+    }
+}
+
+/// A live command, as the UI sends them (each also has its own method on [`Engine`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Add a thread to a group.
+    AddThread {
+        /// The group.
+        group: String,
+    },
+    /// Remove a group's most recently added thread.
+    RemoveThread {
+        /// The group.
+        group: String,
+    },
+    /// Pin a thread to a core (`None`: leave it where it is; a pinned thread stays pinned).
+    Repin {
+        /// Global thread index.
+        thread: usize,
+        /// The core.
+        core: Option<usize>,
+    },
+    /// Re-place a group's threads with another pin policy.
+    SetPin {
+        /// The group.
+        group: String,
+        /// The policy.
+        pin: PinPolicy,
+    },
+    /// Change a group's mix.
+    SetMix {
+        /// The group.
+        group: String,
+        /// The mix.
+        mix: Mix,
+    },
+    /// Change a group's rate (`None`: closed loop).
+    SetRate {
+        /// The group.
+        group: String,
+        /// Ops/s per thread.
+        rate: Option<f64>,
+    },
+    /// Change how a group's lookups choose keys, and their stale share.
+    SetKeys {
+        /// The group.
+        group: String,
+        /// The key choice.
+        keys: KeyChoice,
+        /// Share of lookups aimed at own removed keys.
+        stale_share: f64,
+    },
+    /// Pause every worker.
+    Pause,
+    /// Resume every worker.
+    Resume,
+    /// Zero every counter and histogram (violations are kept).
+    ResetStats,
+    /// Replace the table with a new one (same load, same threads, fresh prefill).
+    Restart {
+        /// The new table.
+        table: TableSpec,
+    },
+}
+
+/// A running (or finished) stress run. Control methods take `&self` and may be called from any
+/// thread; [`Engine::stop`] joins everything and returns the [`Report`]. Dropping an engine
+/// without `stop` stops and joins its threads and discards the results.
+pub struct Engine {
+    core: Arc<RunCore>,
+    conductor: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine").field("spec", &self.core.spec.name).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Builds the table `spec` describes, spawns and pins the workers, waits for the prefill,
+    /// starts the clock and the timeline.
+    ///
+    /// # Errors
+    /// [`EngineError`] for a backend that cannot be built, a pin policy that cannot be met, a
+    /// run without threads, or a thread that cannot be spawned.
+    pub fn start(spec: RunSpec) -> Result<Engine, EngineError> {
+        let hosted = open_backend(&spec.table, HostVisitor)?;
+        Engine::start_hosted(spec, hosted, true)
+    }
+
+    /// [`Engine::start`] with a ready-made backend (any [`Backend`], e.g. a test double).
+    /// `spec.table` is then only used for the capacity and prefill; restarts are not possible.
+    ///
+    /// # Errors
+    /// As [`Engine::start`].
+    pub fn start_with<B: Backend>(spec: RunSpec, backend: B) -> Result<Engine, EngineError> {
+        Engine::start_hosted(spec, Arc::new(HostedBackend { backend: Arc::new(backend) }), false)
+    }
+
+    fn start_hosted(spec: RunSpec, hosted: Arc<dyn Hosted>, factory: bool) -> Result<Engine, EngineError> {
+        install_worker_panic_hook();
+        if spec.initial_threads() == 0 && spec.phases.iter().all(|p| p.threads.unwrap_or(0) == 0) {
+            return Err(EngineError::NoThreads);
+        }
+        let machine = MachineInfo::detect();
+        let topology = Topology::detect(&machine.available_cores);
+        let plan = CorePlan::new(&topology, spec.spare_core);
+        for g in &spec.groups {
+            plan.check(&g.pin).map_err(|error| EngineError::Pin { group: g.name.clone(), error })?;
+        }
+        let clock = Clock::new();
+        let timing = TimingInfo {
+            source: clock.source(),
+            ns_per_read: measure_read_cost(&clock, TIMER_COST_READS),
+            time_every: spec.time_every.max(1),
+            open_loop_times_every_op: true,
+            note: "latency of a timed op = clock read after it - clock read before it (includes one \
+                   clock read's cost)",
+        };
+        let started_unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
+        let keys_per_thread =
+            hosted.capacity().unwrap_or(spec.table.capacity).max(1) / spec.initial_threads().max(1);
+        let groups: Vec<GroupState> = spec
+            .groups
+            .iter()
+            .map(|g| GroupState {
+                spec: g.clone(),
+                picker: KeyPicker::new(g.keys, keys_per_thread),
+                members: Vec::new(),
+            })
+            .collect();
+
+        let mut warnings = Vec::new();
+        let pinned_threads: usize =
+            spec.groups.iter().filter(|g| g.pin != PinPolicy::None).map(|g| g.threads).sum();
+        if pinned_threads > plan.worker_cores() {
+            warnings.push(format!(
+                "{pinned_threads} pinned threads on {} cores: some cores run more than one worker",
+                plan.worker_cores()
+            ));
+        }
+        if spec.table.variant.is_broken() && spec.table.backend == BackendKind::Slotscope {
+            warnings.push(format!(
+                "BROKEN table variant `{}`: {}",
+                spec.table.variant,
+                spec.table.variant.description()
+            ));
+        }
+        let backends = vec![BackendInfo {
+            name: hosted.kind().name(),
+            description: hosted.describe(),
+            capacity: hosted.capacity(),
+            broken: spec.table.variant.is_broken() && hosted.kind() == BackendKind::Slotscope,
+            from_ns: 0,
+        }];
+        let state = ControlState {
+            table: spec.table.clone(),
+            hosted: Arc::clone(&hosted),
+            groups,
+            live: Vec::new(),
+            results: BTreeMap::new(),
+            next_index: 0,
+            segment: SegmentTotals::default(),
+            segments: Vec::new(),
+            end_violations: ViolationLog::new(VIOLATION_DETAILS_IN_REPORT),
+            backends,
+            control_log: Vec::new(),
+            warnings,
+            streams_changed: false,
+            first_prefill: None,
+            reset_epoch: 0,
+        };
+        let core = Arc::new(RunCore {
+            spec,
+            clock,
+            machine,
+            timing,
+            plan,
+            factory,
+            started_unix_ms,
+            start_ns: AtomicU64::new(0),
+            hosted: Mutex::new(hosted),
+            registry: Mutex::new(Vec::new()),
+            registry_generation: AtomicU64::new(0),
+            reset_epoch: AtomicU64::new(0),
+            paused: AtomicBool::new(false),
+            pause: Mutex::new(PauseClock::default()),
+            phase_in_force: AtomicUsize::new(0),
+            deadline_reached: AtomicBool::new(false),
+            restarting: AtomicBool::new(false),
+            exits: Arc::new(ExitSignal::default()),
+            state: Mutex::new(state),
+            conductor_stop: Mutex::new(false),
+            conductor_wake: Condvar::new(),
+        });
+        {
+            let mut st = lock(&core.state);
+            let mut threads = Vec::new();
+            for (g, group) in core.spec.groups.iter().enumerate() {
+                for _ in 0..group.threads {
+                    threads.push((g, st.next_index));
+                    st.next_index += 1;
+                }
+            }
+            core.populate(&mut st, &threads)?;
+            let unpinned: Vec<String> = st
+                .live
+                .iter()
+                .filter_map(|w| {
+                    let wanted = w.shared.wanted_core()?;
+                    (w.shared.core().is_none() && !w.shared.state().is_over())
+                        .then(|| format!("thread {} could not be pinned to core {wanted}", w.index))
+                })
+                .collect();
+            st.warnings.extend(unpinned);
+        }
+        let conductor_core = Arc::clone(&core);
+        let conductor = std::thread::Builder::new()
+            .name("slotscope-conductor".to_owned())
+            .spawn(move || conduct(&conductor_core))
+            .map_err(|e| EngineError::Spawn(e.to_string()))?;
+        Ok(Engine { core, conductor: Some(conductor) })
+    }
+
+    /// The spec the run started from.
+    pub fn spec(&self) -> &RunSpec {
+        &self.core.spec
+    }
+
+    /// The machine it runs on.
+    pub fn machine(&self) -> &MachineInfo {
+        &self.core.machine
+    }
+
+    /// How ops are timed (and the measured cost of a clock read).
+    pub fn timing(&self) -> &TimingInfo {
+        &self.core.timing
+    }
+
+    /// Active time since the clock started (pauses excluded).
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.core.timeline_ns())
+    }
+
+    /// A sampler for a UI (see [`crate::sampler::Sampler`]).
+    pub fn sampler(&self, options: crate::sampler::SamplerOptions) -> crate::sampler::Sampler {
+        crate::sampler::Sampler::new(Arc::clone(&self.core), options)
+    }
+
+    /// Whether the run reached its own end (its duration, or every thread did its op count),
+    /// or every thread has exited.
+    pub fn is_done(&self) -> bool {
+        self.core.is_done()
+    }
+
+    /// Waits until [`Engine::is_done`] or `timeout` passed; whether it is done.
+    pub fn wait(&self, timeout: Option<Duration>) -> bool {
+        let until = timeout.map(|t| std::time::Instant::now() + t);
+        loop {
+            if self.core.is_done() {
+                return true;
+            }
+            let left = until.map_or(Duration::from_millis(50), |u| {
+                u.saturating_duration_since(std::time::Instant::now())
+            });
+            if left.is_zero() {
+                return false;
+            }
+            self.core.exits.wait(left.min(Duration::from_millis(50)));
+        }
+    }
+
+    /// Applies a live command (at each worker's next batch boundary).
+    ///
+    /// # Errors
+    /// [`EngineError`] for an unknown group or thread, an impossible pin, a bad rate, a group
+    /// with nothing to remove, or a restart that cannot build its table.
+    pub fn apply(&self, command: Command) -> Result<(), EngineError> {
+        self.core.apply(command, "live")
+    }
+
+    /// Adds a thread to `group`; its global index.
+    ///
+    /// # Errors
+    /// As [`Engine::apply`].
+    pub fn add_thread(&self, group: &str) -> Result<usize, EngineError> {
+        self.apply(Command::AddThread { group: group.to_owned() })?;
+        let st = lock(&self.core.state);
+        let g = self.core.group_index(&st, group)?;
+        Ok(*st.groups[g].members.last().unwrap_or(&0))
+    }
+
+    /// Removes `group`'s most recently added thread (it exits at its next batch boundary).
+    ///
+    /// # Errors
+    /// As [`Engine::apply`].
+    pub fn remove_thread(&self, group: &str) -> Result<(), EngineError> {
+        self.apply(Command::RemoveThread { group: group.to_owned() })
+    }
+
+    /// Pauses every worker (no ops, no epoch pins held).
+    pub fn pause(&self) {
+        let _ = self.apply(Command::Pause);
+    }
+
+    /// Resumes every worker.
+    pub fn resume(&self) {
+        let _ = self.apply(Command::Resume);
+    }
+
+    /// Whether the run is paused.
+    pub fn is_paused(&self) -> bool {
+        self.core.is_paused()
+    }
+
+    /// Zeroes every counter and histogram (violations are kept).
+    pub fn reset_stats(&self) {
+        let _ = self.apply(Command::ResetStats);
+    }
+
+    /// Replaces the table with a new one of `layout` (the same load restarts on it).
+    ///
+    /// # Errors
+    /// As [`Engine::apply`].
+    pub fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError> {
+        let table = TableSpec { layout, ..lock(&self.core.state).table.clone() };
+        self.apply(Command::Restart { table })
+    }
+
+    /// Phases and live commands applied so far, in order.
+    pub fn control_log(&self) -> Vec<ControlEvent> {
+        lock(&self.core.state).control_log.clone()
+    }
+
+    /// Threads of the current table: (global index, group name, state), in index order.
+    pub fn threads(&self) -> Vec<(usize, String, ThreadState)> {
+        let mut v: Vec<_> =
+            lock(&self.core.registry).iter().map(|t| (t.index, t.group_name.clone(), t.state())).collect();
+        v.sort_by_key(|t| t.0);
+        v
+    }
+
+    /// Stops every worker, joins them, checks the table at quiescence and returns the report.
+    pub fn stop(mut self) -> Report {
+        self.shutdown();
+        self.report()
+    }
+
+    fn shutdown(&mut self) {
+        *lock(&self.core.conductor_stop) = true;
+        self.core.conductor_wake.notify_all();
+        if let Some(c) = self.conductor.take() {
+            let _ = c.join();
+        }
+        let mut st = lock(&self.core.state);
+        self.core.reap(&mut st);
+        self.core.stop_all(&mut st);
+        self.core.close_segment(&mut st);
+    }
+
+    fn report(&self) -> Report {
+        let core = &self.core;
+        let mut st = lock(&core.state);
+        let now = core.clock.now_ns();
+        if let Some(since) = lock(&core.pause).since.take() {
+            lock(&core.pause).total += now.saturating_sub(since);
+        }
+        let wall_ns = now.saturating_sub(core.start_ns());
+        let paused_ns = lock(&core.pause).total;
+        #[allow(clippy::cast_precision_loss)]
+        let active_s = (wall_ns.saturating_sub(paused_ns) as f64 / 1e9).max(1e-9);
+
+        let mut totals = Counts::ZERO;
+        let mut all_latency = LatencySet::new();
+        let mut violations = ViolationLog::new(VIOLATION_DETAILS_IN_REPORT);
+        let mut records = Vec::new();
+        let mut dropped = 0;
+        let mut threads = Vec::new();
+        for (&index, r) in &mut st.results {
+            totals.add(&r.counts);
+            all_latency.add(&r.latency);
+            violations.merge(&r.violations);
+            records.append(&mut r.series);
+            dropped += r.series_dropped;
+            #[allow(clippy::cast_precision_loss)]
+            let running_s = (r.stopped_ns.saturating_sub(r.started_ns).saturating_sub(r.paused_ns) as f64
+                / 1e9)
+                .max(1e-9);
+            let (digest, chosen) =
+                r.carry.as_ref().map_or((0, 0), |c| (c.stream.digest().value(), c.stream.chosen()));
+            #[allow(clippy::cast_precision_loss)]
+            threads.push(ThreadReport {
+                index,
+                group: r.group.clone(),
+                core: r.core,
+                wanted_core: r.wanted_core,
+                state: r.state,
+                started_ns: r.started_ns,
+                stopped_ns: r.stopped_ns,
+                paused_ns: r.paused_ns,
+                counts: r.counts,
+                throughput_ops_per_s: r.counts.ops() as f64 / running_s,
+                latency: OpKind::ALL.iter().map(|&k| OpLatencyReport::of(&r.latency, k)).collect(),
+                digest,
+                ops_chosen: chosen,
+                violations: r.violations.count,
+                inserted: r.inserted,
+                removed: r.removed,
+                prefilled: r.prefilled,
+                held_at_end: r.held_at_end,
+            });
+        }
+        violations.merge(&st.end_violations);
+        records.sort_by_key(|r| (r.start_ns, r.thread));
+        #[allow(clippy::cast_precision_loss)]
+        let ops = OpKind::ALL
+            .iter()
+            .map(|&k| OpReport {
+                op: k,
+                count: totals.ops_of(k),
+                throughput_ops_per_s: totals.ops_of(k) as f64 / active_s,
+                latency: OpLatencyReport::of(&all_latency, k),
+            })
+            .collect();
+        let reproducible = matches!(core.spec.stop, StopSpec::Ops(_)) && !st.streams_changed;
+        #[allow(clippy::cast_precision_loss)]
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            spec: SpecEcho::of(&core.spec),
+            seed: core.spec.seed,
+            determinism: DeterminismInfo {
+                rng: RNG_NAME,
+                rng_version: RNG_VERSION,
+                seeding: "thread i: xoshiro256** seeded by 4 outputs of splitmix64(seed ^ (i + 1) * \
+                          0xD1B54A32D192ED03)",
+                digest: DIGEST_NAME,
+                digest_covers: "per op: the op kind, the stale flag and the raw key draw (not the key it \
+                                lands on, which depends on results)",
+                reproducible,
+            },
+            machine: core.machine.clone(),
+            backends: st.backends.clone(),
+            timing: core.timing.clone(),
+            started_unix_ms: core.started_unix_ms,
+            wall_ns,
+            paused_ns,
+            prefill: st.first_prefill.unwrap_or_default(),
+            threads,
+            ops,
+            totals,
+            throughput_ops_per_s: totals.ops() as f64 / active_s,
+            checks: CheckReport { passed: violations.is_empty(), violations, segments: st.segments.clone() },
+            series: SeriesReport { interval_ns: nanos(core.spec.series_interval), records, dropped },
+            control: st.control_log.clone(),
+            warnings: st.warnings.clone(),
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if self.conductor.is_some() {
+            self.shutdown();
+        }
+    }
+}
+
+/// Runs `spec` to its end without a UI and returns the report (what `--no-tui` does).
+///
+/// # Errors
+/// [`EngineError::NeverEnds`] for `StopSpec::Forever`; otherwise as [`Engine::start`].
+pub fn run_headless(spec: RunSpec) -> Result<Report, EngineError> {
+    if spec.stop == StopSpec::Forever {
+        return Err(EngineError::NeverEnds);
+    }
+    let engine = Engine::start(spec)?;
+    engine.wait(None);
+    Ok(engine.stop())
+}
