@@ -323,12 +323,12 @@ pub fn format_duration(d: Duration) -> String {
         return "0s".to_owned();
     }
     for (unit, len) in [("d", 86_400_000_000_000u128), ("h", 3_600_000_000_000), ("m", 60_000_000_000)] {
-        if ns % len == 0 {
+        if ns.is_multiple_of(len) {
             return format!("{}{unit}", ns / len);
         }
     }
     for (unit, len) in [("s", 1_000_000_000u128), ("ms", 1_000_000), ("us", 1_000)] {
-        if ns % len == 0 {
+        if ns.is_multiple_of(len) {
             return format!("{}{unit}", ns / len);
         }
     }

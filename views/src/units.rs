@@ -112,7 +112,7 @@ impl fmt::Display for Bytes {
             whole /= 1024;
             unit += 1;
         }
-        let exact = unit == 0 || self.0 % (1u64 << (10 * unit)) == 0;
+        let exact = unit == 0 || self.0.is_multiple_of(1u64 << (10 * unit));
         let s = if exact {
             format!("{whole} {}", UNITS[unit])
         } else {
