@@ -226,7 +226,7 @@ impl Engine {
         for g in &spec.groups {
             plan.check(&g.pin).map_err(|error| EngineError::Pin { group: g.name.clone(), error })?;
         }
-        let clock = Clock::new();
+        let clock = Clock::best();
         let timing = TimingInfo {
             source: clock.source(),
             ns_per_read: measure_read_cost(&clock, TIMER_COST_READS),

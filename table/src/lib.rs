@@ -42,6 +42,7 @@
 //! The design essay, with the memory orderings and why each invariant holds, is
 //! `IMPLEMENTATION.md` next to this crate's `Cargo.toml`.
 
+pub mod clock;
 mod geometry;
 mod key;
 mod probe;
