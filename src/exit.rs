@@ -1,0 +1,55 @@
+//! Exit codes (DESIGN §8) and the error type that carries one to `main`.
+
+// Some codes are only produced by runners that land later (headless, TUI, replay, check).
+#![allow(dead_code)]
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// 0: the run finished and every check passed.
+pub const OK: u8 = 0;
+/// A self-check, `check`, or a `--fail-if` condition failed.
+pub const CHECK_FAILED: u8 = 1;
+/// The command line was wrong (clap uses 2 as well).
+pub const USAGE: u8 = 2;
+/// A scenario or lesson file was unreadable or invalid.
+pub const BAD_SCENARIO: u8 = 3;
+/// A trace file was unreadable, truncated or of an unknown version.
+pub const BAD_TRACE: u8 = 4;
+/// An output file could not be written.
+pub const OUTPUT_FAILED: u8 = 5;
+/// Stopped by SIGHUP.
+pub const SIGHUP: u8 = 129;
+/// Stopped by SIGINT (Ctrl-C).
+pub const SIGINT: u8 = 130;
+/// Stopped by SIGTERM.
+pub const SIGTERM: u8 = 143;
+
+/// An error that ends the program: printed to stderr, exits with `code`.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure { code, message: message.into() }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Failure {
+        Failure::new(USAGE, message)
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
