@@ -8,14 +8,14 @@
 #      normalised for addresses (identical code means a difference of exactly 0);
 #   2. counts instructions per operation inside the loops with callgrind (repeatable on a noisy
 #      machine), if valgrind is installed;
-#   3. times both builds in alternating runs (A B B A ...), ROUNDS times (default 4).
+#   3. times both builds in alternating runs (A B B A ...), ROUNDS times (default 10).
 #
 # Usage: table/benches/probes_off.sh            (from anywhere in the repository)
 #        ROUNDS=8 table/benches/probes_off.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-rounds="${ROUNDS:-4}"
+rounds="${ROUNDS:-10}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 twin="$target_dir/probes-off-twin"
 work="$twin/out"
