@@ -9,9 +9,11 @@
 //! same random half for every contender, so the live entries lie spread over memory as after
 //! real churn), 16-byte values, one thread pinned per core, keys precomputed outside the timed
 //! loop (random indices into an array of present keys). Contenders alternate within each repeat
-//! (the order rotates from repeat to repeat), so drift on a shared machine hits them all alike;
+//! (in a fresh random order each time), so drift on a shared machine hits them all alike;
 //! figures are medians over repeats with the min and max beside them, and ratios are taken
-//! repeat by repeat between contenders measured moments apart, then their median.
+//! repeat by repeat between contenders measured moments apart, then their median. Each thread's
+//! CPU time is read too: a measurement in which a thread lost its core to another process is
+//! taken again, and the share it got is printed.
 //!
 //! Markdown goes to stdout (ready for `docs/PERFORMANCE.md`), progress to stderr. Settings come
 //! from flags or environment variables (a flag wins); `--help` lists them with their defaults.
