@@ -1,0 +1,201 @@
+//! Probes compiled off, against a build without probe calls at all (DESIGN §3.5 and §9).
+//!
+//! `table/benches/probes_off.sh` builds this file twice: against this crate, whose plain
+//! operations are the `*_probed` ones monomorphised with `NoProbe`, and against a copy of
+//! `table/src` with every probe call deleted. It then compares the machine code of the two
+//! builds' hot loops, counts their instructions per operation under callgrind, and times them in
+//! alternating runs. Run alone, this prints its own figures:
+//!
+//! ```text
+//! cargo bench -p slotscope-table --bench probes_off [-- --only lookup|churn --repeats N --callgrind]
+//! ```
+//!
+//! Both loops run on one thread pinned to the first core, on the same state as the `table`
+//! bench: 2^16 slots filled, then the same random half removed, 16-byte values. Output is one
+//! `name value` line per figure, for the script to read.
+
+// Figures are printed as floats from u64 counts far below 2^52; benchmarks run on 64-bit targets.
+#![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::time::Instant;
+
+use slotscope_table::{Key, Table};
+
+const CAPACITY: usize = 1 << 16;
+const PRESENT: usize = CAPACITY / 2;
+/// Length of the precomputed lookup sequence, replayed in a loop (2^16 entries).
+const SEQ_LEN: usize = 1 << 16;
+/// Lookups per repin, as in the `table` bench.
+const BATCH: u64 = 256;
+/// Lookups per timed run: about 0.1 s at the lookup's speed here.
+const LOOKUP_OPS: u64 = 16 << 20;
+/// Churn operations (half inserts, half removes) per timed run: about 0.1 s here.
+const CHURN_OPS: u64 = 2 << 20;
+/// Operations per loop under callgrind, where every instruction is counted (and slow).
+const CALLGRIND_OPS: u64 = 1 << 18;
+/// Timed runs per invocation; the median is printed.
+const DEFAULT_REPEATS: usize = 3;
+const SEED: u64 = 0x5107_5c09_e000_0002;
+
+type Value = [u64; 2];
+
+/// `SplitMix64`, as in the `table` bench.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (((self.next() >> 32) * n as u64) >> 32) as usize
+    }
+}
+
+/// A table with 2^16 slots, filled, then a random half removed; the live keys, shuffled.
+fn half_full_table() -> (Table<Value>, Vec<Key>) {
+    let table = Table::with_capacity(CAPACITY).expect("2^16 slots is a valid capacity");
+    let mut keys: Vec<Key> =
+        (0..CAPACITY as u64).map(|i| table.insert([i + 1, !i]).expect("the table has room")).collect();
+    let mut rng = Rng(SEED);
+    for i in (1..keys.len()).rev() {
+        keys.swap(i, rng.below(i + 1));
+    }
+    for k in keys.drain(..PRESENT) {
+        assert!(table.remove(k), "removing a freshly inserted key failed");
+    }
+    (table, keys)
+}
+
+/// `ops` lookups through a reader repinned every [`BATCH`]; returns the hits.
+#[inline(never)]
+fn lookup_loop(table: &Table<Value>, keys: &[Key], seq: &[u32], ops: u64) -> u64 {
+    let (keys, seq) = (black_box(keys), black_box(seq));
+    let mut reader = table.reader();
+    let mut hits = 0u64;
+    let mut sum = 0u64;
+    let mut i = 0usize;
+    for _ in 0..ops / BATCH {
+        for _ in 0..BATCH {
+            let k = keys[seq[i % SEQ_LEN] as usize % PRESENT];
+            i += 1;
+            if let Some(v) = reader.get(k) {
+                hits += 1;
+                sum = sum.wrapping_add(v[0]);
+            }
+        }
+        reader.repin();
+    }
+    black_box(sum);
+    hits
+}
+
+/// `ops / 2` times: remove the oldest live key, insert a new element. Returns the removes that
+/// succeeded (all must).
+#[inline(never)]
+fn churn_loop(table: &Table<Value>, pool: &mut VecDeque<Key>, ops: u64) -> u64 {
+    let mut removed = 0u64;
+    for n in 0..ops / 2 {
+        if let Some(old) = pool.pop_front() {
+            removed += u64::from(table.remove(old));
+        }
+        pool.push_back(table.insert([n, 0]).expect("the table has room"));
+    }
+    removed
+}
+
+fn lookup_ns(ops: u64, timed: bool) -> f64 {
+    let (table, keys) = half_full_table();
+    let mut rng = Rng(SEED ^ 1);
+    let seq: Vec<u32> = (0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32).collect();
+    let start = Instant::now();
+    let hits = lookup_loop(&table, &keys, &seq, ops);
+    let elapsed = start.elapsed();
+    assert_eq!(hits, ops, "a present key was not found");
+    if timed {
+        elapsed.as_nanos() as f64 / ops as f64
+    } else {
+        0.0
+    }
+}
+
+fn churn_ns(ops: u64, timed: bool) -> f64 {
+    let (table, keys) = half_full_table();
+    let mut pool: VecDeque<Key> = keys.into_iter().collect();
+    pool.reserve(PRESENT);
+    let start = Instant::now();
+    let removed = churn_loop(&table, &mut pool, ops);
+    let elapsed = start.elapsed();
+    assert_eq!(removed, ops / 2, "a remove of a live key failed");
+    if timed {
+        elapsed.as_nanos() as f64 / ops as f64
+    } else {
+        0.0
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut only: Option<String> = None;
+    let mut repeats = DEFAULT_REPEATS;
+    let mut callgrind = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            // cargo passes `--bench` to every benchmark without the libtest harness.
+            "--bench" => {}
+            "--callgrind" => callgrind = true,
+            "--only" => match args.next().as_deref() {
+                Some(w @ ("lookup" | "churn")) => only = Some(w.to_owned()),
+                other => fail(&format!("--only takes `lookup` or `churn`, not {other:?}")),
+            },
+            "--repeats" => match args.next().and_then(|r| r.parse().ok()) {
+                Some(r) if r >= 1 => repeats = r,
+                _ => fail("--repeats takes a number of at least 1"),
+            },
+            other => fail(&format!(
+                "unknown argument `{other}` (options: --only lookup|churn, --repeats N \
+                 [default {DEFAULT_REPEATS}], --callgrind)"
+            )),
+        }
+    }
+    if let Some(&core) = core_affinity::get_core_ids().unwrap_or_default().first() {
+        core_affinity::set_for_current(core);
+    }
+    let wants = |w: &str| only.as_deref().is_none_or(|o| o == w);
+    if callgrind {
+        // One untimed pass each; the script counts the instructions inside the loop functions.
+        if wants("lookup") {
+            lookup_ns(CALLGRIND_OPS, false);
+            println!("lookup_ops {CALLGRIND_OPS}");
+        }
+        if wants("churn") {
+            churn_ns(CALLGRIND_OPS, false);
+            println!("churn_ops {CALLGRIND_OPS}");
+        }
+        return;
+    }
+    if wants("lookup") {
+        let ns = median((0..repeats).map(|_| lookup_ns(LOOKUP_OPS, true)).collect());
+        println!("lookup_ns_per_op {ns:.3}");
+    }
+    if wants("churn") {
+        let ns = median((0..repeats).map(|_| churn_ns(CHURN_OPS, true)).collect());
+        println!("churn_ns_per_op {ns:.3}");
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2);
+}
