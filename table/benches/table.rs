@@ -34,7 +34,7 @@ use ptab::config::{Params, ParamsExt};
 use ptab::memory::CollectorWeak;
 use ptab::{ConstParams, Detached, PTab};
 use sharded_slab::Slab;
-use slotscope_table::{Key, Probe, ProbeCounts, Reader, Region, Table};
+use slotscope_table::{Key, Probe, ProbeCounts, Reader, Region, Table, Writer};
 
 /// Slots of every contender with a fixed capacity (2^16, DESIGN §9).
 const CAPACITY: usize = 1 << 16;
@@ -71,7 +71,7 @@ const DEFAULT_REPEATS: usize = 7;
 /// Default length of one measurement in milliseconds (`--ms`, `SLOTSCOPE_BENCH_MS`).
 const DEFAULT_MS: u64 = 100;
 /// The contenders' ids, as `--only` takes them.
-const CONTENDER_IDS: [&str; 15] = [
+const CONTENDER_IDS: [&str; 16] = [
     "reader",
     "reader-counts",
     "get",
@@ -85,6 +85,7 @@ const CONTENDER_IDS: [&str; 15] = [
     "dashmap",
     "table",
     "table-pinned",
+    "table-writer",
     "table-counts",
     "table-lines",
 ];
@@ -642,6 +643,28 @@ impl Mutate for TableMixed<'_> {
     }
 }
 
+/// Everything through a [`Writer`]: one pin per batch, batched retirement, recycled allocations.
+struct TableWriter<'t>(Writer<'t, Value>);
+
+impl Lookup for TableWriter<'_> {
+    type K = Key;
+    #[inline]
+    fn get(&mut self, k: Key) -> Option<u64> {
+        self.0.get(k).map(|v| v[0])
+    }
+}
+
+impl Mutate for TableWriter<'_> {
+    #[inline]
+    fn insert(&mut self, v: Value) -> Key {
+        self.0.insert(v).expect("the table has room")
+    }
+    #[inline]
+    fn remove(&mut self, k: Key) -> bool {
+        self.0.remove(k)
+    }
+}
+
 /// A per-line counting sink: what the app's heat map keeps (DESIGN §3.5).
 struct LineHeat {
     slot_lines: Vec<u32>,
@@ -1141,6 +1164,7 @@ macro_rules! no_probe_check {
 
 no_probe_check!(
     TableReader<'_>,
+    TableWriter<'_>,
     TableGet<'_>,
     TableWith<'_>,
     TablePlain<'_>,
@@ -1276,6 +1300,7 @@ fn drain_garbage() {
 enum TableProbe {
     Off,
     Pinned,
+    Writer,
     Counts,
     Lines,
 }
@@ -1285,6 +1310,9 @@ fn measure_table(ctx: &Ctx, workload: Workload, probe: TableProbe, threads: usiz
     let keys = present(&ctx.plan, &all);
     let t = &table;
     match (workload, probe) {
+        (_, TableProbe::Writer) => {
+            run_mutating(ctx, workload, threads, ops, &keys, |_| TableWriter(t.writer()))
+        }
         (Workload::ReadHeavy, _) => {
             run_mutating(ctx, workload, threads, ops, &keys, |_| TableMixed { table: t, reader: t.reader() })
         }
@@ -1347,13 +1375,19 @@ fn mutating_contenders(ctx: &Ctx, workload: Workload) -> Vec<Contender<'_>> {
             "table: `reader()` lookups, plain insert/remove",
             table(TableProbe::Off),
         ));
+        out.push(contender("table-writer", "table: all through `writer()`", table(TableProbe::Writer)));
         out.push(contender("ptab-guarded", "ptab, outer guard/256", ptab(true)));
     } else {
         out.push(contender("table", "table: `insert`/`remove`", table(TableProbe::Off)));
         out.push(contender(
             "table-pinned",
-            "table: `insert`/`remove` under a held reader (frees nothing while churning)",
+            "table: `insert`/`remove` under a held reader, repinned per batch",
             table(TableProbe::Pinned),
+        ));
+        out.push(contender(
+            "table-writer",
+            "table: `writer()` (batched retirement, recycled memory)",
+            table(TableProbe::Writer),
         ));
         out.push(contender("table-counts", "table: `*_probed` + `ProbeCounts`", table(TableProbe::Counts)));
         out.push(contender("table-lines", "table: `*_probed` + per-line sink", table(TableProbe::Lines)));

@@ -97,6 +97,10 @@ pub struct Geometry {
     capacity_log2: u32,
     line_bytes: usize,
     layout: Layout,
+    /// log2 S (words per line), precomputed: the index arithmetic runs on every operation.
+    words_log2: u32,
+    /// log2 (N / S): lines of the (unpadded) slot array and of the ring.
+    lines_log2: u32,
 }
 
 impl Geometry {
@@ -114,7 +118,9 @@ impl Geometry {
             return Err(BuildError::LineBytes { asked: line_bytes });
         }
         let n = capacity.next_power_of_two().max(MIN_CAPACITY);
-        Ok(Geometry { capacity_log2: n.trailing_zeros(), line_bytes, layout })
+        let words_log2 = (line_bytes / WORD_BYTES).trailing_zeros();
+        let capacity_log2 = n.trailing_zeros();
+        Ok(Geometry { capacity_log2, line_bytes, layout, words_log2, lines_log2: capacity_log2 - words_log2 })
     }
 
     /// N: the number of slots.
@@ -192,22 +198,18 @@ impl Geometry {
         (1u64 << (crate::key::TAG_SHIFT - self.capacity_log2)) - 1
     }
 
-    /// `interleave(i)` over `cells` cells, S per line: consecutive i go to consecutive lines.
-    /// Erlang's `data2pix`.
+    /// `interleave(i)` over the N cells of the slots or the ring, S per line: consecutive i go
+    /// to consecutive lines. Erlang's `data2pix`.
     #[inline]
-    fn interleave(&self, i: usize, cells: usize) -> usize {
-        let s_log2 = self.words_per_line().trailing_zeros();
-        let lines = cells >> s_log2;
-        let lines_log2 = lines.trailing_zeros();
-        ((i & (lines - 1)) << s_log2) + ((i >> lines_log2) & (self.words_per_line() - 1))
+    fn interleave(&self, i: usize) -> usize {
+        let lines = 1 << self.lines_log2;
+        ((i & (lines - 1)) << self.words_log2) + ((i >> self.lines_log2) & (self.words_per_line() - 1))
     }
 
     /// The inverse of [`Self::interleave`].
     #[inline]
-    fn deinterleave(&self, s: usize, cells: usize) -> usize {
-        let s_log2 = self.words_per_line().trailing_zeros();
-        let lines_log2 = (cells >> s_log2).trailing_zeros();
-        ((s & (self.words_per_line() - 1)) << lines_log2) + (s >> s_log2)
+    fn deinterleave(&self, s: usize) -> usize {
+        ((s & (self.words_per_line() - 1)) << self.lines_log2) + (s >> self.words_log2)
     }
 
     /// The slot that fresh index `n` (< N) maps to.
@@ -215,7 +217,7 @@ impl Geometry {
     pub fn slot_of_index(&self, n: usize) -> usize {
         let n = n & (self.capacity() - 1);
         match self.layout {
-            Layout::Interleaved => self.interleave(n, self.capacity()),
+            Layout::Interleaved => self.interleave(n),
             Layout::Linear | Layout::Padded => n,
         }
     }
@@ -225,7 +227,7 @@ impl Geometry {
     pub fn index_of_slot(&self, s: usize) -> usize {
         let s = s & (self.capacity() - 1);
         match self.layout {
-            Layout::Interleaved => self.deinterleave(s, self.capacity()),
+            Layout::Interleaved => self.deinterleave(s),
             Layout::Linear | Layout::Padded => s,
         }
     }
@@ -239,7 +241,9 @@ impl Geometry {
     /// The line of the slot array that holds slot `s`.
     #[inline]
     pub const fn line_of_slot(&self, s: usize) -> usize {
-        s / self.slots_per_line()
+        // A shift, not a division: the probes' arguments are computed even when the probe
+        // ignores them, and a division keeps its divide-by-zero check alive in the plain build.
+        s >> self.slots_per_line().trailing_zeros()
     }
 
     /// The slots held by line `line`, in memory order.
@@ -257,14 +261,14 @@ impl Geometry {
         let i = (t as usize) & (self.capacity() - 1);
         match self.layout {
             Layout::Linear => i,
-            Layout::Interleaved | Layout::Padded => self.interleave(i, self.capacity()),
+            Layout::Interleaved | Layout::Padded => self.interleave(i),
         }
     }
 
     /// The line of the ring that holds cell `c`.
     #[inline]
     pub const fn ring_line_of_cell(&self, c: usize) -> usize {
-        c / self.words_per_line()
+        c >> self.words_log2
     }
 
     /// The key of slot `slot` at `generation` (generation wraps at [`Self::max_generation`]).
@@ -275,7 +279,14 @@ impl Geometry {
     /// The key that the next reuse of `key`'s slot will carry (generation + 1, wrapping).
     #[inline]
     pub fn next_key(&self, key: Key) -> Key {
-        self.key(key.generation().wrapping_add(1), key.slot())
+        // Generation + 1 is + N on the bits. If that carried into the capacity tag, the
+        // generation was the largest: wrap to 0 (keep the tag and the slot).
+        let next = key.bits().wrapping_add(1 << self.capacity_log2);
+        if next >> crate::key::TAG_SHIFT == key.bits() >> crate::key::TAG_SHIFT {
+            Key::from_bits(next)
+        } else {
+            self.key(0, key.slot())
+        }
     }
 
     /// Whether `key` could have been issued by a table of this geometry (right capacity tag).

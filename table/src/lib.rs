@@ -50,6 +50,7 @@ mod reader;
 pub mod snapshot;
 mod sync;
 mod table;
+mod writer;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -61,6 +62,7 @@ pub use probe::{NoProbe, Probe, ProbeCounts, Region};
 pub use reader::{Keys, Reader};
 pub use snapshot::{SlotInfo, SlotState, Snapshot};
 pub use table::{Full, Table};
+pub use writer::{Writer, WRITER_BATCH, WRITER_SPARE_LIMIT};
 
 /// Which version of the algorithm a table runs. Only [`Variant::Correct`] is correct; the
 /// others are broken on purpose for the bug zoo and must be labelled loudly wherever shown.

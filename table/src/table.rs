@@ -57,6 +57,76 @@ pub(crate) struct Entry<T> {
     pub(crate) value: T,
 }
 
+/// The read-only part of the table a lookup needs, copied out so that a [`crate::Reader`] holds
+/// it by value: with the fields in the reader rather than behind `&Table` (which has interior
+/// mutability), the compiler may keep them in registers across a loop of lookups instead of
+/// reloading them after every Acquire load.
+pub(crate) struct SlotView<'t, T> {
+    slots: &'t [Block<Atomic<Entry<T>>>],
+    /// N - 1: key -> slot is one AND.
+    mask: u64,
+    /// log2 of the stride (0, or log2 S for the padded layout): slot -> word is one shift.
+    stride_log2: u32,
+    /// Bits of the stored key that a lookup compares: all of them, or only the slot bits in
+    /// the broken `no-generation-check` variant.
+    check_mask: u64,
+}
+
+impl<T> Clone for SlotView<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for SlotView<'_, T> {}
+
+impl<'t, T> SlotView<'t, T> {
+    /// The cell of slot `s` (any `s`: it is masked to the table).
+    #[inline]
+    pub(crate) fn cell(self, s: usize) -> &'t Atomic<Entry<T>> {
+        // Truncation cannot happen: the mask is below 2^27.
+        #[allow(clippy::cast_possible_truncation)]
+        let word = ((s as u64 & self.mask) as usize) << self.stride_log2;
+        debug_assert!(word / BLOCK_WORDS < self.slots.len());
+        // SAFETY: `s & mask < N`, so `word < N * stride`, and `slots` holds
+        // `N * stride / BLOCK_WORDS` blocks (N * stride is a multiple of 16 since N >= 16).
+        let block = unsafe { self.slots.get_unchecked(word / BLOCK_WORDS) };
+        &block.0[word % BLOCK_WORDS]
+    }
+
+    /// Whether a stored key answers to `key` (all bits, or the slot bits only when broken).
+    #[inline]
+    fn key_matches(self, stored: u64, key: Key) -> bool {
+        (stored ^ key.bits()) & self.check_mask == 0
+    }
+
+    /// The element of `key` under `guard`, if it is live.
+    #[inline]
+    pub(crate) fn find<'g, P: Probe>(self, key: Key, guard: &'g Guard, probe: &mut P) -> Option<&'g T>
+    where
+        't: 'g,
+    {
+        // Truncation is the point: the key's low bits are the slot.
+        #[allow(clippy::cast_possible_truncation)]
+        let s = (key.bits() & self.mask) as usize;
+        // Acquire: pairs with the Release store in `publish`.
+        let ptr = self.cell(s).load(Ordering::Acquire, guard);
+        // SAFETY: a non-null slot pointer came from `Owned::new` in an insert and is only freed
+        // through `defer_destroy` after it is unlinked; `guard` pins the epoch, so even if it
+        // is unlinked right now it stays allocated until the guard is dropped.
+        let found = match unsafe { ptr.as_ref() } {
+            None => None,
+            Some(entry) if self.key_matches(entry.key, key) => Some(&entry.value),
+            Some(_) => {
+                probe.stale_rejected();
+                None
+            }
+        };
+        probe.lookup(found.is_some());
+        found
+    }
+}
+
 /// The table was full; the value (or the closure that would have built it) comes back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Full<T>(pub(crate) T);
@@ -229,17 +299,21 @@ impl<T> Table<T> {
         self.len() == 0
     }
 
+    /// The read-only fields a lookup needs, by value.
+    #[inline]
+    pub(crate) fn view(&self) -> SlotView<'_, T> {
+        SlotView {
+            slots: &self.slots,
+            mask: self.mask,
+            stride_log2: self.stride_log2,
+            check_mask: self.check_mask,
+        }
+    }
+
     /// The cell of slot `s` (any `s`: it is masked to the table).
     #[inline]
     pub(crate) fn slot_cell(&self, s: usize) -> &Atomic<Entry<T>> {
-        // Truncation cannot happen: the mask is below 2^27.
-        #[allow(clippy::cast_possible_truncation)]
-        let word = ((s as u64 & self.mask) as usize) << self.stride_log2;
-        debug_assert!(word / BLOCK_WORDS < self.slots.len());
-        // SAFETY: `s & mask < N`, so `word < N * stride`, and `slots` holds
-        // `N * stride / BLOCK_WORDS` blocks (N * stride is a multiple of 16 since N >= 16).
-        let block = unsafe { self.slots.get_unchecked(word / BLOCK_WORDS) };
-        &block.0[word % BLOCK_WORDS]
+        self.view().cell(s)
     }
 
     /// Ring cell `c` (memory position, < N).
@@ -357,9 +431,27 @@ impl<T> Table<T> {
         }
     }
 
+    /// Claims room and takes a free id: the key the insert will publish under, or `None` when
+    /// the table is full (the claim already retracted).
+    #[inline]
+    pub(crate) fn reserve<P: Probe>(&self, probe: &mut P) -> Option<Key> {
+        let ticket = self.claim(probe)?;
+        Some(self.pop(ticket, probe))
+    }
+
+    /// Runs the caller's closure for a reserved key; if it panics, the reservation is undone
+    /// (see [`InsertGuard`]).
+    #[inline]
+    pub(crate) fn build_value<R>(&self, key: Key, make: impl FnOnce(Key) -> R) -> R {
+        let undo = InsertGuard { table: self, key };
+        let value = make(key);
+        std::mem::forget(undo);
+        value
+    }
+
     /// Stores a freshly built element into its (empty) slot.
     #[inline]
-    fn publish<P: Probe>(&self, key: Key, entry: Owned<Entry<T>>, probe: &mut P) {
+    pub(crate) fn publish<P: Probe>(&self, key: Key, entry: Owned<Entry<T>>, probe: &mut P) {
         let cell = self.slot_cell(key.slot());
         if self.variant == Variant::RelaxedRing {
             // Broken on purpose: the remover may not have cleared the slot yet. Swap so that
@@ -380,33 +472,10 @@ impl<T> Table<T> {
         probe.line_write(Region::Slot, self.geometry.line_of_slot(key.slot()));
     }
 
-    /// Whether a stored key answers to `key` (all bits, or the slot bits only when broken).
-    #[inline]
-    fn key_matches(&self, stored: u64, key: Key) -> bool {
-        (stored ^ key.bits()) & self.check_mask == 0
-    }
-
     /// The element of `key` under `guard`, if it is live.
     #[inline]
-    pub(crate) fn find<'g, P: Probe>(&self, key: Key, guard: &'g Guard, probe: &mut P) -> Option<&'g T> {
-        // Truncation is the point: the key's low bits are the slot.
-        #[allow(clippy::cast_possible_truncation)]
-        let s = (key.bits() & self.mask) as usize;
-        // Acquire: pairs with the Release store in `publish`.
-        let ptr = self.slot_cell(s).load(Ordering::Acquire, guard);
-        // SAFETY: a non-null slot pointer came from `Owned::new` in an insert and is only freed
-        // through `defer_destroy` after it is unlinked; `guard` pins the epoch, so even if it
-        // is unlinked right now it stays allocated until the guard is dropped.
-        let found = match unsafe { ptr.as_ref() } {
-            None => None,
-            Some(entry) if self.key_matches(entry.key, key) => Some(&entry.value),
-            Some(_) => {
-                probe.stale_rejected();
-                None
-            }
-        };
-        probe.lookup(found.is_some());
-        found
+    pub(crate) fn find<'g, P: Probe>(&'g self, key: Key, guard: &'g Guard, probe: &mut P) -> Option<&'g T> {
+        self.view().find(key, guard, probe)
     }
 }
 
@@ -426,10 +495,9 @@ impl<T: Send + 'static> Table<T> {
     /// [`Full`] with the value when all slots are taken.
     #[inline]
     pub fn insert_probed<P: Probe>(&self, value: T, probe: &mut P) -> Result<Key, Full<T>> {
-        let Some(ticket) = self.claim(probe) else {
+        let Some(key) = self.reserve(probe) else {
             return Err(Full(value));
         };
-        let key = self.pop(ticket, probe);
         self.publish(key, Owned::new(Entry { key: key.bits(), value }), probe);
         Ok(key)
     }
@@ -453,14 +521,11 @@ impl<T: Send + 'static> Table<T> {
         F: FnOnce(Key) -> T,
         P: Probe,
     {
-        let Some(ticket) = self.claim(probe) else {
+        let Some(key) = self.reserve(probe) else {
             return Err(Full(make));
         };
-        let key = self.pop(ticket, probe);
-        let undo = InsertGuard { table: self, key };
-        let entry = Owned::new(Entry { key: key.bits(), value: make(key) });
-        std::mem::forget(undo);
-        self.publish(key, entry, probe);
+        let value = self.build_value(key, make);
+        self.publish(key, Owned::new(Entry { key: key.bits(), value }), probe);
         Ok(key)
     }
 
@@ -473,50 +538,67 @@ impl<T: Send + 'static> Table<T> {
 
     /// [`Self::remove`], reporting contention to `probe`.
     pub fn remove_probed<P: Probe>(&self, key: Key, probe: &mut P) -> bool {
+        let guard = epoch::pin();
+        let Some(unlinked) = self.unlink(key, &guard, probe) else {
+            return false;
+        };
+        if !unlinked.is_null() {
+            // SAFETY: `unlink` unlinked this pointer (see there), so no new reader can reach
+            // it; readers that already hold it are pinned, and crossbeam-epoch frees it only
+            // after they unpin. Only the unlinker retires a pointer: exactly once.
+            unsafe { guard.defer_destroy(unlinked) };
+        }
+        true
+    }
+
+    /// Removes the element of `key` from its slot and returns its ring id and claim, leaving
+    /// the element itself to the caller to retire: `None` if the key is stale, forged or
+    /// already removed; else the unlinked pointer (null only in the broken `relaxed-ring`
+    /// variant, when its late clear found the slot already empty).
+    pub(crate) fn unlink<'g, P: Probe>(
+        &self,
+        key: Key,
+        guard: &'g Guard,
+        probe: &mut P,
+    ) -> Option<Shared<'g, Entry<T>>> {
         // Truncation is the point: the key's low bits are the slot.
         #[allow(clippy::cast_possible_truncation)]
         let s = (key.bits() & self.mask) as usize;
-        let guard = epoch::pin();
         let cell = self.slot_cell(s);
         // Acquire: pairs with the Release store in `publish` (we read the element's key).
-        let current = cell.load(Ordering::Acquire, &guard);
+        let current = cell.load(Ordering::Acquire, guard);
         // SAFETY: as in `find`: non-null slot pointers are live entries, kept allocated by
         // `guard` even if another thread unlinks them now.
-        let Some(entry) = (unsafe { current.as_ref() }) else {
-            return false;
-        };
-        if !self.key_matches(entry.key, key) {
+        let entry = unsafe { current.as_ref() }?;
+        if !self.view().key_matches(entry.key, key) {
             probe.stale_rejected();
-            return false;
+            return None;
         }
         let next = self.geometry.next_key(Key::from_bits(entry.key));
         if self.variant == Variant::RelaxedRing {
-            return self.remove_reordered(s, next, &guard, probe);
+            return Some(self.remove_reordered(s, next, guard, probe));
         }
         // AcqRel on success: Release so the inserter that later reuses the slot (ordered after
         // us through the ring) is ordered after this null; Acquire to order our reads of the
         // entry before we hand it to reclamation. Failure: another remover won.
-        if cell
-            .compare_exchange(current, Shared::null(), Ordering::AcqRel, Ordering::Relaxed, &guard)
-            .is_err()
-        {
-            return false;
-        }
+        cell.compare_exchange(current, Shared::null(), Ordering::AcqRel, Ordering::Relaxed, guard).ok()?;
         probe.line_write(Region::Slot, self.geometry.line_of_slot(s));
         self.push(next, probe);
         self.release_claim(probe);
-        // SAFETY: our CAS unlinked `current`, so no new reader can reach it; readers that
-        // already hold it are pinned, and crossbeam-epoch frees it only after they unpin.
-        // Exactly one CAS can unlink a pointer, so it is retired exactly once.
-        unsafe { guard.defer_destroy(current) };
-        true
+        Some(current)
     }
 
     /// The `relaxed-ring` variant's remove: the reordering that Relaxed ring orderings allow
     /// (the push becoming visible before the slot is cleared), performed outright so that it
-    /// shows on every CPU, x86 included.
+    /// shows on every CPU, x86 included. Returns what the late clear swapped out (to retire).
     #[cold]
-    fn remove_reordered<P: Probe>(&self, s: usize, next: Key, guard: &Guard, probe: &mut P) -> bool {
+    fn remove_reordered<'g, P: Probe>(
+        &self,
+        s: usize,
+        next: Key,
+        guard: &'g Guard,
+        probe: &mut P,
+    ) -> Shared<'g, Entry<T>> {
         self.push(next, probe);
         // Widen the window in which an inserter can take the id and publish into the slot.
         for _ in 0..64 {
@@ -524,12 +606,8 @@ impl<T: Send + 'static> Table<T> {
         }
         let old = self.slot_cell(s).swap(Shared::null(), Ordering::Relaxed, guard);
         probe.line_write(Region::Slot, self.geometry.line_of_slot(s));
-        if !old.is_null() {
-            // SAFETY: our swap unlinked `old`; only the swap that unlinks a pointer retires it.
-            unsafe { guard.defer_destroy(old) };
-        }
         self.release_claim(probe);
-        true
+        old
     }
 }
 
