@@ -100,8 +100,10 @@ impl<T> fmt::Debug for Table<T> {
     }
 }
 
-/// Undoes a claimed-and-popped insert if building the value panics, so the id goes back to
+/// Undoes a claimed-and-popped insert if building the value panics, so the slot goes back to
 /// the ring and the claim is released: a panicking closure must not leak a slot forever.
+/// The closure has seen the key (and may have stored it), so the slot goes back under its
+/// *next* key, as after a remove: the key that was handed out must never name a later element.
 struct InsertGuard<'t, T> {
     table: &'t Table<T>,
     key: Key,
@@ -109,7 +111,7 @@ struct InsertGuard<'t, T> {
 
 impl<T> Drop for InsertGuard<'_, T> {
     fn drop(&mut self) {
-        self.table.push(self.key, &mut NoProbe);
+        self.table.push(self.table.geometry.next_key(self.key), &mut NoProbe);
         self.table.release_claim(&mut NoProbe);
     }
 }
