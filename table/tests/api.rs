@@ -35,7 +35,8 @@ fn builder_defaults() {
 
 #[test]
 fn builder_rounds_capacity_up_to_a_power_of_two_at_least_16() {
-    for (asked, got) in [(1, 16), (2, 16), (15, 16), (16, 16), (17, 32), (33, 64), (1000, 1024), (1025, 2048)] {
+    for (asked, got) in [(1, 16), (2, 16), (15, 16), (16, 16), (17, 32), (33, 64), (1000, 1024), (1025, 2048)]
+    {
         let t: Table<u8> = Table::builder().capacity(asked).build().unwrap();
         assert_eq!(t.capacity(), got, "asked {asked}");
         assert_eq!(Table::<u8>::with_capacity(asked).unwrap().capacity(), got, "with_capacity({asked})");
@@ -83,8 +84,13 @@ fn builder_sets_layout_line_bytes_and_variant() {
     for layout in Layout::ALL {
         for line in [64, 128] {
             for variant in Variant::ALL {
-                let t: Table<u8> =
-                    Table::builder().capacity(64).layout(layout).line_bytes(line).variant(variant).build().unwrap();
+                let t: Table<u8> = Table::builder()
+                    .capacity(64)
+                    .layout(layout)
+                    .line_bytes(line)
+                    .variant(variant)
+                    .build()
+                    .unwrap();
                 assert_eq!(t.layout(), layout);
                 assert_eq!(t.line_bytes(), line);
                 assert_eq!(t.variant(), variant);
@@ -317,7 +323,8 @@ fn keys_of_another_table_size_find_nothing() {
 fn forged_keys_never_panic_and_find_nothing() {
     let t = table16();
     let live: Vec<Key> = (0..8).map(|i| t.insert(i).unwrap()).collect();
-    let forged = [0, 1, u64::MAX, u64::MAX - 1, 1 << 63, 31 << 59, (4 << 59) | (1 << 58), 0x0123_4567_89ab_cdef];
+    let forged =
+        [0, 1, u64::MAX, u64::MAX - 1, 1 << 63, 31 << 59, (4 << 59) | (1 << 58), 0x0123_4567_89ab_cdef];
     for bits in forged {
         let k = Key::from_bits(bits);
         if live.contains(&k) {
@@ -339,7 +346,7 @@ fn reader_serves_many_lookups_and_repins() {
     let t: Table<String> = Table::with_capacity(64).unwrap();
     let keys: Vec<Key> = (0..40).map(|i| t.insert(format!("v{i}")).unwrap()).collect();
     let mut reader = t.reader();
-    assert!(std::ptr::eq(reader.table(), &t));
+    assert!(std::ptr::eq(reader.table(), &raw const t));
     for (i, &k) in keys.iter().enumerate() {
         assert_eq!(reader.get(k).map(String::as_str), Some(format!("v{i}").as_str()));
         assert!(reader.contains(k));
@@ -400,7 +407,8 @@ fn snapshot_of_a_fresh_table_with_a_first_generation() {
 fn snapshot_into_reuses_the_buffer_and_matches_snapshot() {
     for layout in Layout::ALL {
         for line in [64, 128] {
-            let t: Table<u32> = Table::builder().capacity(64).layout(layout).line_bytes(line).build().unwrap();
+            let t: Table<u32> =
+                Table::builder().capacity(64).layout(layout).line_bytes(line).build().unwrap();
             let mut snap = Snapshot::fresh(Geometry::new(16, Layout::Linear, 64).unwrap());
             let mut live = HashMap::new();
             for i in 0..50 {
