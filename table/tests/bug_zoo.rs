@@ -34,6 +34,7 @@ fn churn_until_violation(variant: Variant, max_rounds: usize) -> (usize, Vec<Str
             Churn {
                 threads,
                 quota: 16usize.div_ceil(threads),
+                floor: 16 / threads - 1,
                 until: Until::Ops(5_000),
                 pin: false,
                 stop_at_first_violation: true,
@@ -74,6 +75,7 @@ fn the_correct_table_passes_the_same_rounds() {
             Churn {
                 threads: threads(),
                 quota: 16usize.div_ceil(threads()),
+                floor: 16 / threads() - 1,
                 until: Until::Ops(5_000),
                 pin: false,
                 stop_at_first_violation: true,

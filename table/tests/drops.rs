@@ -43,7 +43,8 @@ fn removed_and_remaining_values_drop_exactly_once() {
     drop(table);
     assert_eq!(log.total(), next as u64, "dropping the table drops what it held, at once");
     assert_eq!(log.dropped_twice(), Vec::<usize>::new());
-    assert_eq!(settle_drops(&log, next as u64 + 1), next as u64, "and nothing is dropped again later");
+    // Already settled: this only flushes a while longer, so a late second drop would show.
+    assert_eq!(settle_drops(&log, next as u64), next as u64, "and nothing is dropped again later");
 }
 
 #[test]

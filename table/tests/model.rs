@@ -538,7 +538,11 @@ fn the_model_catches_no_generation_check() {
     assert!(err.contains("stale key") && err.contains("get gave Some"), "{err}");
 
     // And the generated programs find it too (not always on the first case: a program needs a
-    // reuse followed by a stale probe), within the usual number of cases.
+    // reuse followed by a stale probe), within the usual number of cases. Not under miri,
+    // whose handful of short cases need not contain such a program.
+    if cfg!(miri) {
+        return;
+    }
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: CASES, ..config() });
     let found = runner
         .run(&(setup_strategy_small(), prop::collection::vec(op(CHURN), 1..MAX_OPS * 2)), |(s, ops)| {
@@ -555,11 +559,13 @@ fn setup_strategy_small() -> impl Strategy<Value = Setup> {
 /// wrap generations and reuse every slot pass (a guard against a model that accepts nothing).
 #[test]
 fn fixed_programs_pass() {
-    for layout in Layout::ALL {
-        for line_bytes in [64, 128] {
+    let (layouts, lines, rounds): (&[Layout], &[usize], u32) =
+        if cfg!(miri) { (&[Layout::Interleaved], &[64], 3) } else { (&Layout::ALL, &[64, 128], 40) };
+    for &layout in layouts {
+        for &line_bytes in lines {
             let setup = Setup { asked: 16, layout, line_bytes, below_top: Some(1) };
             let mut ops = vec![Op::FillTo(100), Op::InsertWith(1), Op::InsertPanics, Op::Snapshot];
-            for i in 0..40u32 {
+            for i in 0..rounds {
                 let sel = i as usize;
                 ops.extend([Op::Remove(sel), Op::StaleLookup(sel), Op::InsertPanics, Op::InsertWith(i)]);
                 ops.extend([Op::StaleRemove(sel * 7), Op::Keys, Op::Snapshot]);

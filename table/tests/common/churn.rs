@@ -23,8 +23,12 @@ pub enum Until {
 #[derive(Clone, Copy, Debug)]
 pub struct Churn {
     pub threads: usize,
-    /// How many live keys each thread keeps (it inserts below this, removes at it).
+    /// Most live keys a thread holds: below it the thread inserts, at it it removes.
     pub quota: usize,
+    /// Fewest live keys a thread holds after its prefill: it fills to this before the start,
+    /// and answers `Full` by removing one of its own only while above it. So the table stays
+    /// at least `threads * floor` full, and a full table keeps churning.
+    pub floor: usize,
     pub until: Until,
     /// Pin thread i to core i (mod the cores there are), where the OS lets us.
     pub pin: bool,
@@ -95,8 +99,7 @@ pub fn run(table: &Table<u64>, cfg: Churn) -> Report {
                         // Best effort: a refused pin only makes the run less even.
                         let _ = core_affinity::set_for_current(core);
                     }
-                    start.wait();
-                    worker(table, cfg, tid, stop)
+                    worker(table, cfg, tid, stop, start)
                 })
             })
             .collect();
@@ -117,14 +120,27 @@ pub fn run(table: &Table<u64>, cfg: Churn) -> Report {
 }
 
 #[allow(clippy::too_many_lines)] // one loop, one match: clearer in one piece
-fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool) -> ThreadReport {
+fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: &Barrier) -> ThreadReport {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (tid as u64 + 1).wrapping_mul(0x1234_5678_9abc_def1));
     let mut me = ThreadReport::default();
     let mut stale: Vec<Key> = Vec::with_capacity(STALE_KEPT);
     let mut stale_next = 0;
     let mut seq = 0u64;
-    let started = Instant::now();
     let mut ops = 0u64;
+    while me.live.len() < cfg.floor {
+        let value = ((tid as u64) << 48) | seq;
+        seq += 1;
+        match table.insert(value) {
+            Ok(k) => {
+                me.inserts += 1;
+                me.live.push((k, value));
+            }
+            // Only a broken variant (one that leaked room) gets here.
+            Err(_) => break,
+        }
+    }
+    start.wait();
+    let started = Instant::now();
     macro_rules! violation {
         ($me:expr, $what:expr) => {{
             let what: String = $what;
@@ -145,8 +161,9 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool) -> Thre
         ops += 1;
         match rng.below(16) {
             0..=5 => {
-                // Below quota: insert. At quota, or refused by a full table: remove one of ours
-                // (so a full table keeps churning instead of every thread waiting for room).
+                // Below quota: insert. At quota, or refused by a full table while above the
+                // floor: remove one of ours (so a full table keeps churning instead of every
+                // thread waiting for room).
                 let mut inserted = false;
                 if me.live.len() < cfg.quota {
                     let value = ((tid as u64) << 48) | seq;
@@ -171,7 +188,8 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool) -> Thre
                         }
                     }
                 }
-                if !inserted && !me.live.is_empty() {
+                let at_quota = me.live.len() >= cfg.quota;
+                if !inserted && (at_quota || me.live.len() > cfg.floor) && !me.live.is_empty() {
                     let (k, value) = me.live.swap_remove(rng.below(me.live.len()));
                     if table.remove(k) {
                         me.removes += 1;
