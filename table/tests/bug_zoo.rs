@@ -95,6 +95,12 @@ fn the_correct_table_passes_the_same_rounds() {
 /// ever: another way this variant breaks).
 #[test]
 fn relaxed_ring_lets_two_removers_win_under_threads() {
+    // On one core two removes overlap only if one is preempted inside a window of a few
+    // microseconds: too rare to bound. loom.rs shows the same failure on any machine.
+    if std::thread::available_parallelism().map_or(1, std::num::NonZero::get) < 2 {
+        println!("SKIPPED: relaxed_ring_lets_two_removers_win_under_threads needs 2 cores");
+        return;
+    }
     let mut rounds = 0;
     let mut found = false;
     while !found && rounds < 20_000 {
