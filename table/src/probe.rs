@@ -28,7 +28,8 @@ pub trait Probe {
     /// A remove found its ring cell still holding an id and had to take another ticket.
     #[inline]
     fn ring_retry(&mut self) {}
-    /// An insert found the table full and retracted its claim (and ticket).
+    /// An insert found the table full and tried once to retract its claim (Erlang's undo
+    /// loop: one event per round).
     #[inline]
     fn full_undo(&mut self) {}
     /// A lookup or remove found its slot occupied by another generation (a stale key).

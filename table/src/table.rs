@@ -180,8 +180,10 @@ impl<T> fmt::Debug for Table<T> {
     }
 }
 
-/// Undoes a claimed-and-popped insert if building the value panics, so the id goes back to
+/// Undoes a claimed-and-popped insert if building the value panics, so the slot goes back to
 /// the ring and the claim is released: a panicking closure must not leak a slot forever.
+/// The closure has seen the key (and may have stored it), so the slot goes back under its
+/// *next* key, as after a remove: the key that was handed out must never name a later element.
 struct InsertGuard<'t, T> {
     table: &'t Table<T>,
     key: Key,
@@ -189,7 +191,7 @@ struct InsertGuard<'t, T> {
 
 impl<T> Drop for InsertGuard<'_, T> {
     fn drop(&mut self) {
-        self.table.push(self.key, &mut NoProbe);
+        self.table.push(self.table.geometry.next_key(self.key), &mut NoProbe);
         self.table.release_claim(&mut NoProbe);
     }
 }
@@ -352,12 +354,20 @@ impl<T> Table<T> {
     }
 
     /// Claims room for one element and takes its first ring ticket, in one RMW; or answers
-    /// "full" after retracting both, in one more. A full table answers in exactly two RMWs.
+    /// "full" after retracting both.
     ///
-    /// Retracting the ticket too matters: a ticket taken and never used would leave the alloc
-    /// cursor ahead of the free ids, and every later pop would skip its way round the ring to
-    /// find them. If retracting makes another insert draw a ticket that was already used, that
-    /// insert just finds the cell RESERVED and takes the next one.
+    /// Erlang's undo loop: a claim that overshot N is retracted with a CAS, but if the CAS
+    /// fails because the word changed and the count (ours included) is now N or less, room
+    /// appeared (a remove finished, or another refused insert retracted first) and we keep
+    /// the claim. So an insert is refused only if, at the instant of its retraction, the other
+    /// claims filled the table; two inserts racing for one freed slot never both fail. A quiet
+    /// full table answers after two RMWs; each further round means another thread changed the
+    /// word (lock-free).
+    ///
+    /// The ticket is retracted with the claim: a ticket taken and never used would leave the
+    /// alloc cursor ahead of the free ids, and every later pop would skip its way round the
+    /// ring to find them. If retracting makes another insert draw a ticket that was already
+    /// used, that insert just finds the cell RESERVED and takes the next one.
     #[inline]
     fn claim<P: Probe>(&self, probe: &mut P) -> Option<u64> {
         let n = self.capacity() as u64;
@@ -368,11 +378,25 @@ impl<T> Table<T> {
         if before & COUNT_MASK < n {
             return Some(before >> 32);
         }
-        probe.full_undo();
-        // Relaxed: retracting publishes nothing.
-        self.header.claim.fetch_sub(TICKET_ONE | COUNT_ONE, Ordering::Relaxed);
-        probe.line_write(Region::Header, 0);
-        None
+        let ticket = before >> 32;
+        let mut current = before.wrapping_add(TICKET_ONE | COUNT_ONE);
+        loop {
+            probe.full_undo();
+            // Success: Relaxed, retracting publishes nothing. Failure: Acquire, as the claim,
+            // since we may keep the claim and go on to pop.
+            let retracted = self.header.claim.compare_exchange(
+                current,
+                current.wrapping_sub(TICKET_ONE | COUNT_ONE),
+                Ordering::Relaxed,
+                Ordering::Acquire,
+            );
+            probe.line_write(Region::Header, 0);
+            match retracted {
+                Ok(_) => return None,
+                Err(now) if now & COUNT_MASK <= n => return Some(ticket),
+                Err(now) => current = now,
+            }
+        }
     }
 
     /// Gives back a claim (after a finished remove, or an insert whose closure panicked).
@@ -411,6 +435,7 @@ impl<T> Table<T> {
     /// Puts a free id back into the ring at the next ticket whose cell is empty.
     #[inline]
     fn push<P: Probe>(&self, id: Key, probe: &mut P) {
+        let mut retries = 0usize;
         loop {
             // Relaxed: as in `pop`, the cell's CAS carries the ordering.
             let ticket = self.header.free.fetch_add(1, Ordering::Relaxed);
@@ -428,6 +453,13 @@ impl<T> Table<T> {
             // for (its popper may never come), so take the next ticket.
             probe.ring_retry();
             spin_hint();
+            retries += 1;
+            if self.variant == Variant::RelaxedRing && retries > 2 * self.capacity() {
+                // Broken on purpose: racing removers can push one id twice, and then the ring
+                // may have no empty cell left for this one. Drop it rather than spin forever
+                // (the correct table always has an empty cell: see IMPLEMENTATION.md).
+                return;
+            }
         }
     }
 

@@ -1,0 +1,67 @@
+//! The threaded stress test: 4 threads (pinned where the OS allows) churn a table kept over
+//! 90% full for 2 seconds, each checking its own keys (own live keys read their value, own
+//! removed keys miss and remove nothing), thread 0 also checking snapshots taken under load.
+//! At the end, with every thread joined: no violation, `len` equals the keys the threads hold,
+//! the snapshot accounts for every slot once and the ring holds each free id once, `keys()`
+//! yields every live key exactly once.
+//!
+//! Under miri: 2 threads, 32 slots, a few dozen operations each.
+#![cfg(not(loom))]
+
+mod common;
+
+use std::time::Duration;
+
+use common::check_quiescent;
+use common::churn::{self, Churn, Until};
+use slotscope_table::{Layout, Table};
+
+#[cfg(not(miri))]
+const SHAPE: (usize, usize, Until) = (1024, 4, Until::Elapsed(Duration::from_secs(2)));
+#[cfg(miri)]
+const SHAPE: (usize, usize, Until) = (32, 2, Until::Ops(60));
+
+fn stress(layout: Layout, line_bytes: usize, until: Until) {
+    let (capacity, threads, _) = SHAPE;
+    let table: Table<u64> =
+        Table::builder().capacity(capacity).layout(layout).line_bytes(line_bytes).build().unwrap();
+    let report = churn::run(
+        &table,
+        Churn {
+            threads,
+            // Together the threads want more than every slot: the table runs full, and
+            // inserts meet `Full` (and its undo loop under contention). None drops below
+            // N / threads - 1, so the table stays at least N - threads full.
+            quota: capacity / threads + 1,
+            floor: capacity / threads - 1,
+            until,
+            pin: true,
+            stop_at_first_violation: false,
+            snapshot_every: 4096,
+        },
+    );
+    assert_eq!(report.violations, Vec::<String>::new(), "{layout}/{line_bytes}");
+    assert!(report.inserts > 0 && report.removes > 0 && report.lookups > 0 && report.stale_probes > 0);
+    // No thread goes below its floor: the table ends (and ran) at least N - threads full.
+    assert!(report.live.len() >= capacity - threads, "only {} of {capacity} live", report.live.len());
+    assert!((capacity - threads) * 10 >= capacity * 9, "the shape keeps the table over 90% full");
+    assert_eq!(report.inserts - report.removes, report.live.len() as u64, "inserts - removes");
+    check_quiescent(&table, &report.live);
+    println!(
+        "{layout}/{line_bytes}: {} inserts, {} removes, {} Full, {} lookups, {} stale probes, {} snapshots",
+        report.inserts, report.removes, report.fulls, report.lookups, report.stale_probes, report.snapshots
+    );
+}
+
+#[test]
+fn four_threads_churn_a_nearly_full_table() {
+    stress(Layout::Interleaved, 64, SHAPE.2);
+}
+
+/// The other layouts and line size, for a shorter while each.
+#[test]
+fn other_layouts_churn_too() {
+    let until = if cfg!(miri) { Until::Ops(60) } else { Until::Elapsed(Duration::from_millis(500)) };
+    stress(Layout::Linear, 64, until);
+    stress(Layout::Padded, 128, until);
+}
