@@ -153,7 +153,7 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
     loop {
         let done = match cfg.until {
             Until::Ops(n) => ops >= n,
-            Until::Elapsed(d) => ops % 256 == 0 && started.elapsed() >= d,
+            Until::Elapsed(d) => ops.is_multiple_of(256) && started.elapsed() >= d,
         };
         if done || me.violations.len() >= MAX_VIOLATIONS || stop.load(Ordering::Relaxed) {
             break;
