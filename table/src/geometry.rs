@@ -320,7 +320,9 @@ mod tests {
     use super::*;
 
     fn all_geometries() -> impl Iterator<Item = Geometry> {
-        let caps = [16usize, 32, 64, 256, 1 << 12];
+        // Miri interprets every instruction: the small sizes cover the same arithmetic.
+        let caps: &[usize] = if cfg!(miri) { &[16, 32, 64] } else { &[16, 32, 64, 256, 1 << 12] };
+        let caps = caps.iter().copied();
         caps.into_iter().flat_map(|c| {
             Layout::ALL
                 .into_iter()

@@ -246,11 +246,13 @@ impl<T: Send + 'static> Table<T> {
 #[cfg(test)]
 #[allow(clippy::cast_possible_truncation)] // test counters are far below 2^32
 mod tests {
-    use std::collections::HashSet;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     use super::*;
+
+    /// Operations per test: Miri interprets every instruction, so it gets a small run.
+    const OPS: u64 = if cfg!(miri) { 600 } else { 20_000 };
 
     /// Counts its drops in a shared counter.
     struct Counted(Arc<AtomicUsize>);
@@ -317,7 +319,7 @@ mod tests {
         let mut removed = 0;
         {
             let mut w = t.writer();
-            for i in 0..20_000u64 {
+            for i in 0..OPS {
                 if live.len() < 48 && (i % 3 != 0 || live.is_empty()) {
                     live.push(w.insert(Counted(Arc::clone(&drops))).unwrap());
                 } else {
@@ -336,27 +338,67 @@ mod tests {
     }
 
     #[test]
-    fn allocations_are_recycled() {
-        let t: Table<[u64; 2]> = Table::with_capacity(1024).unwrap();
+    fn recycle_drops_contents_and_keeps_allocations() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let ptrs: Vec<*const Entry<Counted>> = (0..10)
+            .map(|i| {
+                Box::into_raw(Box::new(Entry { key: i, value: Counted(Arc::clone(&drops)) })).cast_const()
+            })
+            .collect();
+        let returns = Mutex::new(Vec::new());
+        recycle(Retired(ptrs), &returns);
+        assert_eq!(drops.load(Ordering::Relaxed), 10, "every element dropped once");
+        assert_eq!(returns.lock().unwrap().len(), 10, "every allocation kept");
+    }
+
+    #[test]
+    fn recycle_frees_beyond_the_limit() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let returns =
+            Mutex::new((0..WRITER_SPARE_LIMIT - 2).map(|_| Box::new(MaybeUninit::uninit())).collect());
+        let ptrs: Vec<*const Entry<Counted>> = (0..5)
+            .map(|i| {
+                Box::into_raw(Box::new(Entry { key: i, value: Counted(Arc::clone(&drops)) })).cast_const()
+            })
+            .collect();
+        recycle(Retired(ptrs), &returns);
+        assert_eq!(drops.load(Ordering::Relaxed), 5);
+        assert_eq!(returns.lock().unwrap().len(), WRITER_SPARE_LIMIT);
+    }
+
+    #[test]
+    fn inserts_take_returned_allocations_first() {
+        let t: Table<[u64; 2]> = Table::with_capacity(16).unwrap();
         let mut w = t.writer();
-        let mut seen = HashSet::new();
-        let mut reused = 0;
-        for round in 0..200u64 {
-            let keys: Vec<Key> = (0..64).map(|i| w.insert([round, i]).unwrap()).collect();
-            for k in keys {
-                let addr = std::ptr::from_ref(w.get(k).unwrap()) as usize;
-                if !seen.insert(addr) {
-                    reused += 1;
-                }
-                assert!(w.remove(k));
-            }
+        let spare: SpareBox<[u64; 2]> = Box::new(MaybeUninit::uninit());
+        let addr = std::ptr::from_ref(&*spare) as usize;
+        w.returns.lock().unwrap().push(spare);
+        let k = w.insert([1, 2]).unwrap();
+        let entry_addr =
+            std::ptr::from_ref(w.get(k).unwrap()) as usize - std::mem::offset_of!(Entry<[u64; 2]>, value);
+        assert_eq!(entry_addr, addr, "the insert used the returned allocation");
+        assert_eq!(w.get(k), Some(&[1, 2]));
+    }
+
+    #[test]
+    fn removed_allocations_come_back() {
+        let t: Table<u64> = Table::with_capacity(128).unwrap();
+        let mut w = t.writer();
+        let keys: Vec<Key> = (0..64).map(|i| w.insert(i).unwrap()).collect();
+        for k in keys {
+            assert!(w.remove(k));
+        }
+        w.repin();
+        // The batch comes back once its grace period passes: every pinned thread (other
+        // tests' threads too) must move on, so wait with a generous deadline.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let back = |w: &Writer<'_, u64>| w.returns.lock().unwrap().len() + w.spare.len();
+        while back(&w) < 64 && std::time::Instant::now() < deadline {
             w.repin();
             epoch::pin().flush();
+            std::thread::yield_now();
         }
-        // 12,800 inserts; once the first batches' grace periods pass, their allocations come
-        // back. (The allocator could also hand back the same addresses, but not this often
-        // while the old ones are still held by the writer's spare list.)
-        assert!(reused > 6_400, "only {reused} of 12800 inserts reused an allocation");
+        assert_eq!(back(&w), 64, "all 64 allocations returned to the writer");
     }
 
     #[test]
@@ -368,7 +410,7 @@ mod tests {
                 s.spawn(move || {
                     let mut w = t.writer();
                     let mut mine: Vec<(Key, u64)> = Vec::new();
-                    for i in 0..30_000u64 {
+                    for i in 0..OPS {
                         if i % 2 == 0 || mine.is_empty() {
                             if let Ok(k) = w.insert((id, i)) {
                                 mine.push((k, i));
