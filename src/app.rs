@@ -16,7 +16,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, M
 use ratatui::layout::Rect;
 use slotscope_stress::{Engine, EngineError, Sample};
 use slotscope_table::{Layout, Snapshot};
-use slotscope_views::{Dashboard, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom};
+use slotscope_views::{
+    Dashboard, HelpOverlay, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom,
+};
 
 use crate::adapt::{Adapter, Frame, RunFacts};
 
@@ -359,17 +361,35 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         return;
     }
     if model.view.help_open {
-        // The help covers the screen: it closes, or the app quits; other keys wait.
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::F(1) => model.view.help_open = false,
-            KeyCode::Char('q') => model.exit = Some(Exit::Quit),
-            _ => {}
-        }
+        // The help covers the screen: it scrolls, closes, or the app quits; other keys wait.
+        let max = HelpOverlay::new(&model.theme).max_scroll(model.area);
+        let page = model.area.height.saturating_sub(4).max(1);
+        let scroll = model.view.help_scroll.min(max);
+        model.view.help_scroll = match key.code {
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::F(1) => {
+                model.view.help_open = false;
+                0
+            }
+            KeyCode::Char('q') => {
+                model.exit = Some(Exit::Quit);
+                scroll
+            }
+            KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
+            KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(page).min(max),
+            KeyCode::PageUp => scroll.saturating_sub(page),
+            KeyCode::Home => 0,
+            KeyCode::End => max,
+            _ => scroll,
+        };
         return;
     }
     match key.code {
         KeyCode::Char('q') => model.exit = Some(Exit::Quit),
-        KeyCode::Char('?') | KeyCode::F(1) => model.view.help_open = true,
+        KeyCode::Char('?') | KeyCode::F(1) => {
+            model.view.help_open = true;
+            model.view.help_scroll = 0;
+        }
         KeyCode::Tab => model.view.screen = model.view.screen.next(),
         KeyCode::BackTab => model.view.screen = model.view.screen.prev(),
         KeyCode::Char(d @ '1'..='9') => {

@@ -253,3 +253,31 @@ fn perform_requests(model: &mut Model, engine: &Engine) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_wins_over_any_theme_and_ascii_is_kept() {
+        let look = |theme, no_color, ascii| LookArgs { theme, no_color, ascii, ..LookArgs::default() };
+        assert_eq!(theme_of(&look(ThemeName::Light, false, false), false).palette, Palette::Light);
+        assert_eq!(theme_of(&look(ThemeName::Cvd, false, false), true).palette, Palette::Mono, "NO_COLOR");
+        assert_eq!(
+            theme_of(&look(ThemeName::Light, true, false), false).palette,
+            Palette::Mono,
+            "--no-color"
+        );
+        let ascii = theme_of(&look(ThemeName::Dark, false, true), false);
+        assert_eq!((ascii.palette, ascii.glyphs), (Palette::Dark, slotscope_views::Glyphs::ASCII));
+    }
+
+    #[test]
+    fn frame_and_sample_rates_are_bounded() {
+        assert!(check_rate("--fps", 30).is_ok());
+        let e = check_rate("--fps", 0).unwrap_err();
+        assert_eq!(e.code, exit::USAGE);
+        assert!(e.message.contains("--fps: 0 (expected 1..=60)"), "{}", e.message);
+        assert!(check_rate("--sample-hz", 61).is_err());
+    }
+}

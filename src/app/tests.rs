@@ -14,7 +14,7 @@ use ratatui::Terminal;
 use slotscope_stress::spec::BackendKind;
 use slotscope_stress::{EngineError, Sample};
 use slotscope_table::{Layout, Variant};
-use slotscope_views::{CoreDomain, Palette, Screen, Theme, Topology, Zoom};
+use slotscope_views::{CoreDomain, HelpOverlay, Palette, Screen, Theme, Topology, Zoom};
 
 use super::*;
 use crate::adapt::tests::sample;
@@ -105,6 +105,35 @@ fn help_opens_closes_and_holds_other_keys() {
         ch(&mut m, 'q');
         assert_eq!(m.exit, Some(Exit::Quit));
     }
+}
+
+#[test]
+fn a_short_help_scrolls_within_its_text() {
+    let mut m = model_at(80, 24, 1);
+    ch(&mut m, '?');
+    let max = HelpOverlay::new(&m.theme).max_scroll(m.area);
+    assert!(max > 2);
+    ch(&mut m, 'j');
+    key(&mut m, KeyCode::Down);
+    assert_eq!(m.view.help_scroll, 2);
+    ch(&mut m, 'k');
+    assert_eq!(m.view.help_scroll, 1);
+    key(&mut m, KeyCode::End);
+    assert_eq!(m.view.help_scroll, max);
+    ch(&mut m, 'j');
+    key(&mut m, KeyCode::PageDown);
+    assert_eq!(m.view.help_scroll, max, "never past the end");
+    assert_eq!(m.view.map.cursor_line, 0, "j scrolls the help, not the map");
+    key(&mut m, KeyCode::Home);
+    assert_eq!(m.view.help_scroll, 0);
+    key(&mut m, KeyCode::End);
+    key(&mut m, KeyCode::Esc);
+    ch(&mut m, '?');
+    assert_eq!(m.view.help_scroll, 0, "the help opens at the top");
+    let mut tall = model_at(120, 80, 1);
+    ch(&mut tall, '?');
+    ch(&mut tall, 'j');
+    assert_eq!(tall.view.help_scroll, 0, "nothing to scroll when it fits");
 }
 
 #[test]

@@ -267,12 +267,27 @@ impl Widget for &ControlsFooter<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct HelpOverlay<'a> {
     theme: &'a Theme,
+    scroll: u16,
 }
 
 impl<'a> HelpOverlay<'a> {
     /// The overlay in `theme`.
     pub fn new(theme: &'a Theme) -> Self {
-        HelpOverlay { theme }
+        HelpOverlay { theme, scroll: 0 }
+    }
+
+    /// Skips the first `rows` rows of the text (a terminal too short for all of it); clamped
+    /// to [`HelpOverlay::max_scroll`] when drawn.
+    #[must_use]
+    pub fn scroll(mut self, rows: u16) -> Self {
+        self.scroll = rows;
+        self
+    }
+
+    /// Rows of text that do not fit in `area` (0 when the help fits): the most it scrolls.
+    pub fn max_scroll(&self, area: Rect) -> u16 {
+        let rows = u16::try_from(self.lines().len()).unwrap_or(u16::MAX);
+        rows.saturating_sub(area.height.saturating_sub(2))
     }
 
     fn lines(&self) -> Vec<Line<'static>> {
@@ -345,10 +360,22 @@ impl Widget for &HelpOverlay<'_> {
             .border_style(t.title())
             .title(Line::from(Span::styled(" Help: every key ", t.title())))
             .title_bottom(Line::from(Span::styled(" Esc or ? closes ", t.dim())).alignment(Alignment::Right));
+        let max = self.max_scroll(area);
+        let block = if max > 0 {
+            let scroll = self.scroll.min(max);
+            let more = match (scroll > 0, scroll < max) {
+                (true, true) => " more above and below: j/k scroll ",
+                (true, false) => " more above: k scrolls ",
+                _ => " more below: j scrolls ",
+            };
+            block.title_bottom(Line::from(Span::styled(more, t.warn())).alignment(Alignment::Left))
+        } else {
+            block
+        };
         let inner = block.inner(r);
         block.render(r, buf);
         let inner = Rect { x: inner.x + 1, width: inner.width.saturating_sub(1), ..inner };
-        Paragraph::new(lines).render(inner, buf);
+        Paragraph::new(lines).scroll((self.scroll.min(max), 0)).render(inner, buf);
     }
 }
 
@@ -490,6 +517,25 @@ mod tests {
         for c in CONTROLS {
             assert!(all.contains(c.action), "{}", c.action);
         }
+    }
+
+    #[test]
+    fn a_short_help_scrolls_and_says_so() {
+        let t = Theme::default();
+        let area = Rect::new(0, 0, 80, 24);
+        let help = HelpOverlay::new(&t);
+        let max = help.max_scroll(area);
+        assert!(max > 0, "the help is taller than 22 rows");
+        assert_eq!(help.max_scroll(Rect::new(0, 0, 80, 80)), 0);
+        let mut top = Buffer::empty(area);
+        (&help).render(area, &mut top);
+        let top = rows(&top).join("\n");
+        assert!(top.contains("General") && top.contains("more below: j scrolls"), "{top}");
+        let mut end = Buffer::empty(area);
+        (&help.scroll(u16::MAX)).render(area, &mut end);
+        let end = rows(&end).join("\n");
+        assert!(end.contains("the selected line") && end.contains("more above"), "{end}");
+        assert!(!end.contains("General"), "{end}");
     }
 
     #[test]

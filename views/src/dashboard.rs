@@ -260,7 +260,7 @@ impl Widget for &Dashboard<'_> {
             .status(self.status))
             .render(r.footer, buf);
         if self.state.help_open {
-            (&HelpOverlay::new(t)).render(area, buf);
+            (&HelpOverlay::new(t).scroll(self.state.help_scroll)).render(area, buf);
         }
     }
 }
