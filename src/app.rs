@@ -24,12 +24,15 @@ use crate::adapt::{Adapter, Frame, RunFacts};
 
 /// Frames kept for freeze and step (`Space`, `.`, `,`): 6.4 s at the default 10 samples/s.
 pub const MAX_FRAMES: usize = 64;
-/// Memory the kept frames' table snapshots may take (17 bytes a slot each). Frames share a
-/// snapshot until the next scan; past this budget the oldest frames go. A 2^16-slot table
-/// keeps 30 scans, a 2^20-slot one only the latest.
-pub const SNAPSHOT_BUDGET_BYTES: usize = 32 << 20;
+/// Memory for table snapshots (17 bytes a slot each): the ones the kept frames show plus the
+/// one the sampler scans into. Frames share a snapshot until the next scan; past this budget
+/// the oldest frames go, and their snapshot's memory takes the next scan. A 2^16-slot table
+/// keeps 44 scans; a 2^20-slot one only the latest (two buffers: 34 MiB).
+pub const SNAPSHOT_BUDGET_BYTES: usize = 48 << 20;
 /// How long a status message stays in the footer.
 pub const STATUS_FOR: Duration = Duration::from_secs(4);
+/// The footer after the run reached its own end.
+const RUN_ENDED: &str = "the run has ended: q prints the summary";
 /// Map rows one mouse-wheel notch scrolls.
 pub const WHEEL_ROWS: usize = 3;
 
@@ -114,9 +117,10 @@ impl FrameRing {
         }
     }
 
-    /// Distinct snapshots the budget allows for a table of `capacity` slots.
+    /// Distinct snapshots the kept frames may hold for a table of `capacity` slots (the
+    /// budget less the sampler's buffer; at least 1).
     pub fn snapshots_for(capacity: usize) -> usize {
-        (SNAPSHOT_BUDGET_BYTES / (capacity.max(1) * 17)).clamp(1, MAX_FRAMES)
+        (SNAPSHOT_BUDGET_BYTES / (capacity.max(1) * 17)).saturating_sub(1).clamp(1, MAX_FRAMES)
     }
 
     /// Frames held.
@@ -140,6 +144,16 @@ impl FrameRing {
 
     /// Adds a frame filled from `sample`, reusing the oldest one's memory when full.
     fn push(&mut self, adapter: &mut Adapter, sample: &mut Sample, facts: &RunFacts) {
+        let fresh = sample.snapshot_fresh && sample.snapshot.is_some() && sample.backend.geometry.is_some();
+        if fresh {
+            // The frame brings one more distinct snapshot: make room first, so that the memory
+            // of the one that goes is what the sampler scans into next (two buffers, not three).
+            while !self.frames.is_empty() && self.distinct_snapshots() >= self.max_snapshots {
+                if let Some(mut old) = self.frames.pop_front() {
+                    adapter.recycle(&mut old);
+                }
+            }
+        }
         let mut frame = if self.frames.len() >= self.max_frames {
             self.frames.pop_front().unwrap_or_default()
         } else {
@@ -149,13 +163,6 @@ impl FrameRing {
         let previous = self.newest_snapshot().cloned();
         adapter.fill(sample, facts, previous.as_ref(), &mut frame);
         self.frames.push_back(frame);
-        // Frames share a snapshot in runs (one per scan): drop the oldest frames while there
-        // are too many distinct ones.
-        while self.distinct_snapshots() > self.max_snapshots {
-            if let Some(mut old) = self.frames.pop_front() {
-                adapter.recycle(&mut old);
-            }
-        }
     }
 
     fn distinct_snapshots(&self) -> usize {
@@ -285,8 +292,14 @@ pub fn update(model: &mut Model, message: Message<'_>) {
     match message {
         Message::Tick(now) => {
             model.now = now;
-            if model.status.as_ref().is_some_and(|s| now.saturating_duration_since(s.since) >= STATUS_FOR) {
+            // Once the run has ended, the footer keeps saying so (after any other message).
+            let expired =
+                |s: &StatusLine| s.text != RUN_ENDED && now.saturating_duration_since(s.since) >= STATUS_FOR;
+            if model.status.as_ref().is_some_and(expired) {
                 model.status = None;
+                if model.done {
+                    model.say(RUN_ENDED);
+                }
                 model.dirty = true;
             }
             return;
@@ -296,14 +309,7 @@ pub fn update(model: &mut Model, message: Message<'_>) {
         Message::Resize(w, h) => model.area = Rect::new(0, 0, w, h),
         Message::Sampled(sample) => on_sample(model, sample),
         Message::Steered(request, outcome) => on_steered(model, request, outcome),
-        Message::Saved(Ok(paths)) => {
-            let names: Vec<String> = paths
-                .iter()
-                .filter_map(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-                .collect();
-            model.say(format!("saved {} in the working directory", names.join(" and ")));
-        }
+        Message::Saved(Ok(paths)) => model.say(saved_text(&paths)),
         Message::Saved(Err(e)) => model.alarm(format!("could not save: {e}")),
         Message::MouseFailed(e) => {
             model.mouse = false;
@@ -312,6 +318,28 @@ pub fn update(model: &mut Model, message: Message<'_>) {
         Message::Signal(sig) => model.exit = Some(Exit::Signal(sig)),
     }
     model.dirty = true;
+}
+
+/// "saved a.txt + .json in the working directory": the footer is short.
+fn saved_text(paths: &[PathBuf]) -> String {
+    let mut text = String::from("saved ");
+    let mut stem: Option<&std::ffi::OsStr> = None;
+    for p in paths {
+        if stem.is_some() {
+            text.push_str(" + ");
+        }
+        match (stem, p.file_stem(), p.extension()) {
+            (Some(s), Some(this), Some(ext)) if s == this => {
+                text.push('.');
+                text.push_str(&ext.to_string_lossy());
+            }
+            _ => {
+                text.push_str(&p.file_name().unwrap_or_default().to_string_lossy());
+                stem = p.file_stem();
+            }
+        }
+    }
+    text + " in the working directory"
 }
 
 fn on_sample(model: &mut Model, sample: &mut Sample) {
@@ -328,7 +356,7 @@ fn on_sample(model: &mut Model, sample: &mut Sample) {
     model.live.extend(sample.threads.iter().filter(|t| !t.state.is_over()).map(|t| (t.index, t.group)));
     if sample.done && !model.done {
         model.done = true;
-        model.say("the run has ended: q prints the summary");
+        model.say(RUN_ENDED);
     }
 }
 
@@ -515,7 +543,7 @@ fn step(model: &mut Model, back: bool) {
 
 fn pause(model: &mut Model) {
     if model.done {
-        model.say("the run has ended: q prints the summary");
+        model.say(RUN_ENDED);
         return;
     }
     model.paused = !model.paused;
@@ -530,7 +558,7 @@ fn newest_group(model: &Model) -> Option<String> {
 
 fn add_thread(model: &mut Model) {
     if model.done {
-        model.say("the run has ended: q prints the summary");
+        model.say(RUN_ENDED);
         return;
     }
     match newest_group(model) {
@@ -541,7 +569,7 @@ fn add_thread(model: &mut Model) {
 
 fn remove_thread(model: &mut Model) {
     if model.done {
-        model.say("the run has ended: q prints the summary");
+        model.say(RUN_ENDED);
         return;
     }
     if model.live.len() <= 1 {
@@ -568,7 +596,7 @@ fn move_cursor(model: &mut Model, m: Move) {
 
 fn cycle_layout(model: &mut Model) {
     if model.done {
-        model.say("the run has ended: q prints the summary");
+        model.say(RUN_ENDED);
         return;
     }
     match model.shown().header.geometry {

@@ -6,6 +6,8 @@
 
 mod adapt;
 mod app;
+#[cfg(test)]
+mod bench;
 mod cli;
 mod exit;
 mod resolve;

@@ -24,7 +24,7 @@ use slotscope_stress::engine::WORKER_THREAD_PREFIX;
 use slotscope_stress::pin::CorePlan;
 use slotscope_stress::report_text::render_text;
 use slotscope_stress::topology::Topology as MachineTopology;
-use slotscope_stress::{Engine, Sample, SamplerOptions};
+use slotscope_stress::{Engine, Report, Sample, SamplerOptions};
 use slotscope_views::theme::no_color_requested;
 use slotscope_views::{Palette, Theme};
 
@@ -139,6 +139,7 @@ pub fn run(resolved: ResolvedRun, look: &LookArgs) -> Result<ExitCode, Failure> 
     let engine = Engine::start(spec).map_err(|e| Failure::usage(format!("error: {e}")))?;
     let machine = MachineTopology::detect(&engine.machine().available_cores);
     let topology = adapt::topology(&machine, CorePlan::new(&machine, spare_core).spare());
+    let mut run = Run { engine: Some(engine), report: None };
     install_panic_hook();
 
     let guard = TerminalGuard::enter().map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
@@ -146,10 +147,10 @@ pub fn run(resolved: ResolvedRun, look: &LookArgs) -> Result<ExitCode, Failure> 
         let size = terminal.size()?;
         let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
         let mut model = Model::new(facts, theme, area, topology, snapshots);
-        event_loop(&mut terminal, &mut model, &engine, &signals, look)
+        event_loop(&mut terminal, &mut model, &mut run, &signals, look)
     });
     // Stop and join the workers while the last screen is still up, then restore the terminal.
-    let report = engine.stop();
+    let report = run.finish();
     drop(guard);
     let exit = result.map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
     // A closed terminal (SIGHUP) must not turn the summary into a panic.
@@ -165,15 +166,37 @@ pub fn run(resolved: ResolvedRun, look: &LookArgs) -> Result<ExitCode, Failure> 
     })
 }
 
+/// The engine while it runs; its report once it has stopped.
+struct Run {
+    engine: Option<Engine>,
+    report: Option<Report>,
+}
+
+impl Run {
+    /// Stops and joins the workers (once) and keeps the report. Called when the run reaches
+    /// its own end, so that the report's time ends there and not when the user quits.
+    fn stop(&mut self) {
+        if let Some(engine) = self.engine.take() {
+            self.report = Some(engine.stop());
+        }
+    }
+
+    fn finish(mut self) -> Report {
+        self.stop();
+        self.report.expect("a run that was started has a report once stopped")
+    }
+}
+
 fn event_loop<B: ratatui::backend::Backend>(
     terminal: &mut Terminal<B>,
     model: &mut Model,
-    engine: &Engine,
+    run: &mut Run,
     signals: &AtomicUsize,
     look: &LookArgs,
 ) -> io::Result<Exit> {
     let frame_period = Duration::from_secs(1) / look.fps;
     let sample_period = Duration::from_secs(1) / look.sample_hz;
+    let Some(engine) = run.engine.as_ref() else { return Ok(Exit::Quit) };
     let mut sampler = engine.sampler(SamplerOptions::default());
     let mut sample = Sample::new();
     let mut next_sample = Instant::now();
@@ -192,6 +215,9 @@ fn event_loop<B: ratatui::backend::Backend>(
             if model.wants_samples() {
                 sampler.sample_into(&mut sample);
                 app::update(model, Message::Sampled(&mut sample));
+                if model.done {
+                    run.stop();
+                }
             }
             next_sample += sample_period;
             if next_sample <= now {
@@ -199,7 +225,7 @@ fn event_loop<B: ratatui::backend::Backend>(
                 next_sample = now + sample_period;
             }
         }
-        perform_requests(model, engine);
+        perform_requests(model, run);
         if model.dirty && last_draw.is_none_or(|t| now.duration_since(t) >= frame_period) {
             terminal.draw(|f| app::draw(model, f))?;
             model.dirty = false;
@@ -221,7 +247,7 @@ fn event_loop<B: ratatui::backend::Backend>(
                 _ => continue,
             };
             app::update(model, message);
-            perform_requests(model, engine);
+            perform_requests(model, run);
             if model.exit.is_some() {
                 break;
             }
@@ -231,7 +257,7 @@ fn event_loop<B: ratatui::backend::Backend>(
 }
 
 /// Carries out what `update` asked for, feeding each outcome back to it.
-fn perform_requests(model: &mut Model, engine: &Engine) {
+fn perform_requests(model: &mut Model, run: &Run) {
     for request in std::mem::take(&mut model.requests) {
         let answer = match request {
             Request::Save => {
@@ -246,7 +272,8 @@ fn perform_requests(model: &mut Model, engine: &Engine) {
                 };
                 r.err().map(|e| Message::MouseFailed(e.to_string()))
             }
-            engine_request => app::steer(engine, engine_request),
+            // After the run's end `update` asks the engine nothing; a stopped engine can't.
+            engine_request => run.engine.as_ref().and_then(|e| app::steer(e, engine_request)),
         };
         if let Some(m) = answer {
             app::update(model, m);

@@ -204,3 +204,14 @@ fn a_bad_scenario_file_never_touches_the_terminal() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("bad.toml:2:1"), "{text}");
 }
+
+#[test]
+fn a_run_with_a_duration_ends_in_place_and_q_prints_its_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&["run", "churn", "-t", "1", "-d", "1s"], dir.path());
+    s.wait_for("the run has ended", true);
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    s.assert_restored();
+    assert!(s.after_tui().contains("lookup"), "{}", s.after_tui());
+}

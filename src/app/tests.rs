@@ -320,7 +320,9 @@ fn s_asks_for_a_save_and_reports_where() {
     ch(&mut m, 's');
     assert_eq!(m.requests, [Request::Save]);
     update(&mut m, Message::Saved(Ok(vec!["/x/a.txt".into(), "/x/a.json".into()])));
-    assert_eq!(status(&m), "saved a.txt and a.json in the working directory");
+    assert_eq!(status(&m), "saved a.txt + .json in the working directory");
+    update(&mut m, Message::Saved(Ok(vec!["/x/a.txt".into(), "/x/b.json".into()])));
+    assert_eq!(status(&m), "saved a.txt + b.json in the working directory");
     update(&mut m, Message::Saved(Err("disk full".into())));
     assert!(m.status.as_ref().unwrap().alarm);
     assert!(status(&m).contains("disk full"));
@@ -412,6 +414,13 @@ fn the_end_of_the_run_stops_sampling_and_steering() {
     feed(&mut m, &mut s);
     assert!(m.done && !m.wants_samples());
     assert!(status(&m).contains("q prints the summary"));
+    ch(&mut m, 's');
+    let t = m.now + STATUS_FOR;
+    update(&mut m, Message::Tick(t));
+    assert!(status(&m).contains("q prints the summary"), "the end stays said after other messages");
+    update(&mut m, Message::Tick(t + STATUS_FOR * 10));
+    assert!(status(&m).contains("q prints the summary"));
+    m.requests.clear();
     for c in ['P', ']', '[', 'L'] {
         ch(&mut m, c);
     }
@@ -438,6 +447,16 @@ fn the_ring_keeps_at_most_its_frames_and_snapshots() {
         m.frames.back(0).unwrap().snapshot.as_ref().unwrap(),
         m.frames.back(3).unwrap().snapshot.as_ref().unwrap()
     ));
+    // One snapshot allowed (a big table): a fresh scan replaces the kept frames, and the
+    // memory of the snapshot that went is what the sampler scans into next.
+    let mut big = Model::new(facts(), Theme::default(), Rect::new(0, 0, 80, 24), topology(), 1);
+    let mut first = sample(256, 1);
+    feed(&mut big, &mut first);
+    assert!(first.snapshot.is_none(), "moved into the frame, no spare yet");
+    let mut second = sample(256, 2);
+    feed(&mut big, &mut second);
+    assert_eq!(big.frames.len(), 1);
+    assert!(second.snapshot.is_some(), "the first scan's buffer came back for the next scan");
     let mut ring = FrameRing::new(3, 64);
     let mut a = Adapter::new(10);
     for seq in 1..=5 {
@@ -447,7 +466,7 @@ fn the_ring_keeps_at_most_its_frames_and_snapshots() {
     assert_eq!(ring.back(2).unwrap().seq, 3);
     assert!(ring.back(3).is_none());
     assert_eq!(FrameRing::snapshots_for(1 << 20), 1);
-    assert_eq!(FrameRing::snapshots_for(1 << 16), 30);
+    assert_eq!(FrameRing::snapshots_for(1 << 16), 44);
     assert_eq!(FrameRing::snapshots_for(16), MAX_FRAMES);
 }
 
