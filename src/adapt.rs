@@ -114,6 +114,8 @@ pub struct Adapter {
     timeline: Timeline,
     /// A snapshot buffer no frame uses any more, handed to the sampler for its next scan.
     spare: Option<Snapshot>,
+    /// Per op, whether it ran open loop in the latest interval that had any.
+    open_loop: [bool; 3],
 }
 
 impl Adapter {
@@ -121,7 +123,7 @@ impl Adapter {
     pub fn new(sample_hz: u32) -> Adapter {
         let timeline =
             Timeline { sample_period: Duration::from_secs(1) / sample_hz.max(1), ..Timeline::default() };
-        Adapter { timeline, spare: None }
+        Adapter { timeline, spare: None, open_loop: [false; 3] }
     }
 
     /// Takes back the snapshot of a frame leaving the ring: if no other frame shares it, its
@@ -156,7 +158,10 @@ impl Adapter {
         fill_header(sample, facts, frame.snapshot.as_deref(), &mut frame.header);
         fill_heat(sample, &mut frame.heat);
         fill_threads(sample, &mut frame.threads);
-        fill_latency(sample, &mut frame.latency);
+        for (open, op) in self.open_loop.iter_mut().zip(&sample.ops) {
+            *open = open_loop_now(op, *open);
+        }
+        fill_latency(sample, self.open_loop, &mut frame.latency);
         self.push_history(sample);
         copy_timeline(&self.timeline, &mut frame.timeline);
     }
@@ -175,8 +180,8 @@ impl Adapter {
         t.ticket_skips_per_s.push(per_s(sample.interval_totals[Counter::TicketSkips]));
         t.ring_retries_per_s.push(per_s(sample.interval_totals[Counter::RingRetries]));
         t.header_writes_per_s.push(per_s(sample.heat.header_writes));
-        for (series, op) in t.p99_ns.iter_mut().zip(&sample.ops) {
-            series.push(main_summaries(op).0.p99);
+        for ((series, op), open) in t.p99_ns.iter_mut().zip(&sample.ops).zip(self.open_loop) {
+            series.push(main_summaries(op, open).0.p99);
         }
     }
 }
@@ -300,39 +305,44 @@ fn percentiles(s: &LatencySummary) -> Percentiles {
     }
 }
 
-/// (interval, run) as the main figures: corrected for coordinated omission where the op ran
-/// open loop, service time otherwise. In a run that mixes open- and closed-loop groups, the
+/// (interval, run) as the main figures: corrected for coordinated omission while the op runs
+/// open loop, service time otherwise. In a run that mixes open- and closed-loop groups the
 /// corrected figures cover the open-loop threads only.
-fn main_summaries(op: &OpSample) -> (&LatencySummary, &LatencySummary) {
-    if op.cumulative_corrected_summary.count > 0 {
+fn main_summaries(op: &OpSample, open_loop: bool) -> (&LatencySummary, &LatencySummary) {
+    if open_loop {
         (&op.interval_corrected_summary, &op.cumulative_corrected_summary)
     } else {
         (&op.interval_summary, &op.cumulative_summary)
     }
 }
 
-fn fill_latency(sample: &Sample, lat: &mut LatencyStats) {
-    lat.open_loop = sample.ops.iter().any(|op| op.cumulative_corrected_summary.count > 0);
+/// Whether `op` runs open loop now: its interval has corrected times. An interval without
+/// any op of the kind keeps what the last one said (a slow open loop may skip an interval).
+fn open_loop_now(op: &OpSample, before: bool) -> bool {
+    if op.interval_corrected_summary.count > 0 {
+        true
+    } else if op.interval_summary.count > 0 {
+        false
+    } else {
+        before
+    }
+}
+
+fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
+    lat.open_loop = open.iter().any(|&o| o);
     if let Some(t) = &sample.timing {
         lat.timed_every = t.time_every;
         lat.timer_cost_ns = t.ns_per_read;
     }
-    for (out, op) in lat.ops.iter_mut().zip(&sample.ops) {
-        let corrected = op.cumulative_corrected_summary.count > 0;
-        let (interval, run) = main_summaries(op);
+    for ((out, op), corrected) in lat.ops.iter_mut().zip(&sample.ops).zip(open) {
+        let (interval, run) = main_summaries(op, corrected);
+        let uncorrected =
+            |s: &LatencySummary| if corrected { percentiles(s) } else { Percentiles::default() };
         *out = OpLatency {
             interval: percentiles(interval),
             run: percentiles(run),
-            interval_uncorrected: if corrected {
-                percentiles(&op.interval_summary)
-            } else {
-                Percentiles::default()
-            },
-            run_uncorrected: if corrected {
-                percentiles(&op.cumulative_summary)
-            } else {
-                Percentiles::default()
-            },
+            interval_uncorrected: uncorrected(&op.interval_summary),
+            run_uncorrected: uncorrected(&op.cumulative_summary),
             spectrum: std::mem::take(&mut out.spectrum),
         };
         let h = if corrected { &op.cumulative_corrected } else { &op.cumulative };
@@ -574,6 +584,32 @@ pub(crate) mod tests {
         // 2 significant digits: 5000 falls in a bucket starting at 4992.
         assert!(insert.spectrum[0].value_ns >= 4900, "{:?}", insert.spectrum);
         assert_eq!(f.latency.ops[0].run_uncorrected.count, 0, "lookups ran closed loop");
+    }
+
+    #[test]
+    fn a_phase_that_goes_closed_loop_shows_service_times_again() {
+        let mut s = sample(256, 1);
+        let mut a = Adapter::new(10);
+        let mut f = Frame::default();
+        // Earlier phases were open loop: cumulative corrected times exist, but this
+        // interval's inserts ran closed loop.
+        let op = &mut s.ops[1];
+        op.cumulative_corrected.record(9000).unwrap();
+        op.cumulative_corrected_summary = LatencySummary::of(&op.cumulative_corrected);
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert!(!f.latency.open_loop);
+        assert_eq!(f.latency.ops[1].interval.count, 1000, "service times of this interval, not dashes");
+        // An open-loop interval, then one without any insert: still open loop.
+        let op = &mut s.ops[1];
+        op.interval_corrected.record(9000).unwrap();
+        op.interval_corrected_summary = LatencySummary::of(&op.interval_corrected);
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert!(f.latency.open_loop);
+        let op = &mut s.ops[1];
+        op.interval_corrected_summary = LatencySummary::default();
+        op.interval_summary = LatencySummary::default();
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert!(f.latency.open_loop, "an interval without inserts keeps the mode");
     }
 
     #[test]
