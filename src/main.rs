@@ -57,7 +57,7 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
         eprintln!("{w}");
     }
     if !headless {
-        return tui::run(resolved, &args.look);
+        return tui::run(resolved, args);
     }
     Err(Failure::usage(format!(
         "error: running scenarios is not available in this build yet (resolved `{}` from {})",

@@ -30,7 +30,7 @@ use slotscope_views::{Palette, Theme};
 
 use crate::adapt::{self, RunFacts};
 use crate::app::{self, Exit, FrameRing, Message, Model, Request};
-use crate::cli::{LookArgs, ThemeName};
+use crate::cli::{LookArgs, RunArgs, ThemeName};
 use crate::exit::{self, Failure};
 use crate::resolve::ResolvedRun;
 use crate::save;
@@ -127,10 +127,21 @@ fn check_rate(flag: &str, v: u32) -> Result<(), Failure> {
 
 /// Runs `resolved` in the TUI until quit (or a signal); then stops the engine, restores the
 /// terminal and prints the run's text summary to stdout.
-pub fn run(resolved: ResolvedRun, look: &LookArgs) -> Result<ExitCode, Failure> {
+pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
+    let look = &args.look;
+    if args.output.is_some() || !args.fail_if.is_empty() || args.record.is_some() {
+        eprintln!(
+            "note: the TUI does not write -o/--output, check --fail-if or --record yet; \
+             run with --no-tui for those"
+        );
+    }
     check_rate("--fps", look.fps)?;
     check_rate("--sample-hz", look.sample_hz)?;
     let theme = theme_of(look, no_color_requested(std::env::var_os("NO_COLOR").as_deref()));
+    // Shown again when the alternate screen closes: these flags are not the TUI's yet.
+    if look.present {
+        eprintln!("note: --present is not implemented yet; the usual screens are shown");
+    }
     let signals = register_signals()?;
     let spec = resolved.spec;
     let facts = RunFacts::of(&spec, look.sample_hz);
