@@ -584,3 +584,18 @@ fn the_full_draw_path_never_panics() {
         }
     }
 }
+
+#[test]
+fn a_table_too_big_to_scan_says_so() {
+    let mut m = model_at(120, 40, 0);
+    let mut s = sample(4096, 1);
+    // Above the sampler's scan limit: our table, but never a snapshot.
+    s.snapshot = None;
+    s.snapshot_fresh = false;
+    feed(&mut m, &mut s);
+    assert!(m.shown().snapshot.is_none());
+    let term = screen(&m);
+    let text: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("this one (4096 slots) is too big to scan live"), "{text}");
+    assert!(!text.contains("needs the slotscope table"));
+}

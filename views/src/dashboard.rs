@@ -218,7 +218,8 @@ impl<'a> Dashboard<'a> {
                 let block = panel(t, self.state.screen.name(), String::new());
                 let inner = block.inner(area);
                 block.render(area, buf);
-                (&NeedsTable { what, backend: &i.header.backend, theme: t }).render(inner, buf);
+                let unscanned = i.header.geometry.map(|g| g.capacity());
+                (&NeedsTable { what, backend: &i.header.backend, unscanned, theme: t }).render(inner, buf);
             }
         }
     }
