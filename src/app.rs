@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use slotscope_stress::{Engine, EngineError, Sample};
-use slotscope_table::{Layout, Snapshot};
+use slotscope_table::{Geometry, Layout, Snapshot};
 use slotscope_views::{
     Dashboard, HelpOverlay, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom,
 };
@@ -29,6 +29,12 @@ pub const MAX_FRAMES: usize = 64;
 /// the oldest frames go, and their snapshot's memory takes the next scan. A 2^16-slot table
 /// keeps 44 scans; a 2^20-slot one only the latest (two buffers: 34 MiB).
 pub const SNAPSHOT_BUDGET_BYTES: usize = 48 << 20;
+/// Memory for the kept frames apart from their snapshots: mostly the per-line write heat, 5
+/// bytes a line of the slot array and of the ring. A 2^16-slot table keeps all 64 frames
+/// (96 KiB each), a 2^20-slot one 9 (1.3 MiB each).
+pub const FRAME_BUDGET_BYTES: usize = 12 << 20;
+/// A frame's bytes besides the heat (histories, latency, thread rows), about.
+const FRAME_FIXED_BYTES: usize = 16 << 10;
 /// How long a status message stays in the footer.
 pub const STATUS_FOR: Duration = Duration::from_secs(4);
 /// The footer after the run reached its own end.
@@ -123,6 +129,12 @@ impl FrameRing {
         (SNAPSHOT_BUDGET_BYTES / (capacity.max(1) * 17)).saturating_sub(1).clamp(1, MAX_FRAMES)
     }
 
+    /// Frames the budget allows for a table of `geometry` (none: another backend), 2 ..= 64.
+    pub fn frames_for(geometry: Option<Geometry>) -> usize {
+        let heat = geometry.map_or(0, |g| (g.lines() + g.ring_lines()) * 5);
+        (FRAME_BUDGET_BYTES / (heat + FRAME_FIXED_BYTES)).clamp(2, MAX_FRAMES)
+    }
+
     /// Frames held.
     pub fn len(&self) -> usize {
         self.frames.len()
@@ -154,12 +166,19 @@ impl FrameRing {
                 }
             }
         }
-        let mut frame = if self.frames.len() >= self.max_frames {
-            self.frames.pop_front().unwrap_or_default()
-        } else {
-            Frame::default()
-        };
-        adapter.recycle(&mut frame);
+        // The limit follows the table: a restart with the padded layout has 8 times the lines.
+        let limit = self.max_frames.min(Self::frames_for(sample.backend.geometry));
+        let mut reused = None;
+        while self.frames.len() >= limit {
+            match self.frames.pop_front() {
+                Some(mut old) => {
+                    adapter.recycle(&mut old);
+                    reused = Some(old);
+                }
+                None => break,
+            }
+        }
+        let mut frame = reused.unwrap_or_default();
         let previous = self.newest_snapshot().cloned();
         adapter.fill(sample, facts, previous.as_ref(), &mut frame);
         self.frames.push_back(frame);

@@ -468,6 +468,11 @@ fn the_ring_keeps_at_most_its_frames_and_snapshots() {
     assert_eq!(FrameRing::snapshots_for(1 << 20), 1);
     assert_eq!(FrameRing::snapshots_for(1 << 16), 44);
     assert_eq!(FrameRing::snapshots_for(16), MAX_FRAMES);
+    let g = |cap, layout| slotscope_table::Geometry::new(cap, layout, 64).ok();
+    assert_eq!(FrameRing::frames_for(g(1 << 16, Layout::Interleaved)), MAX_FRAMES);
+    assert_eq!(FrameRing::frames_for(g(1 << 20, Layout::Interleaved)), 9);
+    assert_eq!(FrameRing::frames_for(g(1 << 20, Layout::Padded)), 2, "one line a slot");
+    assert_eq!(FrameRing::frames_for(None), MAX_FRAMES);
 }
 
 /// Records what the loop asked the engine.
