@@ -4,9 +4,15 @@
 //! outcome into an exit code (DESIGN §8). Errors print to stderr; the terminal is restored by
 //! whoever changed it before the error reaches here.
 
+mod adapt;
+mod app;
+#[cfg(test)]
+mod bench;
 mod cli;
 mod exit;
 mod resolve;
+mod save;
+mod tui;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -49,6 +55,9 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
     let resolved = resolve::resolve_run(scenario, args, headless)?;
     for w in &resolved.warnings {
         eprintln!("{w}");
+    }
+    if !headless {
+        return tui::run(resolved, args);
     }
     Err(Failure::usage(format!(
         "error: running scenarios is not available in this build yet (resolved `{}` from {})",

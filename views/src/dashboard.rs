@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
-use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
+use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
 use crate::contention::ContentionView;
 use crate::free_list::FreeList;
 use crate::generations::{GenerationHistogram, GenerationMap, GenerationStats};
@@ -30,6 +30,7 @@ pub struct Dashboard<'a> {
     inputs: Inputs<'a>,
     state: &'a ViewState,
     theme: &'a Theme,
+    status: Option<Status<'a>>,
 }
 
 /// Where each part of a screen goes (computed by [`Dashboard::regions`]).
@@ -67,7 +68,14 @@ pub enum Panel {
 impl<'a> Dashboard<'a> {
     /// The screen for `inputs` in `state`, styled by `theme`.
     pub fn new(inputs: Inputs<'a>, state: &'a ViewState, theme: &'a Theme) -> Self {
-        Dashboard { inputs, state, theme }
+        Dashboard { inputs, state, theme, status: None }
+    }
+
+    /// A status message for the footer (see [`ControlsFooter::status`]).
+    #[must_use]
+    pub fn status(mut self, status: Option<Status<'a>>) -> Self {
+        self.status = status;
+        self
     }
 
     /// Whether `area` is big enough (else the too-small message is drawn).
@@ -210,7 +218,8 @@ impl<'a> Dashboard<'a> {
                 let block = panel(t, self.state.screen.name(), String::new());
                 let inner = block.inner(area);
                 block.render(area, buf);
-                (&NeedsTable { what, backend: &i.header.backend, theme: t }).render(inner, buf);
+                let unscanned = i.header.geometry.map(|g| g.capacity());
+                (&NeedsTable { what, backend: &i.header.backend, unscanned, theme: t }).render(inner, buf);
             }
         }
     }
@@ -247,10 +256,12 @@ impl Widget for &Dashboard<'_> {
         for (which, area) in r.panels.iter().flatten() {
             self.render_panel(*which, *area, buf, gens.as_ref());
         }
-        (&ControlsFooter::new(self.state, i.header.frozen, t).map_available(i.snapshot.is_some()))
+        (&ControlsFooter::new(self.state, i.header.frozen, t)
+            .map_available(i.snapshot.is_some())
+            .status(self.status))
             .render(r.footer, buf);
         if self.state.help_open {
-            (&HelpOverlay::new(t)).render(area, buf);
+            (&HelpOverlay::new(t).scroll(self.state.help_scroll)).render(area, buf);
         }
     }
 }

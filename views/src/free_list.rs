@@ -63,11 +63,22 @@ struct Window {
     len: u64,
 }
 
+/// Free ids between the cursors. The alloc cursor is 32 bits wide (it wraps) and either
+/// cursor may run ahead: pops skip RESERVED cells and pushes skip cells still holding an id,
+/// so under contention the free cursor can trail the alloc one for a while (no ids between
+/// them: 0, not a wrapped-around N).
+fn ids_between(alloc: u64, free: u64, n: u64) -> u64 {
+    // Truncation is the point: the difference modulo 2^32, read as signed.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    let d = (free as u32).wrapping_sub(alloc as u32) as i32;
+    u64::try_from(d).map_or(0, |d| d.min(n))
+}
+
 impl Window {
     fn of(s: &Snapshot) -> Window {
         let n = s.capacity() as u64;
         let (alloc, free) = (s.alloc_cursor(), s.free_cursor());
-        Window { n, alloc, free, len: free.wrapping_sub(alloc).min(n) }
+        Window { n, alloc, free, len: ids_between(alloc, free, n) }
     }
 
     /// Whether ticket residue `r` lies between the cursors (its cell should hold a free id).
@@ -491,6 +502,15 @@ mod tests {
         assert!(table[1].ends_with("1          4         4       4      0    0"), "{}", table[1]);
         assert!(table[2].ends_with("2          5  RESERVED: skipped"), "{}", table[2]);
         assert!(table[3].ends_with("3          6         6       6      0    0"), "{}", table[3]);
+    }
+
+    #[test]
+    fn a_trailing_free_cursor_means_no_ids_between_not_all() {
+        assert_eq!(ids_between(100, 90, 16), 0);
+        assert_eq!(ids_between(100, 105, 16), 5);
+        assert_eq!(ids_between(100, 200, 16), 16);
+        // The 32-bit alloc cursor wrapped, the 64-bit free one did not.
+        assert_eq!(ids_between(u64::from(u32::MAX) - 4, (1 << 32) + 5, 64), 10);
     }
 
     #[test]

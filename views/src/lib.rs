@@ -60,7 +60,7 @@ pub mod theme;
 mod threads;
 pub mod units;
 
-pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, TooSmall};
+pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
 pub use contention::ContentionView;
 pub use dashboard::{Dashboard, Panel, Regions, MIN_HEIGHT, MIN_WIDTH};
 pub use free_list::FreeList;

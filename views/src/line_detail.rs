@@ -134,9 +134,11 @@ impl Widget for &LineDetail<'_> {
 
         // One row per slot.
         let cols: [(&str, u16); 5] = [("slot", 8), ("state", 12), ("gen", 8), ("id", 12), ("index", 9)];
+        // The index column only where it fits whole (a squeezed one runs into the ids).
+        let shown = if x0 + cols.iter().map(|c| c.1).sum::<u16>() <= right { 5 } else { 4 };
         if let Some(r) = next_row(&mut y) {
             let mut x = x0;
-            for (i, (name, w)) in cols.iter().enumerate() {
+            for (i, (name, w)) in cols.iter().take(shown).enumerate() {
                 if i == 1 {
                     put(buf, x + 1, r, right, name, t.heading());
                 } else {
@@ -167,7 +169,9 @@ impl Widget for &LineDetail<'_> {
             x = x.saturating_add(cols[2].1);
             put_right(buf, x, (x + cols[3].1).min(right), r, &id, t.text());
             x = x.saturating_add(cols[3].1);
-            put_right(buf, x, (x + cols[4].1).min(right), r, &g.index_of_slot(s).to_string(), t.dim());
+            if shown == 5 {
+                put_right(buf, x, (x + cols[4].1).min(right), r, &g.index_of_slot(s).to_string(), t.dim());
+            }
         }
         if y < bottom {
             put(
@@ -219,6 +223,20 @@ mod tests {
             "│        9 █ occupied        3          51        3"
         );
         assert!(rows[9].contains("▒ reserved") && rows[9].contains("in flight"), "{}", rows[9]);
+    }
+
+    #[test]
+    fn a_narrow_panel_drops_the_index_column_whole() {
+        let g = Geometry::new(4096, Layout::Interleaved, 64).unwrap();
+        let snap = Snapshot::fresh(g);
+        let (heat, theme) = (LineHeat::default(), Theme::default());
+        let mut buf = Buffer::empty(Rect::new(0, 0, 46, 12));
+        (&LineDetail::new(&snap, 0, &heat, None, &theme)).render(buf.area, &mut buf);
+        let rows: Vec<String> =
+            (0..12).map(|y| (0..46).map(|x| buf[(x, y)].symbol()).collect::<String>()).collect();
+        assert!(rows[4].trim_end_matches(['│', ' ']).ends_with(" id"), "{}", rows[4]);
+        assert!(rows[5].trim_end_matches(['│', ' ']).ends_with(" 0"), "{}", rows[5]);
+        assert!(!rows.iter().any(|r| r.contains("index")));
     }
 
     #[test]

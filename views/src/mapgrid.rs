@@ -185,6 +185,33 @@ impl MapGrid {
         }
     }
 
+    /// The line under the terminal cell (`x`, `y`) (the first line of a zoomed-out cell), for a
+    /// mouse click; `None` off the grid, on a row label, or past the last line.
+    pub fn line_at(&self, x: u16, y: u16) -> Option<usize> {
+        if !self.area.contains((x, y).into()) || x < self.area.x + self.label_width {
+            return None;
+        }
+        let row = self.first_row + usize::from(y - self.area.y);
+        if row >= self.total_rows {
+            return None;
+        }
+        let col = usize::from(x - self.area.x - self.label_width);
+        let offset = match self.zoom {
+            Zoom::Slots => {
+                let unit = self.slots_per_line.unwrap_or(1) + 2;
+                // The gap after a group (where the cursor's right mark goes) belongs to no line.
+                (col % unit != unit - 1).then_some(col / unit)?
+            }
+            Zoom::Lines { log2 } => col.checked_mul(1usize << log2)?,
+            Zoom::Fit => return None,
+        };
+        if offset >= self.lines_per_row {
+            return None;
+        }
+        let line = row * self.lines_per_row + offset;
+        (line < self.lines).then_some(line)
+    }
+
     /// Draws the grid: row labels, then for every visible line group (slot level) or cell
     /// (cell level) what `paint` says.
     pub(crate) fn draw(
@@ -327,6 +354,24 @@ mod tests {
         assert_eq!(z.moved(5, Move::Left), 4, "first back to the start of its own cell");
         assert_eq!(z.moved(4, Move::Left), 0);
         assert_eq!(z.moved(999, Move::Right), 999);
+    }
+
+    #[test]
+    fn clicks_find_their_line() {
+        // Label 4 wide, groups of 10: [mark][8 slots][gap]; 4 lines per row.
+        let g = MapGrid::new(1000, Some(8), Zoom::Slots, 0, Rect::new(10, 5, 52, 10));
+        assert_eq!(g.line_at(10 + 4, 5), Some(0), "the mark cell belongs to its line");
+        assert_eq!(g.line_at(10 + 4 + 8, 5), Some(0));
+        assert_eq!(g.line_at(10 + 4 + 9, 5), None, "the gap belongs to no line");
+        assert_eq!(g.line_at(10 + 4 + 10, 6), Some(5));
+        assert_eq!(g.line_at(12, 6), None, "a row label");
+        assert_eq!(g.line_at(9, 6), None, "left of the grid");
+        assert_eq!(g.line_at(10 + 4 + 45, 5), None, "right of the last group");
+        assert_eq!(g.line_at(20, 15), None, "below the grid");
+        // Zoomed out: 4 lines a cell, 48 cells (label 4 + 48) -> 192 lines a row.
+        let z = MapGrid::new(1000, Some(8), Zoom::Lines { log2: 2 }, 0, Rect::new(0, 0, 52, 10));
+        assert_eq!(z.line_at(4 + 3, 1), Some(192 + 12));
+        assert_eq!(z.line_at(4 + 47, 5), None, "past the last line (1000)");
     }
 
     #[test]

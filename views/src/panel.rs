@@ -118,6 +118,8 @@ pub(crate) fn max_writes_note(max: u64, per_s: Option<f64>) -> String {
 pub(crate) struct NeedsTable<'a> {
     pub(crate) what: &'a str,
     pub(crate) backend: &'a str,
+    /// Our table's capacity when it is our table after all (one too big to scan live).
+    pub(crate) unscanned: Option<usize>,
     pub(crate) theme: &'a Theme,
 }
 
@@ -127,11 +129,18 @@ impl Widget for &NeedsTable<'_> {
             return;
         }
         let t = self.theme;
-        let lines = vec![
-            Line::from(vec![
+        let first = match self.unscanned {
+            Some(n) => Line::from(vec![
+                Span::styled(format!("{} needs a snapshot of the table; ", self.what), t.text()),
+                Span::styled(format!("this one ({n} slots) is too big to scan live."), t.value()),
+            ]),
+            None => Line::from(vec![
                 Span::styled(format!("{} needs the slotscope table; ", self.what), t.text()),
                 Span::styled(format!("this backend is {}.", self.backend), t.value()),
             ]),
+        };
+        let lines = vec![
+            first,
             Line::from(Span::styled(
                 "Throughput, latency, contention and threads work for every backend.",
                 t.dim(),

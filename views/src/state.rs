@@ -162,6 +162,8 @@ pub struct ViewState {
     pub detail_open: bool,
     /// The help overlay is open (`?`, F1).
     pub help_open: bool,
+    /// Rows the help is scrolled by (on terminals too short for all of it).
+    pub help_scroll: u16,
 }
 
 impl Default for ViewState {
@@ -173,6 +175,7 @@ impl Default for ViewState {
             next_ids: DEFAULT_NEXT_IDS,
             detail_open: false,
             help_open: false,
+            help_scroll: 0,
         }
     }
 }

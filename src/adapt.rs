@@ -1,0 +1,628 @@
+//! From the engine's [`Sample`] to what the views draw ([`slotscope_views::model`]).
+//!
+//! One [`Frame`] per sample, refilled in place: every `Vec` is cleared and refilled (keeping
+//! its memory), so a frame of a 2^20-slot table costs no allocation once the ring of frames is
+//! full. The table snapshot is not copied at all: a fresh scan is *moved* out of the sample
+//! into an `Rc` that every frame up to the next scan shares, and the buffer of a snapshot that
+//! left the ring goes back to the sampler for its next scan.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use slotscope_stress::sampler::{LineHeat as EngineHeat, OpSample};
+use slotscope_stress::spec::StopSpec;
+use slotscope_stress::stats::{Counter, LatencySummary};
+use slotscope_stress::{RunSpec, Sample, ThreadState};
+use slotscope_table::{Snapshot, Variant};
+use slotscope_views::model::SERIES_CAPACITY;
+use slotscope_views::{
+    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineHeat, LineWrites, OpLatency, Percentiles, Series,
+    SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+};
+
+/// Percentiles of the whole-run spectrum, ascending (100 is the maximum): the wrk2 ladder's
+/// useful rungs, enough for the spectrum chart without walking every histogram bucket.
+pub const SPECTRUM_PERCENTILES: [f64; 14] =
+    [0.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 100.0];
+
+/// What the adapter needs to know about the run besides the samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFacts {
+    /// Scenario name.
+    pub scenario: String,
+    /// Planned length (`None`: until quit or an op count).
+    pub duration: Option<Duration>,
+    /// Phases on the timeline (to say "phase 2/6").
+    pub phases: usize,
+    /// The table variant asked for (the snapshot says which one runs, when there is one).
+    pub variant: Variant,
+    /// The backend asked for, until the first sample names the one running.
+    pub backend: &'static str,
+    /// Samples per second asked for (`--sample-hz`): the time axis of the sparklines.
+    pub sample_hz: u32,
+}
+
+impl RunFacts {
+    /// The facts of `spec` sampled at `sample_hz`.
+    pub fn of(spec: &RunSpec, sample_hz: u32) -> RunFacts {
+        RunFacts {
+            scenario: spec.name.clone(),
+            duration: match spec.stop {
+                StopSpec::Duration(d) => Some(d),
+                _ => None,
+            },
+            phases: spec.phases.len(),
+            variant: spec.table.variant,
+            backend: spec.table.backend.name(),
+            sample_hz: sample_hz.max(1),
+        }
+    }
+}
+
+/// Everything one frame draws from, owned. [`Frame::inputs`] lends it to the views.
+#[derive(Clone, Debug, Default)]
+pub struct Frame {
+    /// The sample it came from (1 = the first).
+    pub seq: u64,
+    /// The header bar.
+    pub header: HeaderInfo,
+    /// The table as last scanned; shared by the frames until the next scan. `None` for
+    /// backends without a snapshot.
+    pub snapshot: Option<Rc<Snapshot>>,
+    /// Per-line writes in the interval.
+    pub heat: LineHeat,
+    /// Per-thread counters.
+    pub threads: ThreadTable,
+    /// Latency.
+    pub latency: LatencyStats,
+    /// Histories up to this frame.
+    pub timeline: Timeline,
+}
+
+impl Frame {
+    /// An empty frame that names the run (drawn before the first sample).
+    pub fn blank(facts: &RunFacts) -> Frame {
+        let mut f = Frame::default();
+        f.header.scenario.clone_from(&facts.scenario);
+        f.header.duration = facts.duration;
+        f.header.variant = facts.variant;
+        facts.backend.clone_into(&mut f.header.backend);
+        f
+    }
+
+    /// The views' inputs for this frame.
+    pub fn inputs<'a>(&'a self, topology: &'a Topology) -> Inputs<'a> {
+        Inputs {
+            header: &self.header,
+            snapshot: self.snapshot.as_deref(),
+            heat: &self.heat,
+            // The sample has no per-thread heat by line, so no "who wrote this line".
+            line_activity: None,
+            threads: &self.threads,
+            latency: &self.latency,
+            timeline: &self.timeline,
+            topology,
+        }
+    }
+}
+
+/// Turns samples into frames; keeps what outlives one frame (the histories, a spare snapshot
+/// buffer).
+#[derive(Debug, Default)]
+pub struct Adapter {
+    /// Histories, one value per sample; each frame gets a copy (a few KiB).
+    timeline: Timeline,
+    /// A snapshot buffer no frame uses any more, handed to the sampler for its next scan.
+    spare: Option<Snapshot>,
+    /// Per op, whether it ran open loop in the latest interval that had any.
+    open_loop: [bool; 3],
+}
+
+impl Adapter {
+    /// An adapter with empty histories.
+    pub fn new(sample_hz: u32) -> Adapter {
+        let timeline =
+            Timeline { sample_period: Duration::from_secs(1) / sample_hz.max(1), ..Timeline::default() };
+        Adapter { timeline, spare: None, open_loop: [false; 3] }
+    }
+
+    /// Takes back the snapshot of a frame leaving the ring: if no other frame shares it, its
+    /// memory serves the next scan.
+    pub fn recycle(&mut self, frame: &mut Frame) {
+        if let Some(rc) = frame.snapshot.take() {
+            if let Ok(snap) = Rc::try_unwrap(rc) {
+                self.spare = Some(snap);
+            }
+        }
+    }
+
+    /// Fills `frame` from `sample`. `previous` is the snapshot of the newest frame so far,
+    /// shared when this sample did not scan the table. The sample's fresh snapshot is moved
+    /// into the frame (the sample gets the spare buffer back for its next scan).
+    pub fn fill(
+        &mut self,
+        sample: &mut Sample,
+        facts: &RunFacts,
+        previous: Option<&Rc<Snapshot>>,
+        frame: &mut Frame,
+    ) {
+        frame.seq = sample.seq;
+        frame.snapshot = if sample.backend.geometry.is_none() {
+            None
+        } else if sample.snapshot_fresh && sample.snapshot.is_some() {
+            let fresh = std::mem::replace(&mut sample.snapshot, self.spare.take());
+            fresh.map(Rc::new)
+        } else {
+            previous.cloned()
+        };
+        fill_header(sample, facts, frame.snapshot.as_deref(), &mut frame.header);
+        fill_heat(sample, &mut frame.heat);
+        fill_threads(sample, &mut frame.threads);
+        for (open, op) in self.open_loop.iter_mut().zip(&sample.ops) {
+            *open = open_loop_now(op, *open);
+        }
+        fill_latency(sample, self.open_loop, &mut frame.latency);
+        self.push_history(sample);
+        copy_timeline(&self.timeline, &mut frame.timeline);
+    }
+
+    fn push_history(&mut self, sample: &Sample) {
+        let secs = sample.interval.as_secs_f64();
+        let per_s = |n: u64| {
+            // Rates for display: f64 is exact enough.
+            #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let r = if secs > 0.0 { (n as f64 / secs) as u64 } else { 0 };
+            r
+        };
+        let t = &mut self.timeline;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        t.ops_per_s.push(sample.ops_per_s.max(0.0) as u64);
+        t.ticket_skips_per_s.push(per_s(sample.interval_totals[Counter::TicketSkips]));
+        t.ring_retries_per_s.push(per_s(sample.interval_totals[Counter::RingRetries]));
+        t.header_writes_per_s.push(per_s(sample.heat.header_writes));
+        for ((series, op), open) in t.p99_ns.iter_mut().zip(&sample.ops).zip(self.open_loop) {
+            series.push(main_summaries(op, open).0.p99);
+        }
+    }
+}
+
+fn copy_series(from: &Series, to: &mut Series) {
+    to.clear();
+    for v in from.tail(SERIES_CAPACITY) {
+        to.push(v);
+    }
+}
+
+fn copy_timeline(from: &Timeline, to: &mut Timeline) {
+    to.sample_period = from.sample_period;
+    copy_series(&from.ops_per_s, &mut to.ops_per_s);
+    copy_series(&from.ticket_skips_per_s, &mut to.ticket_skips_per_s);
+    copy_series(&from.ring_retries_per_s, &mut to.ring_retries_per_s);
+    copy_series(&from.header_writes_per_s, &mut to.header_writes_per_s);
+    for (f, t) in from.p99_ns.iter().zip(to.p99_ns.iter_mut()) {
+        copy_series(f, t);
+    }
+}
+
+fn fill_header(sample: &Sample, facts: &RunFacts, snapshot: Option<&Snapshot>, h: &mut HeaderInfo) {
+    if h.scenario != facts.scenario {
+        h.scenario.clone_from(&facts.scenario);
+    }
+    h.phase.clear();
+    if let Some(p) = &sample.phase {
+        use std::fmt::Write;
+        let _ = write!(h.phase, "phase {}/{} ({})", p.index + 1, facts.phases, p.group);
+    }
+    h.elapsed = sample.elapsed;
+    h.duration = facts.duration;
+    h.ops_per_s = sample.ops_per_s;
+    h.threads =
+        u32::try_from(sample.threads.iter().filter(|t| !t.state.is_over()).count()).unwrap_or(u32::MAX);
+    h.len = sample.backend.elements.map_or(0, |n| n as u64);
+    h.capacity = sample.backend.capacity.map_or(0, |n| n as u64);
+    let name = sample.backend.kind.map_or(facts.backend, |k| k.name());
+    if h.backend != name {
+        name.clone_into(&mut h.backend);
+    }
+    h.geometry = sample.backend.geometry;
+    h.variant = snapshot.map_or(facts.variant, Snapshot::variant);
+    // The sampler's own time as a share of one core: what watching costs, at this rate.
+    h.sampler_cost_pct =
+        (sample.seq > 0).then(|| sample.sampler_cost_mean.as_secs_f64() * f64::from(facts.sample_hz) * 100.0);
+    h.frozen = false;
+    h.paused = sample.paused;
+    h.violations = sample.violations;
+}
+
+/// Spreads the engine's heat (cells of `lines_per_cell` lines for big tables) over lines: each
+/// line of a cell reads the cell's count, so a hot cell stays hot at any zoom.
+fn spread(cells: &[u32], writers: &[u8], per_cell: usize, lines: usize, out: &mut LineWrites) {
+    out.reset(lines);
+    let per_cell = per_cell.max(1);
+    for line in 0..lines {
+        let c = line / per_cell;
+        out.writes[line] = cells.get(c).copied().unwrap_or(0);
+        out.writers[line] = writers.get(c).copied().unwrap_or(0);
+    }
+}
+
+fn fill_heat(sample: &Sample, heat: &mut LineHeat) {
+    let e: &EngineHeat = &sample.heat;
+    heat.measured = !e.slot_writes.is_empty();
+    heat.interval_ns = u64::try_from(sample.interval.as_nanos()).unwrap_or(u64::MAX);
+    heat.header_writes = e.header_writes;
+    heat.header_writers = e.header_writers;
+    match sample.backend.geometry {
+        Some(g) if heat.measured => {
+            spread(&e.slot_writes, &e.slot_writers, e.lines_per_cell, g.lines(), &mut heat.slots);
+            spread(&e.ring_writes, &e.ring_writers, e.lines_per_cell, g.ring_lines(), &mut heat.ring);
+        }
+        _ => {
+            heat.slots.reset(0);
+            heat.ring.reset(0);
+        }
+    }
+}
+
+fn fill_threads(sample: &Sample, table: &mut ThreadTable) {
+    if table.groups != sample.groups {
+        table.groups.clone_from(&sample.groups);
+    }
+    table.rows.clear();
+    // Threads removed live (stopped) leave the table; at the run's end every thread is
+    // stopped, and then they all stay, with their final counts.
+    let keep = |s: ThreadState| s != ThreadState::Stopped || sample.done;
+    for t in sample.threads.iter().filter(|t| keep(t.state)) {
+        let c = &t.counts;
+        table.rows.push(ThreadRow {
+            index: u32::try_from(t.index).unwrap_or(u32::MAX),
+            group: u16::try_from(t.group).unwrap_or(u16::MAX),
+            core: t.core.and_then(|c| u32::try_from(c).ok()),
+            ops_per_s: t.ops_per_s,
+            lookups: c[Counter::Lookups],
+            inserts: c[Counter::Inserts],
+            removes: c[Counter::Removes],
+            hits: c[Counter::LookupHits],
+            misses: c[Counter::LookupMisses],
+            ticket_skips: c[Counter::TicketSkips],
+            ring_retries: c[Counter::RingRetries],
+            full_refusals: c[Counter::InsertsRefused],
+            stale_rejections: c[Counter::StaleRejections],
+            violations: c[Counter::Violations],
+        });
+    }
+}
+
+fn percentiles(s: &LatencySummary) -> Percentiles {
+    Percentiles {
+        count: s.count,
+        p50: s.p50,
+        p90: s.p90,
+        p99: s.p99,
+        p999: s.p999,
+        p9999: s.p9999,
+        max: s.max,
+    }
+}
+
+/// (interval, run) as the main figures: corrected for coordinated omission while the op runs
+/// open loop, service time otherwise. In a run that mixes open- and closed-loop groups the
+/// corrected figures cover the open-loop threads only.
+fn main_summaries(op: &OpSample, open_loop: bool) -> (&LatencySummary, &LatencySummary) {
+    if open_loop {
+        (&op.interval_corrected_summary, &op.cumulative_corrected_summary)
+    } else {
+        (&op.interval_summary, &op.cumulative_summary)
+    }
+}
+
+/// Whether `op` runs open loop now: its interval has corrected times. An interval without
+/// any op of the kind keeps what the last one said (a slow open loop may skip an interval).
+fn open_loop_now(op: &OpSample, before: bool) -> bool {
+    if op.interval_corrected_summary.count > 0 {
+        true
+    } else if op.interval_summary.count > 0 {
+        false
+    } else {
+        before
+    }
+}
+
+fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
+    lat.open_loop = open.iter().any(|&o| o);
+    if let Some(t) = &sample.timing {
+        lat.timed_every = t.time_every;
+        lat.timer_cost_ns = t.ns_per_read;
+    }
+    for ((out, op), corrected) in lat.ops.iter_mut().zip(&sample.ops).zip(open) {
+        let (interval, run) = main_summaries(op, corrected);
+        let uncorrected =
+            |s: &LatencySummary| if corrected { percentiles(s) } else { Percentiles::default() };
+        *out = OpLatency {
+            interval: percentiles(interval),
+            run: percentiles(run),
+            interval_uncorrected: uncorrected(&op.interval_summary),
+            run_uncorrected: uncorrected(&op.cumulative_summary),
+            spectrum: std::mem::take(&mut out.spectrum),
+        };
+        let h = if corrected { &op.cumulative_corrected } else { &op.cumulative };
+        out.spectrum.clear();
+        if !h.is_empty() {
+            out.spectrum.extend(SPECTRUM_PERCENTILES.iter().map(|&p| SpectrumPoint {
+                percentile: p,
+                value_ns: if p >= 100.0 { h.max() } else { h.value_at_quantile(p / 100.0) },
+            }));
+        }
+    }
+}
+
+/// The machine's cache domains as the threads view shows them; `ui_core` is the core left
+/// for the UI, if one was.
+pub fn topology(t: &slotscope_stress::topology::Topology, ui_core: Option<usize>) -> Topology {
+    use slotscope_stress::topology::Grouping;
+    let to_u32 = |c: &usize| u32::try_from(*c).unwrap_or(u32::MAX);
+    let domains = t
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let l3 = g.l3.map_or_else(|| format!("L3 #{i}"), |c| format!("L3 of core {c}"));
+            let name = match (t.grouping, g.node) {
+                (Grouping::Single, _) => "all cores".to_owned(),
+                (Grouping::Numa, Some(n)) => format!("node {n}"),
+                (Grouping::NumaL3, Some(n)) => format!("node {n} · {l3}"),
+                _ => l3,
+            };
+            CoreDomain { name, cores: g.cores.iter().map(to_u32).collect() }
+        })
+        .collect();
+    Topology { domains, ui_core: ui_core.as_ref().map(to_u32) }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use slotscope_stress::sampler::{BackendSample, PhaseInfo, ThreadSample};
+    use slotscope_stress::spec::BackendKind;
+    use slotscope_stress::stats::Counts;
+    use slotscope_table::{Geometry, Layout, Table};
+
+    /// A sample of a real (single-threaded, seeded) table of `capacity` slots with two
+    /// threads: deterministic, no engine, no clock.
+    pub(crate) fn sample(capacity: usize, seq: u64) -> Sample {
+        let table: Table<u64> =
+            Table::builder().capacity(capacity).layout(Layout::Interleaved).build().unwrap();
+        let mut keys = Vec::new();
+        for i in 0..(capacity as u64 / 2) {
+            keys.push(table.insert(i).unwrap());
+        }
+        for k in keys.iter().step_by(3) {
+            table.remove(*k);
+        }
+        let g = table.geometry();
+        let mut s = Sample::new();
+        s.seq = seq;
+        s.elapsed = Duration::from_millis(100 * seq);
+        s.interval = Duration::from_millis(100);
+        s.groups = vec!["writers".into(), "readers".into()];
+        s.backend = BackendSample {
+            kind: Some(BackendKind::Slotscope),
+            description: "slotscope".into(),
+            capacity: Some(capacity),
+            elements: Some(table.len()),
+            geometry: Some(g),
+        };
+        let counts = |base: u64| {
+            let mut c = Counts::ZERO;
+            c.0[Counter::Lookups as usize] = base * 10;
+            c.0[Counter::Inserts as usize] = base;
+            c.0[Counter::Removes as usize] = base / 2;
+            c.0[Counter::TicketSkips as usize] = base / 100;
+            c
+        };
+        s.threads = vec![
+            ThreadSample {
+                index: 0,
+                group: 0,
+                core: Some(0),
+                state: ThreadState::Running,
+                counts: counts(1000 * seq),
+                interval: counts(1000),
+                ops_per_s: 1.15e5,
+            },
+            ThreadSample {
+                index: 1,
+                group: 1,
+                core: Some(1),
+                state: ThreadState::Running,
+                counts: counts(5000 * seq),
+                interval: counts(5000),
+                ops_per_s: 5.75e5,
+            },
+        ];
+        s.interval_totals = counts(6000);
+        s.totals = counts(6000 * seq);
+        s.ops_per_s = 6.9e5;
+        s.phase = Some(PhaseInfo { index: 1, at: Duration::from_secs(10), group: "writers".into() });
+        for (i, op) in s.ops.iter_mut().enumerate() {
+            for v in 0..1000u64 {
+                op.interval.record(40 + v * (i as u64 + 1)).unwrap();
+                op.cumulative.record(40 + v * (i as u64 + 1)).unwrap();
+            }
+            op.interval_summary = LatencySummary::of(&op.interval);
+            op.cumulative_summary = LatencySummary::of(&op.cumulative);
+        }
+        let lines = g.lines();
+        s.heat = EngineHeat {
+            lines_per_cell: 1,
+            slot_writes: (0..lines).map(|l| (l as u32 * 7) % 50).collect(),
+            slot_writers: (0..lines).map(|l| (l % 3) as u8).collect(),
+            ring_writes: vec![3; g.ring_lines()],
+            ring_writers: vec![1; g.ring_lines()],
+            header_writes: 1200,
+            header_writers: 2,
+        };
+        s.snapshot = Some(table.snapshot());
+        s.snapshot_fresh = true;
+        s.sampler_cost_mean = Duration::from_micros(150);
+        s.timing = Some(slotscope_stress::timer::TimingInfo {
+            source: slotscope_stress::timer::TimeSource::Tsc,
+            ns_per_read: 7.5,
+            time_every: 4,
+            open_loop_times_every_op: true,
+            note: "",
+        });
+        s
+    }
+
+    fn facts() -> RunFacts {
+        RunFacts {
+            scenario: "demo".into(),
+            duration: None,
+            phases: 6,
+            variant: Variant::Correct,
+            backend: "slotscope",
+            sample_hz: 10,
+        }
+    }
+
+    #[test]
+    fn a_sample_becomes_a_frame() {
+        let mut s = sample(1024, 3);
+        let mut a = Adapter::new(10);
+        let mut f = Frame::default();
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert_eq!(f.header.scenario, "demo");
+        assert_eq!(f.header.phase, "phase 2/6 (writers)");
+        assert_eq!(f.header.threads, 2);
+        assert_eq!(f.header.capacity, 1024);
+        assert_eq!(f.header.backend, "slotscope");
+        let cost = f.header.sampler_cost_pct.unwrap();
+        assert!((cost - 0.15).abs() < 1e-9, "150 µs at 10 Hz is 0.15% of a core, got {cost}");
+        assert_eq!(f.threads.rows.len(), 2);
+        assert_eq!(f.threads.rows[1].lookups, 5000 * 3 * 10);
+        assert_eq!(f.threads.rows[1].ticket_skips, 150);
+        assert!(f.heat.measured);
+        assert_eq!(f.heat.slots.writes.len(), 128);
+        assert_eq!(f.heat.slots.writes(3), 21);
+        assert_eq!(f.heat.interval_ns, 100_000_000);
+        assert!(!f.latency.open_loop);
+        let lookup = &f.latency.ops[0];
+        assert_eq!(lookup.run.count, 1000);
+        assert_eq!(lookup.run_uncorrected.count, 0, "closed loop has no uncorrected column");
+        assert_eq!(lookup.spectrum.len(), SPECTRUM_PERCENTILES.len());
+        assert_eq!(lookup.spectrum.last().unwrap().value_ns, s.ops[0].cumulative.max());
+        assert_eq!(f.timeline.ops_per_s.last(), Some(690_000));
+        assert_eq!(f.timeline.ticket_skips_per_s.last(), Some(600), "60 skips in 100 ms");
+        // The snapshot moved into the frame: the sample holds no stale copy of it.
+        assert!(f.snapshot.is_some());
+        assert!(s.snapshot.is_none());
+    }
+
+    #[test]
+    fn frames_share_a_snapshot_until_the_next_scan_and_buffers_come_back() {
+        let mut a = Adapter::new(10);
+        let mut s = sample(256, 1);
+        let mut first = Frame::default();
+        a.fill(&mut s, &facts(), None, &mut first);
+        s.snapshot_fresh = false;
+        let mut second = Frame::default();
+        a.fill(&mut s, &facts(), first.snapshot.as_ref(), &mut second);
+        assert!(Rc::ptr_eq(first.snapshot.as_ref().unwrap(), second.snapshot.as_ref().unwrap()));
+        // Leaving the ring: shared, so not recycled yet; then alone, so it is.
+        a.recycle(&mut first);
+        assert!(a.spare.is_none());
+        a.recycle(&mut second);
+        assert!(a.spare.is_some());
+        // The next fresh scan hands the spare back to the sample.
+        s.snapshot = Some(Snapshot::fresh(Geometry::new(256, Layout::Linear, 64).unwrap()));
+        s.snapshot_fresh = true;
+        let mut third = Frame::default();
+        a.fill(&mut s, &facts(), None, &mut third);
+        assert!(s.snapshot.is_some() && a.spare.is_none());
+        assert_eq!(third.snapshot.unwrap().geometry().layout(), Layout::Linear);
+    }
+
+    #[test]
+    fn other_backends_get_no_snapshot_and_no_heat() {
+        let mut s = sample(256, 1);
+        s.backend.kind = Some(BackendKind::DashMap);
+        s.backend.geometry = None;
+        s.heat = EngineHeat::default();
+        let mut f = Frame::default();
+        Adapter::new(10).fill(&mut s, &facts(), None, &mut f);
+        assert!(f.snapshot.is_none());
+        assert!(!f.heat.measured);
+        assert_eq!(f.header.backend, "dashmap");
+        assert!(f.inputs(&Topology::default()).snapshot.is_none());
+    }
+
+    #[test]
+    fn coarse_heat_spreads_over_its_lines() {
+        let mut out = LineWrites::default();
+        spread(&[5, 9], &[1, 2], 4, 7, &mut out);
+        assert_eq!(out.writes, [5, 5, 5, 5, 9, 9, 9]);
+        assert_eq!(out.writers, [1, 1, 1, 1, 2, 2, 2]);
+    }
+
+    #[test]
+    fn open_loop_ops_show_corrected_and_uncorrected() {
+        let mut s = sample(256, 1);
+        let op = &mut s.ops[1];
+        for v in 0..100u64 {
+            op.cumulative_corrected.record(5000 + v).unwrap();
+            op.interval_corrected.record(5000 + v).unwrap();
+        }
+        op.cumulative_corrected_summary = LatencySummary::of(&op.cumulative_corrected);
+        op.interval_corrected_summary = LatencySummary::of(&op.interval_corrected);
+        let mut f = Frame::default();
+        Adapter::new(10).fill(&mut s, &facts(), None, &mut f);
+        assert!(f.latency.open_loop);
+        let insert = &f.latency.ops[1];
+        assert_eq!(insert.run.count, 100, "main figures are the corrected ones");
+        assert_eq!(insert.run_uncorrected.count, 1000);
+        // 2 significant digits: 5000 falls in a bucket starting at 4992.
+        assert!(insert.spectrum[0].value_ns >= 4900, "{:?}", insert.spectrum);
+        assert_eq!(f.latency.ops[0].run_uncorrected.count, 0, "lookups ran closed loop");
+    }
+
+    #[test]
+    fn a_phase_that_goes_closed_loop_shows_service_times_again() {
+        let mut s = sample(256, 1);
+        let mut a = Adapter::new(10);
+        let mut f = Frame::default();
+        // Earlier phases were open loop: cumulative corrected times exist, but this
+        // interval's inserts ran closed loop.
+        let op = &mut s.ops[1];
+        op.cumulative_corrected.record(9000).unwrap();
+        op.cumulative_corrected_summary = LatencySummary::of(&op.cumulative_corrected);
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert!(!f.latency.open_loop);
+        assert_eq!(f.latency.ops[1].interval.count, 1000, "service times of this interval, not dashes");
+        // An open-loop interval, then one without any insert: still open loop.
+        let op = &mut s.ops[1];
+        op.interval_corrected.record(9000).unwrap();
+        op.interval_corrected_summary = LatencySummary::of(&op.interval_corrected);
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert!(f.latency.open_loop);
+        let op = &mut s.ops[1];
+        op.interval_corrected_summary = LatencySummary::default();
+        op.interval_summary = LatencySummary::default();
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert!(f.latency.open_loop, "an interval without inserts keeps the mode");
+    }
+
+    #[test]
+    fn stopped_threads_leave_the_table_until_the_end() {
+        let mut s = sample(256, 1);
+        s.threads[0].state = ThreadState::Stopped;
+        let mut f = Frame::default();
+        let mut a = Adapter::new(10);
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert_eq!(f.threads.rows.len(), 1);
+        assert_eq!(f.header.threads, 1);
+        s.done = true;
+        a.fill(&mut s, &facts(), None, &mut f);
+        assert_eq!(f.threads.rows.len(), 2);
+    }
+}

@@ -1,0 +1,708 @@
+//! The TUI's model and its `update` (Elm style): every key, mouse event, resize, clock tick,
+//! sample and engine answer is a [`Message`]; [`update`] is the only thing that changes the
+//! [`Model`]; [`draw`] only reads it.
+//!
+//! `update` never touches the engine, the terminal or the file system. What it wants done it
+//! queues as [`Request`]s; the loop (`tui.rs`) carries them out ([`steer`] for the engine, the
+//! terminal for mouse capture, `save.rs` for snapshots) and feeds each outcome back as a
+//! message. So every key is tested here without threads, clocks or a terminal.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
+use slotscope_stress::{Engine, EngineError, Sample};
+use slotscope_table::{Geometry, Layout, Snapshot};
+use slotscope_views::{
+    Dashboard, HelpOverlay, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom,
+};
+
+use crate::adapt::{Adapter, Frame, RunFacts};
+
+/// Frames kept for freeze and step (`Space`, `.`, `,`): 6.4 s at the default 10 samples/s.
+pub const MAX_FRAMES: usize = 64;
+/// Memory for table snapshots (17 bytes a slot each): the ones the kept frames show plus the
+/// one the sampler scans into. Frames share a snapshot until the next scan; past this budget
+/// the oldest frames go, and their snapshot's memory takes the next scan. A 2^16-slot table
+/// keeps 44 scans; a 2^20-slot one only the latest (two buffers: 34 MiB).
+pub const SNAPSHOT_BUDGET_BYTES: usize = 48 << 20;
+/// Memory for the kept frames apart from their snapshots: mostly the per-line write heat, 5
+/// bytes a line of the slot array and of the ring. A 2^16-slot table keeps all 64 frames
+/// (96 KiB each), a 2^20-slot one 9 (1.3 MiB each).
+pub const FRAME_BUDGET_BYTES: usize = 12 << 20;
+/// A frame's bytes besides the heat (histories, latency, thread rows), about.
+const FRAME_FIXED_BYTES: usize = 16 << 10;
+/// How long a status message stays in the footer.
+pub const STATUS_FOR: Duration = Duration::from_secs(4);
+/// The footer after the run reached its own end.
+const RUN_ENDED: &str = "the run has ended: q prints the summary";
+/// Map rows one mouse-wheel notch scrolls.
+pub const WHEEL_ROWS: usize = 3;
+
+/// Everything that can happen to the app.
+#[derive(Debug)]
+pub enum Message<'a> {
+    /// A key was pressed.
+    Key(KeyEvent),
+    /// A mouse event (only while mouse capture is on).
+    Mouse(MouseEvent),
+    /// The terminal is now this size.
+    Resize(u16, u16),
+    /// Time passes (status messages expire).
+    Tick(Instant),
+    /// The sampler filled this sample: make a frame of it (its fresh snapshot is moved out).
+    Sampled(&'a mut Sample),
+    /// The engine's answer to a request: `Ok(Some(i))` names a thread added.
+    Steered(Request, Result<Option<usize>, String>),
+    /// A snapshot was saved to these files, or could not be.
+    Saved(Result<Vec<PathBuf>, String>),
+    /// Mouse capture could not be switched.
+    MouseFailed(String),
+    /// A signal arrived (SIGINT, SIGTERM, SIGHUP): stop.
+    Signal(i32),
+}
+
+/// Something `update` wants done outside the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Pause every worker.
+    Pause,
+    /// Resume every worker.
+    Resume,
+    /// Add a thread to this group.
+    AddThread(String),
+    /// Remove this group's newest thread.
+    RemoveThread(String),
+    /// Restart the table with this layout, same load.
+    Restart(Layout),
+    /// Save the shown frame (text + JSON) into the working directory.
+    Save,
+    /// Turn mouse capture on or off.
+    Mouse(bool),
+}
+
+/// Why the app stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `q` or Ctrl-C.
+    Quit,
+    /// A signal (its number).
+    Signal(i32),
+}
+
+/// A message in the footer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusLine {
+    /// What it says.
+    pub text: String,
+    /// Something failed.
+    pub alarm: bool,
+    /// When it was set (it goes [`STATUS_FOR`] later).
+    pub since: Instant,
+}
+
+/// The frames kept for freeze and step, oldest first.
+#[derive(Debug)]
+pub struct FrameRing {
+    frames: VecDeque<Frame>,
+    max_frames: usize,
+    max_snapshots: usize,
+}
+
+impl FrameRing {
+    /// A ring of at most `max_frames` frames holding at most `max_snapshots` distinct
+    /// snapshots (both at least 1).
+    pub fn new(max_frames: usize, max_snapshots: usize) -> FrameRing {
+        FrameRing {
+            frames: VecDeque::new(),
+            max_frames: max_frames.max(1),
+            max_snapshots: max_snapshots.max(1),
+        }
+    }
+
+    /// Distinct snapshots the kept frames may hold for a table of `capacity` slots (the
+    /// budget less the sampler's buffer; at least 1).
+    pub fn snapshots_for(capacity: usize) -> usize {
+        (SNAPSHOT_BUDGET_BYTES / (capacity.max(1) * 17)).saturating_sub(1).clamp(1, MAX_FRAMES)
+    }
+
+    /// Frames the budget allows for a table of `geometry` (none: another backend), 2 ..= 64.
+    pub fn frames_for(geometry: Option<Geometry>) -> usize {
+        let heat = geometry.map_or(0, |g| (g.lines() + g.ring_lines()) * 5);
+        (FRAME_BUDGET_BYTES / (heat + FRAME_FIXED_BYTES)).clamp(2, MAX_FRAMES)
+    }
+
+    /// Frames held.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Whether no frame is held yet.
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// The frame `back` steps before the newest (0 = the newest).
+    pub fn back(&self, back: usize) -> Option<&Frame> {
+        self.frames.len().checked_sub(back + 1).and_then(|i| self.frames.get(i))
+    }
+
+    fn newest_snapshot(&self) -> Option<&Rc<Snapshot>> {
+        self.frames.back().and_then(|f| f.snapshot.as_ref())
+    }
+
+    /// Adds a frame filled from `sample`, reusing the oldest one's memory when full.
+    fn push(&mut self, adapter: &mut Adapter, sample: &mut Sample, facts: &RunFacts) {
+        let fresh = sample.snapshot_fresh && sample.snapshot.is_some() && sample.backend.geometry.is_some();
+        if fresh {
+            // The frame brings one more distinct snapshot: make room first, so that the memory
+            // of the one that goes is what the sampler scans into next (two buffers, not three).
+            while !self.frames.is_empty() && self.distinct_snapshots() >= self.max_snapshots {
+                if let Some(mut old) = self.frames.pop_front() {
+                    adapter.recycle(&mut old);
+                }
+            }
+        }
+        // The limit follows the table: a restart with the padded layout has 8 times the lines.
+        let limit = self.max_frames.min(Self::frames_for(sample.backend.geometry));
+        let mut reused = None;
+        while self.frames.len() >= limit {
+            match self.frames.pop_front() {
+                Some(mut old) => {
+                    adapter.recycle(&mut old);
+                    reused = Some(old);
+                }
+                None => break,
+            }
+        }
+        let mut frame = reused.unwrap_or_default();
+        let previous = self.newest_snapshot().cloned();
+        adapter.fill(sample, facts, previous.as_ref(), &mut frame);
+        self.frames.push_back(frame);
+    }
+
+    fn distinct_snapshots(&self) -> usize {
+        let mut n = 0;
+        let mut last: Option<&Rc<Snapshot>> = None;
+        for f in &self.frames {
+            if let Some(s) = &f.snapshot {
+                if last.is_none_or(|l| !Rc::ptr_eq(l, s)) {
+                    n += 1;
+                }
+                last = Some(s);
+            }
+        }
+        n
+    }
+
+    fn set_frozen(&mut self, frozen: bool) {
+        for f in &mut self.frames {
+            f.header.frozen = frozen;
+        }
+    }
+}
+
+/// The whole state of the app.
+#[derive(Debug)]
+pub struct Model {
+    /// Screen, map zoom and cursor, toggles.
+    pub view: ViewState,
+    /// Colours and glyphs.
+    pub theme: Theme,
+    /// The terminal's area.
+    pub area: Rect,
+    /// The run as started.
+    pub facts: RunFacts,
+    /// Frames kept (freeze and step).
+    pub frames: FrameRing,
+    /// While frozen: how many frames before the newest the view shows.
+    pub frozen: Option<usize>,
+    /// Cores and cache domains (fixed for the run).
+    pub topology: Topology,
+    /// Work for the loop, in order.
+    pub requests: Vec<Request>,
+    /// The footer's message.
+    pub status: Option<StatusLine>,
+    /// The latest tick's time.
+    pub now: Instant,
+    /// Mouse capture is on.
+    pub mouse: bool,
+    /// The workers are paused (as the latest sample, or the latest request, says).
+    pub paused: bool,
+    /// The run reached its own end (its duration or op count).
+    pub done: bool,
+    /// Set when the app should stop.
+    pub exit: Option<Exit>,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+    /// Group names, by index.
+    groups: Vec<String>,
+    /// Running threads of the latest sample: (global index, group index).
+    live: Vec<(usize, usize)>,
+    adapter: Adapter,
+    blank: Frame,
+}
+
+impl Model {
+    /// A model for the run of `facts`, drawn in `area` with `theme`.
+    pub fn new(facts: RunFacts, theme: Theme, area: Rect, topology: Topology, max_snapshots: usize) -> Model {
+        Model {
+            view: ViewState::default(),
+            theme,
+            area,
+            frames: FrameRing::new(MAX_FRAMES, max_snapshots),
+            frozen: None,
+            topology,
+            requests: Vec::new(),
+            status: None,
+            now: Instant::now(),
+            mouse: false,
+            paused: false,
+            done: false,
+            exit: None,
+            dirty: true,
+            groups: Vec::new(),
+            live: Vec::new(),
+            adapter: Adapter::new(facts.sample_hz),
+            blank: Frame::blank(&facts),
+            facts,
+        }
+    }
+
+    /// The frame on screen: the newest, or the one stepped to while frozen.
+    pub fn shown(&self) -> &Frame {
+        self.frames.back(self.frozen.unwrap_or(0)).unwrap_or(&self.blank)
+    }
+
+    /// Whether the loop should take samples (not while frozen: the kept frames must stay, and
+    /// not after the run's end).
+    pub fn wants_samples(&self) -> bool {
+        self.frozen.is_none() && !self.done
+    }
+
+    /// The screen as the views draw it.
+    pub fn dashboard(&self) -> Dashboard<'_> {
+        let status = self.status.as_ref().map(|s| Status { text: &s.text, alarm: s.alarm });
+        Dashboard::new(self.shown().inputs(&self.topology), &self.view, &self.theme).status(status)
+    }
+
+    fn grid(&self) -> Option<MapGrid> {
+        self.dashboard().map_grid(self.area)
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusLine { text: text.into(), alarm: false, since: self.now });
+    }
+
+    fn alarm(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusLine { text: text.into(), alarm: true, since: self.now });
+    }
+
+    fn has_table(&self) -> bool {
+        self.shown().snapshot.is_some()
+    }
+}
+
+/// Applies one message to the model.
+pub fn update(model: &mut Model, message: Message<'_>) {
+    match message {
+        Message::Tick(now) => {
+            model.now = now;
+            // Once the run has ended, the footer keeps saying so (after any other message).
+            let expired =
+                |s: &StatusLine| s.text != RUN_ENDED && now.saturating_duration_since(s.since) >= STATUS_FOR;
+            if model.status.as_ref().is_some_and(expired) {
+                model.status = None;
+                if model.done {
+                    model.say(RUN_ENDED);
+                }
+                model.dirty = true;
+            }
+            return;
+        }
+        Message::Key(key) => on_key(model, key),
+        Message::Mouse(m) => on_mouse(model, m),
+        Message::Resize(w, h) => model.area = Rect::new(0, 0, w, h),
+        Message::Sampled(sample) => on_sample(model, sample),
+        Message::Steered(request, outcome) => on_steered(model, request, outcome),
+        Message::Saved(Ok(paths)) => model.say(saved_text(&paths)),
+        Message::Saved(Err(e)) => model.alarm(format!("could not save: {e}")),
+        Message::MouseFailed(e) => {
+            model.mouse = false;
+            model.alarm(format!("mouse: {e}"));
+        }
+        Message::Signal(sig) => model.exit = Some(Exit::Signal(sig)),
+    }
+    model.dirty = true;
+}
+
+/// "saved a.txt + .json in the working directory": the footer is short.
+fn saved_text(paths: &[PathBuf]) -> String {
+    let mut text = String::from("saved ");
+    let mut stem: Option<&std::ffi::OsStr> = None;
+    for p in paths {
+        if stem.is_some() {
+            text.push_str(" + ");
+        }
+        match (stem, p.file_stem(), p.extension()) {
+            (Some(s), Some(this), Some(ext)) if s == this => {
+                text.push('.');
+                text.push_str(&ext.to_string_lossy());
+            }
+            _ => {
+                text.push_str(&p.file_name().unwrap_or_default().to_string_lossy());
+                stem = p.file_stem();
+            }
+        }
+    }
+    text + " in the working directory"
+}
+
+fn on_sample(model: &mut Model, sample: &mut Sample) {
+    if model.frozen.is_some() {
+        // The loop stops sampling while frozen; a sample that raced the freeze is dropped.
+        return;
+    }
+    model.frames.push(&mut model.adapter, sample, &model.facts);
+    model.paused = sample.paused;
+    if model.groups != sample.groups {
+        model.groups.clone_from(&sample.groups);
+    }
+    model.live.clear();
+    model.live.extend(sample.threads.iter().filter(|t| !t.state.is_over()).map(|t| (t.index, t.group)));
+    if sample.done && !model.done {
+        model.done = true;
+        model.say(RUN_ENDED);
+    }
+}
+
+fn on_steered(model: &mut Model, request: Request, outcome: Result<Option<usize>, String>) {
+    match (request, outcome) {
+        (_, Err(e)) => model.alarm(e),
+        (Request::AddThread(g), Ok(i)) => {
+            let who = i.map_or_else(|| "a thread".to_owned(), |i| format!("thread T{i}"));
+            model.say(format!("added {who} to `{g}`"));
+        }
+        (Request::RemoveThread(g), Ok(_)) => model.say(format!("removed the newest thread of `{g}`")),
+        (Request::Pause, Ok(_)) => model.say("workers paused: P resumes"),
+        (Request::Resume, Ok(_)) => model.say("workers resumed"),
+        (Request::Restart(l), Ok(_)) => model.say(format!("restarted on a {l} table, same load")),
+        (Request::Save | Request::Mouse(_), Ok(_)) => {}
+    }
+}
+
+fn is_press(key: &KeyEvent) -> bool {
+    matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat)
+}
+
+fn on_key(model: &mut Model, key: KeyEvent) {
+    if !is_press(&key) {
+        return;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && matches!(key.code, KeyCode::Char('c' | 'C')) {
+        model.exit = Some(Exit::Quit);
+        return;
+    }
+    if model.view.help_open {
+        // The help covers the screen: it scrolls, closes, or the app quits; other keys wait.
+        let max = HelpOverlay::new(&model.theme).max_scroll(model.area);
+        let page = model.area.height.saturating_sub(4).max(1);
+        let scroll = model.view.help_scroll.min(max);
+        model.view.help_scroll = match key.code {
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::F(1) => {
+                model.view.help_open = false;
+                0
+            }
+            KeyCode::Char('q') => {
+                model.exit = Some(Exit::Quit);
+                scroll
+            }
+            KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
+            KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(page).min(max),
+            KeyCode::PageUp => scroll.saturating_sub(page),
+            KeyCode::Home => 0,
+            KeyCode::End => max,
+            _ => scroll,
+        };
+        return;
+    }
+    match key.code {
+        KeyCode::Char('q') => model.exit = Some(Exit::Quit),
+        KeyCode::Char('?') | KeyCode::F(1) => {
+            model.view.help_open = true;
+            model.view.help_scroll = 0;
+        }
+        KeyCode::Tab => model.view.screen = model.view.screen.next(),
+        KeyCode::BackTab => model.view.screen = model.view.screen.prev(),
+        KeyCode::Char(d @ '1'..='9') => {
+            if let Some(s) = Screen::from_digit(d) {
+                model.view.screen = s;
+            }
+        }
+        KeyCode::Char(' ') => toggle_freeze(model),
+        KeyCode::Char('.') => step(model, false),
+        KeyCode::Char(',') => step(model, true),
+        KeyCode::Char('P') => pause(model),
+        KeyCode::Char(']') => add_thread(model),
+        KeyCode::Char('[') => remove_thread(model),
+        KeyCode::Char('+') => zoom(model, Zoom::zoom_in),
+        KeyCode::Char('-') => zoom(model, Zoom::zoom_out),
+        KeyCode::Char('=') => zoom(model, |_| Zoom::Fit),
+        KeyCode::Left | KeyCode::Char('h') => move_cursor(model, Move::Left),
+        KeyCode::Right | KeyCode::Char('l') => move_cursor(model, Move::Right),
+        KeyCode::Up | KeyCode::Char('k') => move_cursor(model, Move::Up),
+        KeyCode::Down | KeyCode::Char('j') => move_cursor(model, Move::Down),
+        KeyCode::PageUp => move_cursor(model, Move::PageUp),
+        KeyCode::PageDown => move_cursor(model, Move::PageDown),
+        KeyCode::Home => move_cursor(model, Move::Home),
+        KeyCode::End => move_cursor(model, Move::End),
+        KeyCode::Enter => {
+            if model.grid().is_some() {
+                model.view.detail_open = true;
+            } else {
+                no_map(model);
+            }
+        }
+        KeyCode::Esc => {
+            if model.view.detail_open {
+                model.view.detail_open = false;
+            } else {
+                model.view.screen = Screen::Dashboard;
+            }
+        }
+        KeyCode::Char('L') => cycle_layout(model),
+        KeyCode::Char('n') => {
+            if model.has_table() {
+                model.view.show_next_ids = !model.view.show_next_ids;
+            } else {
+                no_map(model);
+            }
+        }
+        KeyCode::Char('s') => model.requests.push(Request::Save),
+        KeyCode::Char('m') => {
+            model.mouse = !model.mouse;
+            model.requests.push(Request::Mouse(model.mouse));
+            let text = if model.mouse {
+                "mouse on: the wheel scrolls the map, a click selects a line (m turns it off)"
+            } else {
+                "mouse off: the terminal selects text again"
+            };
+            model.say(text);
+        }
+        KeyCode::Char('c') => {
+            model.theme.palette = model.theme.palette.next();
+            let p = model.theme.palette;
+            let text = match p {
+                Palette::Mono => "colours: mono (no colour; glyphs carry the meaning)".to_owned(),
+                Palette::Cvd => "colours: cvd (colour-blind safe)".to_owned(),
+                _ => format!("colours: {p}"),
+            };
+            model.say(text);
+        }
+        _ => {}
+    }
+}
+
+fn no_map(model: &mut Model) {
+    if model.has_table() {
+        model.say("no map on this screen: 1 (dashboard), 2 (occupancy) or 3 (generations) have one");
+    } else {
+        let backend = model.shown().header.backend.clone();
+        model.say(format!("the map needs the slotscope table; this backend is {backend}"));
+    }
+}
+
+fn toggle_freeze(model: &mut Model) {
+    if model.frozen.take().is_some() {
+        model.frames.set_frozen(false);
+        model.say("live again");
+    } else if model.frames.is_empty() {
+        model.say("nothing to freeze yet");
+    } else {
+        model.frozen = Some(0);
+        model.frames.set_frozen(true);
+        let n = model.frames.len();
+        model.say(format!("frozen (workers run on): , and . step through the last {n} frames"));
+    }
+}
+
+/// One frame back (`,`) or forward (`.`); from live, `,` freezes first.
+fn step(model: &mut Model, back: bool) {
+    let Some(at) = model.frozen else {
+        if back && !model.frames.is_empty() {
+            model.frozen = Some(0);
+            model.frames.set_frozen(true);
+        } else {
+            model.say("live: Space freezes the view, then , and . step through the last frames");
+            return;
+        }
+        return step(model, back);
+    };
+    let last = model.frames.len().saturating_sub(1);
+    let to = if back { (at + 1).min(last) } else { at.saturating_sub(1) };
+    model.frozen = Some(to);
+    let newest = model.frames.back(0).map(|f| f.header.elapsed).unwrap_or_default();
+    let shown = model.shown().header.elapsed;
+    let ago = newest.saturating_sub(shown).as_secs_f64();
+    let edge = if back && to == at {
+        " (the oldest kept)"
+    } else if !back && to == at {
+        " (the newest)"
+    } else {
+        ""
+    };
+    let n = last + 1;
+    model.say(format!("frame {} of {n}{edge}, {ago:.1} s before the newest; Space: live", n - to));
+}
+
+fn pause(model: &mut Model) {
+    if model.done {
+        model.say(RUN_ENDED);
+        return;
+    }
+    model.paused = !model.paused;
+    model.requests.push(if model.paused { Request::Pause } else { Request::Resume });
+}
+
+/// The group of the newest running thread (where `]` adds and `[` removes), else the first.
+fn newest_group(model: &Model) -> Option<String> {
+    let g = model.live.iter().max_by_key(|(i, _)| *i).map_or(0, |&(_, g)| g);
+    model.groups.get(g).cloned()
+}
+
+fn add_thread(model: &mut Model) {
+    if model.done {
+        model.say(RUN_ENDED);
+        return;
+    }
+    match newest_group(model) {
+        Some(g) => model.requests.push(Request::AddThread(g)),
+        None => model.say("no thread group yet: wait for the first sample"),
+    }
+}
+
+fn remove_thread(model: &mut Model) {
+    if model.done {
+        model.say(RUN_ENDED);
+        return;
+    }
+    if model.live.len() <= 1 {
+        model.say("the last thread stays (P pauses the run)");
+        return;
+    }
+    if let Some(g) = newest_group(model) {
+        model.requests.push(Request::RemoveThread(g));
+    }
+}
+
+fn zoom(model: &mut Model, step: impl Fn(Zoom) -> Zoom) {
+    match model.grid() {
+        Some(grid) => model.view.map.zoom = step(grid.zoom),
+        None => no_map(model),
+    }
+}
+
+fn move_cursor(model: &mut Model, m: Move) {
+    if let Some(grid) = model.grid() {
+        model.view.map.cursor_line = grid.moved(model.view.map.cursor_line, m);
+    }
+}
+
+fn cycle_layout(model: &mut Model) {
+    if model.done {
+        model.say(RUN_ENDED);
+        return;
+    }
+    match model.shown().header.geometry {
+        Some(g) => {
+            let next = g.layout().next();
+            model.requests.push(Request::Restart(next));
+            model.say(format!("restarting the table as {next} ..."));
+        }
+        None => {
+            let backend = model.shown().header.backend.clone();
+            model.say(format!("layouts belong to the slotscope table; this backend is {backend}"));
+        }
+    }
+}
+
+fn on_mouse(model: &mut Model, m: MouseEvent) {
+    if !model.mouse || model.view.help_open {
+        return;
+    }
+    match m.kind {
+        MouseEventKind::ScrollUp => (0..WHEEL_ROWS).for_each(|_| move_cursor(model, Move::Up)),
+        MouseEventKind::ScrollDown => (0..WHEEL_ROWS).for_each(|_| move_cursor(model, Move::Down)),
+        MouseEventKind::Down(_) => {
+            if let Some(line) = model.grid().and_then(|g| g.line_at(m.column, m.row)) {
+                model.view.map.cursor_line = line;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Draws the model: the views' dashboard for the shown frame. Reads, never writes.
+pub fn draw(model: &Model, frame: &mut ratatui::Frame<'_>) {
+    frame.render_widget(&model.dashboard(), frame.area());
+}
+
+/// What the engine is asked to do, as a trait so that [`steer`] is tested with a fake.
+pub trait Steering {
+    /// Pause every worker.
+    fn pause(&self);
+    /// Resume every worker.
+    fn resume(&self);
+    /// Add a thread to `group`; its global index.
+    fn add_thread(&self, group: &str) -> Result<usize, EngineError>;
+    /// Remove `group`'s newest thread.
+    fn remove_thread(&self, group: &str) -> Result<(), EngineError>;
+    /// Restart the table with `layout`.
+    fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError>;
+}
+
+impl Steering for Engine {
+    fn pause(&self) {
+        Engine::pause(self);
+    }
+    fn resume(&self) {
+        Engine::resume(self);
+    }
+    fn add_thread(&self, group: &str) -> Result<usize, EngineError> {
+        Engine::add_thread(self, group)
+    }
+    fn remove_thread(&self, group: &str) -> Result<(), EngineError> {
+        Engine::remove_thread(self, group)
+    }
+    fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError> {
+        Engine::restart_with_layout(self, layout)
+    }
+}
+
+/// Carries out an engine request; the answer, as a message for `update`. `None` for requests
+/// that are not the engine's.
+pub fn steer(engine: &impl Steering, request: Request) -> Option<Message<'static>> {
+    let outcome = match &request {
+        Request::Pause => {
+            engine.pause();
+            Ok(None)
+        }
+        Request::Resume => {
+            engine.resume();
+            Ok(None)
+        }
+        Request::AddThread(g) => engine.add_thread(g).map(Some),
+        Request::RemoveThread(g) => engine.remove_thread(g).map(|()| None),
+        Request::Restart(l) => engine.restart_with_layout(*l).map(|()| None),
+        Request::Save | Request::Mouse(_) => return None,
+    };
+    Some(Message::Steered(request, outcome.map_err(|e| e.to_string())))
+}
+
+#[cfg(test)]
+mod tests;

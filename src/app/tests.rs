@@ -1,0 +1,606 @@
+//! `update` for every key, the frame ring, `steer`, and whole screens through `TestBackend`:
+//! models built from hand-made samples (a real table filled on one thread), no engine, no
+//! clock beyond the `Instant`s the tests pass in.
+
+use std::cell::RefCell;
+use std::time::Instant;
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use slotscope_stress::spec::BackendKind;
+use slotscope_stress::{EngineError, Sample};
+use slotscope_table::{Layout, Variant};
+use slotscope_views::{CoreDomain, HelpOverlay, Palette, Screen, Theme, Topology, Zoom};
+
+use super::*;
+use crate::adapt::tests::sample;
+use crate::adapt::RunFacts;
+
+fn facts() -> RunFacts {
+    RunFacts {
+        scenario: "demo".into(),
+        duration: None,
+        phases: 6,
+        variant: Variant::Correct,
+        backend: "slotscope",
+        sample_hz: 10,
+    }
+}
+
+fn topology() -> Topology {
+    Topology { domains: vec![CoreDomain { name: "L3 of core 0".into(), cores: vec![0, 1] }], ui_core: None }
+}
+
+/// A model at `w`x`h` that has seen `samples` samples of a 4096-slot table.
+fn model_at(w: u16, h: u16, samples: u64) -> Model {
+    let mut m = Model::new(facts(), Theme::default(), Rect::new(0, 0, w, h), topology(), 8);
+    for seq in 1..=samples {
+        feed(&mut m, &mut sample(4096, seq));
+    }
+    m
+}
+
+fn model() -> Model {
+    model_at(120, 40, 3)
+}
+
+fn feed(m: &mut Model, s: &mut Sample) {
+    update(m, Message::Sampled(s));
+}
+
+fn key(m: &mut Model, code: KeyCode) {
+    update(m, Message::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn ch(m: &mut Model, c: char) {
+    key(m, KeyCode::Char(c));
+}
+
+fn status(m: &Model) -> &str {
+    m.status.as_ref().map_or("", |s| s.text.as_str())
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut m = model();
+    ch(&mut m, 'q');
+    assert_eq!(m.exit, Some(Exit::Quit));
+    let mut m = model();
+    ch(&mut m, '?');
+    update(&mut m, Message::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    assert_eq!(m.exit, Some(Exit::Quit), "Ctrl-C quits even with the help open");
+    assert_eq!(m.theme.palette, Palette::Dark, "and is not the palette key");
+}
+
+#[test]
+fn key_releases_are_ignored() {
+    let mut m = model();
+    let mut release = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    release.state = KeyEventState::NONE;
+    update(&mut m, Message::Key(release));
+    assert_eq!(m.exit, None);
+}
+
+#[test]
+fn help_opens_closes_and_holds_other_keys() {
+    for open in [KeyCode::Char('?'), KeyCode::F(1)] {
+        let mut m = model();
+        key(&mut m, open);
+        assert!(m.view.help_open);
+        key(&mut m, KeyCode::Tab);
+        ch(&mut m, 'P');
+        assert_eq!(m.view.screen, Screen::Dashboard, "keys other than close and quit wait");
+        assert!(m.requests.is_empty());
+        key(&mut m, KeyCode::Esc);
+        assert!(!m.view.help_open);
+        ch(&mut m, '?');
+        ch(&mut m, '?');
+        assert!(!m.view.help_open, "? toggles");
+        key(&mut m, KeyCode::F(1));
+        ch(&mut m, 'q');
+        assert_eq!(m.exit, Some(Exit::Quit));
+    }
+}
+
+#[test]
+fn a_short_help_scrolls_within_its_text() {
+    let mut m = model_at(80, 24, 1);
+    ch(&mut m, '?');
+    let max = HelpOverlay::new(&m.theme).max_scroll(m.area);
+    assert!(max > 2);
+    ch(&mut m, 'j');
+    key(&mut m, KeyCode::Down);
+    assert_eq!(m.view.help_scroll, 2);
+    ch(&mut m, 'k');
+    assert_eq!(m.view.help_scroll, 1);
+    key(&mut m, KeyCode::End);
+    assert_eq!(m.view.help_scroll, max);
+    ch(&mut m, 'j');
+    key(&mut m, KeyCode::PageDown);
+    assert_eq!(m.view.help_scroll, max, "never past the end");
+    assert_eq!(m.view.map.cursor_line, 0, "j scrolls the help, not the map");
+    key(&mut m, KeyCode::Home);
+    assert_eq!(m.view.help_scroll, 0);
+    key(&mut m, KeyCode::End);
+    key(&mut m, KeyCode::Esc);
+    ch(&mut m, '?');
+    assert_eq!(m.view.help_scroll, 0, "the help opens at the top");
+    let mut tall = model_at(120, 80, 1);
+    ch(&mut tall, '?');
+    ch(&mut tall, 'j');
+    assert_eq!(tall.view.help_scroll, 0, "nothing to scroll when it fits");
+}
+
+#[test]
+fn tab_and_digits_switch_screens() {
+    let mut m = model();
+    key(&mut m, KeyCode::Tab);
+    assert_eq!(m.view.screen, Screen::Occupancy);
+    key(&mut m, KeyCode::BackTab);
+    key(&mut m, KeyCode::BackTab);
+    assert_eq!(m.view.screen, Screen::Threads);
+    for s in Screen::ALL {
+        ch(&mut m, s.digit());
+        assert_eq!(m.view.screen, s);
+    }
+    ch(&mut m, '9');
+    assert_eq!(m.view.screen, Screen::Threads, "no screen 9");
+}
+
+#[test]
+fn space_freezes_and_drops_samples_until_live_again() {
+    let mut m = model();
+    assert!(m.wants_samples());
+    ch(&mut m, ' ');
+    assert_eq!(m.frozen, Some(0));
+    assert!(m.shown().header.frozen);
+    assert!(!m.wants_samples());
+    let seq = m.shown().seq;
+    feed(&mut m, &mut sample(4096, 9));
+    assert_eq!(m.shown().seq, seq, "a sample that raced the freeze changes nothing");
+    assert_eq!(m.frames.len(), 3);
+    ch(&mut m, ' ');
+    assert_eq!(m.frozen, None);
+    assert!(!m.shown().header.frozen);
+    feed(&mut m, &mut sample(4096, 9));
+    assert_eq!(m.shown().seq, 9);
+}
+
+#[test]
+fn comma_and_dot_step_through_kept_frames() {
+    let mut m = model();
+    ch(&mut m, '.');
+    assert_eq!(m.frozen, None, ". does not freeze");
+    assert!(status(&m).contains("Space freezes"), "{}", status(&m));
+    ch(&mut m, ',');
+    assert_eq!(m.frozen, Some(1), ", from live freezes and steps back");
+    assert_eq!(m.shown().seq, 2);
+    assert!(status(&m).starts_with("frame 2 of 3"), "{}", status(&m));
+    ch(&mut m, ',');
+    ch(&mut m, ',');
+    assert_eq!(m.frozen, Some(2), "stops at the oldest");
+    assert!(status(&m).contains("oldest"), "{}", status(&m));
+    assert_eq!(m.shown().seq, 1);
+    ch(&mut m, '.');
+    assert_eq!(m.shown().seq, 2);
+    ch(&mut m, '.');
+    ch(&mut m, '.');
+    assert_eq!(m.frozen, Some(0), "stops at the newest, still frozen");
+    assert!(status(&m).contains("0.0 s before"), "{}", status(&m));
+}
+
+#[test]
+fn p_pauses_and_resumes_the_workers() {
+    let mut m = model();
+    ch(&mut m, 'P');
+    assert_eq!(m.requests, [Request::Pause]);
+    assert!(m.paused);
+    let mut s = sample(4096, 4);
+    s.paused = true;
+    feed(&mut m, &mut s);
+    assert!(m.shown().header.paused);
+    ch(&mut m, 'P');
+    assert_eq!(m.requests, [Request::Pause, Request::Resume]);
+}
+
+#[test]
+fn brackets_add_and_remove_threads_of_the_newest_group() {
+    let mut m = model();
+    ch(&mut m, ']');
+    ch(&mut m, '[');
+    // T1 is the newest thread, in group 1 (`readers`).
+    assert_eq!(m.requests, [Request::AddThread("readers".into()), Request::RemoveThread("readers".into())]);
+    let mut s = sample(4096, 4);
+    s.threads.truncate(1);
+    feed(&mut m, &mut s);
+    m.requests.clear();
+    ch(&mut m, '[');
+    assert!(m.requests.is_empty(), "the last thread stays");
+    assert!(status(&m).contains("last thread"), "{}", status(&m));
+    ch(&mut m, ']');
+    assert_eq!(m.requests, [Request::AddThread("writers".into())]);
+}
+
+#[test]
+fn zoom_keys_step_from_what_is_on_screen() {
+    let mut m = model();
+    let fit = m.grid().unwrap().zoom;
+    assert!(matches!(fit, Zoom::Lines { .. } | Zoom::Slots), "Fit resolves to a level");
+    ch(&mut m, '-');
+    assert_eq!(m.view.map.zoom, Zoom::zoom_out(fit));
+    ch(&mut m, '+');
+    ch(&mut m, '+');
+    assert_eq!(m.view.map.zoom, Zoom::zoom_in(fit));
+    ch(&mut m, '+');
+    ch(&mut m, '+');
+    assert_eq!(m.view.map.zoom, Zoom::Slots);
+    ch(&mut m, '=');
+    assert_eq!(m.view.map.zoom, Zoom::Fit);
+    ch(&mut m, '6');
+    ch(&mut m, '+');
+    assert_eq!(m.view.map.zoom, Zoom::Fit, "no map on the latency screen");
+    assert!(status(&m).contains("no map"), "{}", status(&m));
+}
+
+#[test]
+fn arrows_and_hjkl_move_the_cursor() {
+    let mut m = model();
+    m.view.map.zoom = Zoom::Slots;
+    let row = m.grid().unwrap().lines_per_row;
+    assert!(row > 1);
+    for (k, want) in [
+        (KeyCode::Right, 1),
+        (KeyCode::Char('l'), 2),
+        (KeyCode::Down, 2 + row),
+        (KeyCode::Char('j'), 2 + 2 * row),
+        (KeyCode::Char('k'), 2 + row),
+        (KeyCode::Up, 2),
+        (KeyCode::Char('h'), 1),
+        (KeyCode::Left, 0),
+        (KeyCode::End, 511),
+        (KeyCode::Home, 0),
+    ] {
+        key(&mut m, k);
+        assert_eq!(m.view.map.cursor_line, want, "after {k:?}");
+    }
+    key(&mut m, KeyCode::PageDown);
+    assert!(m.view.map.cursor_line > row, "a page is several rows");
+    key(&mut m, KeyCode::PageUp);
+    assert_eq!(m.view.map.cursor_line, 0);
+}
+
+#[test]
+fn enter_drills_in_and_esc_backs_out() {
+    let mut m = model();
+    key(&mut m, KeyCode::Enter);
+    assert!(m.view.detail_open);
+    key(&mut m, KeyCode::Esc);
+    assert!(!m.view.detail_open);
+    ch(&mut m, '5');
+    key(&mut m, KeyCode::Enter);
+    assert!(!m.view.detail_open, "no line to drill into on the contention screen");
+    key(&mut m, KeyCode::Esc);
+    assert_eq!(m.view.screen, Screen::Dashboard, "Esc goes back to the dashboard");
+}
+
+#[test]
+fn capital_l_restarts_the_table_with_the_next_layout() {
+    let mut m = model();
+    ch(&mut m, 'L');
+    assert_eq!(m.requests, [Request::Restart(Layout::Interleaved.next())]);
+    ch(&mut m, 'l');
+    assert_eq!(m.requests.len(), 1, "l moves the cursor, never restarts");
+    let mut other = model_at(120, 40, 0);
+    let mut s = sample(4096, 1);
+    s.backend.kind = Some(BackendKind::Ptab);
+    s.backend.geometry = None;
+    feed(&mut other, &mut s);
+    ch(&mut other, 'L');
+    assert!(other.requests.is_empty());
+    assert!(status(&other).contains("this backend is ptab"), "{}", status(&other));
+}
+
+#[test]
+fn n_toggles_the_next_ids() {
+    let mut m = model();
+    ch(&mut m, 'n');
+    assert!(m.view.show_next_ids);
+    ch(&mut m, 'n');
+    assert!(!m.view.show_next_ids);
+}
+
+#[test]
+fn s_asks_for_a_save_and_reports_where() {
+    let mut m = model();
+    ch(&mut m, 's');
+    assert_eq!(m.requests, [Request::Save]);
+    update(&mut m, Message::Saved(Ok(vec!["/x/a.txt".into(), "/x/a.json".into()])));
+    assert_eq!(status(&m), "saved a.txt + .json in the working directory");
+    update(&mut m, Message::Saved(Ok(vec!["/x/a.txt".into(), "/x/b.json".into()])));
+    assert_eq!(status(&m), "saved a.txt + b.json in the working directory");
+    update(&mut m, Message::Saved(Err("disk full".into())));
+    assert!(m.status.as_ref().unwrap().alarm);
+    assert!(status(&m).contains("disk full"));
+}
+
+#[test]
+fn m_toggles_the_mouse_which_scrolls_and_clicks() {
+    let mut m = model();
+    m.view.map.zoom = Zoom::Slots;
+    let mouse = |kind, column, row| MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE };
+    update(&mut m, Message::Mouse(mouse(MouseEventKind::ScrollDown, 5, 5)));
+    assert_eq!(m.view.map.cursor_line, 0, "ignored while the mouse is off");
+    ch(&mut m, 'm');
+    assert!(m.mouse);
+    assert_eq!(m.requests, [Request::Mouse(true)]);
+    let row = m.grid().unwrap().lines_per_row;
+    update(&mut m, Message::Mouse(mouse(MouseEventKind::ScrollDown, 5, 5)));
+    assert_eq!(m.view.map.cursor_line, WHEEL_ROWS * row);
+    update(&mut m, Message::Mouse(mouse(MouseEventKind::ScrollUp, 5, 5)));
+    assert_eq!(m.view.map.cursor_line, 0);
+    // A click on some line's cell selects it.
+    let grid = m.grid().unwrap();
+    let (x, y) = (0..m.area.height)
+        .flat_map(|y| (0..m.area.width).map(move |x| (x, y)))
+        .find(|&(x, y)| grid.line_at(x, y) == Some(row + 1))
+        .expect("line row+1 is on screen");
+    update(&mut m, Message::Mouse(mouse(MouseEventKind::Down(MouseButton::Left), x, y)));
+    assert_eq!(m.view.map.cursor_line, row + 1);
+    update(&mut m, Message::Mouse(mouse(MouseEventKind::Down(MouseButton::Left), 0, 0)));
+    assert_eq!(m.view.map.cursor_line, row + 1, "a click off the map keeps the cursor");
+    ch(&mut m, 'm');
+    assert!(!m.mouse);
+    assert_eq!(m.requests.last(), Some(&Request::Mouse(false)));
+    update(&mut m, Message::MouseFailed("no tty".into()));
+    assert!(!m.mouse && m.status.as_ref().unwrap().alarm);
+}
+
+#[test]
+fn c_cycles_the_palette() {
+    let mut m = model();
+    let mut seen = vec![m.theme.palette];
+    for _ in 0..4 {
+        ch(&mut m, 'c');
+        seen.push(m.theme.palette);
+    }
+    assert_eq!(seen, [Palette::Dark, Palette::Light, Palette::Cvd, Palette::Mono, Palette::Dark]);
+}
+
+#[test]
+fn status_messages_expire() {
+    let t0 = Instant::now();
+    let mut m = model();
+    update(&mut m, Message::Tick(t0));
+    ch(&mut m, 'c');
+    m.dirty = false;
+    update(&mut m, Message::Tick(t0 + STATUS_FOR / 2));
+    assert!(m.status.is_some() && !m.dirty);
+    update(&mut m, Message::Tick(t0 + STATUS_FOR));
+    assert!(m.status.is_none());
+    assert!(m.dirty, "the footer must be redrawn without it");
+}
+
+#[test]
+fn signals_stop_the_app() {
+    let mut m = model();
+    update(&mut m, Message::Signal(15));
+    assert_eq!(m.exit, Some(Exit::Signal(15)));
+}
+
+#[test]
+fn engine_answers_become_status_messages() {
+    let mut m = model();
+    update(&mut m, Message::Steered(Request::AddThread("readers".into()), Ok(Some(7))));
+    assert_eq!(status(&m), "added thread T7 to `readers`");
+    update(&mut m, Message::Steered(Request::Restart(Layout::Linear), Ok(None)));
+    assert_eq!(status(&m), "restarted on a linear table, same load");
+    update(
+        &mut m,
+        Message::Steered(Request::RemoveThread("w".into()), Err("group `w` has no thread".into())),
+    );
+    assert!(m.status.as_ref().unwrap().alarm);
+}
+
+#[test]
+fn the_end_of_the_run_stops_sampling_and_steering() {
+    let mut m = model();
+    let mut s = sample(4096, 4);
+    s.done = true;
+    feed(&mut m, &mut s);
+    assert!(m.done && !m.wants_samples());
+    assert!(status(&m).contains("q prints the summary"));
+    ch(&mut m, 's');
+    let t = m.now + STATUS_FOR;
+    update(&mut m, Message::Tick(t));
+    assert!(status(&m).contains("q prints the summary"), "the end stays said after other messages");
+    update(&mut m, Message::Tick(t + STATUS_FOR * 10));
+    assert!(status(&m).contains("q prints the summary"));
+    m.requests.clear();
+    for c in ['P', ']', '[', 'L'] {
+        ch(&mut m, c);
+    }
+    assert!(m.requests.is_empty());
+    ch(&mut m, ' ');
+    assert_eq!(m.frozen, Some(0), "the last frames can still be stepped through");
+}
+
+#[test]
+fn the_ring_keeps_at_most_its_frames_and_snapshots() {
+    let mut m = Model::new(facts(), Theme::default(), Rect::new(0, 0, 80, 24), topology(), 2);
+    for seq in 1..=5 {
+        feed(&mut m, &mut sample(256, seq));
+    }
+    assert_eq!(m.frames.len(), 2, "every sample scanned: two snapshots, two frames");
+    let mut s = sample(256, 6);
+    for seq in 6..=9 {
+        s.seq = seq;
+        s.snapshot_fresh = false;
+        feed(&mut m, &mut s);
+    }
+    assert_eq!(m.frames.len(), 6, "frames without a scan share the newest snapshot");
+    assert!(Rc::ptr_eq(
+        m.frames.back(0).unwrap().snapshot.as_ref().unwrap(),
+        m.frames.back(3).unwrap().snapshot.as_ref().unwrap()
+    ));
+    // One snapshot allowed (a big table): a fresh scan replaces the kept frames, and the
+    // memory of the snapshot that went is what the sampler scans into next.
+    let mut big = Model::new(facts(), Theme::default(), Rect::new(0, 0, 80, 24), topology(), 1);
+    let mut first = sample(256, 1);
+    feed(&mut big, &mut first);
+    assert!(first.snapshot.is_none(), "moved into the frame, no spare yet");
+    let mut second = sample(256, 2);
+    feed(&mut big, &mut second);
+    assert_eq!(big.frames.len(), 1);
+    assert!(second.snapshot.is_some(), "the first scan's buffer came back for the next scan");
+    let mut ring = FrameRing::new(3, 64);
+    let mut a = Adapter::new(10);
+    for seq in 1..=5 {
+        ring.push(&mut a, &mut sample(256, seq), &facts());
+    }
+    assert_eq!(ring.len(), 3);
+    assert_eq!(ring.back(2).unwrap().seq, 3);
+    assert!(ring.back(3).is_none());
+    assert_eq!(FrameRing::snapshots_for(1 << 20), 1);
+    assert_eq!(FrameRing::snapshots_for(1 << 16), 44);
+    assert_eq!(FrameRing::snapshots_for(16), MAX_FRAMES);
+    let g = |cap, layout| slotscope_table::Geometry::new(cap, layout, 64).ok();
+    assert_eq!(FrameRing::frames_for(g(1 << 16, Layout::Interleaved)), MAX_FRAMES);
+    assert_eq!(FrameRing::frames_for(g(1 << 20, Layout::Interleaved)), 9);
+    assert_eq!(FrameRing::frames_for(g(1 << 20, Layout::Padded)), 2, "one line a slot");
+    assert_eq!(FrameRing::frames_for(None), MAX_FRAMES);
+}
+
+/// Records what the loop asked the engine.
+#[derive(Default)]
+struct FakeEngine {
+    calls: RefCell<Vec<String>>,
+}
+
+impl Steering for FakeEngine {
+    fn pause(&self) {
+        self.calls.borrow_mut().push("pause".into());
+    }
+    fn resume(&self) {
+        self.calls.borrow_mut().push("resume".into());
+    }
+    fn add_thread(&self, group: &str) -> Result<usize, EngineError> {
+        self.calls.borrow_mut().push(format!("add {group}"));
+        Ok(4)
+    }
+    fn remove_thread(&self, group: &str) -> Result<(), EngineError> {
+        self.calls.borrow_mut().push(format!("remove {group}"));
+        Err(EngineError::NoThreadToRemove(group.to_owned()))
+    }
+    fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError> {
+        self.calls.borrow_mut().push(format!("restart {layout}"));
+        Ok(())
+    }
+}
+
+#[test]
+fn steer_calls_the_engine_and_answers() {
+    let e = FakeEngine::default();
+    let answers: Vec<_> = [
+        Request::Pause,
+        Request::Resume,
+        Request::AddThread("r".into()),
+        Request::RemoveThread("w".into()),
+        Request::Restart(Layout::Padded),
+    ]
+    .into_iter()
+    .map(|r| steer(&e, r))
+    .collect();
+    assert_eq!(*e.calls.borrow(), ["pause", "resume", "add r", "remove w", "restart padded"]);
+    assert!(matches!(&answers[2], Some(Message::Steered(Request::AddThread(_), Ok(Some(4))))));
+    match &answers[3] {
+        Some(Message::Steered(_, Err(e))) => assert!(e.contains("`w` has no thread left"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(steer(&e, Request::Save).is_none());
+    assert!(steer(&e, Request::Mouse(true)).is_none());
+    assert_eq!(e.calls.borrow().len(), 5);
+}
+
+// ---- whole screens ------------------------------------------------------------------
+
+fn screen(m: &Model) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(m.area.width, m.area.height)).unwrap();
+    term.draw(|f| draw(m, f)).unwrap();
+    term
+}
+
+#[test]
+fn whole_screens_at_80x24_and_120x40() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let m = model_at(w, h, 3);
+        insta::assert_snapshot!(format!("dashboard_{w}x{h}"), screen(&m).backend());
+        let mut m = model_at(w, h, 3);
+        ch(&mut m, ',');
+        ch(&mut m, '+');
+        ch(&mut m, '+');
+        key(&mut m, KeyCode::Enter);
+        ch(&mut m, 'n');
+        insta::assert_snapshot!(format!("frozen_detail_status_{w}x{h}"), screen(&m).backend());
+    }
+}
+
+#[test]
+fn other_backends_draw_without_a_snapshot() {
+    let mut m = model_at(120, 40, 0);
+    let mut s = sample(4096, 1);
+    s.backend.kind = Some(BackendKind::Ptab);
+    s.backend.geometry = None;
+    s.heat = Default::default();
+    feed(&mut m, &mut s);
+    assert!(m.shown().inputs(&m.topology).snapshot.is_none());
+    insta::assert_snapshot!("ptab_120x40", screen(&m).backend());
+}
+
+#[test]
+fn the_full_draw_path_never_panics() {
+    let sizes = (1..=12u16).flat_map(|w| (1..=12u16).map(move |h| (w, h))).chain([
+        (59, 16),
+        (60, 15),
+        (60, 16),
+        (80, 24),
+        (133, 45),
+        (200, 60),
+    ]);
+    for (w, h) in sizes {
+        let mut m = model_at(w, h, 2);
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        for keys in ["", "?", "2+++jjjl", "3-\n", "n4", "5", "6", "7", ", ,", "m\n"] {
+            for c in keys.chars() {
+                match c {
+                    '\n' => key(&mut m, KeyCode::Enter),
+                    c => ch(&mut m, c),
+                }
+            }
+            term.draw(|f| draw(&m, f)).unwrap();
+            update(&mut m, Message::Resize(w.saturating_add(7) % 150 + 1, h.saturating_add(3) % 50 + 1));
+            term.draw(|f| draw(&m, f)).unwrap();
+            update(&mut m, Message::Resize(w, h));
+            key(&mut m, KeyCode::Esc);
+        }
+    }
+}
+
+#[test]
+fn a_table_too_big_to_scan_says_so() {
+    let mut m = model_at(120, 40, 0);
+    let mut s = sample(4096, 1);
+    // Above the sampler's scan limit: our table, but never a snapshot.
+    s.snapshot = None;
+    s.snapshot_fresh = false;
+    feed(&mut m, &mut s);
+    assert!(m.shown().snapshot.is_none());
+    let term = screen(&m);
+    let text: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("this one (4096 slots) is too big to scan live"), "{text}");
+    assert!(!text.contains("needs the slotscope table"));
+}

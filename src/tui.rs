@@ -1,0 +1,321 @@
+//! The live TUI: terminal set-up and tear-down, and the loop that turns input, samples and
+//! signals into messages for [`crate::app::update`] and draws the model.
+//!
+//! The terminal is put back (raw mode off, alternate screen left, cursor shown, mouse capture
+//! off) on every way out: a normal quit, an error (the guard's `Drop`), a panic (a hook that
+//! restores before the panic message prints), and SIGINT/SIGTERM/SIGHUP (flags the loop
+//! checks at least every [`SIGNAL_POLL`]; it then returns like a quit, with 128 + the signal).
+//! In raw mode Ctrl-C is a key, not a signal: it quits like `q`.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant, SystemTime};
+
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::crossterm::{cursor, execute};
+use ratatui::Terminal;
+use slotscope_stress::engine::WORKER_THREAD_PREFIX;
+use slotscope_stress::pin::CorePlan;
+use slotscope_stress::report_text::render_text;
+use slotscope_stress::topology::Topology as MachineTopology;
+use slotscope_stress::{Engine, Report, Sample, SamplerOptions};
+use slotscope_views::theme::no_color_requested;
+use slotscope_views::{Palette, Theme};
+
+use crate::adapt::{self, RunFacts};
+use crate::app::{self, Exit, FrameRing, Message, Model, Request};
+use crate::cli::{LookArgs, RunArgs, ThemeName};
+use crate::exit::{self, Failure};
+use crate::resolve::ResolvedRun;
+use crate::save;
+
+/// The longest the loop waits before looking at the signal flags again.
+pub const SIGNAL_POLL: Duration = Duration::from_millis(50);
+/// Allowed `--fps` and `--sample-hz`.
+pub const RATE_RANGE: std::ops::RangeInclusive<u32> = 1..=60;
+
+/// Set while the terminal is in raw mode on the alternate screen: whoever restores first
+/// (the guard, the panic hook) clears it, so the restore runs once.
+static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal back; safe to call any number of times, from any thread.
+pub fn restore_terminal() {
+    if TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
+        let mut out = io::stdout();
+        // Errors are ignored: after SIGHUP there may be no terminal left to restore.
+        let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+        let _ = disable_raw_mode();
+        let _ = out.flush();
+    }
+}
+
+/// Owns the terminal's raw, alternate-screen state; restores it when dropped.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        TERMINAL_TAKEN.store(true, Ordering::SeqCst);
+        let guard = TerminalGuard;
+        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// A panic on the UI thread restores the terminal, then the previous hook prints. Worker
+/// panics go straight to the engine's hook (it records them as violations; the TUI stays).
+fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let worker = std::thread::current().name().is_some_and(|n| n.starts_with(WORKER_THREAD_PREFIX));
+            if !worker {
+                restore_terminal();
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// SIGINT, SIGTERM and SIGHUP set this to their number.
+fn register_signals() -> Result<Arc<AtomicUsize>, Failure> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let flag = Arc::new(AtomicUsize::new(0));
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        let value = usize::try_from(sig).unwrap_or(0);
+        signal_hook::flag::register_usize(sig, Arc::clone(&flag), value)
+            .map_err(|e| Failure::new(1, format!("error: cannot handle signal {sig}: {e}")))?;
+    }
+    Ok(flag)
+}
+
+/// The theme `look` and the environment ask for.
+pub fn theme_of(look: &LookArgs, no_color_env: bool) -> Theme {
+    let requested = match look.theme {
+        ThemeName::Dark => Palette::Dark,
+        ThemeName::Light => Palette::Light,
+        ThemeName::Cvd => Palette::Cvd,
+        ThemeName::Mono => Palette::Mono,
+    };
+    Theme::new(Palette::resolve(requested, look.no_color || no_color_env), look.ascii)
+}
+
+fn check_rate(flag: &str, v: u32) -> Result<(), Failure> {
+    if RATE_RANGE.contains(&v) {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "error: invalid value for {flag}: {v} (expected {}..={})",
+            RATE_RANGE.start(),
+            RATE_RANGE.end()
+        )))
+    }
+}
+
+/// Runs `resolved` in the TUI until quit (or a signal); then stops the engine, restores the
+/// terminal and prints the run's text summary to stdout.
+pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
+    let look = &args.look;
+    if args.output.is_some() || !args.fail_if.is_empty() || args.record.is_some() {
+        eprintln!(
+            "note: the TUI does not write -o/--output, check --fail-if or --record yet; \
+             run with --no-tui for those"
+        );
+    }
+    check_rate("--fps", look.fps)?;
+    check_rate("--sample-hz", look.sample_hz)?;
+    let theme = theme_of(look, no_color_requested(std::env::var_os("NO_COLOR").as_deref()));
+    // Shown again when the alternate screen closes: these flags are not the TUI's yet.
+    if look.present {
+        eprintln!("note: --present is not implemented yet; the usual screens are shown");
+    }
+    let signals = register_signals()?;
+    let spec = resolved.spec;
+    let facts = RunFacts::of(&spec, look.sample_hz);
+    let snapshots = FrameRing::snapshots_for(spec.table.capacity);
+    let spare_core = spec.spare_core;
+    let engine = Engine::start(spec).map_err(|e| Failure::usage(format!("error: {e}")))?;
+    let machine = MachineTopology::detect(&engine.machine().available_cores);
+    let topology = adapt::topology(&machine, CorePlan::new(&machine, spare_core).spare());
+    let mut run = Run { engine: Some(engine), report: None };
+    install_panic_hook();
+
+    let guard = TerminalGuard::enter().map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
+    let result = Terminal::new(CrosstermBackend::new(io::stdout())).and_then(|mut terminal| {
+        let size = terminal.size()?;
+        let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+        let mut model = Model::new(facts, theme, area, topology, snapshots);
+        event_loop(&mut terminal, &mut model, &mut run, &signals, look)
+    });
+    // Stop and join the workers while the last screen is still up, then restore the terminal.
+    let report = run.finish();
+    drop(guard);
+    let exit = result.map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
+    // A closed terminal (SIGHUP) must not turn the summary into a panic.
+    let _ = io::stdout().lock().write_all(render_text(&report).as_bytes());
+    let _ = io::stdout().flush();
+    Ok(match exit {
+        Exit::Signal(sig) => ExitCode::from(u8::try_from(128 + sig).unwrap_or(exit::CHECK_FAILED)),
+        Exit::Quit if !report.passed() => {
+            eprintln!("self-checks failed: {} violations", report.checks.violations.count);
+            ExitCode::from(exit::CHECK_FAILED)
+        }
+        Exit::Quit => ExitCode::SUCCESS,
+    })
+}
+
+/// The engine while it runs; its report once it has stopped.
+struct Run {
+    engine: Option<Engine>,
+    report: Option<Report>,
+}
+
+impl Run {
+    /// Stops and joins the workers (once) and keeps the report. Called when the run reaches
+    /// its own end, so that the report's time ends there and not when the user quits.
+    fn stop(&mut self) {
+        if let Some(engine) = self.engine.take() {
+            self.report = Some(engine.stop());
+        }
+    }
+
+    fn finish(mut self) -> Report {
+        self.stop();
+        self.report.expect("a run that was started has a report once stopped")
+    }
+}
+
+fn event_loop<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    model: &mut Model,
+    run: &mut Run,
+    signals: &AtomicUsize,
+    look: &LookArgs,
+) -> io::Result<Exit> {
+    let frame_period = Duration::from_secs(1) / look.fps;
+    let sample_period = Duration::from_secs(1) / look.sample_hz;
+    let Some(engine) = run.engine.as_ref() else { return Ok(Exit::Quit) };
+    let mut sampler = engine.sampler(SamplerOptions::default());
+    let mut sample = Sample::new();
+    let mut next_sample = Instant::now();
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        app::update(model, Message::Tick(now));
+        let sig = signals.load(Ordering::Relaxed);
+        if sig != 0 {
+            app::update(model, Message::Signal(i32::try_from(sig).unwrap_or(15)));
+        }
+        if let Some(exit) = model.exit {
+            return Ok(exit);
+        }
+        if now >= next_sample {
+            if model.wants_samples() {
+                sampler.sample_into(&mut sample);
+                app::update(model, Message::Sampled(&mut sample));
+                if model.done {
+                    run.stop();
+                }
+            }
+            next_sample += sample_period;
+            if next_sample <= now {
+                // Fell behind (a slow scan, a suspended terminal): no burst of catch-up samples.
+                next_sample = now + sample_period;
+            }
+        }
+        perform_requests(model, run);
+        if model.dirty && last_draw.is_none_or(|t| now.duration_since(t) >= frame_period) {
+            terminal.draw(|f| app::draw(model, f))?;
+            model.dirty = false;
+            last_draw = Some(now);
+        }
+        // Wait for input until the next sample, the next allowed frame, or the signal check.
+        let mut wake = next_sample.min(now + SIGNAL_POLL);
+        if model.dirty {
+            if let Some(t) = last_draw {
+                wake = wake.min(t + frame_period);
+            }
+        }
+        let mut timeout = wake.saturating_duration_since(Instant::now());
+        while event::poll(timeout)? {
+            let message = match event::read()? {
+                Event::Key(k) => Message::Key(k),
+                Event::Mouse(m) => Message::Mouse(m),
+                Event::Resize(w, h) => Message::Resize(w, h),
+                _ => continue,
+            };
+            app::update(model, message);
+            perform_requests(model, run);
+            if model.exit.is_some() {
+                break;
+            }
+            timeout = Duration::ZERO;
+        }
+    }
+}
+
+/// Carries out what `update` asked for, feeding each outcome back to it.
+fn perform_requests(model: &mut Model, run: &Run) {
+    for request in std::mem::take(&mut model.requests) {
+        let answer = match request {
+            Request::Save => {
+                let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+                Some(Message::Saved(save::save_screen(model, &dir, SystemTime::now())))
+            }
+            Request::Mouse(on) => {
+                let r = if on {
+                    execute!(io::stdout(), EnableMouseCapture)
+                } else {
+                    execute!(io::stdout(), DisableMouseCapture)
+                };
+                r.err().map(|e| Message::MouseFailed(e.to_string()))
+            }
+            // After the run's end `update` asks the engine nothing; a stopped engine can't.
+            engine_request => run.engine.as_ref().and_then(|e| app::steer(e, engine_request)),
+        };
+        if let Some(m) = answer {
+            app::update(model, m);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_wins_over_any_theme_and_ascii_is_kept() {
+        let look = |theme, no_color, ascii| LookArgs { theme, no_color, ascii, ..LookArgs::default() };
+        assert_eq!(theme_of(&look(ThemeName::Light, false, false), false).palette, Palette::Light);
+        assert_eq!(theme_of(&look(ThemeName::Cvd, false, false), true).palette, Palette::Mono, "NO_COLOR");
+        assert_eq!(
+            theme_of(&look(ThemeName::Light, true, false), false).palette,
+            Palette::Mono,
+            "--no-color"
+        );
+        let ascii = theme_of(&look(ThemeName::Dark, false, true), false);
+        assert_eq!((ascii.palette, ascii.glyphs), (Palette::Dark, slotscope_views::Glyphs::ASCII));
+    }
+
+    #[test]
+    fn frame_and_sample_rates_are_bounded() {
+        assert!(check_rate("--fps", 30).is_ok());
+        let e = check_rate("--fps", 0).unwrap_err();
+        assert_eq!(e.code, exit::USAGE);
+        assert!(e.message.contains("--fps: 0 (expected 1..=60)"), "{}", e.message);
+        assert!(check_rate("--sample-hz", 61).is_err());
+    }
+}
