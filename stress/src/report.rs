@@ -63,6 +63,12 @@ pub struct Report {
     pub control: Vec<ControlEvent>,
     /// Things worth knowing (e.g. more threads than cores, failed pins).
     pub warnings: Vec<String>,
+    /// The command line that repeats this run with every flag resolved, set by the caller
+    /// that knows the command line (the engine does not).
+    pub repeat_command: Option<String>,
+    /// Set when the run was cut short from outside (e.g. `SIGTERM`): the figures cover the
+    /// time until then.
+    pub stopped_by: Option<String>,
 }
 
 impl Report {
@@ -466,4 +472,90 @@ pub struct ControlEvent {
     pub source: String,
     /// What, in words (e.g. `group main mix 50/25/25`).
     pub what: String,
+}
+
+/// The latency histogram of `set` over the report's threads: `kind` or all kinds merged,
+/// service or corrected. `None` when no op of that set was timed.
+fn merged_latency(
+    ops: &[OpReport],
+    set: crate::fail_if::OpSet,
+    corrected: bool,
+) -> Option<hdrhistogram::Histogram<u64>> {
+    use crate::fail_if::OpSet;
+    let kinds: &[OpKind] = match set {
+        OpSet::Lookup => &[OpKind::Lookup],
+        OpSet::Insert => &[OpKind::Insert],
+        OpSet::Remove => &[OpKind::Remove],
+        OpSet::All => &OpKind::ALL,
+    };
+    let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
+    for &k in kinds {
+        let lat = &ops[k.index()].latency;
+        let data = if corrected { lat.corrected_histogram.as_ref() } else { Some(&lat.service_histogram) };
+        let Some(data) = data.filter(|d| !d.is_empty()) else { continue };
+        let h = data.to_histogram();
+        match &mut merged {
+            None => merged = Some(h),
+            Some(m) => {
+                // Same bounds (both rebuilt from the engine's histograms): cannot fail.
+                let _ = m.add(&h);
+            }
+        }
+    }
+    merged
+}
+
+/// Answers `--fail-if` questions from a finished run.
+///
+/// Latencies: in open loop a plain latency metric reads the corrected histogram (from the
+/// intended start) and `uncorrected` the service time; in closed loop the service time is the
+/// only latency, so `uncorrected` is "not measured". A latency of an operation that never ran
+/// is "not measured" too. The contention probes (`ticket_skips`, `ring_retries`,
+/// `stale_rejections`) exist only on our table with probes on.
+impl crate::fail_if::MetricSource for Report {
+    fn metric(&self, metric: &crate::fail_if::Metric) -> Option<f64> {
+        use crate::fail_if::{LatencyStat, Metric, OpSet};
+        let op_kind = |set: OpSet| match set {
+            OpSet::Lookup => Some(OpKind::Lookup),
+            OpSet::Insert => Some(OpKind::Insert),
+            OpSet::Remove => Some(OpKind::Remove),
+            OpSet::All => None,
+        };
+        let probed = self.spec.probes && self.backends.iter().all(|b| b.name == "slotscope");
+        #[allow(clippy::cast_precision_loss)]
+        let count = |c: Counter| Some(self.totals[c] as f64);
+        match *metric {
+            Metric::Latency { stat, op, uncorrected } => {
+                let open_loop = self.ops.iter().any(|o| o.latency.corrected_histogram.is_some());
+                let h = match (open_loop, uncorrected) {
+                    (true, false) => merged_latency(&self.ops, op, true)?,
+                    (true, true) | (false, false) => merged_latency(&self.ops, op, false)?,
+                    (false, true) => return None,
+                };
+                #[allow(clippy::cast_precision_loss)]
+                Some(match stat {
+                    LatencyStat::Percentile(p) => h.value_at_quantile(p / 100.0) as f64,
+                    LatencyStat::Mean => h.mean(),
+                    LatencyStat::Min => h.min() as f64,
+                    LatencyStat::Max => h.max() as f64,
+                })
+            }
+            Metric::Throughput(set) => Some(match op_kind(set) {
+                Some(k) => self.op(k).throughput_ops_per_s,
+                None => self.throughput_ops_per_s,
+            }),
+            #[allow(clippy::cast_precision_loss)]
+            Metric::Ops(set) => Some(match op_kind(set) {
+                Some(k) => self.op(k).count as f64,
+                None => self.totals.ops() as f64,
+            }),
+            #[allow(clippy::cast_precision_loss)]
+            Metric::Violations => Some(self.checks.violations.count as f64),
+            Metric::FullRefusals => count(Counter::InsertsRefused),
+            Metric::TicketSkips if probed => count(Counter::TicketSkips),
+            Metric::RingRetries if probed => count(Counter::RingRetries),
+            Metric::StaleRejections if probed => count(Counter::StaleRejections),
+            Metric::TicketSkips | Metric::RingRetries | Metric::StaleRejections => None,
+        }
+    }
 }
