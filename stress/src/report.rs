@@ -170,6 +170,11 @@ pub struct PhaseEcho {
     pub ramp_ns: Option<u64>,
 }
 
+/// Serialises a 64-bit value as `0x` and 16 hex digits.
+pub fn hex_u64<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#018x}"))
+}
+
 /// Mix weights as an array `[lookup, insert, remove]`.
 pub fn mix_array(m: Mix) -> [u32; 3] {
     [m.lookup, m.insert, m.remove]
@@ -350,7 +355,9 @@ pub struct ThreadReport {
     pub throughput_ops_per_s: f64,
     /// Latency per operation.
     pub latency: Vec<OpLatencyReport>,
-    /// Digest of the thread's choice stream.
+    /// Digest of the thread's choice stream (serialised as a `0x`-prefixed hex string: JSON
+    /// readers that hold numbers as doubles would round a 64-bit value).
+    #[serde(serialize_with = "hex_u64")]
     pub digest: u64,
     /// Choices made (ops of every kind, skipped ones included).
     pub ops_chosen: u64,
@@ -474,10 +481,12 @@ pub struct ControlEvent {
     pub what: String,
 }
 
-/// The latency histogram of `set` over the report's threads: `kind` or all kinds merged,
-/// service or corrected. `None` when no op of that set was timed.
+/// The latency histogram of the ops in `set` over every thread, or `None` when none of them
+/// was timed. `corrected`: a thread that ran in open loop contributes its corrected latency
+/// (from the intended start), a closed-loop thread its service time (the two are the same
+/// thing there); otherwise every thread contributes its service time.
 fn merged_latency(
-    ops: &[OpReport],
+    threads: &[ThreadReport],
     set: crate::fail_if::OpSet,
     corrected: bool,
 ) -> Option<hdrhistogram::Histogram<u64>> {
@@ -489,16 +498,22 @@ fn merged_latency(
         OpSet::All => &OpKind::ALL,
     };
     let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
-    for &k in kinds {
-        let lat = &ops[k.index()].latency;
-        let data = if corrected { lat.corrected_histogram.as_ref() } else { Some(&lat.service_histogram) };
-        let Some(data) = data.filter(|d| !d.is_empty()) else { continue };
-        let h = data.to_histogram();
-        match &mut merged {
-            None => merged = Some(h),
-            Some(m) => {
-                // Same bounds (both rebuilt from the engine's histograms): cannot fail.
-                let _ = m.add(&h);
+    for t in threads {
+        for lat in t.latency.iter().filter(|l| kinds.contains(&l.op)) {
+            let data = match (&lat.corrected_histogram, corrected) {
+                (Some(c), true) => c,
+                _ => &lat.service_histogram,
+            };
+            if data.is_empty() {
+                continue;
+            }
+            let h = data.to_histogram();
+            match &mut merged {
+                None => merged = Some(h),
+                Some(m) => {
+                    // Same bounds (both rebuilt from the engine's histograms): cannot fail.
+                    let _ = m.add(&h);
+                }
             }
         }
     }
@@ -507,10 +522,11 @@ fn merged_latency(
 
 /// Answers `--fail-if` questions from a finished run.
 ///
-/// Latencies: in open loop a plain latency metric reads the corrected histogram (from the
-/// intended start) and `uncorrected` the service time; in closed loop the service time is the
-/// only latency, so `uncorrected` is "not measured". A latency of an operation that never ran
-/// is "not measured" too. The contention probes (`ticket_skips`, `ring_retries`,
+/// Latencies: a plain latency metric reads, per thread, the corrected latency (from the
+/// intended start) where the thread ran in open loop and the service time where it ran in
+/// closed loop; `uncorrected` reads every thread's service time, and is "not measured" when
+/// no thread ran in open loop (in a closed loop there is nothing to correct). A latency of an
+/// operation that was never timed is "not measured" too. The contention probes (`ticket_skips`, `ring_retries`,
 /// `stale_rejections`) exist only on our table with probes on.
 impl crate::fail_if::MetricSource for Report {
     fn metric(&self, metric: &crate::fail_if::Metric) -> Option<f64> {
@@ -527,11 +543,10 @@ impl crate::fail_if::MetricSource for Report {
         match *metric {
             Metric::Latency { stat, op, uncorrected } => {
                 let open_loop = self.ops.iter().any(|o| o.latency.corrected_histogram.is_some());
-                let h = match (open_loop, uncorrected) {
-                    (true, false) => merged_latency(&self.ops, op, true)?,
-                    (true, true) | (false, false) => merged_latency(&self.ops, op, false)?,
-                    (false, true) => return None,
-                };
+                if uncorrected && !open_loop {
+                    return None;
+                }
+                let h = merged_latency(&self.threads, op, !uncorrected)?;
                 #[allow(clippy::cast_precision_loss)]
                 Some(match stat {
                     LatencyStat::Percentile(p) => h.value_at_quantile(p / 100.0) as f64,

@@ -88,14 +88,7 @@ fn summary(out: &mut String, r: &Report) {
     }
 
     // Table and machine.
-    let tables: Vec<String> = r
-        .backends
-        .iter()
-        .map(|b| {
-            let cap = b.capacity.map_or_else(String::new, |c| format!(", {c} slots"));
-            format!("{} ({}{cap})", b.name, b.description)
-        })
-        .collect();
+    let tables: Vec<String> = r.backends.iter().map(|b| format!("{} ({})", b.name, b.description)).collect();
     let _ = writeln!(out, "table       {}", tables.join("; then "));
     let _ = writeln!(
         out,
@@ -230,8 +223,8 @@ fn summary(out: &mut String, r: &Report) {
     // Per thread.
     let _ = writeln!(
         out,
-        "\n{:<7} {:<12} {:<10} {:<10} {:>9} {:>9} {:>10} {:<18}",
-        "thread", "group", "core", "state", "ops", "ops/s", "violations", "op-stream digest"
+        "\n{:<7} {:<12} {:<10} {:<10} {:>9} {:>9} {:>10} op-stream digest",
+        "thread", "group", "core", "state", "ops", "ops/s", "violations"
     );
     for th in &r.threads {
         let core = match (th.core, th.wanted_core) {

@@ -119,3 +119,26 @@ fn text_report_labels_broken_variants_and_lists_violations() {
     assert!(text.contains("self-check  FAILED"), "{text}");
     assert!(text.contains("stale-hit"), "{text}");
 }
+
+#[test]
+fn mixed_open_and_closed_loop_groups_are_both_counted() {
+    let mut s = spec(Mix::READ_HEAVY, 300);
+    s.groups[0].threads = 1;
+    s.groups[0].rate = Some(50_000.0);
+    s.groups.push(GroupSpec {
+        name: "closed".into(),
+        threads: 1,
+        pin: PinPolicy::None,
+        ..GroupSpec::default()
+    });
+    let r = run_headless(s).unwrap();
+    let m = |s: &str| r.metric(&parse_fail_if(s).unwrap().metric);
+    // Both threads' lookups are in the merged histogram; the open-loop thread counts with its
+    // corrected latency, the closed-loop thread with its service time.
+    let open = r.threads[0].latency[0].corrected.expect("open loop has corrected latencies");
+    let closed = r.threads[1].latency[0].service;
+    assert!(open.count > 0 && closed.count > 0);
+    let max = m("max(lookup)>1ns").expect("measured");
+    assert_eq!(max, open.max.max(closed.max) as f64);
+    assert!(m("p99(lookup,uncorrected)>1ns").is_some());
+}
