@@ -280,13 +280,13 @@ pub fn run(scenario: Option<&str>, backend_names: &[String], args: &RunArgs) -> 
     for w in &runs[0].warnings {
         note(w);
     }
+    let signals = Signals::install()?;
     let list: Vec<&str> = backends.iter().map(|k| k.name()).collect();
     let repeat = compare_repeat(&runs[0], &list.join(","));
     note(&format!("{} · compare on {}", headless::banner(&runs[0]), list.join(", ")));
     note(&format!("  repeat: {repeat}"));
 
     let (stop, threads) = (runs[0].spec.stop, runs[0].spec.initial_threads());
-    let signals = Signals::install()?;
     let mut reports = Vec::new();
     let mut stopped_by = None;
     let total = runs.len();

@@ -222,10 +222,11 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     if let Some(path) = &args.output {
         output::check_writable(path)?;
     }
+    // Before anything is printed: whoever waits for the banner may signal right away.
+    let signals = Signals::install()?;
     let repeat = resolve::repeat_command("run", &resolved, true);
     note(&banner(&resolved));
     note(&format!("  repeat: {repeat}"));
-    let signals = Signals::install()?;
     let (mut report, stopped_by) = execute(resolved.spec, &signals, "  ")?;
     report.repeat_command = Some(repeat);
 
