@@ -434,10 +434,15 @@ fn interrupted(signal: nix::sys::signal::Signal, format: &str) -> Output {
     }
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(pid, signal).unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    // Drain stderr on the side: reading it to the end here while the child blocks writing a
+    // large report to a full stdout pipe would deadlock.
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+        rest
+    });
     let mut o = child.wait_with_output().unwrap();
-    o.stderr = (seen + &rest).into_bytes();
+    o.stderr = (seen + &rest.join().unwrap()).into_bytes();
     o
 }
 
