@@ -209,7 +209,11 @@ fn text_table(doc: &CompareDocument) -> String {
         row(&format!("{name} p99.9"), cells(&|o| (ns(o.p99_9_ns), o.ratios.p99_9)));
         row(&format!("{name} max"), cells(&|o| (ns(o.max_ns), o.ratios.max)));
     }
-    row("violations", doc.backends.iter().map(|b| (b.violations.to_string(), None)).collect());
+    let _ = write!(out, "{:<LABEL_WIDTH$}", "violations");
+    for b in &doc.backends {
+        let _ = write!(out, " {:>VALUE_WIDTH$} {:<RATIO_WIDTH$}", b.violations, "");
+    }
+    out.push('\n');
     let _ = writeln!(
         out,
         "\nratios: each backend's figure / {}'s (throughput: higher is better; latency: lower is better). \
@@ -219,7 +223,12 @@ fn text_table(doc: &CompareDocument) -> String {
     for b in doc.backends.iter().filter(|b| b.stopped_by.is_some()) {
         let _ = writeln!(out, "!! {} was cut short by {}", b.backend, b.stopped_by.as_deref().unwrap_or("?"));
     }
-    out
+    // Padding for the ratio column leaves trailing blanks on the first backend's column.
+    out.lines().map(str::trim_end).fold(String::new(), |mut acc, l| {
+        acc.push_str(l);
+        acc.push('\n');
+        acc
+    })
 }
 
 fn csv_table(doc: &CompareDocument) -> String {
