@@ -120,6 +120,10 @@ pub struct SpecEcho {
     pub cycle_ns: Option<u64>,
     /// When it stops, e.g. `duration 10s`, `ops 100000`, `forever`.
     pub stop: String,
+    /// The duration it was asked to run, ns (`None` unless it stops after a duration).
+    pub duration_ns: Option<u64>,
+    /// The ops each thread was asked to do (`None` unless it stops after an op count).
+    pub ops_per_thread: Option<u64>,
     /// Seed.
     pub seed: u64,
     /// 1 in k ops timed.
@@ -233,6 +237,14 @@ impl SpecEcho {
                 StopSpec::Duration(d) => format!("duration {}s", d.as_secs_f64()),
                 StopSpec::Ops(n) => format!("ops {n}"),
                 StopSpec::Forever => "forever".to_owned(),
+            },
+            duration_ns: match spec.stop {
+                StopSpec::Duration(d) => Some(nanos(d)),
+                _ => None,
+            },
+            ops_per_thread: match spec.stop {
+                StopSpec::Ops(n) => Some(n),
+                _ => None,
             },
             seed: spec.seed,
             time_every: spec.time_every,

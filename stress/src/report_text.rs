@@ -143,6 +143,22 @@ fn summary(out: &mut String, r: &Report) {
         },
         spec.stop
     );
+    if let Some(asked) = spec.duration_ns.filter(|_| r.stopped_by.is_none()) {
+        let active = u64::try_from(r.active().as_nanos()).unwrap_or(u64::MAX);
+        // Workers stop at batch boundaries (microseconds apart); much later means one was held
+        // up: descheduled on a busy machine, or stuck in an operation.
+        if active > asked + asked / 10 + 100_000_000 {
+            let longest = r.ops.iter().map(|o| o.latency.service.max).max().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "!!          ran {} past its duration: a worker was held up before its next batch \
+                 boundary (longest timed op: {}); rates are over the whole {}",
+                format_ns(nanos_f(active - asked)),
+                format_ns(nanos_f(longest)),
+                format_ns(nanos_f(active))
+            );
+        }
+    }
     let t = &r.timing;
     let every = if t.time_every == 1 {
         "every op timed".to_owned()
