@@ -5,7 +5,7 @@
 //! cargo build --release -p slotscope-stress --example op_instructions
 //! for n in 200000 1200000; do
 //!   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-//!     target/release/examples/op_instructions engine $n 2>&1 | grep 'I *refs'
+//!     target/release/examples/op_instructions engine $n [log2 slots] 2>&1 | grep 'I *refs'
 //! done   # (difference) / 1000000 = instructions per engine lookup; same with `raw`
 //! ```
 //!
@@ -19,11 +19,9 @@ use slotscope_stress::rng::thread_stream;
 use slotscope_stress::{run_headless, GroupSpec, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
 use slotscope_table::{Key, Table};
 
-const CAPACITY: usize = 1 << 16;
-
-fn raw(n: u64) -> u64 {
-    let table: Table<Value> = Table::with_capacity(CAPACITY).unwrap();
-    let keys: Vec<(Key, Value)> = (0..(CAPACITY / 2) as u64)
+fn raw(n: u64, capacity: usize) -> u64 {
+    let table: Table<Value> = Table::with_capacity(capacity).unwrap();
+    let keys: Vec<(Key, Value)> = (0..(capacity / 2) as u64)
         .map(|seq| {
             let v = Value { thread: 0, seq };
             (table.insert(v).unwrap(), v)
@@ -44,9 +42,9 @@ fn raw(n: u64) -> u64 {
     bad
 }
 
-fn engine(n: u64, probes: bool) -> u64 {
+fn engine(n: u64, probes: bool, capacity: usize) -> u64 {
     let spec = RunSpec {
-        table: TableSpec { capacity: CAPACITY, prefill: 0.5, ..TableSpec::default() },
+        table: TableSpec { capacity, prefill: 0.5, ..TableSpec::default() },
         groups: vec![GroupSpec {
             threads: 1,
             mix: Mix { lookup: 1, insert: 0, remove: 0 },
@@ -66,10 +64,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "engine".into());
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let capacity = 1usize << args.next().and_then(|a| a.parse::<u32>().ok()).unwrap_or(16);
     let bad = match mode.as_str() {
-        "raw" => raw(n),
-        "engine" => engine(n, true),
-        "engine-noprobe" => engine(n, false),
+        "raw" => raw(n, capacity),
+        "engine" => engine(n, true, capacity),
+        "engine-noprobe" => engine(n, false, capacity),
         other => panic!("mode `{other}`: raw, engine or engine-noprobe"),
     };
     assert_eq!(bad, 0);
