@@ -147,20 +147,25 @@ pub struct RunArgs {
     /// Lookup key choice: uniform, zipf:S (e.g. zipf:1.1), hot:KEYS:SHARE (e.g. hot:16:0.9).
     #[arg(long)]
     pub keys: Option<String>,
-    /// Time one operation in this many (1 = every op).
+    /// Time one operation in this many, 1 ..= 1048576 (1 = every op). Default: the
+    /// scenario's (1). Open-loop ops are always timed.
     #[arg(long)]
     pub time_every: Option<u32>,
     /// Run without the TUI (automatic when stdout is not a terminal).
     #[arg(long)]
     pub no_tui: bool,
-    /// Write the report to this file (atomically: temp file + rename).
+    /// Write the report to this file instead of stdout (atomically: a temp file in the same
+    /// directory, then a rename; exit 5 if it cannot be written).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Report format.
+    /// Report format (headless runs and `compare`; `compare` has no hlog).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output_format: OutputFormat,
-    /// Fail (exit 1) if this holds at the end, e.g. `p99(lookup)>2us`, `violations>0`,
-    /// `throughput<1e6`. Repeatable.
+    /// Fail (exit 1) if this holds at the end. Repeatable. Metrics: p50(OP) p99(OP) p99.9(OP)
+    /// mean(OP) min(OP) max(OP) (latency, needs a unit: ns us ms s), throughput[(OP)],
+    /// ops[(OP)], violations, full_refusals, ticket_skips, ring_retries, stale_rejections;
+    /// OP: lookup insert remove all. E.g. `p99(lookup)>2us`, `violations>0`,
+    /// `throughput<1e6`. A metric the run did not measure fails too.
     #[arg(long, value_name = "EXPR")]
     pub fail_if: Vec<String>,
     /// Record a trace of the run into this file (see `slotscope replay` and `check`).
@@ -206,9 +211,9 @@ pub enum OutputFormat {
     Text,
     /// One versioned JSON document (schema in docs/report.schema.json).
     Json,
-    /// Per-interval time series.
+    /// Per-interval time series, one row per interval x thread x operation.
     Csv,
-    /// HdrHistogram interval log, one tag per thread x operation.
+    /// HdrHistogram interval log, one tag per thread x operation (values in ns).
     Hlog,
 }
 

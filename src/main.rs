@@ -9,7 +9,10 @@ mod app;
 #[cfg(test)]
 mod bench;
 mod cli;
+mod compare;
 mod exit;
+mod headless;
+mod output;
 mod resolve;
 mod save;
 mod tui;
@@ -17,7 +20,7 @@ mod tui;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::exit::Failure;
@@ -27,7 +30,7 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("{failure}");
+            headless::note(&failure.to_string());
             failure.exit_code()
         }
     }
@@ -38,9 +41,20 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         None => run(None, &cli.run),
         Some(Command::Run { scenario, run: args }) => run(scenario.as_deref(), &args),
         Some(Command::Scenarios) => {
+            let mut text = String::new();
             for b in slotscope_stress::scenario::list() {
-                println!("{:<14} {}", b.0, b.1);
+                text.push_str(&format!("{:<14} {}\n", b.0, b.1));
             }
+            output::deliver(text.as_bytes(), None)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Compare { scenario, backends, run: args }) => {
+            compare::run(scenario.as_deref(), &backends, &args)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "slotscope", &mut script);
+            output::deliver(&script, None)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(other) => {
@@ -54,15 +68,13 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
     let headless = args.no_tui || !std::io::stdout().is_terminal();
     let resolved = resolve::resolve_run(scenario, args, headless)?;
     for w in &resolved.warnings {
-        eprintln!("{w}");
+        headless::note(w);
     }
-    if !headless {
-        return tui::run(resolved, args);
+    if headless {
+        headless::run(resolved, args)
+    } else {
+        tui::run(resolved, args)
     }
-    Err(Failure::usage(format!(
-        "error: running scenarios is not available in this build yet (resolved `{}` from {})",
-        resolved.spec.name, resolved.origin
-    )))
 }
 
 fn name_of(command: &Command) -> &'static str {

@@ -1,8 +1,8 @@
 //! From the command line to a validated `RunSpec`: the scenario (built-in or file), then the
 //! flags that override it. Shared by the headless runner and the TUI.
 
-use slotscope_stress::scenario::{self, LoadError, Overrides, ValidationContext};
-use slotscope_stress::spec::{BackendKind, RunSpec, StopSpec};
+use slotscope_stress::scenario::{self, LoadError, Overrides, ValidationContext, MAX_TIME_EVERY};
+use slotscope_stress::spec::{BackendKind, PinPolicy, RunSpec, StopSpec};
 use slotscope_stress::values::{self, ValueError};
 use slotscope_table::{Layout, Variant};
 
@@ -17,6 +17,10 @@ pub struct ResolvedRun {
     pub origin: String,
     /// Warnings from the scenario and the flags, rendered (empty if none).
     pub warnings: Vec<String>,
+    /// The scenario as named on the command line (`demo` when none was).
+    pub scenario_arg: String,
+    /// The flags that overrode the scenario, parsed.
+    pub overrides: Overrides,
 }
 
 /// Loads `scenario` (default: the built-in `demo`) and applies the flags. `headless` gives a
@@ -41,6 +45,15 @@ pub fn resolve_run(scenario: Option<&str>, args: &RunArgs, headless: bool) -> Re
         let problems = overrides.apply(&mut spec, &ctx).map_err(|e| Failure::usage(e.to_string()))?;
         warnings.extend(problems.iter().map(ToString::to_string));
     }
+    if let Some(k) = args.time_every {
+        if k == 0 || k > MAX_TIME_EVERY {
+            return Err(Failure::usage(format!(
+                "error: invalid value for --time-every: {k} is out of range\n  hint: 1 ..= {MAX_TIME_EVERY} \
+                 (1 times every operation)"
+            )));
+        }
+        spec.time_every = k;
+    }
     if headless && spec.stop == StopSpec::Forever {
         spec.stop = StopSpec::Duration(scenario::HEADLESS_DEFAULT_DURATION);
         warnings.push(format!(
@@ -49,7 +62,86 @@ pub fn resolve_run(scenario: Option<&str>, args: &RunArgs, headless: bool) -> Re
             values::format_duration(scenario::HEADLESS_DEFAULT_DURATION)
         ));
     }
-    Ok(ResolvedRun { spec, origin: loaded.origin, warnings })
+    let scenario_arg = scenario.unwrap_or(scenario::DEFAULT_SCENARIO).to_owned();
+    Ok(ResolvedRun { spec, origin: loaded.origin, warnings, scenario_arg, overrides })
+}
+
+/// The command line that repeats `run`: the same scenario argument, the seed, and every value
+/// a flag can set written out as resolved (so that a later change of a built-in's defaults
+/// does not change the repeat). Group-level flags (`--mix`, `--keys`, `--rate`, `--pin`) are
+/// written for single-group scenarios, and for several groups only when they were given (they
+/// set every group alike); the scenario keeps everything else (its groups, phases, stale
+/// shares). `headless` adds `--no-tui`.
+pub fn repeat_command(subcommand: &str, run: &ResolvedRun, headless: bool) -> String {
+    repeat_words(subcommand, run, headless).join(" ")
+}
+
+/// [`repeat_command`] as words (each already shell-quoted).
+pub fn repeat_words(subcommand: &str, run: &ResolvedRun, headless: bool) -> Vec<String> {
+    let spec = &run.spec;
+    let mut words = vec!["slotscope".to_owned(), subcommand.to_owned(), shell_word(&run.scenario_arg)];
+    let mut flag = |name: &str, value: String| {
+        words.push(name.to_owned());
+        words.push(shell_word(&value));
+    };
+    flag("--seed", spec.seed.to_string());
+    let threads = spec.initial_threads();
+    if threads > 0 {
+        flag("-t", threads.to_string());
+    }
+    match spec.stop {
+        StopSpec::Duration(d) => flag("-d", values::format_duration(d)),
+        StopSpec::Ops(n) => flag("--ops", n.to_string()),
+        StopSpec::Forever => {}
+    }
+    let t = &spec.table;
+    flag("--backend", t.backend.name().to_owned());
+    flag("--capacity", t.capacity.to_string());
+    if t.backend == BackendKind::Slotscope {
+        flag("--layout", t.layout.name().to_owned());
+        flag("--line-bytes", t.line_bytes.to_string());
+        if t.variant.is_broken() {
+            flag("--variant", t.variant.name().to_owned());
+        }
+    }
+    flag("--prefill", t.prefill.to_string());
+    let o = &run.overrides;
+    let single = match spec.groups.as_slice() {
+        [g] => Some(g),
+        _ => None,
+    };
+    if let Some(mix) = single.map(|g| g.mix).or(o.mix) {
+        flag("--mix", values::format_mix(mix));
+    }
+    if let Some(keys) = single.map(|g| g.keys).or(o.keys) {
+        flag("--keys", values::format_keys(keys));
+    }
+    if let Some(rate) = single.map_or(o.rate, |g| g.rate) {
+        flag("-R", rate.to_string());
+    }
+    match single.map(|g| g.pin.clone()).or_else(|| o.pin.clone()) {
+        Some(PinPolicy::Cores(c)) => flag("--cores", values::format_cores(&c)),
+        Some(p) => flag("--pin", values::format_pin(&p)),
+        None => {}
+    }
+    if spec.time_every != 1 {
+        flag("--time-every", spec.time_every.to_string());
+    }
+    if headless {
+        words.push("--no-tui".to_owned());
+    }
+    words
+}
+
+/// `word` as a POSIX shell reads it back: as is when it has only safe characters, else in
+/// single quotes.
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:,=+@%".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Parses every flag value, naming the flag in the error.

@@ -3,8 +3,11 @@
 //! (snapshots on) costs the workers.
 //!
 //! ```sh
-//! cargo run --release -p slotscope-stress --example engine_overhead [seconds per run] [repeats] [lookups]
+//! cargo run --release -p slotscope-stress --example engine_overhead [seconds per run] [repeats] [lookups|all] [log2 slots]
 //! ```
+//!
+//! `lookups` stops after the lookup comparison (no sampler runs); `log2 slots` sizes the table
+//! (default 16: 2^16 slots, L2-resident; 20 makes lookups miss the caches).
 //!
 //! Each figure is the median of the repeats. Both sides look up random keys the thread itself
 //! inserted (half of a 2^16-slot table, each thread its share), check the value, and repin
@@ -24,7 +27,6 @@ use slotscope_stress::{
 };
 use slotscope_table::{Key, Table};
 
-const CAPACITY: usize = 1 << 16;
 const SEED: u64 = 42;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -33,9 +35,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Lookups/s of `threads` bare reader loops over their own keys.
-fn raw_lookups(threads: usize, run: Duration) -> f64 {
-    let table: Arc<Table<Value>> = Arc::new(Table::with_capacity(CAPACITY).unwrap());
-    let per_thread = CAPACITY / 2 / threads;
+fn raw_lookups(threads: usize, run: Duration, capacity: usize) -> f64 {
+    let table: Arc<Table<Value>> = Arc::new(Table::with_capacity(capacity).unwrap());
+    let per_thread = capacity / 2 / threads;
     let cores = available_cores();
     let stop = Arc::new(AtomicBool::new(false));
     let total = Arc::new(AtomicU64::new(0));
@@ -82,10 +84,10 @@ fn raw_lookups(threads: usize, run: Duration) -> f64 {
     total.load(Ordering::Relaxed) as f64 / began.elapsed().as_secs_f64()
 }
 
-fn spec(threads: usize, mix: Mix, run: Duration, time_every: u32, probes: bool) -> RunSpec {
+fn spec(threads: usize, mix: Mix, run: Duration, time_every: u32, probes: bool, capacity: usize) -> RunSpec {
     RunSpec {
         name: "overhead".into(),
-        table: TableSpec { capacity: CAPACITY, prefill: 0.5, ..TableSpec::default() },
+        table: TableSpec { capacity, prefill: 0.5, ..TableSpec::default() },
         groups: vec![GroupSpec {
             name: "main".into(),
             threads,
@@ -174,22 +176,24 @@ fn main() {
     let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
     let lookups = Mix { lookup: 1, insert: 0, remove: 0 };
     let only_lookups = args.next().is_some_and(|a| a == "lookups");
+    let log2: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
+    let capacity = 1usize << log2;
     println!(
         "cores available: {:?}; {} s per run, median of {repeats}",
         available_cores(),
         run.as_secs_f64()
     );
-    println!("table: 2^16 slots, half full, uniform random own keys; values checked");
+    println!("table: 2^{log2} slots, half full, uniform random own keys; values checked");
     for threads in [1, 2] {
         let mut raw = Vec::new();
         let mut sparse = Vec::new();
         let mut unprobed = Vec::new();
         let mut every = Vec::new();
         for _ in 0..repeats {
-            raw.push(raw_lookups(threads, run));
-            sparse.push(engine_run(spec(threads, lookups, run, 1024, true), None, None).0);
-            unprobed.push(engine_run(spec(threads, lookups, run, 1024, false), None, None).0);
-            every.push(engine_run(spec(threads, lookups, run, 1, true), None, None).0);
+            raw.push(raw_lookups(threads, run, capacity));
+            sparse.push(engine_run(spec(threads, lookups, run, 1024, true, capacity), None, None).0);
+            unprobed.push(engine_run(spec(threads, lookups, run, 1024, false, capacity), None, None).0);
+            every.push(engine_run(spec(threads, lookups, run, 1, true, capacity), None, None).0);
         }
         let raw = median(raw);
         let show = |name: &str, v: Vec<f64>| {
@@ -214,13 +218,13 @@ fn main() {
         if cores.len() >= 2 {
             println!("  {name}, 1 worker on core {}, sampler pinned to core {}:", cores[0], cores[1]);
             let one = || {
-                let mut s = spec(1, mix, run, 1024, true);
+                let mut s = spec(1, mix, run, 1024, true, capacity);
                 s.groups[0].pin = PinPolicy::Cores(vec![cores[0]]);
                 s
             };
             sampler_effect(repeats, one, Some(cores[1]));
         }
         println!("  {name}, {} workers (one per core), sampler unpinned (competes for a core):", cores.len());
-        sampler_effect(repeats, || spec(cores.len(), mix, run, 1024, true), None);
+        sampler_effect(repeats, || spec(cores.len(), mix, run, 1024, true, capacity), None);
     }
 }

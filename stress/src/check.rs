@@ -57,6 +57,15 @@ impl ViolationKind {
     }
 }
 
+/// A key as `0x` and 16 hex digits (JSON readers that hold numbers as doubles would round
+/// it), or null.
+fn hex_key<S: serde::Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(k) => s.serialize_str(&format!("{k:#018x}")),
+        None => s.serialize_none(),
+    }
+}
+
 /// One described violation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -67,6 +76,7 @@ pub struct Violation {
     /// The thread's op index (0-based, counting every choice) when it happened.
     pub op_index: Option<u64>,
     /// The key (id) involved.
+    #[serde(serialize_with = "hex_key")]
     pub key: Option<u64>,
     /// The value that should have been found.
     pub expected: Option<Value>,

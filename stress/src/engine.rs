@@ -574,6 +574,8 @@ impl Engine {
             series: SeriesReport { interval_ns: nanos(core.spec.series_interval), records, dropped },
             control: st.control_log.clone(),
             warnings: st.warnings.clone(),
+            repeat_command: None,
+            stopped_by: None,
         }
     }
 }

@@ -20,7 +20,8 @@
 //! | [`control`] | what each worker shares: inbox, settings, deposits, start gate |
 //! | [`check`] | violations and end-of-run balance checks |
 //! | [`sampler`] | `Sampler` and `Sample` for the UI |
-//! | [`report`] | `Report`: plain, serialisable results |
+//! | [`report`] | `Report`: plain, serialisable results; `--fail-if` metrics of a run |
+//! | [`report_text`] | the text report (summary and percentile spectra), for CLI and TUI |
 //! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
 //! | [`event`] | per-op events for recording (a no-op sink by default) |
 

@@ -308,6 +308,26 @@ impl ChoiceStream {
         choice
     }
 
+    /// Whether lookups take no stale keys and no draw of their own (uniform key choice): then
+    /// [`ChoiceStream::next_plain_choice`] gives the same choices with less work.
+    pub fn is_plain(&self) -> bool {
+        self.stale_below == 0 && !self.lookup_draws_own_key
+    }
+
+    /// [`ChoiceStream::next_choice`] for a stream that [`ChoiceStream::is_plain`]: the same
+    /// choice and digest, without the stale test and the second draw (the worker's hot loop
+    /// picks this once per batch).
+    #[inline]
+    pub fn next_plain_choice(&mut self) -> Choice {
+        debug_assert!(self.is_plain());
+        let r = self.rng.next_u64();
+        let choice =
+            Choice { kind: self.chooser.choose(r), stale: false, key_draw: r << 32, index: self.chosen };
+        self.digest.feed(choice.digest_word());
+        self.chosen += 1;
+        choice
+    }
+
     /// The digest of every choice made so far.
     pub fn digest(&self) -> ChoiceDigest {
         self.digest
@@ -323,6 +343,28 @@ impl ChoiceStream {
 mod tests {
     use super::*;
     use crate::rng::thread_stream;
+
+    #[test]
+    fn plain_choices_are_the_same_choices() {
+        for mix in [Mix::READ_HEAVY, Mix::CHURN, Mix { lookup: 1, insert: 0, remove: 0 }] {
+            let mut full = ChoiceStream::new(thread_stream(7, 1), mix, 0.0, &KeyPicker::Uniform);
+            let mut plain = full.clone();
+            assert!(plain.is_plain());
+            for _ in 0..10_000 {
+                assert_eq!(full.next_choice(), plain.next_plain_choice());
+            }
+            assert_eq!(full.digest(), plain.digest());
+        }
+        let stale = ChoiceStream::new(thread_stream(7, 1), Mix::READ_HEAVY, 0.1, &KeyPicker::Uniform);
+        assert!(!stale.is_plain());
+        let zipf = ChoiceStream::new(
+            thread_stream(7, 1),
+            Mix::READ_HEAVY,
+            0.0,
+            &KeyPicker::new(KeyChoice::Zipf { s: 1.0 }, 100),
+        );
+        assert!(!zipf.is_plain());
+    }
 
     fn frequencies(mix: Mix, n: usize) -> [usize; 3] {
         let mut stream = ChoiceStream::new(thread_stream(1, 0), mix, 0.0, &KeyPicker::Uniform);

@@ -63,6 +63,12 @@ pub struct Report {
     pub control: Vec<ControlEvent>,
     /// Things worth knowing (e.g. more threads than cores, failed pins).
     pub warnings: Vec<String>,
+    /// The command line that repeats this run with every flag resolved, set by the caller
+    /// that knows the command line (the engine does not).
+    pub repeat_command: Option<String>,
+    /// Set when the run was cut short from outside (e.g. `SIGTERM`): the figures cover the
+    /// time until then.
+    pub stopped_by: Option<String>,
 }
 
 impl Report {
@@ -114,6 +120,10 @@ pub struct SpecEcho {
     pub cycle_ns: Option<u64>,
     /// When it stops, e.g. `duration 10s`, `ops 100000`, `forever`.
     pub stop: String,
+    /// The duration it was asked to run, ns (`None` unless it stops after a duration).
+    pub duration_ns: Option<u64>,
+    /// The ops each thread was asked to do (`None` unless it stops after an op count).
+    pub ops_per_thread: Option<u64>,
     /// Seed.
     pub seed: u64,
     /// 1 in k ops timed.
@@ -162,6 +172,11 @@ pub struct PhaseEcho {
     pub threads: Option<usize>,
     /// Ramp length, ns.
     pub ramp_ns: Option<u64>,
+}
+
+/// Serialises a 64-bit value as `0x` and 16 hex digits.
+pub fn hex_u64<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#018x}"))
 }
 
 /// Mix weights as an array `[lookup, insert, remove]`.
@@ -222,6 +237,14 @@ impl SpecEcho {
                 StopSpec::Duration(d) => format!("duration {}s", d.as_secs_f64()),
                 StopSpec::Ops(n) => format!("ops {n}"),
                 StopSpec::Forever => "forever".to_owned(),
+            },
+            duration_ns: match spec.stop {
+                StopSpec::Duration(d) => Some(nanos(d)),
+                _ => None,
+            },
+            ops_per_thread: match spec.stop {
+                StopSpec::Ops(n) => Some(n),
+                _ => None,
             },
             seed: spec.seed,
             time_every: spec.time_every,
@@ -344,7 +367,9 @@ pub struct ThreadReport {
     pub throughput_ops_per_s: f64,
     /// Latency per operation.
     pub latency: Vec<OpLatencyReport>,
-    /// Digest of the thread's choice stream.
+    /// Digest of the thread's choice stream (serialised as a `0x`-prefixed hex string: JSON
+    /// readers that hold numbers as doubles would round a 64-bit value).
+    #[serde(serialize_with = "hex_u64")]
     pub digest: u64,
     /// Choices made (ops of every kind, skipped ones included).
     pub ops_chosen: u64,
@@ -466,4 +491,98 @@ pub struct ControlEvent {
     pub source: String,
     /// What, in words (e.g. `group main mix 50/25/25`).
     pub what: String,
+}
+
+/// The latency histogram of the ops in `set` over every thread, or `None` when none of them
+/// was timed. `corrected`: a thread that ran in open loop contributes its corrected latency
+/// (from the intended start), a closed-loop thread its service time (the two are the same
+/// thing there); otherwise every thread contributes its service time.
+fn merged_latency(
+    threads: &[ThreadReport],
+    set: crate::fail_if::OpSet,
+    corrected: bool,
+) -> Option<hdrhistogram::Histogram<u64>> {
+    use crate::fail_if::OpSet;
+    let kinds: &[OpKind] = match set {
+        OpSet::Lookup => &[OpKind::Lookup],
+        OpSet::Insert => &[OpKind::Insert],
+        OpSet::Remove => &[OpKind::Remove],
+        OpSet::All => &OpKind::ALL,
+    };
+    let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
+    for t in threads {
+        for lat in t.latency.iter().filter(|l| kinds.contains(&l.op)) {
+            let data = match (&lat.corrected_histogram, corrected) {
+                (Some(c), true) => c,
+                _ => &lat.service_histogram,
+            };
+            if data.is_empty() {
+                continue;
+            }
+            let h = data.to_histogram();
+            match &mut merged {
+                None => merged = Some(h),
+                Some(m) => {
+                    // Same bounds (both rebuilt from the engine's histograms): cannot fail.
+                    let _ = m.add(&h);
+                }
+            }
+        }
+    }
+    merged
+}
+
+/// Answers `--fail-if` questions from a finished run.
+///
+/// Latencies: a plain latency metric reads, per thread, the corrected latency (from the
+/// intended start) where the thread ran in open loop and the service time where it ran in
+/// closed loop; `uncorrected` reads every thread's service time, and is "not measured" when
+/// no thread ran in open loop (in a closed loop there is nothing to correct). A latency of an
+/// operation that was never timed is "not measured" too. The contention probes (`ticket_skips`, `ring_retries`,
+/// `stale_rejections`) exist only on our table with probes on.
+impl crate::fail_if::MetricSource for Report {
+    fn metric(&self, metric: &crate::fail_if::Metric) -> Option<f64> {
+        use crate::fail_if::{LatencyStat, Metric, OpSet};
+        let op_kind = |set: OpSet| match set {
+            OpSet::Lookup => Some(OpKind::Lookup),
+            OpSet::Insert => Some(OpKind::Insert),
+            OpSet::Remove => Some(OpKind::Remove),
+            OpSet::All => None,
+        };
+        let probed = self.spec.probes && self.backends.iter().all(|b| b.name == "slotscope");
+        #[allow(clippy::cast_precision_loss)]
+        let count = |c: Counter| Some(self.totals[c] as f64);
+        match *metric {
+            Metric::Latency { stat, op, uncorrected } => {
+                let open_loop = self.ops.iter().any(|o| o.latency.corrected_histogram.is_some());
+                if uncorrected && !open_loop {
+                    return None;
+                }
+                let h = merged_latency(&self.threads, op, !uncorrected)?;
+                #[allow(clippy::cast_precision_loss)]
+                Some(match stat {
+                    LatencyStat::Percentile(p) => h.value_at_quantile(p / 100.0) as f64,
+                    LatencyStat::Mean => h.mean(),
+                    LatencyStat::Min => h.min() as f64,
+                    LatencyStat::Max => h.max() as f64,
+                })
+            }
+            Metric::Throughput(set) => Some(match op_kind(set) {
+                Some(k) => self.op(k).throughput_ops_per_s,
+                None => self.throughput_ops_per_s,
+            }),
+            #[allow(clippy::cast_precision_loss)]
+            Metric::Ops(set) => Some(match op_kind(set) {
+                Some(k) => self.op(k).count as f64,
+                None => self.totals.ops() as f64,
+            }),
+            #[allow(clippy::cast_precision_loss)]
+            Metric::Violations => Some(self.checks.violations.count as f64),
+            Metric::FullRefusals => count(Counter::InsertsRefused),
+            Metric::TicketSkips if probed => count(Counter::TicketSkips),
+            Metric::RingRetries if probed => count(Counter::RingRetries),
+            Metric::StaleRejections if probed => count(Counter::StaleRejections),
+            Metric::TicketSkips | Metric::RingRetries | Metric::StaleRejections => None,
+        }
+    }
 }

@@ -373,8 +373,13 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         } else if S::ENABLED {
             self.run_recorded(session, &mut stream, n);
             false
+        } else if stream.is_plain() && matches!(self.picker, KeyPicker::Uniform) {
+            // The common case, with the per-op tests for stale lookups and key choice compiled
+            // out.
+            self.run_closed_loop::<T, true>(session, &mut stream, n);
+            false
         } else {
-            self.run_closed_loop(session, &mut stream, n);
+            self.run_closed_loop::<T, false>(session, &mut stream, n);
             false
         };
         self.stream = stream;
@@ -383,14 +388,23 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     /// Closed loop: stretches of untimed ops, each followed by one timed op. `until_timed`
     /// counts the ops up to and including the next timed one.
+    ///
+    /// `PLAIN`: the stream [`ChoiceStream::is_plain`] and keys are uniform.
     #[inline]
-    fn run_closed_loop<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) {
+    fn run_closed_loop<T: Session, const PLAIN: bool>(
+        &mut self,
+        session: &mut T,
+        stream: &mut ChoiceStream,
+        n: u64,
+    ) {
+        let next =
+            |stream: &mut ChoiceStream| if PLAIN { stream.next_plain_choice() } else { stream.next_choice() };
         let mut left = n;
         while left > 0 {
             let stretch = (self.until_timed - 1).min(left);
             for _ in 0..stretch {
-                let choice = stream.next_choice();
-                self.do_op(session, choice);
+                let choice = next(stream);
+                self.do_op_with::<T, PLAIN>(session, choice);
             }
             self.until_timed -= stretch;
             left -= stretch;
@@ -398,8 +412,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 break;
             }
             let start = self.clock.now_ns();
-            let choice = stream.next_choice();
-            self.do_op(session, choice);
+            let choice = next(stream);
+            self.do_op_with::<T, PLAIN>(session, choice);
             let end = self.clock.now_ns();
             self.fresh.record_service(choice.kind, end.saturating_sub(start));
             self.counts[Counter::TimedOps] += 1;
@@ -480,9 +494,19 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
     fn do_op<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
+        self.do_op_with::<T, false>(session, choice)
+    }
+
+    /// `PLAIN`: no stale lookups, uniform keys (see [`ChoiceStream::is_plain`]).
+    #[inline(always)]
+    fn do_op_with<T: Session, const PLAIN: bool>(
+        &mut self,
+        session: &mut T,
+        choice: Choice,
+    ) -> (OpOutcome, Option<u64>) {
         self.counts[Counter::ops_of(choice.kind)] += 1;
         match choice.kind {
-            OpKind::Lookup => self.lookup(session, choice),
+            OpKind::Lookup => self.lookup::<T, PLAIN>(session, choice),
             OpKind::Insert => self.insert(session, choice),
             OpKind::Remove => self.remove(session, choice),
         }
@@ -490,8 +514,12 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn lookup<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
-        if choice.stale {
+    fn lookup<T: Session, const PLAIN: bool>(
+        &mut self,
+        session: &mut T,
+        choice: Choice,
+    ) -> (OpOutcome, Option<u64>) {
+        if !PLAIN && choice.stale {
             if let Some(id) = self.stale.pick(choice.key_draw) {
                 self.counts[Counter::StaleLookups] += 1;
                 return match session.lookup(id, &mut self.probe) {
@@ -511,7 +539,12 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.counts[Counter::Skipped] += 1;
             return (OpOutcome::Skipped, None);
         }
-        let held = self.held[self.picker.pick(choice.key_draw, self.held.len())];
+        let at = if PLAIN {
+            scale(choice.key_draw, self.held.len())
+        } else {
+            self.picker.pick(choice.key_draw, self.held.len())
+        };
+        let held = self.held[at];
         let expected = Value { thread: self.thread_tag, seq: held.seq };
         match session.lookup(held.id, &mut self.probe) {
             Some(found) if found == expected => {

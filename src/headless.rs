@@ -1,0 +1,264 @@
+//! `slotscope run --no-tui` (and `run` whenever stdout is not a terminal): run the engine to
+//! its end, show progress on stderr, stop cleanly on SIGINT/SIGTERM/SIGHUP, write the report,
+//! check `--fail-if`, and pick the exit code.
+//!
+//! Exit code when several apply: 5 (the report could not be written) before 129/130/143 (a
+//! signal cut the run short; the partial report is still written) before 1 (a self-check or a
+//! `--fail-if` failed).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use slotscope_stress::fail_if::{evaluate_all, parse_fail_if, FailIf};
+use slotscope_stress::values::{format_duration, format_ns, format_rate};
+use slotscope_stress::{Engine, Report, RunSpec, Sample, SamplerOptions, StopSpec};
+
+use crate::cli::RunArgs;
+use crate::exit::{self, Failure};
+use crate::output::{self, Extras};
+use crate::resolve::{self, ResolvedRun};
+
+/// How often the progress line is redrawn (and signals are looked at).
+pub const PROGRESS_PERIOD: Duration = Duration::from_millis(250);
+
+/// Signals that stop a run: the first asks the workers to stop and the report to be written;
+/// a second of the same kinds exits at once (with the same code, and no report).
+pub struct Signals {
+    received: Arc<AtomicUsize>,
+}
+
+impl Signals {
+    /// Installs the handlers for SIGINT, SIGTERM and SIGHUP.
+    pub fn install() -> Result<Signals, Failure> {
+        let received = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(AtomicBool::new(false));
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            // Registered first, so it runs before `seen` is set: a second signal exits.
+            signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&seen))
+                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&seen)))
+                .and_then(|_| {
+                    signal_hook::flag::register_usize(
+                        sig,
+                        Arc::clone(&received),
+                        usize::try_from(sig).unwrap_or(0),
+                    )
+                })
+                .map_err(|e| {
+                    Failure::new(exit::USAGE, format!("error: cannot install a signal handler: {e}"))
+                })?;
+        }
+        Ok(Signals { received })
+    }
+
+    /// The signal received, if any.
+    pub fn received(&self) -> Option<i32> {
+        match self.received.load(Ordering::Relaxed) {
+            0 => None,
+            s => i32::try_from(s).ok(),
+        }
+    }
+}
+
+/// The name and exit code of a stopping signal.
+pub fn signal_exit(sig: i32) -> (&'static str, u8) {
+    match sig {
+        SIGINT => ("SIGINT", exit::SIGINT),
+        SIGTERM => ("SIGTERM", exit::SIGTERM),
+        _ => ("SIGHUP", exit::SIGHUP),
+    }
+}
+
+/// Prints to stderr, ignoring failures (after SIGHUP the terminal may be gone).
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// Parses every `--fail-if` (exit 2 naming the flag and the position on a bad one).
+pub fn parse_conditions(args: &RunArgs) -> Result<Vec<FailIf>, Failure> {
+    args.fail_if
+        .iter()
+        .map(|c| {
+            parse_fail_if(c).map_err(|e| Failure::usage(format!("error: invalid value for --fail-if: {e}")))
+        })
+        .collect()
+}
+
+/// Refuses flags that belong to features a headless run does not have (yet), rather than
+/// ignoring them silently.
+pub fn refuse_unsupported(args: &RunArgs) -> Result<(), Failure> {
+    if args.record.is_some() {
+        return Err(Failure::usage("error: --record is not available in this build yet"));
+    }
+    if args.compare_layout.is_some() {
+        return Err(Failure::usage("error: --compare-layout is not available in this build yet"));
+    }
+    Ok(())
+}
+
+/// The progress line: redrawn in place on a terminal's stderr, cleared at the end.
+struct Progress {
+    sampler: slotscope_stress::Sampler,
+    sample: Sample,
+    label: String,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(engine: &Engine, label: String) -> Progress {
+        let options =
+            SamplerOptions { snapshots: false, history_len: 1, violation_details: 0, ..Default::default() };
+        Progress { sampler: engine.sampler(options), sample: Sample::new(), label, shown: false }
+    }
+
+    fn draw(&mut self, spec: &RunSpec) {
+        self.sampler.sample_into(&mut self.sample);
+        let s = &self.sample;
+        let so_far = match spec.stop {
+            StopSpec::Duration(d) => format!("{:.1}s / {}", s.elapsed.as_secs_f64(), format_duration(d)),
+            StopSpec::Ops(n) => {
+                let threads = s.threads.len().max(1) as u64;
+                format!(
+                    "{} / {} ops per thread",
+                    format_rate((s.totals.ops() / threads) as f64),
+                    format_rate(n as f64)
+                )
+            }
+            StopSpec::Forever => format!("{:.1}s", s.elapsed.as_secs_f64()),
+        };
+        let phase = s.phase.as_ref().map_or_else(String::new, |p| {
+            format!(" · phase {} (at {}, group {})", p.index + 1, format_duration(p.at), p.group)
+        });
+        let line = format!(
+            "{}{so_far} · {}/s · {} violation{}{phase}",
+            self.label,
+            format_rate(s.ops_per_s),
+            s.violations,
+            if s.violations == 1 { "" } else { "s" }
+        );
+        // \r, the line, then clear to the end of the line.
+        let _ = write!(std::io::stderr(), "\r{line}\x1b[K");
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
+        }
+    }
+}
+
+/// Starts `spec`, waits for its end or a signal, and returns the report and the signal that
+/// stopped it, if any. `label` prefixes the progress line.
+pub fn execute(spec: RunSpec, signals: &Signals, label: &str) -> Result<(Report, Option<i32>), Failure> {
+    let show_progress = std::io::stderr().is_terminal();
+    let engine = Engine::start(spec.clone())
+        .map_err(|e| Failure::usage(format!("error: cannot start the run: {e}")))?;
+    let mut progress = show_progress.then(|| Progress::new(&engine, label.to_owned()));
+    let mut stopped_by = None;
+    let mut next_draw = Instant::now();
+    loop {
+        if let Some(sig) = signals.received() {
+            stopped_by = Some(sig);
+            break;
+        }
+        if let Some(p) = &mut progress {
+            if Instant::now() >= next_draw {
+                p.draw(&spec);
+                next_draw += PROGRESS_PERIOD;
+            }
+        }
+        // Short waits: signals are noticed within this much.
+        if engine.wait(Some(Duration::from_millis(50))) {
+            break;
+        }
+    }
+    if let Some(p) = &mut progress {
+        p.clear();
+    }
+    drop(progress);
+    if let Some(sig) = stopped_by {
+        note(&format!(
+            "slotscope: {} received: stopping the workers and writing the report (again to quit at once)",
+            signal_exit(sig).0
+        ));
+    }
+    let mut report = engine.stop();
+    report.stopped_by = stopped_by.map(|s| signal_exit(s).0.to_owned());
+    Ok((report, stopped_by))
+}
+
+/// One line about what is about to run.
+pub fn banner(resolved: &ResolvedRun) -> String {
+    let spec = &resolved.spec;
+    let stop = match spec.stop {
+        StopSpec::Duration(d) => format!("for {}", format_duration(d)),
+        StopSpec::Ops(n) => format!("for {n} ops per thread"),
+        StopSpec::Forever => "until stopped".to_owned(),
+    };
+    let variant = if spec.table.variant.is_broken() {
+        format!(" · BROKEN variant `{}` (on purpose)", spec.table.variant.name())
+    } else {
+        String::new()
+    };
+    format!(
+        "slotscope: `{}` ({}) on {}, {} thread{} {stop}, seed {}{variant}",
+        spec.name,
+        resolved.origin,
+        spec.table.backend.name(),
+        spec.initial_threads(),
+        if spec.initial_threads() == 1 { "" } else { "s" },
+        spec.seed
+    )
+}
+
+/// `slotscope run ... --no-tui`.
+pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
+    refuse_unsupported(args)?;
+    let conditions = parse_conditions(args)?;
+    if let Some(path) = &args.output {
+        output::check_writable(path)?;
+    }
+    // Before anything is printed: whoever waits for the banner may signal right away.
+    let signals = Signals::install()?;
+    let repeat = resolve::repeat_command("run", &resolved, true);
+    note(&banner(&resolved));
+    note(&format!("  repeat: {repeat}"));
+    let (mut report, stopped_by) = execute(resolved.spec, &signals, "  ")?;
+    report.repeat_command = Some(repeat);
+
+    let verdicts = evaluate_all(&conditions, &report);
+    let bytes = output::render(&report, args.output_format, &Extras { verdicts: &verdicts })?;
+    output::deliver(&bytes, args.output.as_deref())?;
+    if let Some(path) = &args.output {
+        note(&format!("slotscope: report written to {}", path.display()));
+    }
+
+    let mut failed = false;
+    for v in verdicts.iter().filter(|v| v.failed()) {
+        note(&format!("slotscope: --fail-if {v}"));
+        failed = true;
+    }
+    if !report.passed() {
+        let v = &report.checks.violations;
+        note(&format!(
+            "slotscope: self-check FAILED: {} violation{}{}",
+            v.count,
+            if v.count == 1 { "" } else { "s" },
+            v.first.first().map_or_else(String::new, |first| format!(" (first: {first})"))
+        ));
+        failed = true;
+    }
+    if let Some(sig) = stopped_by {
+        let (name, code) = signal_exit(sig);
+        note(&format!(
+            "slotscope: stopped by {name} after {}; the report covers that part",
+            format_ns(report.active().as_secs_f64() * 1e9)
+        ));
+        return Ok(ExitCode::from(code));
+    }
+    Ok(if failed { ExitCode::from(exit::CHECK_FAILED) } else { ExitCode::from(exit::OK) })
+}

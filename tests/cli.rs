@@ -1,0 +1,505 @@
+//! The `slotscope` binary as a user runs it: headless runs, every output format, exit codes,
+//! signals, `compare`. Runs are short and stop after `--ops N` (exact, deterministic op
+//! streams), so nothing here depends on speed; stdout is a pipe, so every run is headless.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value as Json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_slotscope");
+
+fn slotscope(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).stdin(Stdio::null()).output().expect("the binary runs")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or_else(|| panic!("killed by a signal: {o:?}"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8 stderr")
+}
+
+/// Runs and expects `want` as the exit code, showing stderr if not.
+fn expect_code(args: &[&str], want: i32) -> Output {
+    let o = slotscope(args);
+    assert_eq!(code(&o), want, "slotscope {}\nstderr:\n{}", args.join(" "), stderr(&o));
+    o
+}
+
+fn json_of(o: &Output) -> Json {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", stdout(o)))
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slotscope-cli-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+fn digests(doc: &Json) -> Vec<String> {
+    doc["threads"].as_array().unwrap().iter().map(|t| t["digest"].as_str().unwrap().to_owned()).collect()
+}
+
+fn schema_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let schema: Json = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
+}
+
+fn assert_valid(doc: &Json) {
+    let v = schema_validator();
+    let errors: Vec<String> = v.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "JSON report does not match docs/report.schema.json:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn every_builtin_scenario_runs_headless_without_violations() {
+    let listed = stdout(&expect_code(&["scenarios"], 0));
+    let names: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let builtins: Vec<&str> = slotscope_stress::scenario::BUILTINS.iter().map(|b| b.name).collect();
+    assert_eq!(names, builtins, "`slotscope scenarios` lists every built-in");
+    for name in names {
+        let o = expect_code(&["run", name, "--ops", "1500", "--output-format", "json"], 0);
+        let doc = json_of(&o);
+        assert_valid(&doc);
+        assert_eq!(doc["checks"]["violations"]["count"], 0, "{name}");
+        assert_eq!(doc["checks"]["passed"], true, "{name}");
+        assert_eq!(doc["spec"]["name"], name);
+        let err = stderr(&o);
+        assert!(err.contains(&format!("repeat: slotscope run {name} --seed ")), "{name}: {err}");
+    }
+}
+
+#[test]
+fn broken_variant_is_caught_and_fails_the_run() {
+    // One thread: the run is sequential, so its violations are certain, not a race.
+    let o = expect_code(
+        &["run", "stale-keys", "--variant", "no-generation-check", "-t", "1", "--ops", "20000"],
+        1,
+    );
+    let text = stdout(&o);
+    assert!(text.contains("BROKEN TABLE VARIANT `no-generation-check`"), "{text}");
+    assert!(text.contains("self-check  FAILED"), "{text}");
+    assert!(stderr(&o).contains("self-check FAILED"), "{}", stderr(&o));
+    // The same run on the correct table passes.
+    expect_code(&["run", "stale-keys", "-t", "1", "--ops", "20000"], 0);
+}
+
+#[test]
+fn fail_if_sets_the_exit_code_and_shows_the_measured_value() {
+    let base = ["run", "read-heavy", "--ops", "2000", "-t", "1"];
+    let with =
+        |extra: &[&str]| -> Vec<String> { base.iter().chain(extra).map(|s| (*s).to_owned()).collect() };
+    let run = |extra: &[&str], want: i32| {
+        let args = with(extra);
+        expect_code(&args.iter().map(String::as_str).collect::<Vec<_>>(), want)
+    };
+    run(&["--fail-if", "violations>0"], 0);
+    run(&["--fail-if", "throughput<1"], 0);
+    // A latency includes a clock read, so it is at least 1 ns; no op takes an hour.
+    run(&["--fail-if", "p99(lookup)>1h", "--fail-if", "violations>0"], 0);
+    let o = run(&["--fail-if", "max(lookup)>=1ns"], 1);
+    let err = stderr(&o);
+    assert!(err.contains("--fail-if failed: max(lookup) = "), "{err}");
+    assert!(err.contains(">= 1ns"), "{err}");
+    let o = run(&["--fail-if", "throughput>1", "--fail-if", "violations>0"], 1);
+    let err = stderr(&o);
+    assert!(err.contains("failed: throughput = ") && err.contains("/s > 1"), "{err}");
+    assert!(!err.contains("violations ="), "only failed conditions are printed: {err}");
+    // A metric the run did not measure cannot pass.
+    let o = expect_code(&["run", "churn", "--ops", "500", "--fail-if", "p99(lookup)>1us"], 1);
+    assert!(stderr(&o).contains("was not measured in this run"), "{}", stderr(&o));
+    // Verdicts are in the JSON report too.
+    let o = run(&["--fail-if", "ops(lookup)<1", "--output-format", "json"], 0);
+    let doc = json_of(&o);
+    assert_eq!(doc["fail_if"][0]["condition"], "ops(lookup) < 1");
+    assert_eq!(doc["fail_if"][0]["failed"], false);
+    assert!(doc["fail_if"][0]["measured"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bad_values_exit_2_naming_the_flag() {
+    let o = expect_code(&["run", "churn", "--fail-if", "p99(lookp)>2us"], 2);
+    let err = stderr(&o);
+    assert!(err.contains("--fail-if") && err.contains("unknown operation `lookp`"), "{err}");
+    assert!(err.contains("did you mean `lookup`?"), "{err}");
+    let o = expect_code(&["run", "churn", "-d", "5 parsecs"], 2);
+    assert!(stderr(&o).contains("--duration"), "{}", stderr(&o));
+    let o = expect_code(&["run", "churn", "--threads", "many"], 2);
+    assert!(stderr(&o).contains("--threads"), "{}", stderr(&o));
+    let o = expect_code(&["run", "churn", "--time-every", "0"], 2);
+    assert!(stderr(&o).contains("--time-every"), "{}", stderr(&o));
+    let o = expect_code(&["run", "chrun"], 2);
+    assert!(stderr(&o).contains("did you mean `churn`?"), "{}", stderr(&o));
+    let o = expect_code(&["compare", "churn", "--backends", "slotscope,dashmapp"], 2);
+    assert!(stderr(&o).contains("--backends") && stderr(&o).contains("did you mean `dashmap`?"));
+}
+
+#[test]
+fn bad_scenario_file_exits_3_with_its_position() {
+    let dir = scratch("bad-scenario");
+    let file = dir.join("broken.toml");
+    fs::write(&file, "name = \"broken\"\n[table]\ncapacity = 1024\nlayuot = \"linear\"\n").unwrap();
+    let o = expect_code(&["run", file.to_str().unwrap(), "--ops", "10"], 3);
+    let err = stderr(&o);
+    assert!(err.contains("broken.toml:4:1"), "{err}");
+    assert!(err.contains("did you mean `layout`?"), "{err}");
+    assert!(o.stdout.is_empty(), "no report for a run that never started");
+    let missing = dir.join("missing.toml");
+    expect_code(&["run", missing.to_str().unwrap()], 3);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn json_report_matches_the_schema_and_the_run() {
+    let o = expect_code(
+        &["run", "read-heavy", "--mix", "exchange", "-t", "2", "--ops", "3000", "--output-format", "json"],
+        0,
+    );
+    let doc = json_of(&o);
+    assert_valid(&doc);
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["spec"]["groups"][0]["mix"], serde_json::json!([10, 45, 45]));
+    assert_eq!(doc["threads"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        doc["totals"]["lookups"].as_u64().unwrap()
+            + doc["totals"]["inserts"].as_u64().unwrap()
+            + doc["totals"]["removes"].as_u64().unwrap(),
+        6000
+    );
+    assert!(doc["machine"]["cpu_model"].is_string());
+    assert!(!doc["machine"]["groups"].as_array().unwrap().is_empty());
+    assert!(doc["repeat_command"].as_str().unwrap().starts_with("slotscope run read-heavy --seed "));
+    assert_eq!(doc["stopped_by"], Json::Null);
+    // The series sums to the totals.
+    let intervals = doc["series"]["intervals"].as_array().unwrap();
+    let summed: u64 = intervals.iter().map(|i| i["counts"]["inserts"].as_u64().unwrap()).sum();
+    assert_eq!(summed, doc["totals"]["inserts"].as_u64().unwrap());
+    // The schema rejects what it should: a wrong version, a missing field.
+    let v = schema_validator();
+    let mut bad = doc.clone();
+    bad["schema_version"] = serde_json::json!(2);
+    assert!(!v.is_valid(&bad));
+    let mut bad = doc;
+    bad.as_object_mut().unwrap().remove("threads");
+    assert!(!v.is_valid(&bad));
+}
+
+#[test]
+fn same_seed_same_digests_other_seed_other_digests() {
+    let run = |seed: &str| {
+        json_of(&expect_code(
+            &[
+                "run",
+                "churn",
+                "--mix",
+                "exchange",
+                "-t",
+                "2",
+                "--ops",
+                "4000",
+                "--seed",
+                seed,
+                "--output-format",
+                "json",
+            ],
+            0,
+        ))
+    };
+    let (a, b, c) = (run("42"), run("42"), run("43"));
+    assert_eq!(a["determinism"]["reproducible"], true);
+    assert_eq!(digests(&a), digests(&b));
+    assert_ne!(digests(&a), digests(&c));
+    assert_ne!(digests(&a)[0], digests(&a)[1], "threads draw different streams");
+    assert_eq!(a["totals"]["inserts"], b["totals"]["inserts"], "the op mix drawn is the same");
+}
+
+/// CSV rows by header name.
+fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().expect("a header").split(',').map(str::to_owned).collect();
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_owned).collect()).collect();
+    for r in &rows {
+        assert_eq!(r.len(), header.len(), "row {r:?}");
+    }
+    (header, rows)
+}
+
+#[test]
+fn csv_series_parses_and_adds_up() {
+    let args = ["run", "read-heavy", "--mix", "exchange", "-t", "2", "--ops", "3000", "--seed", "7"];
+    let csv = stdout(&expect_code(&[&args[..], &["--output-format", "csv"]].concat(), 0));
+    let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
+    let (header, rows) = parse_csv(&csv);
+    assert_eq!(&header[..6], ["interval_start_s", "interval_end_s", "thread", "group", "op", "ops"]);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(!rows.is_empty() && rows.len() % 4 == 0, "4 rows per interval x thread");
+    for (op, counter) in [("lookup", "lookups"), ("insert", "inserts"), ("remove", "removes")] {
+        let sum: u64 =
+            rows.iter().filter(|r| r[col("op")] == op).map(|r| r[col("ops")].parse::<u64>().unwrap()).sum();
+        // Same seed and op count: the same ops were drawn in both runs.
+        assert_eq!(sum, doc["totals"][counter].as_u64().unwrap(), "{op}");
+    }
+    let all: u64 =
+        rows.iter().filter(|r| r[col("op")] == "all").map(|r| r[col("ops")].parse::<u64>().unwrap()).sum();
+    assert_eq!(all, 6000);
+    // Every op timed (time_every 1): timed == ops on per-op rows that did any.
+    for r in rows.iter().filter(|r| r[col("op")] != "all" && r[col("ops")] != "0") {
+        assert_eq!(r[col("timed")], r[col("ops")], "{r:?}");
+        let (p50, p99): (u64, u64) = (r[col("p50_ns")].parse().unwrap(), r[col("p99_ns")].parse().unwrap());
+        assert!(p50 <= p99, "{r:?}");
+    }
+    assert!(rows.iter().all(|r| r[col("group")] == "main"));
+}
+
+#[test]
+fn hlog_reads_back_with_the_hdrhistogram_reader() {
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    use hdrhistogram::serialization::Deserializer;
+
+    let args = ["run", "read-heavy", "--mix", "exchange", "-t", "2", "--ops", "3000", "--seed", "9"];
+    let log = expect_code(&[&args[..], &["--output-format", "hlog"]].concat(), 0).stdout;
+    let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
+    let mut deserializer = Deserializer::new();
+    let mut per_tag: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut base_time = None;
+    for entry in IntervalLogIterator::new(&log) {
+        match entry.expect("a well-formed log entry") {
+            LogEntry::BaseTime(t) => base_time = Some(t),
+            LogEntry::Interval(h) => {
+                let tag = h.tag().expect("every histogram is tagged").as_str().to_owned();
+                let bytes = base64_decode(h.encoded_histogram());
+                let hist: hdrhistogram::Histogram<u64> =
+                    deserializer.deserialize(&mut bytes.as_slice()).expect("a decodable histogram");
+                *per_tag.entry(tag).or_default() += hist.len();
+            }
+            LogEntry::StartTime(_) => {}
+        }
+    }
+    assert!(base_time.is_some());
+    // One tag per thread x op, counting every timed op of that thread.
+    for t in doc["threads"].as_array().unwrap() {
+        let i = t["index"].as_u64().unwrap();
+        for l in t["latency"].as_array().unwrap() {
+            let op = l["op"].as_str().unwrap();
+            let timed = l["service"]["count"].as_u64().unwrap();
+            let tag = format!("thread{i}-{op}");
+            assert_eq!(per_tag.get(&tag).copied().unwrap_or(0), timed, "{tag}: {per_tag:?}");
+        }
+    }
+    assert_eq!(per_tag.len(), 6, "{per_tag:?}");
+}
+
+/// Standard base64 (the hlog's histogram encoding), without a dependency for it.
+fn base64_decode(s: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=').map(value).collect();
+    let mut out = Vec::new();
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &v)| acc | u32::from(v) << (18 - 6 * i));
+        let got = chunk.len() * 6 / 8;
+        out.extend_from_slice(&n.to_be_bytes()[1..1 + got]);
+    }
+    out
+}
+
+#[test]
+fn text_report_has_summary_and_spectrum() {
+    let o = expect_code(&["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5"], 0);
+    let text = stdout(&o);
+    for needle in [
+        "scenario `read-heavy`",
+        "seed        5",
+        "repeat      slotscope run read-heavy --seed 5 -t 1 --ops 3000",
+        "interleavings",
+        "self-check  PASSED",
+        "clock ",
+        "ns per read",
+        "# spectrum: lookup service time",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?}:\n{text}");
+    }
+    // The spectrum block: header, then rows of four numbers, the last of three.
+    let block: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("# spectrum: lookup"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("#["))
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        block[0].split_whitespace().collect::<Vec<_>>(),
+        ["Value", "Percentile", "TotalCount", "1/(1-Percentile)"]
+    );
+    let rows: Vec<Vec<f64>> =
+        block[1..].iter().map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect()).collect();
+    assert!(rows[..rows.len() - 1].iter().all(|r| r.len() == 4));
+    assert_eq!(rows.last().unwrap()[1], 1.0);
+}
+
+#[test]
+fn repeat_command_repeats_the_run() {
+    let first = json_of(&expect_code(
+        &["run", "hot-keys", "-t", "2", "--ops", "2000", "--capacity", "2048", "--output-format", "json"],
+        0,
+    ));
+    let cmd = first["repeat_command"].as_str().unwrap().to_owned();
+    let mut words: Vec<&str> = cmd.split(' ').collect();
+    assert_eq!(words.remove(0), "slotscope");
+    words.extend(["--output-format", "json"]);
+    let again = json_of(&expect_code(&words, 0));
+    assert_eq!(digests(&first), digests(&again));
+    assert_eq!(first["spec"]["source"], again["spec"]["source"], "the same resolved scenario");
+}
+
+#[test]
+fn output_file_is_written_atomically() {
+    let dir = scratch("atomic");
+    let path = dir.join("report.json");
+    fs::write(&path, "old").unwrap();
+    let o = expect_code(
+        &["run", "churn", "--ops", "500", "--output-format", "json", "-o", path.to_str().unwrap()],
+        0,
+    );
+    assert!(o.stdout.is_empty(), "with -o nothing goes to stdout");
+    let doc: Json = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    assert_valid(&doc);
+    assert_eq!(files_in(&dir), ["report.json"], "no temp file left behind");
+
+    // A directory that does not exist: exit 5 before running, nothing created.
+    let missing = dir.join("no-such-dir").join("r.json");
+    let o = expect_code(&["run", "churn", "--ops", "500", "-o", missing.to_str().unwrap()], 5);
+    assert!(stderr(&o).contains("no-such-dir"), "{}", stderr(&o));
+    assert_eq!(files_in(&dir), ["report.json"]);
+    // A directory where the file should go: exit 5, the directory untouched.
+    let o = expect_code(&["run", "churn", "--ops", "500", "-o", dir.to_str().unwrap()], 5);
+    assert!(stderr(&o).contains("cannot write the report"), "{}", stderr(&o));
+    assert_eq!(files_in(&dir), ["report.json"]);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let mut child = Command::new(BIN)
+        .args(["run", "churn", "--ops", "500"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `| head` that has already exited
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+}
+
+/// Starts a long run, waits until it is under way, sends `signal`, and returns its output.
+fn interrupted(signal: nix::sys::signal::Signal, format: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(["run", "churn", "-d", "10m", "--output-format", format])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // The handlers are installed before the banner: once it is out, the signal is caught.
+    while !seen.contains("repeat: ") {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "stderr ended early: {seen}");
+        seen.push_str(&line);
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, signal).unwrap();
+    // Drain stderr on the side: reading it to the end here while the child blocks writing a
+    // large report to a full stdout pipe would deadlock.
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+        rest
+    });
+    let mut o = child.wait_with_output().unwrap();
+    o.stderr = (seen + &rest.join().unwrap()).into_bytes();
+    o
+}
+
+#[test]
+fn signals_stop_the_run_with_a_partial_report() {
+    use nix::sys::signal::Signal;
+    let o = interrupted(Signal::SIGTERM, "json");
+    assert_eq!(code(&o), 143, "{}", stderr(&o));
+    let doc = json_of(&o);
+    assert_valid(&doc);
+    assert_eq!(doc["stopped_by"], "SIGTERM");
+    assert!(doc["wall_ns"].as_u64().unwrap() < 600_000_000_000, "cut short, not the full 10 minutes");
+    assert_eq!(doc["checks"]["passed"], true, "stopping early is not a violation");
+    assert!(stderr(&o).contains("SIGTERM received"), "{}", stderr(&o));
+
+    let o = interrupted(Signal::SIGINT, "text");
+    assert_eq!(code(&o), 130, "{}", stderr(&o));
+    assert!(stdout(&o).contains("STOPPED EARLY by SIGINT"), "{}", stdout(&o));
+
+    let o = interrupted(Signal::SIGHUP, "csv");
+    assert_eq!(code(&o), 129, "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("interval_start_s,"));
+}
+
+#[test]
+fn compare_prints_backends_side_by_side() {
+    let args = ["compare", "churn", "--backends", "slotscope,dashmap", "-t", "1", "--ops", "2000"];
+    let o = expect_code(&args, 0);
+    let text = stdout(&o);
+    let header =
+        text.lines().find(|l| l.contains("slotscope") && l.contains("dashmap") && !l.contains("repeat"));
+    assert!(header.is_some(), "a header with both backends:\n{text}");
+    assert!(text.contains("throughput") && text.contains("insert p99") && text.contains('x'), "{text}");
+    assert!(!text.contains("lookup p99"), "churn has no lookups:\n{text}");
+    assert!(text.contains("repeat: slotscope compare churn --backends slotscope,dashmap --seed 1"), "{text}");
+
+    let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
+    assert_eq!(doc["kind"], "compare");
+    let backends = doc["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 2);
+    assert_eq!(
+        (backends[0]["backend"].as_str(), backends[1]["backend"].as_str()),
+        (Some("slotscope"), Some("dashmap"))
+    );
+    assert_eq!(backends[0]["throughput_ratio"], 1.0);
+    // Same seed: each thread drew the same op stream on both backends.
+    assert_eq!(backends[0]["digests"], backends[1]["digests"]);
+
+    let csv = stdout(&expect_code(&[&args[..], &["--output-format", "csv"]].concat(), 0));
+    let (header, rows) = parse_csv(&csv);
+    assert_eq!(header[..2], ["backend", "op"]);
+    assert_eq!(rows.len(), 8, "2 backends x (all + 3 ops)");
+}
+
+#[test]
+fn completions_are_printed() {
+    let o = expect_code(&["completions", "bash"], 0);
+    assert!(stdout(&o).contains("slotscope") && stdout(&o).contains("--fail-if"));
+    expect_code(&["completions", "tcsh"], 2);
+}
