@@ -23,6 +23,7 @@
 //! | [`report`] | `Report`: plain, serialisable results |
 //! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
 //! | [`event`] | per-op events for recording (a no-op sink by default) |
+//! | [`trace`] | the trace file: format, writer, reader, index |
 
 pub mod backend;
 pub mod check;
@@ -45,6 +46,7 @@ pub mod stats;
 mod timeline;
 pub mod timer;
 pub mod topology;
+pub mod trace;
 pub mod values;
 pub mod worker;
 
