@@ -24,6 +24,7 @@
 //! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
 //! | [`event`] | per-op events for recording (a no-op sink by default) |
 //! | [`trace`] | the trace file: format, writer, reader, index |
+//! | [`recorder`] | recording a run: per-thread rings, the writer thread, limits |
 
 pub mod backend;
 pub mod check;
@@ -36,6 +37,7 @@ pub mod machine;
 pub mod mix;
 pub mod pacing;
 pub mod pin;
+pub mod recorder;
 pub mod report;
 pub mod rng;
 mod run;
@@ -53,7 +55,7 @@ pub mod worker;
 pub use backend::{Backend, BackendError, Session, Value};
 pub use check::{Violation, ViolationKind};
 pub use control::ThreadState;
-pub use engine::{run_headless, Command, Engine, EngineError};
+pub use engine::{run_headless, run_headless_recorded, Command, Engine, EngineError};
 pub use mix::OpKind;
 pub use report::Report;
 pub use sampler::{Sample, Sampler, SamplerOptions};

@@ -63,6 +63,8 @@ pub struct Report {
     pub control: Vec<ControlEvent>,
     /// Things worth knowing (e.g. more threads than cores, failed pins).
     pub warnings: Vec<String>,
+    /// The trace written, when the run was recorded (`run --record`).
+    pub recording: Option<crate::recorder::RecordingReport>,
 }
 
 impl Report {

@@ -35,12 +35,24 @@ impl<W: Write> TraceWriter<W> {
     /// Any error of the output, or `InvalidData` for a record above
     /// [`MAX_RECORD_BYTES`] (nothing is written then).
     pub fn write(&mut self, record: &Record) -> io::Result<u64> {
+        let n = self.prepare(record)?;
+        self.commit()?;
+        Ok(n)
+    }
+
+    /// Encodes one record without writing it; the bytes it will take. [`TraceWriter::commit`]
+    /// writes it (so a caller can check a size limit first); another `prepare` discards it.
+    ///
+    /// # Errors
+    /// `InvalidData` for a record above [`MAX_RECORD_BYTES`].
+    pub fn prepare(&mut self, record: &Record) -> io::Result<u64> {
         self.scratch.buf.clear();
         self.scratch.buf.extend_from_slice(&[0; 4]);
         self.scratch.u8(record.record_type() as u8);
         record.encode_body(&mut self.scratch);
         let len = self.scratch.buf.len() - 4;
         let len32 = u32::try_from(len).ok().filter(|&l| l <= MAX_RECORD_BYTES).ok_or_else(|| {
+            self.scratch.buf.clear();
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
@@ -52,11 +64,22 @@ impl<W: Write> TraceWriter<W> {
         self.scratch.buf[..4].copy_from_slice(&len32.to_le_bytes());
         let crc = crc32fast::hash(&self.scratch.buf);
         self.scratch.buf.extend_from_slice(&crc.to_le_bytes());
+        Ok(self.scratch.buf.len() as u64)
+    }
+
+    /// Writes the record [`TraceWriter::prepare`] encoded (nothing if there is none).
+    ///
+    /// # Errors
+    /// Any error of the output.
+    pub fn commit(&mut self) -> io::Result<()> {
+        if self.scratch.buf.is_empty() {
+            return Ok(());
+        }
         self.out.write_all(&self.scratch.buf)?;
-        let n = self.scratch.buf.len() as u64;
-        self.bytes += n;
+        self.bytes += self.scratch.buf.len() as u64;
         self.records += 1;
-        Ok(n)
+        self.scratch.buf.clear();
+        Ok(())
     }
 
     /// Bytes written so far, prologue included.
