@@ -24,6 +24,7 @@
 //! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
 //! | [`event`] | per-op events for recording (a no-op sink by default) |
 //! | [`trace`] | the trace file: format, writer, reader, index |
+//! | [`history`] | checking a recorded run: per-key checks, capacity, linearizability, test emission |
 //! | [`recorder`] | recording a run: per-thread rings, the writer thread, limits |
 
 pub mod backend;
@@ -32,6 +33,7 @@ pub mod control;
 pub mod engine;
 pub mod event;
 pub mod fail_if;
+pub mod history;
 mod hosted;
 pub mod machine;
 pub mod mix;

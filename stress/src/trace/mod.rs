@@ -43,7 +43,7 @@ pub const MAX_RECORD_BYTES: u32 = 64 << 20;
 pub const RECORD_OVERHEAD: usize = 9;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::backend::Value;
     use crate::event::{OpEvent, OpOrigin, OpOutcome, OpProbes};
