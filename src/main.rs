@@ -4,8 +4,10 @@
 //! outcome into an exit code (DESIGN §8). Errors print to stderr; the terminal is restored by
 //! whoever changed it before the error reaches here.
 
+mod check;
 mod cli;
 mod exit;
+mod record;
 mod resolve;
 
 use std::io::IsTerminal;
@@ -37,6 +39,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Check { file, emit_test, window_time_limit, table_path }) => {
+            check::run_check(&file, emit_test.as_deref(), &window_time_limit, table_path.as_deref())
+        }
+        Some(Command::Replay { file, exec: true, .. }) => check::run_replay_exec(&file),
+        Some(Command::Replay { .. }) => Err(Failure::usage(
+            "error: the interactive replay is not available in this build yet; `slotscope replay FILE --exec` \
+             re-executes a trace, `slotscope check FILE` checks it",
+        )),
         Some(other) => {
             Err(Failure::usage(format!("error: `{}` is not available in this build yet", name_of(&other))))
         }
@@ -46,9 +56,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
 /// `slotscope [run] [SCENARIO] [flags]`: the TUI on a terminal, headless otherwise.
 fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
     let headless = args.no_tui || !std::io::stdout().is_terminal();
-    let resolved = resolve::resolve_run(scenario, args, headless)?;
+    let resolved = resolve::resolve_run(scenario, args, headless || args.record.is_some())?;
     for w in &resolved.warnings {
         eprintln!("{w}");
+    }
+    if args.record.is_some() {
+        // Recorded runs are headless in this build (the TUI will record through the same API).
+        return record::run_recorded(resolved, args);
     }
     Err(Failure::usage(format!(
         "error: running scenarios is not available in this build yet (resolved `{}` from {})",

@@ -25,6 +25,7 @@
 //! | [`event`] | per-op events for recording (a no-op sink by default) |
 //! | [`trace`] | the trace file: format, writer, reader, index |
 //! | [`history`] | checking a recorded run: per-key checks, capacity, linearizability, test emission |
+//! | [`reexec`] | re-executing a trace on one thread against a fresh table and a model |
 //! | [`recorder`] | recording a run: per-thread rings, the writer thread, limits |
 
 pub mod backend;
@@ -40,6 +41,7 @@ pub mod mix;
 pub mod pacing;
 pub mod pin;
 pub mod recorder;
+pub mod reexec;
 pub mod report;
 pub mod rng;
 mod run;

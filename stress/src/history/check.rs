@@ -532,11 +532,11 @@ fn check_capacity(ctx: &mut Ctx<'_>, n: u64) {
     }
 }
 
-/// `Full` is legal when N claims could have been held at some instant of the refused insert:
-/// the upper bound U(t) = inserts started by t - removes ended before t + other refusals in
-/// flight at t.
-fn check_fulls(ctx: &mut Ctx<'_>, n: u64) {
-    let ops = ctx.ops();
+/// For every refused insert (index into `ops`), the most claims other ops can have held at
+/// one instant of its interval: the upper bound U(t) = inserts started by t - removes ended
+/// before t + other refusals in flight at t, maximised over the interval. `Full` is legal by
+/// the definition in `table/IMPLEMENTATION.md` when this reaches N.
+pub(crate) fn full_claim_bounds(ops: &[Op]) -> Vec<(usize, i64)> {
     // (time, order, delta): +1 applies at `time`, -1 applies just after `time`.
     let mut events: Vec<(u64, u8, i32)> = Vec::new();
     let mut fulls = Vec::new();
@@ -553,7 +553,7 @@ fn check_fulls(ctx: &mut Ctx<'_>, n: u64) {
         }
     }
     if fulls.is_empty() {
-        return;
+        return Vec::new();
     }
     events.sort_unstable();
     let mut values = Vec::with_capacity(events.len());
@@ -563,16 +563,26 @@ fn check_fulls(ctx: &mut Ctx<'_>, n: u64) {
         values.push(v);
     }
     let rmq = SparseMax::new(&values);
-    for i in fulls {
+    fulls
+        .into_iter()
+        .map(|i| {
+            let o = ops[i];
+            // U at the start: every event at or before (start, +1 order).
+            let i0 = events.partition_point(|&(t, k, _)| t < o.start || (t == o.start && k == 0));
+            let i1 = events.partition_point(|&(t, k, _)| t < o.end || (t == o.end && k == 0));
+            let at_start = if i0 == 0 { 0 } else { values[i0 - 1] };
+            let best = rmq.max(i0, i1).map_or(at_start, |m| m.max(at_start));
+            // This refusal's own claim is counted in `best`.
+            (i, best - 1)
+        })
+        .collect()
+}
+
+/// `Full` when fewer than N claims can have been held at any instant of the refusal.
+fn check_fulls(ctx: &mut Ctx<'_>, n: u64) {
+    let ops = ctx.ops();
+    for (i, others) in full_claim_bounds(ops) {
         ctx.out.fulls_checked += 1;
-        let o = ops[i];
-        // U at the start: every event at or before (start, +1 order).
-        let i0 = events.partition_point(|&(t, k, _)| t < o.start || (t == o.start && k == 0));
-        let i1 = events.partition_point(|&(t, k, _)| t < o.end || (t == o.end && k == 0));
-        let at_start = if i0 == 0 { 0 } else { values[i0 - 1] };
-        let best = rmq.max(i0, i1).map_or(at_start, |m| m.max(at_start));
-        // This refusal's own claim counts in `best`; the others held N - 0 at most.
-        let others = best - 1;
         if others < i64::try_from(n).unwrap_or(i64::MAX) {
             let f = Finding {
                 kind: super::FindingKind::FalseFull,
@@ -583,9 +593,9 @@ fn check_fulls(ctx: &mut Ctx<'_>, n: u64) {
                 message: format!(
                     "{} was refused with Full, but at most {others} of the {n} claims could have been held during it \
                      (live elements + inserts, removes and refusals in flight)",
-                    o.label()
+                    ops[i].label()
                 ),
-                span: (0, o.end),
+                span: (0, ops[i].end),
             };
             ctx.file(f, false);
         }
