@@ -409,7 +409,13 @@ fn check_key(ctx: &mut Ctx<'_>, key: u64, idx: &[usize], stored: &HashMap<Value,
                     by_value = match stored.get(&v) {
                         Some(&j) if ops[j].key != Some(key) => Some(finding(
                             super::FindingKind::ForeignValue,
-                            vec![j],
+                            // The value's insert, and this key's own story: its last removal
+                            // before the lookup and the insert before that.
+                            {
+                                let removal = last_ending_before(&rem, o.start);
+                                let own = removal.and_then(|r| last_ending_before(&ins, ops[r].start));
+                                [Some(j), removal, own].into_iter().flatten().collect()
+                            },
                             format!(
                                 "{} looked up {ks} and got value {}, which {} stored under {}",
                                 o.label(),
@@ -943,7 +949,8 @@ mod tests {
             .history();
         let out = run(&h);
         assert_eq!(kinds(&out.violations), [FindingKind::ForeignValue]);
-        assert_eq!(out.violations[0].evidence, [2]);
+        // The value's insert, then the stale key's own removal and insert.
+        assert_eq!(out.violations[0].evidence, [2, 1, 0]);
         assert!(out.violations[0].message.contains("stored under 2@1"), "{}", out.violations[0].message);
     }
 

@@ -32,6 +32,11 @@ pub fn render(seg: &Segment, finding: &Finding, origin: Option<u64>, max_rows: u
     let pad = ((hi - lo) / 10).max(200);
     let (wlo, whi) = (lo.saturating_sub(pad), hi.saturating_add(pad));
     let keys: BTreeSet<u64> = involved.iter().filter_map(|&i| ops[i].key).chain(finding.key).collect();
+    // Our table's keys name their slot: ops on the same slots (another generation) show who
+    // else wrote there.
+    let slot_mask = seg.capacity().map(|n| n - 1);
+    let slots: BTreeSet<u64> = slot_mask.map_or_else(BTreeSet::new, |m| keys.iter().map(|k| k & m).collect());
+    let same_slot = |k: u64| slot_mask.is_some_and(|m| slots.contains(&(k & m)));
 
     let mut chosen: Vec<usize> = involved.clone();
     let mut same_key: Vec<usize> = Vec::new();
@@ -40,16 +45,19 @@ pub fn render(seg: &Segment, finding: &Finding, origin: Option<u64>, max_rows: u
         if involved.contains(&i) || o.end < wlo || o.start > whi {
             continue;
         }
-        if o.key.is_some_and(|k| keys.contains(&k)) {
+        if o.key.is_some_and(|k| keys.contains(&k) || same_slot(k)) {
             same_key.push(i);
         } else {
             nearby.push(i);
         }
     }
-    // Nearby ops closest to the illegal op first.
+    // Same key or slot first (closest to the illegal op first), then a few ops of any thread
+    // closest to it in time.
     let centre = finding.op.map_or(lo, |i| ops[i].start);
+    same_key.sort_by_key(|&i| ops[i].start.abs_diff(centre));
     nearby.sort_by_key(|&i| ops[i].start.abs_diff(centre));
-    for i in same_key.into_iter().chain(nearby) {
+    let nearby_rows = (max_rows / 3).max(2);
+    for i in same_key.into_iter().chain(nearby.into_iter().take(nearby_rows)) {
         if chosen.len() >= max_rows {
             break;
         }
