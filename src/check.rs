@@ -99,6 +99,11 @@ pub fn run_check(
         "linearizability (per key, Wing-Gong-Lowe, {:?} per window): {} windows: {} linearizable, {} not, {} unknown (over the time or size limit); {} keys not searched (a named check failed on them, or events are missing around them); largest window {} ops",
         limit, out.lin.windows, out.lin.ok, out.lin.violated, out.lin.unknown, out.lin.skipped_keys, out.lin.largest_window
     );
+    println!(
+        "time: {:.3} s in the per-key, capacity and end-state checks, {:.3} s in the linearizability search",
+        out.named_checks_time.as_secs_f64(),
+        out.lin_time.as_secs_f64()
+    );
     for n in &out.notes {
         println!("note: {n}");
     }

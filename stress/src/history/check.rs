@@ -176,6 +176,10 @@ pub struct CheckOutcome {
     pub lin: LinStats,
     /// Things to say about coverage (gaps, missing end records, unchecked parts).
     pub notes: Vec<String>,
+    /// Time spent in the per-key, capacity and end-state checks.
+    pub named_checks_time: Duration,
+    /// Time spent in the linearizability search.
+    pub lin_time: Duration,
 }
 
 impl CheckOutcome {
@@ -241,6 +245,7 @@ fn count_lt(sorted: &[u64], x: u64) -> usize {
 }
 
 fn check_segment(seg: &Segment, options: &CheckOptions, out: &mut CheckOutcome) {
+    let started = std::time::Instant::now();
     let gaps = seg.gaps();
     for g in &gaps {
         if g.to != u64::MAX || seg.end.is_none() {
@@ -287,6 +292,8 @@ fn check_segment(seg: &Segment, options: &CheckOptions, out: &mut CheckOutcome) 
         check_fulls(&mut ctx, n);
     }
     check_end_state(&mut ctx, &live_at_end, &by_key);
+    let named_done = std::time::Instant::now();
+    ctx.out.named_checks_time += named_done - started;
 
     if options.linearizability {
         let limits = SearchLimits { time: options.window_time_limit, max_ops: options.max_window_ops };
@@ -301,6 +308,7 @@ fn check_segment(seg: &Segment, options: &CheckOptions, out: &mut CheckOutcome) 
             check_key_linearizable(&mut ctx, k, idx, limits);
         }
     }
+    ctx.out.lin_time += named_done.elapsed();
 }
 
 /// The per-key checks; returns how many incarnations of the key the history leaves live.

@@ -43,6 +43,15 @@ pub fn step(state: KeyState, op: &Op) -> Option<KeyState> {
     }
 }
 
+/// Whether `op` can change a key's state (a successful insert or remove); everything else
+/// only reads it.
+fn changes_state(op: &Op) -> bool {
+    matches!(
+        (op.kind, op.outcome),
+        (OpKind::Insert, OpOutcome::Inserted) | (OpKind::Remove, OpOutcome::Removed)
+    )
+}
+
 /// What one window's search found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WindowResult {
@@ -172,7 +181,7 @@ fn search(ops: &[&Op], start: KeyState, deadline: Instant) -> Search {
     let words = n.div_ceil(64);
     let mut linearized = vec![0u64; words];
     let mut cache: HashSet<(Vec<u64>, KeyState)> = HashSet::new();
-    let mut stack: Vec<(usize, KeyState)> = Vec::new();
+    let mut stack: Vec<(usize, KeyState, bool)> = Vec::new();
     let mut state = start;
     let mut finals = Vec::new();
     let mut stuck: Option<(usize, usize)> = None;
@@ -188,12 +197,19 @@ fn search(ops: &[&Op], start: KeyState, deadline: Instant) -> Search {
             if !finals.contains(&state) {
                 finals.push(state);
             }
-            let Some((e, s)) = stack.pop() else { break };
-            state = s;
-            let op = entries[e].op;
-            linearized[op / 64] &= !(1 << (op % 64));
-            unlift(&mut entries, e);
-            cursor = entries[e].next;
+            let mut back = None;
+            while let Some((b, s, forced)) = stack.pop() {
+                state = s;
+                let op = entries[b].op;
+                linearized[op / 64] &= !(1 << (op % 64));
+                unlift(&mut entries, b);
+                if !forced {
+                    back = Some(b);
+                    break;
+                }
+            }
+            let Some(back) = back else { break };
+            cursor = entries[back].next;
             continue;
         }
         let e = &entries[cursor];
@@ -202,8 +218,13 @@ fn search(ops: &[&Op], start: KeyState, deadline: Instant) -> Search {
             if let Some(next) = step(state, ops[op]) {
                 let mut lin = linearized.clone();
                 lin[op / 64] |= 1 << (op % 64);
+                // An op that leaves the state as it is (a read) and fits now is placed now
+                // without a choice point: any order placing it later can move it here (its
+                // call is reachable, so everything that returned before it began is placed,
+                // and moving a read changes no state).
+                let forced = next == state && !changes_state(ops[op]);
                 if cache.insert((lin.clone(), next)) {
-                    stack.push((cursor, state));
+                    stack.push((cursor, state, forced));
                     state = next;
                     linearized = lin;
                     lift(&mut entries, cursor);
@@ -218,11 +239,19 @@ fn search(ops: &[&Op], start: KeyState, deadline: Instant) -> Search {
             if stuck.is_none_or(|(_, d)| depth > d) {
                 stuck = Some((e.op, depth));
             }
-            let Some((back, s)) = stack.pop() else { break };
-            state = s;
-            let op = entries[back].op;
-            linearized[op / 64] &= !(1 << (op % 64));
-            unlift(&mut entries, back);
+            // Back to the last real choice (reads placed without one are undone on the way).
+            let mut back = None;
+            while let Some((b, s, forced)) = stack.pop() {
+                state = s;
+                let op = entries[b].op;
+                linearized[op / 64] &= !(1 << (op % 64));
+                unlift(&mut entries, b);
+                if !forced {
+                    back = Some(b);
+                    break;
+                }
+            }
+            let Some(back) = back else { break };
             cursor = entries[back].next;
         }
     }
