@@ -13,6 +13,19 @@ use slotscope_stress::recorder::RecordOptions;
 use slotscope_stress::scenario::{load_builtin, ValidationContext};
 use slotscope_stress::{run_headless, run_headless_recorded, StopSpec};
 
+/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`
+/// (clock ticks of 10 ms). On a shared machine throughput depends on what else runs; CPU time
+/// per op does much less.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -28,19 +41,35 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     println!("{secs} s runs, {repeats} repeats each, medians; threads as the scenario says");
     println!(
-        "{:<12} {:>14} {:>14} {:>8} {:>10} {:>10} {:>12}",
-        "scenario", "plain ops/s", "recorded ops/s", "ratio", "bytes/op", "dropped %", "trace MB/s"
+        "{:<12} {:>14} {:>14} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "scenario",
+        "plain ops/s",
+        "recorded ops/s",
+        "ratio",
+        "plain CPU",
+        "rec. CPU",
+        "bytes/op",
+        "dropped %",
+        "trace MB/s"
     );
+    println!("{:<12} {:>14} {:>14} {:>8} {:>10} {:>10}", "", "", "", "", "ns/op", "ns/op");
     for name in &scenarios {
         let mut spec = load_builtin(name, &ValidationContext::detect()).unwrap().spec;
         spec.stop = StopSpec::Duration(Duration::from_secs_f64(secs));
         let (mut plain, mut recorded, mut bytes_per_op, mut dropped, mut mbps) =
             (vec![], vec![], vec![], vec![], vec![]);
+        let (mut plain_cpu, mut rec_cpu) = (vec![], vec![]);
         for i in 0..repeats {
+            let c0 = cpu_seconds();
             let r = run_headless(spec.clone()).unwrap();
+            #[allow(clippy::cast_precision_loss)]
+            plain_cpu.push((cpu_seconds() - c0) * 1e9 / r.totals.ops().max(1) as f64);
             plain.push(r.throughput_ops_per_s);
             let path = dir.join(format!("{name}-{i}.trace"));
+            let c0 = cpu_seconds();
             let r = run_headless_recorded(spec.clone(), &RecordOptions::new(&path)).unwrap();
+            #[allow(clippy::cast_precision_loss)]
+            rec_cpu.push((cpu_seconds() - c0) * 1e9 / r.totals.ops().max(1) as f64);
             recorded.push(r.throughput_ops_per_s);
             let rec = r.recording.clone().unwrap();
             let total = rec.events + rec.dropped;
@@ -54,11 +83,13 @@ fn main() {
         }
         let (p, q) = (median(plain), median(recorded));
         println!(
-            "{:<12} {:>14.0} {:>14.0} {:>8.2} {:>10.1} {:>10.2} {:>12.1}",
+            "{:<12} {:>14.0} {:>14.0} {:>8.2} {:>10.1} {:>10.1} {:>10.1} {:>10.2} {:>12.1}",
             name,
             p,
             q,
             q / p,
+            median(plain_cpu),
+            median(rec_cpu),
             median(bytes_per_op),
             median(dropped),
             median(mbps)
