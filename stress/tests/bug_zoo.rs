@@ -62,11 +62,28 @@ fn no_generation_check_is_caught_on_stale_keys() {
     );
 }
 
+/// A race shows with some probability per op (a few in 10^5 ops on a 2-core machine, more
+/// when threads are preempted mid-remove): up to five recordings, each long enough to expect
+/// several occurrences, and the first that shows it must be caught.
 #[test]
 fn relaxed_ring_is_caught_on_ring_race() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, out) = record_and_check(builtin("ring-race", Variant::RelaxedRing, 50_000), dir.path());
-    assert!(out.failed(), "not caught:\n{}", summary(&out));
+    let mut last = String::new();
+    for attempt in 0..5 {
+        let mut spec = builtin("ring-race", Variant::RelaxedRing, 100_000);
+        spec.seed += attempt;
+        let (_, out) = record_and_check(spec, dir.path());
+        if out.failed() {
+            assert!(
+                out.violations.iter().all(|f| f.kind != FindingKind::ForeignValue),
+                "relaxed-ring loses inserts, it does not alias keys:\n{}",
+                summary(&out)
+            );
+            return;
+        }
+        last = summary(&out);
+    }
+    panic!("five recordings of relaxed-ring on ring-race, none caught:\n{last}");
 }
 
 #[test]

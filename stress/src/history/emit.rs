@@ -28,7 +28,7 @@ use crate::event::OpOutcome;
 use crate::mix::OpKind;
 
 /// Rounds per thread of an emitted race test.
-pub const RACE_ROUNDS: u64 = 200_000;
+pub const RACE_ROUNDS: u64 = 1_000_000;
 /// Most ops replayed by an emitted sequential test.
 pub const MAX_SEQUENTIAL_OPS: usize = 200;
 
