@@ -2,7 +2,7 @@
 //! result, the gaps (dropped events, the unrecorded tail), and the table's state at the end.
 //!
 //! - [`History::read`] builds it from a trace in one pass (the events are not kept twice).
-//! - [`check`] runs the per-key checks, the capacity checks and the linearizability check
+//! - [`check()`] runs the per-key checks, the capacity checks and the linearizability check
 //!   and returns a [`CheckOutcome`]; [`timeline`] draws the events around a finding;
 //!   [`emit`] writes a finding as a Rust test.
 //!
