@@ -67,6 +67,7 @@ fn emitted_tests_compile_fail_on_the_broken_variant_and_pass_on_the_correct_one(
     let (passed, output) = cargo_test(&stale);
     assert!(!passed, "the sequential repro must fail on no-generation-check:\n{output}");
     assert!(output.contains("a removed (stale) key must find nothing"), "{output}");
+    assert!(!output.contains("warning:"), "the emitted code compiles without warnings:\n{output}");
     set_variant(&stale, "NoGenerationCheck", "Correct");
     let (passed, output) = cargo_test(&stale);
     assert!(passed, "and pass on the correct table:\n{output}");
@@ -75,6 +76,7 @@ fn emitted_tests_compile_fail_on_the_broken_variant_and_pass_on_the_correct_one(
     assert_eq!(emit("ring-race", Variant::RelaxedRing, 50_000, &race), ReproMode::Race);
     let (passed, output) = cargo_test(&race);
     assert!(!passed, "the race repro must fail on relaxed-ring:\n{output}");
+    assert!(!output.contains("warning:"), "the emitted code compiles without warnings:\n{output}");
     set_variant(&race, "RelaxedRing", "Correct");
     let (passed, output) = cargo_test(&race);
     assert!(passed, "and pass on the correct table:\n{output}");

@@ -489,14 +489,22 @@ fn check_key(ctx: &mut Ctx<'_>, key: u64, idx: &[usize], stored: &HashMap<Value,
                 let removes_possible = count_lt(&rem_s, o.end);
                 if surely_before > removes_possible {
                     let prev = last_ending_before(&ins, o.start);
+                    // The last op that still saw the key: the element was lost after it began.
+                    let last_seen = idx
+                        .iter()
+                        .copied()
+                        .filter(|&j| ops[j].outcome == OpOutcome::Hit && ops[j].end < o.start)
+                        .max_by_key(|&j| ops[j].end)
+                        .filter(|&j| prev.is_none_or(|p| ops[j].start > ops[p].start));
                     let message = format!(
-                        "{} did not find {ks}, which was surely live: {} had handed it out and no remove of it could have come first",
+                        "{} did not find {ks}, which was surely live: {} had handed it out and no remove of it could have come first{}",
                         o.label(),
-                        prev.map_or_else(|| "an insert".to_owned(), |p| ops[p].label())
+                        prev.map_or_else(|| "an insert".to_owned(), |p| ops[p].label()),
+                        last_seen.map_or_else(String::new, |j| format!("; {} still found it", ops[j].label()))
                     );
                     findings.push(finding(
                         super::FindingKind::LostInsert,
-                        prev.into_iter().collect(),
+                        prev.into_iter().chain(last_seen).collect(),
                         message,
                         false,
                     ));

@@ -140,7 +140,14 @@ pub fn emit_test(
         }
     }
     let _ = writeln!(src);
-    let _ = writeln!(src, "use slotscope_table::{{Key, Layout, Table, Variant}};");
+    let _ = writeln!(src, "// Generated code: some keys are bound for the record's sake only.");
+    let _ = writeln!(src, "#![allow(unused_variables)]");
+    let _ = writeln!(src);
+    let imports = match mode {
+        ReproMode::Sequential => "Key, Layout, Table, Variant",
+        ReproMode::Race => "Layout, Table, Variant",
+    };
+    let _ = writeln!(src, "use slotscope_table::{{{imports}}};");
     let _ = writeln!(src);
     let _ = writeln!(src, "const CAPACITY: usize = {};", g.capacity());
     let _ = writeln!(src, "const LAYOUT: Layout = Layout::{};", layout_ident(g.layout()));
@@ -365,23 +372,32 @@ fn race_body(src: &mut String, seg: &Segment, finding: &Finding) {
     let _ = writeln!(src, "    while fillers.len() < CAPACITY - KEEP_FREE {{");
     let _ = writeln!(src, "        fillers.push(t.insert((u64::MAX, fillers.len() as u64)).unwrap());");
     let _ = writeln!(src, "    }}");
+    let _ = writeln!(src, "    // Set by the first thread that sees a problem: the others stop too.");
+    let _ = writeln!(src, "    let seen = std::sync::atomic::AtomicBool::new(false);");
     let _ = writeln!(src, "    let problems: Vec<String> = std::thread::scope(|s| {{");
     let _ = writeln!(src, "        let handles: Vec<_> = (0..THREADS)");
     let _ = writeln!(src, "            .map(|me| {{");
-    let _ = writeln!(src, "                let t = &t;");
+    let _ = writeln!(src, "                let (t, seen) = (&t, &seen);");
     let _ = writeln!(src, "                s.spawn(move || {{");
+    let _ = writeln!(src, "                    let problem = |p: String| {{");
+    let _ = writeln!(src, "                        seen.store(true, std::sync::atomic::Ordering::Relaxed);");
+    let _ = writeln!(src, "                        Some(p)");
+    let _ = writeln!(src, "                    }};");
     let _ = writeln!(src, "                    for round in 0..ROUNDS {{");
+    let _ = writeln!(src, "                        if seen.load(std::sync::atomic::Ordering::Relaxed) {{");
+    let _ = writeln!(src, "                            return None;");
+    let _ = writeln!(src, "                        }}");
     let _ = writeln!(src, "                        let value = (me, round);");
     let _ = writeln!(src, "                        // Full is legal here: other threads hold claims.");
     let _ = writeln!(src, "                        let Ok(key) = t.insert(value) else {{ continue }};");
     let _ = writeln!(src, "                        if t.get(key) != Some(value) {{");
-    let _ = writeln!(src, "                            return Some(format!(\"thread {{me}} round {{round}}: lost insert: {{key}} -> {{:?}}\", t.get(key)));");
+    let _ = writeln!(src, "                            return problem(format!(\"thread {{me}} round {{round}}: lost insert: {{key}} -> {{:?}}\", t.get(key)));");
     let _ = writeln!(src, "                        }}");
     let _ = writeln!(src, "                        if !t.remove(key) {{");
-    let _ = writeln!(src, "                            return Some(format!(\"thread {{me}} round {{round}}: removing live key {{key}} failed\"));");
+    let _ = writeln!(src, "                            return problem(format!(\"thread {{me}} round {{round}}: removing live key {{key}} failed\"));");
     let _ = writeln!(src, "                        }}");
     let _ = writeln!(src, "                        if let Some(v) = t.get(key) {{");
-    let _ = writeln!(src, "                            return Some(format!(\"thread {{me}} round {{round}}: removed key {{key}} still finds {{v:?}}\"));");
+    let _ = writeln!(src, "                            return problem(format!(\"thread {{me}} round {{round}}: removed key {{key}} still finds {{v:?}}\"));");
     let _ = writeln!(src, "                        }}");
     let _ = writeln!(src, "                    }}");
     let _ = writeln!(src, "                    None");

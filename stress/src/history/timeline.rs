@@ -51,10 +51,12 @@ pub fn render(seg: &Segment, finding: &Finding, origin: Option<u64>, max_rows: u
             nearby.push(i);
         }
     }
-    // Same key or slot first (closest to the illegal op first), then a few ops of any thread
-    // closest to it in time.
+    // Same key or slot first: those after the evidence (where whatever went wrong happened)
+    // before those leading up to it, each closest to the illegal op first; then a few ops of
+    // any thread closest to it in time.
     let centre = finding.op.map_or(lo, |i| ops[i].start);
-    same_key.sort_by_key(|&i| ops[i].start.abs_diff(centre));
+    let evidence_end = finding.evidence.iter().map(|&i| ops[i].end).max().unwrap_or(lo);
+    same_key.sort_by_key(|&i| (ops[i].end < evidence_end, ops[i].start.abs_diff(centre)));
     nearby.sort_by_key(|&i| ops[i].start.abs_diff(centre));
     let nearby_rows = (max_rows / 3).max(2);
     for i in same_key.into_iter().chain(nearby.into_iter().take(nearby_rows)) {
