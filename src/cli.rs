@@ -77,6 +77,11 @@ pub enum Command {
         /// Time limit per linearizability window; past it the window's answer is "unknown".
         #[arg(long, default_value = "5s")]
         window_time_limit: String,
+        /// The `slotscope-table` crate the emitted test depends on (default: the source tree
+        /// this binary was built from, or `table/` two levels above the binary, or
+        /// $SLOTSCOPE_TABLE_PATH).
+        #[arg(long, value_name = "DIR", requires = "emit_test")]
+        table_path: Option<PathBuf>,
     },
     /// List the workshop lessons.
     Lessons,
@@ -171,7 +176,9 @@ pub struct RunArgs {
     /// Record a trace of the run into this file (see `slotscope replay` and `check`).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Stop recording after this size (e.g. `256MiB`) or duration (e.g. `30s`).
+    /// Stop recording after this size (e.g. `256MiB`, `1GiB`) or duration (e.g. `30s`); the
+    /// run goes on unrecorded. Each thread buffers 64 Ki events; when the writer falls behind,
+    /// events are dropped and counted, never waited for.
     #[arg(long, default_value = "1GiB")]
     pub record_limit: String,
     /// A/B split: run two tables side by side under the same load, e.g. `linear,interleaved`.

@@ -12,7 +12,6 @@ pub const USAGE: u8 = 2;
 /// A scenario or lesson file was unreadable or invalid.
 pub const BAD_SCENARIO: u8 = 3;
 /// A trace file was unreadable, truncated or of an unknown version.
-#[expect(dead_code, reason = "`replay` and `check` produce it; they are not in this build yet")]
 pub const BAD_TRACE: u8 = 4;
 /// An output file could not be written.
 pub const OUTPUT_FAILED: u8 = 5;

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use slotscope_stress::fail_if::{evaluate_all, parse_fail_if, FailIf};
+use slotscope_stress::recorder::{parse_record_limit, RecordOptions};
 use slotscope_stress::values::{format_duration, format_ns, format_rate};
-use slotscope_stress::{Engine, Report, RunSpec, Sample, SamplerOptions, StopSpec};
+use slotscope_stress::{Engine, EngineError, Report, RunSpec, Sample, SamplerOptions, StopSpec};
 
 use crate::cli::RunArgs;
 use crate::exit::{self, Failure};
@@ -90,9 +91,6 @@ pub fn parse_conditions(args: &RunArgs) -> Result<Vec<FailIf>, Failure> {
 /// Refuses flags that belong to features a headless run does not have (yet), rather than
 /// ignoring them silently.
 pub fn refuse_unsupported(args: &RunArgs) -> Result<(), Failure> {
-    if args.record.is_some() {
-        return Err(Failure::usage("error: --record is not available in this build yet"));
-    }
     if args.compare_layout.is_some() {
         return Err(Failure::usage("error: --compare-layout is not available in this build yet"));
     }
@@ -153,10 +151,21 @@ impl Progress {
 
 /// Starts `spec`, waits for its end or a signal, and returns the report and the signal that
 /// stopped it, if any. `label` prefixes the progress line.
-pub fn execute(spec: RunSpec, signals: &Signals, label: &str) -> Result<(Report, Option<i32>), Failure> {
+pub fn execute(
+    spec: RunSpec,
+    signals: &Signals,
+    label: &str,
+    record: Option<&RecordOptions>,
+) -> Result<(Report, Option<i32>), Failure> {
     let show_progress = std::io::stderr().is_terminal();
-    let engine = Engine::start(spec.clone())
-        .map_err(|e| Failure::usage(format!("error: cannot start the run: {e}")))?;
+    let started = match record {
+        Some(options) => Engine::start_recorded(spec.clone(), options),
+        None => Engine::start(spec.clone()),
+    };
+    let engine = started.map_err(|e| match e {
+        EngineError::Record(m) => Failure::new(exit::OUTPUT_FAILED, format!("error: cannot record: {m}")),
+        other => Failure::usage(format!("error: cannot start the run: {other}")),
+    })?;
     let mut progress = show_progress.then(|| Progress::new(&engine, label.to_owned()));
     let mut stopped_by = None;
     let mut next_draw = Instant::now();
@@ -225,10 +234,15 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     // Before anything is printed: whoever waits for the banner may signal right away.
     let signals = Signals::install()?;
     let repeat = resolve::repeat_command("run", &resolved, true);
+    let record = record_options(args, &repeat)?;
     note(&banner(&resolved));
     note(&format!("  repeat: {repeat}"));
-    let (mut report, stopped_by) = execute(resolved.spec, &signals, "  ")?;
+    if let Some(r) = &record {
+        note(&format!("  recording into {} (limit {})", r.path.display(), args.record_limit));
+    }
+    let (mut report, stopped_by) = execute(resolved.spec, &signals, "  ", record.as_ref())?;
     report.repeat_command = Some(repeat);
+    let trace_failed = report_recording(&report);
 
     let verdicts = evaluate_all(&conditions, &report);
     let bytes = output::render(&report, args.output_format, &Extras { verdicts: &verdicts })?;
@@ -252,6 +266,9 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
         ));
         failed = true;
     }
+    if trace_failed {
+        return Ok(ExitCode::from(exit::OUTPUT_FAILED));
+    }
     if let Some(sig) = stopped_by {
         let (name, code) = signal_exit(sig);
         note(&format!(
@@ -261,4 +278,34 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(code));
     }
     Ok(if failed { ExitCode::from(exit::CHECK_FAILED) } else { ExitCode::from(exit::OK) })
+}
+
+/// `--record FILE` and `--record-limit` as the recorder takes them (`None` without `--record`).
+fn record_options(args: &RunArgs, repeat: &str) -> Result<Option<RecordOptions>, Failure> {
+    let Some(path) = &args.record else { return Ok(None) };
+    let limit = parse_record_limit(&args.record_limit)
+        .map_err(|e| Failure::usage(format!("error: invalid value for --record-limit: {e}")))?;
+    let mut options = RecordOptions::new(path);
+    options.limit = limit;
+    options.limit_text = args.record_limit.clone();
+    options.command = repeat.to_owned();
+    Ok(Some(options))
+}
+
+/// Says what was recorded; true if writing the trace failed.
+fn report_recording(report: &Report) -> bool {
+    let Some(r) = &report.recording else { return false };
+    note(&format!(
+        "slotscope: recorded {}: {} bytes, {} op events, {} dropped; {}",
+        r.path, r.bytes, r.events, r.dropped, r.end
+    ));
+    if r.dropped > 0 {
+        note("  the writer fell behind: checks over the dropped stretches will say \"incomplete\"");
+    }
+    if let Some(e) = &r.error {
+        note(&format!("error: writing the trace failed: {e} (it reads up to its last whole record)"));
+        return true;
+    }
+    note(&format!("  check it with: slotscope check {}", r.path));
+    false
 }

@@ -8,6 +8,7 @@ mod adapt;
 mod app;
 #[cfg(test)]
 mod bench;
+mod check;
 mod cli;
 mod compare;
 mod exit;
@@ -57,6 +58,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             output::deliver(&script, None)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Check { file, emit_test, window_time_limit, table_path }) => {
+            check::run_check(&file, emit_test.as_deref(), &window_time_limit, table_path.as_deref())
+        }
+        Some(Command::Replay { file, exec: true, .. }) => check::run_replay_exec(&file),
+        Some(Command::Replay { .. }) => Err(Failure::usage(
+            "error: the interactive replay is not available in this build yet; `slotscope replay FILE --exec` \
+             re-executes a trace, `slotscope check FILE` checks it",
+        )),
         Some(other) => {
             Err(Failure::usage(format!("error: `{}` is not available in this build yet", name_of(&other))))
         }
@@ -66,6 +75,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
 /// `slotscope [run] [SCENARIO] [flags]`: the TUI on a terminal, headless otherwise.
 fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
     let headless = args.no_tui || !std::io::stdout().is_terminal();
+    // Recorded runs are headless in this build: the TUI does not record yet.
+    let headless = headless || args.record.is_some();
     let resolved = resolve::resolve_run(scenario, args, headless)?;
     for w in &resolved.warnings {
         headless::note(w);

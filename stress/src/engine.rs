@@ -32,6 +32,7 @@ use crate::hosted::{install_worker_panic_hook, ExitSignal, HostVisitor, Hosted, 
 use crate::machine::MachineInfo;
 use crate::mix::{KeyPicker, OpKind};
 use crate::pin::{CorePlan, PinError};
+use crate::recorder::{header_for, RecordOptions, Recorder};
 use crate::report::{
     BackendInfo, CheckReport, ControlEvent, DeterminismInfo, OpLatencyReport, OpReport, Report, SeriesReport,
     SpecEcho, ThreadReport, REPORT_SCHEMA_VERSION,
@@ -43,6 +44,7 @@ use crate::stats::{Counts, LatencySet};
 use crate::timeline::conduct;
 use crate::timer::{measure_read_cost, nanos, Clock, TimingInfo};
 use crate::topology::Topology;
+use crate::trace::{EndReason, RunSummary};
 
 pub use crate::hosted::WORKER_THREAD_PREFIX;
 pub use crate::run::FINAL_SNAPSHOT_MAX_CAPACITY;
@@ -84,6 +86,8 @@ pub enum EngineError {
     RestartUnsupported,
     /// A thread could not be spawned.
     Spawn(String),
+    /// The trace file could not be created.
+    Record(String),
 }
 
 impl fmt::Display for EngineError {
@@ -105,6 +109,7 @@ impl fmt::Display for EngineError {
                 f.write_str("this engine was given its backend ready-made, so it cannot build another")
             }
             EngineError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
+            EngineError::Record(e) => write!(f, "could not start recording: {e}"),
         }
     }
 }
@@ -203,7 +208,18 @@ impl Engine {
     /// run without threads, or a thread that cannot be spawned.
     pub fn start(spec: RunSpec) -> Result<Engine, EngineError> {
         let hosted = open_backend(&spec.table, HostVisitor)?;
-        Engine::start_hosted(spec, hosted, true)
+        Engine::start_hosted(spec, hosted, true, None)
+    }
+
+    /// [`Engine::start`], recording the run into a trace (see [`crate::recorder`]). The
+    /// recording closes in [`Engine::stop`] (the report says what was written), or when the
+    /// engine is dropped.
+    ///
+    /// # Errors
+    /// As [`Engine::start`], and [`EngineError::Record`] if the trace file cannot be created.
+    pub fn start_recorded(spec: RunSpec, record: &RecordOptions) -> Result<Engine, EngineError> {
+        let hosted = open_backend(&spec.table, HostVisitor)?;
+        Engine::start_hosted(spec, hosted, true, Some(record))
     }
 
     /// [`Engine::start`] with a ready-made backend (any [`Backend`], e.g. a test double).
@@ -212,10 +228,15 @@ impl Engine {
     /// # Errors
     /// As [`Engine::start`].
     pub fn start_with<B: Backend>(spec: RunSpec, backend: B) -> Result<Engine, EngineError> {
-        Engine::start_hosted(spec, Arc::new(HostedBackend { backend: Arc::new(backend) }), false)
+        Engine::start_hosted(spec, Arc::new(HostedBackend { backend: Arc::new(backend) }), false, None)
     }
 
-    fn start_hosted(spec: RunSpec, hosted: Arc<dyn Hosted>, factory: bool) -> Result<Engine, EngineError> {
+    fn start_hosted(
+        spec: RunSpec,
+        hosted: Arc<dyn Hosted>,
+        factory: bool,
+        record: Option<&RecordOptions>,
+    ) -> Result<Engine, EngineError> {
         install_worker_panic_hook();
         if spec.initial_threads() == 0 && spec.phases.iter().all(|p| p.threads.unwrap_or(0) == 0) {
             return Err(EngineError::NoThreads);
@@ -290,7 +311,18 @@ impl Engine {
             first_prefill: None,
             reset_epoch: 0,
         };
+        let recorder = match record {
+            Some(options) => {
+                let header = header_for(&spec, &machine, &timing, options, started_unix_ms);
+                let r = Recorder::create(options, &header, clock)
+                    .map_err(|e| EngineError::Record(e.to_string()))?;
+                r.begin_table(0, &hosted, spec.table.variant);
+                Some(Arc::new(r))
+            }
+            None => None,
+        };
         let core = Arc::new(RunCore {
+            recorder,
             spec,
             clock,
             machine,
@@ -460,10 +492,22 @@ impl Engine {
         v
     }
 
-    /// Stops every worker, joins them, checks the table at quiescence and returns the report.
+    /// Stops every worker, joins them, checks the table at quiescence and returns the report
+    /// (closing the recording, if any: `Report::recording` says what was written).
     pub fn stop(mut self) -> Report {
+        let completed = self.core.is_done();
         self.shutdown();
-        self.report()
+        let mut report = self.report();
+        if let Some(r) = &self.core.recorder {
+            let reason = if completed { EndReason::Completed } else { EndReason::Stopped };
+            let summary = RunSummary {
+                ops: report.totals.ops(),
+                violations: report.checks.violations.count,
+                wall_ns: report.wall_ns,
+            };
+            report.recording = Some(r.finish(reason, Some(summary)));
+        }
+        report
     }
 
     fn shutdown(&mut self) {
@@ -576,6 +620,7 @@ impl Engine {
             warnings: st.warnings.clone(),
             repeat_command: None,
             stopped_by: None,
+            recording: None,
         }
     }
 }
@@ -584,6 +629,9 @@ impl Drop for Engine {
     fn drop(&mut self) {
         if self.conductor.is_some() {
             self.shutdown();
+        }
+        if let Some(r) = &self.core.recorder {
+            r.finish(EndReason::Abandoned, None);
         }
     }
 }
@@ -597,6 +645,19 @@ pub fn run_headless(spec: RunSpec) -> Result<Report, EngineError> {
         return Err(EngineError::NeverEnds);
     }
     let engine = Engine::start(spec)?;
+    engine.wait(None);
+    Ok(engine.stop())
+}
+
+/// [`run_headless`], recording the run into a trace.
+///
+/// # Errors
+/// As [`run_headless`], and [`EngineError::Record`] if the trace file cannot be created.
+pub fn run_headless_recorded(spec: RunSpec, record: &RecordOptions) -> Result<Report, EngineError> {
+    if spec.stop == StopSpec::Forever {
+        return Err(EngineError::NeverEnds);
+    }
+    let engine = Engine::start_recorded(spec, record)?;
     engine.wait(None);
     Ok(engine.stop())
 }

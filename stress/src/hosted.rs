@@ -13,6 +13,7 @@ use crate::backend::{Backend, BackendVisitor};
 use crate::control::{lock, StartGate, ThreadShared};
 use crate::event::NoEvents;
 use crate::mix::ChoiceStream;
+use crate::recorder::{OpProbe, ThreadSink};
 use crate::spec::BackendKind;
 use crate::stats::ThreadProbe;
 use crate::timer::Clock;
@@ -55,6 +56,8 @@ pub(crate) struct SpawnSetup {
     pub(crate) series_interval_ns: u64,
     pub(crate) expected_keys: usize,
     pub(crate) exits: Arc<ExitSignal>,
+    /// Where the worker's events go when the run is recorded.
+    pub(crate) sink: Option<ThreadSink>,
 }
 
 /// A backend behind a trait object, for everything but the hot loop (which `spawn`
@@ -116,10 +119,15 @@ impl<B: Backend> Hosted for HostedBackend<B> {
             series_interval_ns: s.series_interval_ns,
             expected_keys: s.expected_keys,
         };
+        let sink = s.sink;
         std::thread::Builder::new().name(format!("{WORKER_THREAD_PREFIX}{index}")).spawn(move || {
-            let outcome = match heat {
-                Some(heat) => run_worker(Worker::new(setup, ThreadProbe::new(heat), NoEvents)),
-                None => run_worker(Worker::new(setup, NoProbe, NoEvents)),
+            let outcome = match (heat, sink) {
+                (Some(heat), None) => run_worker(Worker::new(setup, ThreadProbe::new(heat), NoEvents)),
+                (None, None) => run_worker(Worker::new(setup, NoProbe, NoEvents)),
+                (Some(heat), Some(sink)) => {
+                    run_worker(Worker::new(setup, OpProbe::new(ThreadProbe::new(heat)), sink))
+                }
+                (None, Some(sink)) => run_worker(Worker::new(setup, OpProbe::new(NoProbe), sink)),
             };
             exits.notify();
             outcome

@@ -24,6 +24,10 @@
 //! | [`report_text`] | the text report (summary and percentile spectra), for CLI and TUI |
 //! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
 //! | [`event`] | per-op events for recording (a no-op sink by default) |
+//! | [`trace`] | the trace file: format, writer, reader, index |
+//! | [`history`] | checking a recorded run: per-key checks, capacity, linearizability, test emission |
+//! | [`reexec`] | re-executing a trace on one thread against a fresh table and a model |
+//! | [`recorder`] | recording a run: per-thread rings, the writer thread, limits |
 
 pub mod backend;
 pub mod check;
@@ -31,11 +35,14 @@ pub mod control;
 pub mod engine;
 pub mod event;
 pub mod fail_if;
+pub mod history;
 mod hosted;
 pub mod machine;
 pub mod mix;
 pub mod pacing;
 pub mod pin;
+pub mod recorder;
+pub mod reexec;
 pub mod report;
 pub mod report_text;
 pub mod rng;
@@ -47,13 +54,14 @@ pub mod stats;
 mod timeline;
 pub mod timer;
 pub mod topology;
+pub mod trace;
 pub mod values;
 pub mod worker;
 
 pub use backend::{Backend, BackendError, Session, Value};
 pub use check::{Violation, ViolationKind};
 pub use control::ThreadState;
-pub use engine::{run_headless, Command, Engine, EngineError};
+pub use engine::{run_headless, run_headless_recorded, Command, Engine, EngineError};
 pub use mix::OpKind;
 pub use report::Report;
 pub use sampler::{Sample, Sampler, SamplerOptions};

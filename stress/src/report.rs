@@ -69,6 +69,8 @@ pub struct Report {
     /// Set when the run was cut short from outside (e.g. `SIGTERM`): the figures cover the
     /// time until then.
     pub stopped_by: Option<String>,
+    /// The trace written, when the run was recorded (`run --record`).
+    pub recording: Option<crate::recorder::RecordingReport>,
 }
 
 impl Report {

@@ -19,11 +19,13 @@ use crate::hosted::{panic_message, ExitSignal, HostVisitor, Hosted, SpawnSetup};
 use crate::machine::MachineInfo;
 use crate::mix::{ChoiceStream, KeyPicker};
 use crate::pin::CorePlan;
+use crate::recorder::Recorder;
 use crate::report::{mix_array, BackendInfo, ControlEvent, IntervalRecord, PrefillReport, SegmentCheck};
 use crate::rng::thread_stream;
 use crate::spec::{BackendKind, GroupSpec, PinPolicy, RunSpec, StopSpec, TableSpec};
 use crate::stats::{Counts, HeatCounters, LatencySet};
 use crate::timer::{nanos, Clock, TimingInfo};
+use crate::trace::ControlKind;
 use crate::worker::{WorkerCarry, WorkerOutcome};
 
 /// Tables larger than this get no end-of-run snapshot check (a snapshot costs 17 bytes per
@@ -104,6 +106,8 @@ pub(crate) struct PauseClock {
 
 /// What the engine, its conductor and its samplers share.
 pub(crate) struct RunCore {
+    /// The recording of this run, if it is recorded.
+    pub(crate) recorder: Option<Arc<Recorder>>,
     pub(crate) spec: RunSpec,
     pub(crate) clock: Clock,
     pub(crate) machine: MachineInfo,
@@ -149,6 +153,14 @@ impl RunCore {
     }
 
     pub(crate) fn log(&self, st: &mut ControlState, source: &str, what: String) {
+        self.log_kind(st, source, ControlKind::Other, what);
+    }
+
+    /// [`RunCore::log`], telling a recording what kind of event it was.
+    pub(crate) fn log_kind(&self, st: &mut ControlState, source: &str, kind: ControlKind, what: String) {
+        if let Some(r) = &self.recorder {
+            r.control(kind, source, &what);
+        }
         st.control_log.push(ControlEvent { at_ns: self.timeline_ns(), source: source.to_owned(), what });
     }
 
@@ -226,6 +238,7 @@ impl RunCore {
             series_interval_ns: nanos(self.spec.series_interval).max(1),
             expected_keys: fair_share,
             exits: Arc::clone(&self.exits),
+            sink: self.recorder.as_ref().map(|r| r.thread_sink(index, &g.spec.name)),
         };
         let handle = hosted.spawn(setup).map_err(|e| EngineError::Spawn(e.to_string()))?;
         st.groups[group].members.push(index);
@@ -338,11 +351,15 @@ impl RunCore {
     pub(crate) fn close_segment(&self, st: &mut ControlState) {
         let hosted = Arc::clone(&st.hosted);
         let balance = Balance::new(st.segment.inserted, st.segment.removed, hosted.elements());
-        let snapshot =
+        let final_snap =
             hosted.geometry().filter(|g| g.capacity() <= FINAL_SNAPSHOT_MAX_CAPACITY).and_then(|g| {
                 let mut snap = Snapshot::fresh(g);
-                hosted.snapshot_into(&mut snap).then(|| SnapshotCheck::of(&snap))
+                hosted.snapshot_into(&mut snap).then_some(snap)
             });
+        let snapshot = final_snap.as_ref().map(SnapshotCheck::of);
+        if let Some(r) = &self.recorder {
+            r.end_table(hosted.elements(), st.segment.inserted, st.segment.removed, final_snap);
+        }
         if hosted.geometry().is_some_and(|g| g.capacity() > FINAL_SNAPSHOT_MAX_CAPACITY) {
             st.warnings.push(format!(
                 "no end-of-run snapshot check: the table has more than {FINAL_SNAPSHOT_MAX_CAPACITY} slots"
@@ -387,6 +404,9 @@ impl RunCore {
         let now = self.clock.now_ns();
         if self.start_ns() == 0 {
             self.start_ns.store(now.max(1), Ordering::Relaxed);
+            if let Some(r) = &self.recorder {
+                r.clock_started(now.max(1));
+            }
         }
         gate.open(self.start_ns());
         Ok(now)
@@ -410,7 +430,12 @@ impl RunCore {
             Command::AddThread { group } => {
                 let g = self.group_index(&st, &group)?;
                 self.add_threads(&mut st, g, 1)?;
-                self.log(&mut st, source, format!("group {group}: add a thread"));
+                self.log_kind(
+                    &mut st,
+                    source,
+                    ControlKind::AddThread,
+                    format!("group {group}: add a thread"),
+                );
             }
             Command::RemoveThread { group } => {
                 let g = self.group_index(&st, &group)?;
@@ -418,7 +443,12 @@ impl RunCore {
                     return Err(EngineError::NoThreadToRemove(group));
                 }
                 self.remove_threads(&mut st, g, 1);
-                self.log(&mut st, source, format!("group {group}: remove a thread"));
+                self.log_kind(
+                    &mut st,
+                    source,
+                    ControlKind::RemoveThread,
+                    format!("group {group}: remove a thread"),
+                );
             }
             Command::Repin { thread, core } => {
                 let w = st
@@ -491,7 +521,7 @@ impl RunCore {
                     for w in &st.live {
                         w.shared.update(|s| s.paused = true);
                     }
-                    self.log(&mut st, source, "pause".to_owned());
+                    self.log_kind(&mut st, source, ControlKind::Pause, "pause".to_owned());
                 }
             }
             Command::Resume => {
@@ -506,7 +536,7 @@ impl RunCore {
                     for w in &st.live {
                         w.shared.update(|s| s.paused = false);
                     }
-                    self.log(&mut st, source, "resume".to_owned());
+                    self.log_kind(&mut st, source, ControlKind::Resume, "resume".to_owned());
                 }
             }
             Command::ResetStats => {
@@ -516,7 +546,7 @@ impl RunCore {
                 for w in &st.live {
                     w.shared.update(|s| s.reset_epoch = epoch);
                 }
-                self.log(&mut st, source, "reset statistics".to_owned());
+                self.log_kind(&mut st, source, ControlKind::ResetStats, "reset statistics".to_owned());
             }
             Command::Restart { table } => self.restart(&mut st, table, source)?,
         }
@@ -610,6 +640,10 @@ impl RunCore {
             from_ns: self.timeline_ns(),
         });
         let what = format!("restart on {}", hosted.describe());
+        if let Some(r) = &self.recorder {
+            r.control(ControlKind::Restart, "engine", &what);
+            r.begin_table(u32::try_from(st.segments.len()).unwrap_or(u32::MAX), hosted, table.variant);
+        }
         st.table = table;
         let done = self.populate(st, &threads);
         // The restart's prefill does not count as run time.

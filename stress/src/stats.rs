@@ -469,6 +469,13 @@ impl HeatCounters {
 pub trait WorkerProbe: Probe {
     /// Adds the contention counts gathered since the last call into `counts`, and zeroes them.
     fn drain_into(&mut self, counts: &mut Counts);
+
+    /// What the last op ran into, for its recorded event, and zeroes it. Only called when
+    /// recording; probes that do not attribute events to ops report nothing.
+    #[inline]
+    fn take_op_probes(&mut self) -> crate::event::OpProbes {
+        crate::event::OpProbes::default()
+    }
 }
 
 impl WorkerProbe for NoProbe {

@@ -19,7 +19,7 @@ use crate::check::{Violation, ViolationKind, ViolationLog};
 use crate::control::{
     lock, try_lock, worker_violation_log, StartGate, ThreadShared, ThreadState, WorkerSettings,
 };
-use crate::event::{OpEvent, OpOutcome, OpSink};
+use crate::event::{OpEvent, OpOrigin, OpOutcome, OpSink};
 use crate::mix::{scale, Choice, ChoiceStream, KeyPicker, OpKind};
 use crate::pacing::{open_loop_latency, pace, OpenLoopSchedule, Pace};
 use crate::pin::pin_current_thread;
@@ -41,6 +41,9 @@ pub const HELD_RESERVE_MAX: usize = 1 << 22;
 /// Most series intervals a worker keeps (an hour at the default 1 s); later ones are counted
 /// as dropped.
 pub const MAX_SERIES_INTERVALS: usize = 3600;
+
+/// What an op did: its outcome, the key it used or got, and the value it stored or found.
+type OpResult = (OpOutcome, Option<u64>, Option<Value>);
 
 /// A key this thread inserted and still holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,7 +305,18 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         for i in 0..self.prefill {
             let seq = self.next_seq;
             self.next_seq += 1;
-            match session.insert(Value { thread: self.thread_tag, seq }, &mut self.probe) {
+            let value = Value { thread: self.thread_tag, seq };
+            let start = if S::ENABLED { self.clock.now_ns() } else { 0 };
+            let got = session.insert(value, &mut self.probe);
+            if S::ENABLED {
+                let end = self.clock.now_ns();
+                let result = match got {
+                    Some(id) => (OpOutcome::Inserted, Some(id), Some(value)),
+                    None => (OpOutcome::Refused, None, None),
+                };
+                self.emit_event(OpOrigin::Prefill, i, OpKind::Insert, result, start, end);
+            }
+            match got {
                 Some(id) => {
                     self.held.push(HeldKey { id, seq });
                     self.inserted += 1;
@@ -428,14 +442,14 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.until_timed -= 1;
             let start = self.clock.now_ns();
             let choice = stream.next_choice();
-            let (outcome, key) = self.do_op(session, choice);
+            let (outcome, key, value) = self.do_op(session, choice);
             let end = self.clock.now_ns();
             if self.until_timed == 0 {
                 self.until_timed = self.time_every;
                 self.fresh.record_service(choice.kind, end.saturating_sub(start));
                 self.counts[Counter::TimedOps] += 1;
             }
-            self.emit(choice, key, outcome, start, end);
+            self.emit(choice, key, outcome, value, start, end);
         }
     }
 
@@ -449,32 +463,58 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 s.next_intended();
             }
             let choice = stream.next_choice();
-            let (outcome, key) = self.do_op(session, choice);
+            let (outcome, key, value) = self.do_op(session, choice);
             let end = self.clock.now_ns();
             let lat = open_loop_latency(intended, start, end);
             self.fresh.record_service(choice.kind, lat.uncorrected);
             self.fresh.record_corrected(choice.kind, lat.corrected);
             self.counts[Counter::TimedOps] += 1;
-            self.emit(choice, key, outcome, start, end);
+            self.emit(choice, key, outcome, value, start, end);
         }
         false
     }
 
     // Inlined into the batch loop; compiled away when the sink is disabled.
     #[inline(always)]
-    fn emit(&mut self, choice: Choice, key: Option<u64>, outcome: OpOutcome, start: u64, end: u64) {
+    fn emit(
+        &mut self,
+        choice: Choice,
+        key: Option<u64>,
+        outcome: OpOutcome,
+        value: Option<Value>,
+        start: u64,
+        end: u64,
+    ) {
         if S::ENABLED {
-            let event = OpEvent {
-                thread: self.index,
-                op_index: choice.index,
-                kind: choice.kind,
-                key,
-                outcome,
-                start_ns: start,
-                end_ns: end,
-            };
-            self.sink.op(&event);
+            self.emit_event(OpOrigin::Run, choice.index, choice.kind, (outcome, key, value), start, end);
         }
+    }
+
+    /// Hands one op to the sink, with what the probe saw during it.
+    #[inline(always)]
+    fn emit_event(
+        &mut self,
+        origin: OpOrigin,
+        op_index: u64,
+        kind: OpKind,
+        result: OpResult,
+        start: u64,
+        end: u64,
+    ) {
+        let (outcome, key, value) = result;
+        let event = OpEvent {
+            thread: self.index,
+            op_index,
+            kind,
+            key,
+            outcome,
+            value,
+            origin,
+            probes: self.probe.take_op_probes(),
+            start_ns: start,
+            end_ns: end,
+        };
+        self.sink.op(&event);
     }
 
     /// Spins until `intended`; the clock reading at which it went, or `None` if the wait is
@@ -493,17 +533,13 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn do_op<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
+    fn do_op<T: Session>(&mut self, session: &mut T, choice: Choice) -> OpResult {
         self.do_op_with::<T, false>(session, choice)
     }
 
     /// `PLAIN`: no stale lookups, uniform keys (see [`ChoiceStream::is_plain`]).
     #[inline(always)]
-    fn do_op_with<T: Session, const PLAIN: bool>(
-        &mut self,
-        session: &mut T,
-        choice: Choice,
-    ) -> (OpOutcome, Option<u64>) {
+    fn do_op_with<T: Session, const PLAIN: bool>(&mut self, session: &mut T, choice: Choice) -> OpResult {
         self.counts[Counter::ops_of(choice.kind)] += 1;
         match choice.kind {
             OpKind::Lookup => self.lookup::<T, PLAIN>(session, choice),
@@ -514,30 +550,26 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn lookup<T: Session, const PLAIN: bool>(
-        &mut self,
-        session: &mut T,
-        choice: Choice,
-    ) -> (OpOutcome, Option<u64>) {
+    fn lookup<T: Session, const PLAIN: bool>(&mut self, session: &mut T, choice: Choice) -> OpResult {
         if !PLAIN && choice.stale {
             if let Some(id) = self.stale.pick(choice.key_draw) {
                 self.counts[Counter::StaleLookups] += 1;
                 return match session.lookup(id, &mut self.probe) {
                     None => {
                         self.counts[Counter::LookupMisses] += 1;
-                        (OpOutcome::Miss, Some(id))
+                        (OpOutcome::Miss, Some(id), None)
                     }
                     Some(found) => {
                         self.counts[Counter::LookupHits] += 1;
                         self.violation(ViolationKind::StaleHit, choice.index, id, None, Some(found));
-                        (OpOutcome::Hit, Some(id))
+                        (OpOutcome::Hit, Some(id), Some(found))
                     }
                 };
             }
         }
         if self.held.is_empty() {
             self.counts[Counter::Skipped] += 1;
-            return (OpOutcome::Skipped, None);
+            return (OpOutcome::Skipped, None, None);
         }
         let at = if PLAIN {
             scale(choice.key_draw, self.held.len())
@@ -549,60 +581,61 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         match session.lookup(held.id, &mut self.probe) {
             Some(found) if found == expected => {
                 self.counts[Counter::LookupHits] += 1;
-                (OpOutcome::Hit, Some(held.id))
+                (OpOutcome::Hit, Some(held.id), Some(found))
             }
             Some(found) => {
                 self.counts[Counter::LookupHits] += 1;
                 self.violation(ViolationKind::WrongValue, choice.index, held.id, Some(expected), Some(found));
-                (OpOutcome::Hit, Some(held.id))
+                (OpOutcome::Hit, Some(held.id), Some(found))
             }
             None => {
                 self.counts[Counter::LookupMisses] += 1;
                 self.violation(ViolationKind::LostKey, choice.index, held.id, Some(expected), None);
-                (OpOutcome::Miss, Some(held.id))
+                (OpOutcome::Miss, Some(held.id), None)
             }
         }
     }
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn insert<T: Session>(&mut self, session: &mut T, _choice: Choice) -> (OpOutcome, Option<u64>) {
+    fn insert<T: Session>(&mut self, session: &mut T, _choice: Choice) -> OpResult {
         if self.budget.is_some_and(|b| self.held.len() >= b) {
             self.counts[Counter::InsertsRefused] += 1;
-            return (OpOutcome::Refused, None);
+            return (OpOutcome::Refused, None, None);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        match session.insert(Value { thread: self.thread_tag, seq }, &mut self.probe) {
+        let value = Value { thread: self.thread_tag, seq };
+        match session.insert(value, &mut self.probe) {
             Some(id) => {
                 self.held.push(HeldKey { id, seq });
                 self.inserted += 1;
-                (OpOutcome::Inserted, Some(id))
+                (OpOutcome::Inserted, Some(id), Some(value))
             }
             None => {
                 self.counts[Counter::InsertsRefused] += 1;
-                (OpOutcome::Refused, None)
+                (OpOutcome::Refused, None, None)
             }
         }
     }
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn remove<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
+    fn remove<T: Session>(&mut self, session: &mut T, choice: Choice) -> OpResult {
         if self.held.is_empty() {
             self.counts[Counter::Skipped] += 1;
-            return (OpOutcome::Skipped, None);
+            return (OpOutcome::Skipped, None, None);
         }
         let held = self.held.swap_remove(scale(choice.key_draw, self.held.len()));
         if session.remove(held.id, &mut self.probe) {
             self.removed += 1;
             self.stale.push(held.id);
-            (OpOutcome::Removed, Some(held.id))
+            (OpOutcome::Removed, Some(held.id), None)
         } else {
             self.counts[Counter::RemovesMissed] += 1;
             let expected = Value { thread: self.thread_tag, seq: held.seq };
             self.violation(ViolationKind::RemoveFailed, choice.index, held.id, Some(expected), None);
-            (OpOutcome::RemoveMissed, Some(held.id))
+            (OpOutcome::RemoveMissed, Some(held.id), None)
         }
     }
 
@@ -628,7 +661,21 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         for i in 0..self.held.len() {
             let held = self.held[i];
             let expected = Value { thread: self.thread_tag, seq: held.seq };
-            match session.lookup(held.id, &mut self.probe) {
+            let start = if S::ENABLED { self.clock.now_ns() } else { 0 };
+            let got = session.lookup(held.id, &mut self.probe);
+            if S::ENABLED {
+                let end = self.clock.now_ns();
+                let outcome = if got.is_some() { OpOutcome::Hit } else { OpOutcome::Miss };
+                self.emit_event(
+                    OpOrigin::Sweep,
+                    i as u64,
+                    OpKind::Lookup,
+                    (outcome, Some(held.id), got),
+                    start,
+                    end,
+                );
+            }
+            match got {
                 Some(found) if found == expected => {}
                 found => {
                     let kind =

@@ -40,7 +40,17 @@ macro_rules! builtins {
     };
 }
 
-builtins!["demo", "read-heavy", "churn", "false-sharing", "near-full", "stale-keys", "open-loop", "hot-keys"];
+builtins![
+    "demo",
+    "read-heavy",
+    "churn",
+    "false-sharing",
+    "near-full",
+    "stale-keys",
+    "ring-race",
+    "open-loop",
+    "hot-keys"
+];
 
 /// The built-in scenario of that name.
 pub fn builtin(name: &str) -> Option<&'static Builtin> {

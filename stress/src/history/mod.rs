@@ -1,0 +1,327 @@
+//! A recorded run as a history to check: per table segment, every op with its interval and
+//! result, the gaps (dropped events, the unrecorded tail), and the table's state at the end.
+//!
+//! - [`History::read`] builds it from a trace in one pass (the events are not kept twice).
+//! - [`check()`] runs the per-key checks, the capacity checks and the linearizability check
+//!   and returns a [`CheckOutcome`]; [`timeline`] draws the events around a finding;
+//!   [`emit`] writes a finding as a Rust test.
+//!
+//! The checks and what each one can and cannot conclude are written down in
+//! `docs/CHECKING.md`.
+
+pub mod check;
+pub mod emit;
+pub mod lin;
+pub mod timeline;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use crate::backend::Value;
+use crate::event::{OpEvent, OpOrigin, OpOutcome};
+use crate::mix::OpKind;
+use crate::trace::{
+    ControlRecord, DropRecord, EndRecord, ReadStop, Record, SnapshotRecord, TableBegin, TableEnd, TraceError,
+    TraceHeader, TraceReader,
+};
+
+pub use check::{check, CheckOptions, CheckOutcome, Finding, FindingKind};
+
+/// One op of the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// Its event number in the trace (position among all op events, from 0).
+    pub event: u64,
+    /// Global thread index.
+    pub thread: u32,
+    /// The thread's op index (see [`OpOrigin`]).
+    pub op_index: u64,
+    /// Lookup, insert or remove.
+    pub kind: OpKind,
+    /// What happened.
+    pub outcome: OpOutcome,
+    /// Run, prefill or sweep.
+    pub origin: OpOrigin,
+    /// The key used or handed out.
+    pub key: Option<u64>,
+    /// The value stored or found.
+    pub value: Option<Value>,
+    /// Start, clock ns.
+    pub start: u64,
+    /// End, clock ns.
+    pub end: u64,
+}
+
+impl Op {
+    fn of(event: u64, e: &OpEvent) -> Op {
+        Op {
+            event,
+            thread: u32::try_from(e.thread).unwrap_or(u32::MAX),
+            op_index: e.op_index,
+            kind: e.kind,
+            outcome: e.outcome,
+            origin: e.origin,
+            key: e.key,
+            value: e.value,
+            start: e.start_ns,
+            end: e.end_ns.max(e.start_ns),
+        }
+    }
+
+    /// Whether the op changed or depends on the table (skipped ops did nothing).
+    pub fn acted(&self) -> bool {
+        self.outcome != OpOutcome::Skipped
+    }
+}
+
+/// How a key is shown: `slot@generation` for our table's keys, hex otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyText {
+    /// log2 of the capacity, if keys are our table's.
+    pub capacity_log2: Option<u32>,
+}
+
+impl KeyText {
+    /// The text of `key`.
+    pub fn show(&self, key: u64) -> String {
+        match self.capacity_log2 {
+            Some(log2) if key >> 59 == u64::from(log2) => {
+                let k = slotscope_table::Key::from_bits(key);
+                format!("{}@{}", k.slot(), k.generation())
+            }
+            _ => format!("{key:#x}"),
+        }
+    }
+}
+
+/// A value as timelines show it: `t0#77` (thread 0's insert number 77).
+pub fn value_text(v: Value) -> String {
+    format!("t{}#{}", v.thread, v.seq)
+}
+
+impl Op {
+    /// One line: `lookup 5@3 -> hit (value t0#77)`.
+    pub fn describe(&self, keys: KeyText) -> String {
+        let key = self.key.map(|k| keys.show(k));
+        let value = self.value.map(value_text);
+        match (self.kind, self.outcome) {
+            (OpKind::Insert, OpOutcome::Inserted) => format!(
+                "insert {} -> {}",
+                value.unwrap_or_else(|| "?".into()),
+                key.unwrap_or_else(|| "?".into())
+            ),
+            (OpKind::Insert, OpOutcome::Refused) => "insert -> Full".to_owned(),
+            (kind, OpOutcome::Hit) => format!(
+                "{} {} -> hit (value {})",
+                kind.name(),
+                key.unwrap_or_else(|| "?".into()),
+                value.unwrap_or_else(|| "unknown".into())
+            ),
+            (kind, outcome) => {
+                format!("{} {} -> {}", kind.name(), key.unwrap_or_else(|| "(no key)".into()), outcome.name())
+            }
+        }
+    }
+
+    /// `event 18342 (thread 1, op 9021)`, naming prefill and sweep ops as such.
+    pub fn label(&self) -> String {
+        let origin = match self.origin {
+            OpOrigin::Run => "op",
+            OpOrigin::Prefill => "prefill op",
+            OpOrigin::Sweep => "end sweep op",
+        };
+        format!("event {} (thread {}, {origin} {})", self.event, self.thread, self.op_index)
+    }
+}
+
+/// A stretch of time in which some thread's ops are unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// The thread.
+    pub thread: u32,
+    /// From, clock ns.
+    pub from: u64,
+    /// To, clock ns (`u64::MAX`: to the end).
+    pub to: u64,
+    /// Ops lost, if known.
+    pub ops: Option<u64>,
+}
+
+/// One table of the run, with its ops.
+#[derive(Clone, Debug, Default)]
+pub struct Segment {
+    /// Segment number.
+    pub index: u32,
+    /// How it began.
+    pub begin: Option<TableBegin>,
+    /// How it ended (absent if the trace stops first).
+    pub end: Option<TableEnd>,
+    /// Its ops, in event order.
+    pub ops: Vec<Op>,
+    /// Drops.
+    pub drops: Vec<DropRecord>,
+    /// The snapshot at its end, at quiescence.
+    pub final_snapshot: Option<SnapshotRecord>,
+    /// Periodic snapshots: (scan start, scan end, occupied slots).
+    pub snapshots: Vec<(u64, u64, usize)>,
+    /// Threads that started on it.
+    pub threads: BTreeSet<u32>,
+    /// Threads whose every event is in the trace (their ThreadEnd was written).
+    pub threads_complete: BTreeSet<u32>,
+}
+
+impl Segment {
+    /// Our table's capacity, if it is our table.
+    pub fn capacity(&self) -> Option<u64> {
+        self.begin.as_ref().and_then(|b| b.geometry).map(|g| g.capacity() as u64)
+    }
+
+    /// How keys are shown.
+    pub fn key_text(&self) -> KeyText {
+        KeyText { capacity_log2: self.begin.as_ref().and_then(|b| b.geometry).map(|g| g.capacity_log2()) }
+    }
+
+    /// Stretches in which ops are missing: dropped spans, and for every thread whose stream
+    /// is not complete, everything after its last recorded op.
+    pub fn gaps(&self) -> Vec<Gap> {
+        let mut gaps: Vec<Gap> = self
+            .drops
+            .iter()
+            .map(|d| Gap {
+                thread: d.thread,
+                from: d.first_ns,
+                to: d.last_ns.max(d.first_ns),
+                ops: Some(d.count),
+            })
+            .collect();
+        let mut last_end: BTreeMap<u32, u64> = BTreeMap::new();
+        for op in &self.ops {
+            let e = last_end.entry(op.thread).or_insert(0);
+            *e = (*e).max(op.end);
+        }
+        let begin = self.begin.as_ref().map_or(0, |b| b.clock_ns);
+        for &t in self.threads.iter().chain(last_end.keys()) {
+            if !self.threads_complete.contains(&t) {
+                let from = last_end.get(&t).copied().unwrap_or(begin);
+                if !gaps.iter().any(|g| g.thread == t && g.to == u64::MAX) {
+                    gaps.push(Gap { thread: t, from, to: u64::MAX, ops: None });
+                }
+            }
+        }
+        gaps.sort_by_key(|g| (g.from, g.thread));
+        gaps
+    }
+}
+
+/// A whole recorded run, ready to check.
+#[derive(Clone, Debug)]
+pub struct History {
+    /// The trace's header.
+    pub header: TraceHeader,
+    /// Its tables, in order.
+    pub segments: Vec<Segment>,
+    /// Control events.
+    pub controls: Vec<ControlRecord>,
+    /// The end record, if the trace was closed cleanly.
+    pub end: Option<EndRecord>,
+    /// Why reading stopped.
+    pub stop: ReadStop,
+    /// Op events read.
+    pub events: u64,
+}
+
+impl History {
+    /// Reads the trace at `path`.
+    ///
+    /// # Errors
+    /// [`TraceError`] when the file is not a readable trace.
+    pub fn read(path: &Path) -> Result<History, TraceError> {
+        let (header, reader) = TraceReader::open(path)?;
+        Ok(History::from_records(header, reader))
+    }
+
+    /// Builds the history from a reader positioned after the header.
+    pub fn from_records<R: Read>(header: TraceHeader, mut reader: TraceReader<R>) -> History {
+        let mut segments: Vec<Segment> = Vec::new();
+        let mut controls = Vec::new();
+        let mut end = None;
+        let mut events = 0u64;
+        fn seg(segments: &mut Vec<Segment>, i: u32) -> &mut Segment {
+            let pos = segments.iter().position(|s| s.index == i).unwrap_or_else(|| {
+                segments.push(Segment { index: i, ..Segment::default() });
+                segments.len() - 1
+            });
+            &mut segments[pos]
+        }
+        while let Some((_, r)) = reader.next_record() {
+            match r {
+                Record::Ops(b) => {
+                    let s = seg(&mut segments, b.segment);
+                    for e in &b.events {
+                        s.ops.push(Op::of(events, e));
+                        events += 1;
+                    }
+                }
+                Record::Drop(d) => seg(&mut segments, d.segment).drops.push(d),
+                Record::TableBegin(t) => {
+                    let i = t.segment;
+                    seg(&mut segments, i).begin = Some(t);
+                }
+                Record::TableEnd(t) => seg(&mut segments, t.segment).end = Some(t),
+                Record::ThreadStart(t) => {
+                    seg(&mut segments, t.segment).threads.insert(t.thread);
+                }
+                Record::ThreadEnd(t) => {
+                    seg(&mut segments, t.segment).threads_complete.insert(t.thread);
+                }
+                Record::Snapshot(s) => {
+                    let target = seg(&mut segments, s.segment);
+                    if s.at_end {
+                        target.final_snapshot = Some(*s);
+                    } else {
+                        target.snapshots.push((s.started_ns, s.ended_ns, s.snapshot.occupied()));
+                    }
+                }
+                Record::Control(c) => controls.push(c),
+                Record::End(e) => end = Some(e),
+                Record::Header(_) => {}
+            }
+        }
+        segments.sort_by_key(|s| s.index);
+        History {
+            header,
+            segments,
+            controls,
+            end,
+            stop: reader.stop().cloned().unwrap_or(ReadStop::End),
+            events,
+        }
+    }
+
+    /// When the run clock started (after the prefill), if recorded.
+    pub fn clock_start(&self) -> Option<u64> {
+        self.controls.iter().find(|c| c.kind == crate::trace::ControlKind::ClockStarted).map(|c| c.clock_ns)
+    }
+
+    /// Whether the trace holds every op of the run: closed cleanly after the run ended, with
+    /// nothing dropped.
+    pub fn is_complete(&self) -> bool {
+        self.stop.is_clean()
+            && self.end.is_some_and(|e| !e.reason.is_limit() && e.dropped == 0)
+            && self.segments.iter().all(|s| s.drops.is_empty())
+    }
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.to, self.ops) {
+            (u64::MAX, _) => write!(f, "thread {}: nothing recorded after {} ns", self.thread, self.from),
+            (to, Some(n)) => {
+                write!(f, "thread {}: {n} ops dropped between {} and {to} ns", self.thread, self.from)
+            }
+            (to, None) => write!(f, "thread {}: ops unknown between {} and {to} ns", self.thread, self.from),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! `run --record`, `check` and `replay --exec` through the binary: exit codes and the words
+//! users see. Short op-counted runs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn slotscope(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn record_check_and_reexecute_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = slotscope(&["run", "churn", "--capacity", "1024", "--ops", "3000", "--record", "ok.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("recorded ok.trace"), "{}", text(&o));
+    assert!(d.join("ok.trace").exists() && !d.join("ok.trace.partial").exists());
+
+    let o = slotscope(&["check", "ok.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("no violation found"), "{}", text(&o));
+
+    let o = slotscope(&["replay", "ok.trace", "--exec"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("no divergence"), "{}", text(&o));
+
+    // Cut inside the last record: what is there is checked, and the exit code says the file
+    // is damaged.
+    let bytes = std::fs::read(d.join("ok.trace")).unwrap();
+    std::fs::write(d.join("cut.trace"), &bytes[..bytes.len() - 3]).unwrap();
+    let o = slotscope(&["check", "cut.trace"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("truncated in record"), "{}", text(&o));
+    let o = slotscope(&["replay", "cut.trace", "--exec"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+
+    // A newer format version is refused with a clear message.
+    let mut newer = bytes.clone();
+    newer[8] = 7;
+    newer[9] = 0;
+    std::fs::write(d.join("newer.trace"), &newer).unwrap();
+    let o = slotscope(&["check", "newer.trace"], d);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(
+        text(&o).contains("trace format version 7 is newer than this slotscope understands (1)"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(d.join("notes.txt"), "hello").unwrap();
+    let o = slotscope(&["check", "notes.txt"], d);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(text(&o).contains("not a slotscope trace"), "{}", text(&o));
+    let o = slotscope(&["check", "missing.trace"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+}
+
+#[test]
+fn a_bug_zoo_recording_fails_the_check_and_emits_a_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = slotscope(
+        &["run", "stale-keys", "--variant", "no-generation-check", "--ops", "20000", "--record", "bug.trace"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1), "the run's own self-checks fail too: {}", text(&o));
+    let o = slotscope(&["check", "bug.trace", "--emit-test", "repro"], d);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("BROKEN ON PURPOSE"), "{t}");
+    assert!(t.contains("first illegal operation: event "), "{t}");
+    assert!(t.contains(">> "), "the timeline marks the illegal op: {t}");
+    assert!(t.contains("wrote a sequential test into repro"), "{t}");
+    let src = std::fs::read_to_string(d.join("repro/tests/repro.rs")).unwrap();
+    assert!(src.contains("const VARIANT: Variant = Variant::NoGenerationCheck;"));
+    assert!(src.contains("<- the violation"));
+    let manifest = std::fs::read_to_string(d.join("repro/Cargo.toml")).unwrap();
+    assert!(manifest.contains("slotscope-table = { path = "), "{manifest}");
+
+    // Re-execution stops at the first stale hit: either the re-executed table (broken the
+    // same way) repeats it and breaks the invariant, or its own key order left the slot
+    // unused and the result diverges from the recording. Both name the event.
+    let o = slotscope(&["replay", "bug.trace", "--exec"], d);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(t.contains("first divergence: event "), "{t}");
+    assert!(t.contains("a stale key must miss") || t.contains("; re-executed -> "), "{t}");
+}
+
+#[test]
+fn bad_record_flags_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = slotscope(
+        &["run", "churn", "--ops", "10", "--record", "x.trace", "--record-limit", "lots"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--record-limit"), "{}", text(&o));
+    let o = slotscope(&["replay", "x.trace"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--exec"), "{}", text(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_run_and_leaves_a_closed_trace() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        .args(["run", "read-heavy", "-d", "60s", "--record", "sig.trace"])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (generously) until recording has begun, then signal.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !d.join("sig.trace.partial").exists() {
+        assert!(Instant::now() < deadline, "recording never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    let o = slotscope(&["check", "sig.trace"], d);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("closed: the run was stopped before its end"), "{t}");
+}
