@@ -90,6 +90,49 @@ fn install_panic_hook() {
     });
 }
 
+/// How long the loop has to end by itself after a signal or a hang-up before the watchdog
+/// ends the process.
+pub const WATCHDOG_GRACE: Duration = Duration::from_secs(3);
+/// How often the watchdog looks.
+const WATCHDOG_PERIOD: Duration = Duration::from_millis(250);
+
+/// A last resort that does not depend on the UI thread: crossterm 0.28's terminal reader
+/// spins forever once reads of a hung-up terminal return EOF or EIO (it only stops on
+/// `WouldBlock`), so after the terminal goes away (a closed window, a killed tmux) the loop
+/// never looks at the signal flags again. This thread notices the hang-up itself (`POLLHUP` on
+/// stdin) or a pending signal; if the loop has not ended `WATCHDOG_GRACE` later, it restores
+/// what can be restored and exits with 128 + the signal (129 for a hang-up). The workers die
+/// with the process; there is no terminal left to print a summary on anyway.
+fn start_watchdog(signals: Arc<AtomicUsize>) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let spawned = std::thread::Builder::new().name("slotscope-watchdog".into()).spawn(move || {
+        let mut since: Option<Instant> = None;
+        loop {
+            std::thread::sleep(WATCHDOG_PERIOD);
+            let stdin = io::stdin();
+            let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+            let hung_up = poll(&mut fds, PollTimeout::ZERO).is_ok()
+                && fds[0].revents().is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR));
+            if hung_up {
+                // Tell the loop, in case it is still listening.
+                let _ = signals.compare_exchange(0, 1, Ordering::Relaxed, Ordering::Relaxed);
+            }
+            let pending = signals.load(Ordering::Relaxed);
+            if pending == 0 {
+                continue;
+            }
+            let first = *since.get_or_insert_with(Instant::now);
+            if first.elapsed() >= WATCHDOG_GRACE {
+                restore_terminal();
+                std::process::exit(128 + i32::try_from(pending).unwrap_or(1));
+            }
+        }
+    });
+    // Without a watchdog the TUI still works; only a hung-up terminal could leave it spinning.
+    drop(spawned);
+}
+
 /// SIGINT, SIGTERM and SIGHUP set this to their number.
 fn register_signals() -> Result<Arc<AtomicUsize>, Failure> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -143,6 +186,7 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
         eprintln!("note: --present is not implemented yet; the usual screens are shown");
     }
     let signals = register_signals()?;
+    start_watchdog(Arc::clone(&signals));
     let spec = resolved.spec;
     let facts = RunFacts::of(&spec, look.sample_hz);
     let snapshots = FrameRing::snapshots_for(spec.table.capacity);

@@ -215,3 +215,57 @@ fn a_run_with_a_duration_ends_in_place_and_q_prints_its_summary() {
     s.assert_restored();
     assert!(s.after_tui().contains("lookup"), "{}", s.after_tui());
 }
+
+/// Closing the terminal under a running TUI (a closed window, a killed tmux) must end the
+/// process: crossterm's reader spins on a hung-up terminal, so the watchdog has to do it.
+#[test]
+fn a_closed_terminal_ends_the_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
+        .expect("open a pty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_slotscope"));
+    cmd.cwd(dir.path());
+    cmd.env("TERM", "xterm-256color");
+    let mut child = pty.slave.spawn_command(cmd).expect("spawn slotscope");
+    drop(pty.slave);
+    // Read until the first frame is up, freeze the view (no more redraws: the app waits for
+    // input, which is where a hang-up caught crossterm), then stop reading and close every
+    // handle on the master side: the terminal is gone.
+    let mut reader = pty.master.try_clone_reader().expect("pty reader");
+    let mut writer = pty.master.take_writer().expect("pty writer");
+    let mut seen = Vec::new();
+    let start = Instant::now();
+    let mut buf = [0u8; 8192];
+    while !String::from_utf8_lossy(&seen).contains("slotscope") {
+        assert!(start.elapsed() < LIMIT, "no first frame");
+        let n = reader.read(&mut buf).expect("read the pty");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    writer.write_all(b" ").unwrap();
+    writer.flush().unwrap();
+    let frozen_at = seen.len();
+    while !String::from_utf8_lossy(&seen[frozen_at..]).contains("FROZEN") {
+        assert!(start.elapsed() < LIMIT, "the view never froze");
+        let n = reader.read(&mut buf).expect("read the pty");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    drop(reader);
+    drop(writer);
+    drop(pty.master);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("slotscope kept running after its terminal was closed");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // 129: the hang-up (by the watchdog, or by the loop if it saw SIGHUP first); 1: a write
+    // to the closed terminal failed first. Either way it ended.
+    assert!([1, 129].contains(&status.exit_code()), "exit code {}", status.exit_code());
+}
