@@ -25,10 +25,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slotscope_table::Layout;
 
-use crate::backend::{open_backend, Backend, BackendError};
+use crate::backend::{Backend, BackendError};
 use crate::check::{ViolationLog, VIOLATION_DETAILS_IN_REPORT};
 use crate::control::{lock, ThreadState};
-use crate::hosted::{install_worker_panic_hook, ExitSignal, HostVisitor, Hosted, HostedBackend};
+use crate::hosted::{install_worker_panic_hook, open_hosted, ExitSignal, Hosted, HostedBackend};
 use crate::machine::MachineInfo;
 use crate::mix::{KeyPicker, OpKind};
 use crate::pin::{CorePlan, PinError};
@@ -38,7 +38,9 @@ use crate::report::{
 };
 use crate::rng::{DIGEST_NAME, RNG_NAME, RNG_VERSION};
 use crate::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
-use crate::spec::{BackendKind, KeyChoice, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
+use crate::spec::{
+    BackendKind, Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec,
+};
 use crate::stats::{Counts, LatencySet};
 use crate::timeline::conduct;
 use crate::timer::{measure_read_cost, nanos, Clock, TimingInfo};
@@ -178,6 +180,41 @@ pub enum Command {
         /// The new table.
         table: TableSpec,
     },
+    /// Set a group's thread count (adding threads, or removing the newest ones).
+    SetThreads {
+        /// The group.
+        group: String,
+        /// Threads wanted.
+        threads: usize,
+    },
+    /// Change which held key a group's removes take.
+    SetRemoveOrder {
+        /// The group.
+        group: String,
+        /// The order.
+        order: RemoveOrder,
+    },
+    /// Start or stop a periodic stall inside a group's timed ops (see [`Hiccup`]).
+    SetHiccup {
+        /// The group.
+        group: String,
+        /// The stall; `None` stops it.
+        hiccup: Option<Hiccup>,
+    },
+    /// Start a reader that holds its epoch pin for at most this long (replacing any that
+    /// holds one), or (`None`) release the one that holds it. See [`crate::stall`].
+    HoldPin {
+        /// How long at most; `None` releases.
+        hold: Option<Duration>,
+    },
+}
+
+/// How the engine is built, beyond the run it runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Count the elements retired and freed by our table ([`crate::gauge`]): values grow from
+    /// 16 to 24 bytes and every free is counted, so it is off unless a lesson needs it.
+    pub garbage_gauge: bool,
 }
 
 /// A running (or finished) stress run. Control methods take `&self` and may be called from any
@@ -202,8 +239,16 @@ impl Engine {
     /// [`EngineError`] for a backend that cannot be built, a pin policy that cannot be met, a
     /// run without threads, or a thread that cannot be spawned.
     pub fn start(spec: RunSpec) -> Result<Engine, EngineError> {
-        let hosted = open_backend(&spec.table, HostVisitor)?;
-        Engine::start_hosted(spec, hosted, true)
+        Engine::start_with_options(spec, EngineOptions::default())
+    }
+
+    /// [`Engine::start`] with `options` (kept for table restarts).
+    ///
+    /// # Errors
+    /// As [`Engine::start`].
+    pub fn start_with_options(spec: RunSpec, options: EngineOptions) -> Result<Engine, EngineError> {
+        let hosted = open_hosted(&spec.table, options.garbage_gauge)?;
+        Engine::start_hosted(spec, hosted, true, options)
     }
 
     /// [`Engine::start`] with a ready-made backend (any [`Backend`], e.g. a test double).
@@ -212,10 +257,20 @@ impl Engine {
     /// # Errors
     /// As [`Engine::start`].
     pub fn start_with<B: Backend>(spec: RunSpec, backend: B) -> Result<Engine, EngineError> {
-        Engine::start_hosted(spec, Arc::new(HostedBackend { backend: Arc::new(backend) }), false)
+        Engine::start_hosted(
+            spec,
+            Arc::new(HostedBackend { backend: Arc::new(backend) }),
+            false,
+            EngineOptions::default(),
+        )
     }
 
-    fn start_hosted(spec: RunSpec, hosted: Arc<dyn Hosted>, factory: bool) -> Result<Engine, EngineError> {
+    fn start_hosted(
+        spec: RunSpec,
+        hosted: Arc<dyn Hosted>,
+        factory: bool,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
         install_worker_panic_hook();
         if spec.initial_threads() == 0 && spec.phases.iter().all(|p| p.threads.unwrap_or(0) == 0) {
             return Err(EngineError::NoThreads);
@@ -246,6 +301,8 @@ impl Engine {
             .map(|g| GroupState {
                 spec: g.clone(),
                 picker: KeyPicker::new(g.keys, keys_per_thread),
+                remove_order: crate::spec::RemoveOrder::Random,
+                hiccup: None,
                 members: Vec::new(),
             })
             .collect();
@@ -297,6 +354,8 @@ impl Engine {
             timing,
             plan,
             factory,
+            options,
+            pin_holder: Mutex::new(None),
             started_unix_ms,
             start_ns: AtomicU64::new(0),
             hosted: Mutex::new(hosted),
@@ -447,6 +506,16 @@ impl Engine {
         self.apply(Command::Restart { table })
     }
 
+    /// The table as it is now (after any restart).
+    pub fn table_spec(&self) -> TableSpec {
+        lock(&self.core.state).table.clone()
+    }
+
+    /// The options the engine was started with.
+    pub fn options(&self) -> EngineOptions {
+        self.core.options
+    }
+
     /// Phases and live commands applied so far, in order.
     pub fn control_log(&self) -> Vec<ControlEvent> {
         lock(&self.core.state).control_log.clone()
@@ -472,6 +541,7 @@ impl Engine {
         if let Some(c) = self.conductor.take() {
             let _ = c.join();
         }
+        self.core.release_pin_holder();
         let mut st = lock(&self.core.state);
         self.core.reap(&mut st);
         self.core.stop_all(&mut st);

@@ -23,6 +23,8 @@
 //! | [`report`] | `Report`: plain, serialisable results |
 //! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
 //! | [`event`] | per-op events for recording (a no-op sink by default) |
+//! | [`gauge`], [`stall`] | garbage waiting for reclamation; a reader that holds its pin (lessons) |
+//! | [`lesson`] | workshop lessons: files, validation, the changes each step makes |
 
 pub mod backend;
 pub mod check;
@@ -30,7 +32,9 @@ pub mod control;
 pub mod engine;
 pub mod event;
 pub mod fail_if;
+pub mod gauge;
 mod hosted;
+pub mod lesson;
 pub mod machine;
 pub mod mix;
 pub mod pacing;
@@ -42,6 +46,7 @@ mod run;
 pub mod sampler;
 pub mod scenario;
 pub mod spec;
+pub mod stall;
 pub mod stats;
 mod timeline;
 pub mod timer;
@@ -52,8 +57,11 @@ pub mod worker;
 pub use backend::{Backend, BackendError, Session, Value};
 pub use check::{Violation, ViolationKind};
 pub use control::ThreadState;
-pub use engine::{run_headless, Command, Engine, EngineError};
+pub use engine::{run_headless, Command, Engine, EngineError, EngineOptions};
 pub use mix::OpKind;
 pub use report::Report;
 pub use sampler::{Sample, Sampler, SamplerOptions};
-pub use spec::{BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec, TableSpec};
+pub use spec::{
+    BackendKind, GroupSpec, Hiccup, KeyChoice, Mix, PhaseSpec, PinPolicy, RemoveOrder, RunSpec, StopSpec,
+    TableSpec,
+};

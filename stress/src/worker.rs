@@ -24,6 +24,7 @@ use crate::mix::{scale, Choice, ChoiceStream, KeyPicker, OpKind};
 use crate::pacing::{open_loop_latency, pace, OpenLoopSchedule, Pace};
 use crate::pin::pin_current_thread;
 use crate::report::{IntervalRecord, OpLatencyData};
+use crate::spec::RemoveOrder;
 use crate::stats::{Counter, Counts, LatencySet, WorkerProbe};
 use crate::timer::Clock;
 
@@ -150,6 +151,8 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
     until_timed: u64,
     schedule: Option<OpenLoopSchedule>,
     rate: Option<f64>,
+    /// Clock reading at which the next injected stall is due (`u64::MAX`: none).
+    hiccup_at: u64,
 
     fresh: LatencySet,
     total: LatencySet,
@@ -208,6 +211,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             until_timed: time_every,
             schedule: None,
             rate: None,
+            hiccup_at: u64::MAX,
             fresh: LatencySet::new(),
             total: LatencySet::new(),
             series_acc: LatencySet::new(),
@@ -253,6 +257,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.series_start_ns = now.max(self.run_start_ns);
         self.next_series_ns = self.next_boundary_after(now);
         self.apply_rate(self.settings.rate, now);
+        self.apply_hiccup(now);
         self.stream.set_mix(self.settings.mix);
         self.stream.set_stale_share(self.settings.stale_share);
         self.stream.set_picker(&self.picker);
@@ -398,6 +403,9 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 break;
             }
             let start = self.clock.now_ns();
+            if start >= self.hiccup_at {
+                self.hiccup(start);
+            }
             let choice = stream.next_choice();
             self.do_op(session, choice);
             let end = self.clock.now_ns();
@@ -413,6 +421,9 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         for _ in 0..n {
             self.until_timed -= 1;
             let start = self.clock.now_ns();
+            if start >= self.hiccup_at {
+                self.hiccup(start);
+            }
             let choice = stream.next_choice();
             let (outcome, key) = self.do_op(session, choice);
             let end = self.clock.now_ns();
@@ -433,6 +444,9 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             let Some(start) = self.spin_until(intended) else { return true };
             if let Some(s) = self.schedule.as_mut() {
                 s.next_intended();
+            }
+            if start >= self.hiccup_at {
+                self.hiccup(start);
             }
             let choice = stream.next_choice();
             let (outcome, key) = self.do_op(session, choice);
@@ -461,6 +475,30 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             };
             self.sink.op(&event);
         }
+    }
+
+    /// The injected stall (see [`crate::spec::Hiccup`]): sleeps inside the op about to be
+    /// timed, whose start was read at `start`, and schedules the next one.
+    #[cold]
+    #[inline(never)]
+    fn hiccup(&mut self, start: u64) {
+        if let Some(h) = self.settings.hiccup {
+            std::thread::sleep(h.pause);
+            let every = u64::try_from(h.every.as_nanos()).unwrap_or(u64::MAX).max(1);
+            // The next one a period after this one was due; never a burst of overdue ones.
+            let next = self.hiccup_at.saturating_add(every);
+            self.hiccup_at = if next > start { next } else { start.saturating_add(every) };
+        } else {
+            self.hiccup_at = u64::MAX;
+        }
+    }
+
+    /// Starts (or stops) the stall schedule of the current settings, from `now`.
+    fn apply_hiccup(&mut self, now: u64) {
+        self.hiccup_at = match self.settings.hiccup {
+            Some(h) => now.saturating_add(u64::try_from(h.every.as_nanos()).unwrap_or(u64::MAX)),
+            None => u64::MAX,
+        };
     }
 
     /// Spins until `intended`; the clock reading at which it went, or `None` if the wait is
@@ -560,7 +598,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.counts[Counter::Skipped] += 1;
             return (OpOutcome::Skipped, None);
         }
-        let held = self.held.swap_remove(scale(choice.key_draw, self.held.len()));
+        let at = match self.settings.remove_order {
+            RemoveOrder::Random => scale(choice.key_draw, self.held.len()),
+            RemoveOrder::Newest => self.held.len() - 1,
+        };
+        let held = self.held.swap_remove(at);
         if session.remove(held.id, &mut self.probe) {
             self.removed += 1;
             self.stale.push(held.id);
@@ -728,7 +770,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         if new.reset_epoch != self.reset_epoch {
             self.reset_stats(new.reset_epoch);
         }
+        let hiccup_changed = new.hiccup != self.settings.hiccup;
         self.settings = new;
+        if hiccup_changed {
+            self.apply_hiccup(now);
+        }
         true
     }
 
