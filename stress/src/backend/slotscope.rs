@@ -103,6 +103,8 @@ pub struct SlotscopeSession<'a, E: Stored = Value> {
     table: &'a Table<E>,
     reader: Reader<'a, E>,
     gauge: u32,
+    /// A remove retired an element since the last repin.
+    retired: bool,
 }
 
 impl<E: Stored> Session for SlotscopeSession<'_, E> {
@@ -122,12 +124,22 @@ impl<E: Stored> Session for SlotscopeSession<'_, E> {
         if E::GAUGED && removed {
             gauge::retired(self.gauge);
         }
+        self.retired |= removed;
         removed
     }
 
     #[inline]
     fn repin(&mut self) {
         self.reader.repin();
+        if std::mem::take(&mut self.retired) {
+            // crossbeam-epoch frees garbage only in `collect`, which runs on every 128th
+            // outermost pin and frees at most 8 bags of 64 elements. The removes here pin
+            // nested inside the reader's pin (they never count), so with one repin per batch
+            // of 256 ops a churning thread would free about 1 element in 60 it retires
+            // (measured with the garbage gauge). Flushing after a batch that removed something
+            // hands this thread's bag to the global queue and collects: reclamation keeps up.
+            crossbeam_epoch::pin().flush();
+        }
     }
 }
 
@@ -136,7 +148,7 @@ impl<E: Stored> Backend for SlotscopeBackend<E> {
 
     fn session(&self) -> SlotscopeSession<'_, E> {
         let gauge = self.gauge.as_ref().map_or(0, GarbageGauge::id);
-        SlotscopeSession { table: &self.table, reader: self.table.reader(), gauge }
+        SlotscopeSession { table: &self.table, reader: self.table.reader(), gauge, retired: false }
     }
 
     fn kind(&self) -> BackendKind {
