@@ -138,9 +138,10 @@ pub enum RemoveOrder {
     /// order.
     #[default]
     Random,
-    /// The key inserted last (short-lived keys, like short-lived processes): freed ids go back
-    /// to the ring in about the order they were handed out, so the next ids stay consecutive.
-    Newest,
+    /// The key held longest (keys live about equally long, like processes that exit in the
+    /// order they started): freed ids go back to the ring in about the order they were handed
+    /// out, so the ids handed out next stay consecutive and the layout shows.
+    Oldest,
 }
 
 impl RemoveOrder {
@@ -148,13 +149,13 @@ impl RemoveOrder {
     pub const fn name(self) -> &'static str {
         match self {
             RemoveOrder::Random => "random",
-            RemoveOrder::Newest => "newest",
+            RemoveOrder::Oldest => "oldest",
         }
     }
 
     /// Parses a name of [`RemoveOrder::name`].
     pub fn from_name(name: &str) -> Option<RemoveOrder> {
-        [RemoveOrder::Random, RemoveOrder::Newest].into_iter().find(|o| o.name() == name)
+        [RemoveOrder::Random, RemoveOrder::Oldest].into_iter().find(|o| o.name() == name)
     }
 }
 

@@ -10,6 +10,7 @@
 //! ends up holding more; that is amortised and rare). In open loop a worker that must wait
 //! for its next op sleeps outside its session, holding no epoch pin.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -133,7 +134,8 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
 
     stream: ChoiceStream,
     picker: KeyPicker,
-    held: Vec<HeldKey>,
+    /// Oldest first (a deque, so that removes may take the oldest key in O(1)).
+    held: VecDeque<HeldKey>,
     stale: StaleKeys,
     next_seq: u64,
     budget: Option<usize>,
@@ -195,7 +197,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             sink,
             picker: settings.keys.clone(),
             stream: setup.stream,
-            held: Vec::with_capacity(setup.budget.map_or(reserve, |b| b.min(reserve))),
+            held: VecDeque::with_capacity(setup.budget.map_or(reserve, |b| b.min(reserve))),
             stale: StaleKeys::new(),
             next_seq: setup.next_seq,
             budget: setup.budget,
@@ -309,7 +311,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.next_seq += 1;
             match session.insert(Value { thread: self.thread_tag, seq }, &mut self.probe) {
                 Some(id) => {
-                    self.held.push(HeldKey { id, seq });
+                    self.held.push_back(HeldKey { id, seq });
                     self.inserted += 1;
                     self.prefilled += 1;
                 }
@@ -580,7 +582,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.next_seq += 1;
         match session.insert(Value { thread: self.thread_tag, seq }, &mut self.probe) {
             Some(id) => {
-                self.held.push(HeldKey { id, seq });
+                self.held.push_back(HeldKey { id, seq });
                 self.inserted += 1;
                 (OpOutcome::Inserted, Some(id))
             }
@@ -598,11 +600,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.counts[Counter::Skipped] += 1;
             return (OpOutcome::Skipped, None);
         }
-        let at = match self.settings.remove_order {
-            RemoveOrder::Random => scale(choice.key_draw, self.held.len()),
-            RemoveOrder::Newest => self.held.len() - 1,
+        let taken = match self.settings.remove_order {
+            RemoveOrder::Random => self.held.swap_remove_back(scale(choice.key_draw, self.held.len())),
+            RemoveOrder::Oldest => self.held.pop_front(),
         };
-        let held = self.held.swap_remove(at);
+        let Some(held) = taken else { unreachable!("held is not empty") };
         if session.remove(held.id, &mut self.probe) {
             self.removed += 1;
             self.stale.push(held.id);

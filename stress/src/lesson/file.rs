@@ -565,7 +565,7 @@ impl Reader<'_> {
                 "stale" => g.stale = self.l.number(LESSON_FIELD, name, v, "0.2"),
                 "remove" => {
                     g.remove =
-                        self.l.name_of(LESSON_FIELD, name, v, &["random", "newest"], RemoveOrder::from_name);
+                        self.l.name_of(LESSON_FIELD, name, v, &["random", "oldest"], RemoveOrder::from_name);
                 }
                 "hiccup" => g.hiccup = self.hiccup(v),
                 "hold_pin" => {

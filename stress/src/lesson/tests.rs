@@ -97,7 +97,7 @@ say = "one"
 layout = "linear"
 group = "w"
 threads = 3
-remove = "newest"
+remove = "oldest"
 
 [[step]]
 say = "two"
@@ -114,14 +114,14 @@ pause = true
     let l = parse(text, "t.toml", "t", None, &ctx()).unwrap();
     let s1 = l.state_at(0);
     assert_eq!((s1.layout, s1.groups[0].threads, s1.groups[1].threads), (Layout::Linear, 3, 1));
-    assert_eq!((s1.groups[0].remove, s1.groups[1].remove), (RemoveOrder::Newest, RemoveOrder::Random));
+    assert_eq!((s1.groups[0].remove, s1.groups[1].remove), (RemoveOrder::Oldest, RemoveOrder::Random));
     let start = l.transition(None, 0);
     assert_eq!(
         start,
         [
             Change::Table { layout: Layout::Linear, variant: Variant::Correct },
             Change::Threads { group: "w".into(), threads: 3 },
-            Change::RemoveOrder { group: "w".into(), order: RemoveOrder::Newest },
+            Change::RemoveOrder { group: "w".into(), order: RemoveOrder::Oldest },
         ]
     );
     let h = Hiccup { every: Duration::from_secs(1), pause: Duration::from_millis(50) };
