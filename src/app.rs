@@ -326,7 +326,13 @@ impl Model {
         let a = self.shown();
         let b = self.shown_b();
         let ascii = self.theme.glyphs.border.top_left == "+";
-        let narration = self.lesson.as_ref().map(|l| l.narration(a, b, ascii));
+        let mut narration = self.lesson.as_ref().map(|l| l.narration(a, b, ascii));
+        if self.present && self.view.screen == Screen::Dashboard {
+            // The presenter's numbers panel shows them, large.
+            if let Some(n) = narration.as_mut() {
+                n.figures.clear();
+            }
+        }
         let explain_line = |f: &Frame| {
             let line = (self.view.screen != Screen::Contention).then_some(self.view.map.cursor_line);
             explain::diagnose(&explain::counters_of(f, line))

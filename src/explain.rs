@@ -343,7 +343,7 @@ mod tests {
                 ("writes", "1.00k/s"),
                 ("by", "T0 59%, T1 39%, T3 0%"),
                 ("reused", "4 slots, 5 times in 0.1 s"),
-                ("retries", "20.0/s skips, 5.00/s ring (whole table)"),
+                ("retries", "20/s skips, 5/s ring (whole table)"),
             ]
         );
         assert_eq!(e.writers, [(0, 600), (1, 400), (3, 2)]);

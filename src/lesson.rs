@@ -187,12 +187,11 @@ pub fn figures(kinds: &[FigureKind], a: &Frame, b: Option<&Frame>, ascii: bool) 
             }
             FigureKind::Sharing => {
                 let (s, w) = sharing(a);
-                let lines = a.snapshot.as_ref().map_or(0, |s| s.geometry().lines());
-                let value = pair(s.to_string(), b.map(|b| sharing(b).0.to_string()));
-                let note = if b.is_some() {
-                    "A | B lines".to_owned()
-                } else {
-                    format!("of {w} written ({lines} lines)")
+                let lines = |f: &Frame| f.snapshot.as_ref().map_or(0, |s| s.geometry().lines());
+                let share = |f: &Frame| format!("{}/{}", sharing(f).0, lines(f));
+                let (value, note) = match b {
+                    Some(b) => (pair(share(a), Some(share(b))), "of the lines, A | B".to_owned()),
+                    None => (s.to_string(), format!("of {w} written ({} lines)", lines(a))),
                 };
                 out.push(fig("shared lines", value, note));
             }
@@ -201,7 +200,10 @@ pub fn figures(kinds: &[FigureKind], a: &Frame, b: Option<&Frame>, ascii: bool) 
                 out.push(fig(
                     "header writes",
                     format!("{}/s", Si(per_s(a, h.header_writes))),
-                    format!("{} writers", h.header_writers),
+                    match h.header_writers {
+                        1 => "1 writer".to_owned(),
+                        n => format!("{n} writers"),
+                    },
                 ));
             }
             FigureKind::Retries => {
@@ -221,11 +223,7 @@ pub fn figures(kinds: &[FigureKind], a: &Frame, b: Option<&Frame>, ascii: bool) 
             }
             FigureKind::Violations => {
                 let v = a.header.violations + b.map_or(0, |b| b.header.violations);
-                let mut f = fig(
-                    "violations",
-                    v.to_string(),
-                    if v > 0 { "stale keys read others' elements" } else { "" },
-                );
+                let mut f = fig("violations", v.to_string(), if v > 0 { "self-checks failed" } else { "" });
                 f.alarm = v > 0;
                 out.push(f);
             }

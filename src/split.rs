@@ -132,8 +132,12 @@ pub fn deltas(a: &Frame, b: &Frame, ascii: bool) -> Vec<Delta> {
             out.push(delta(&format!("p99 {}", op.name()), pa.p99 as f64, pb.p99 as f64, ns, false));
         }
     }
-    let (sa, sb) = (sharing(a).0 as f64, sharing(b).0 as f64);
-    out.push(delta("shared lines", sa, sb, |x| format!("{x:.0}"), false));
+    // As a share of each table's lines: padded has 8 times the lines of the others.
+    let share = |f: &Frame| {
+        let lines = f.snapshot.as_ref().map_or(f.heat.slots.writers.len(), |s| s.geometry().lines()).max(1);
+        sharing(f).0 as f64 * 100.0 / lines as f64
+    };
+    out.push(delta("shared lines", share(a), share(b), |x| format!("{x:.0}%"), false));
     let last = |f: &Frame, s: fn(&Frame) -> &slotscope_views::Series| s(f).last().unwrap_or(0) as f64;
     out.push(delta(
         "ticket skips/s",
@@ -190,7 +194,7 @@ mod tests {
         assert_eq!((p.a.as_str(), p.change.as_str(), p.b_better), ("300ns", "3.3x", Some(false)));
         assert!(!d.iter().any(|x| x.label == "p99 lookup"), "no lookups ran");
         let s = row("shared lines");
-        assert_eq!((s.change.as_str(), s.b_better), ("=", None));
+        assert_eq!((s.a.as_str(), s.change.as_str(), s.b_better), ("67%", "=", None));
         assert_eq!(row("ticket skips/s").change, "", "nothing to compare against");
     }
 }

@@ -634,9 +634,9 @@ ask = "Why do both threads keep writing the same few lines?"
 next_ids = true
 
 [[step]]
-title = "Interleaved"
-say = "Consecutive ids land on different lines."
-layout = "interleaved"
+title = "Padded"
+say = "One slot a line."
+layout = "padded"
 view = "contention"
 explain = true
 reset = true
@@ -694,10 +694,11 @@ fn n_and_p_step_a_lesson_forward_and_back() {
         }
         other => panic!("{other:?}"),
     }
-    update(&mut m, Message::Steered(m.requests[0].clone(), Ok(None)));
-    assert!(status(&m).starts_with("step 2/3 Interleaved: table: interleaved"), "{}", status(&m));
+    let back = m.requests[0].clone();
+    update(&mut m, Message::Steered(back.clone(), Ok(None)));
+    assert!(status(&m).starts_with("step 2/3 Padded: table: padded, correct"), "{}", status(&m));
     assert!(status(&m).contains("split off"), "{}", status(&m));
-    update(&mut m, Message::Steered(m.requests[0].clone(), Err("boom".into())));
+    update(&mut m, Message::Steered(back, Err("boom".into())));
     assert!(m.status.as_ref().unwrap().alarm);
 }
 

@@ -109,6 +109,8 @@ pub(crate) struct WorkerSettings {
     pub remove_order: RemoveOrder,
     /// A periodic stall inside a timed op (lessons on coordinated omission); `None`: none.
     pub hiccup: Option<Hiccup>,
+    /// Hold at most this many keys: an insert beyond it first removes the oldest.
+    pub keep: Option<usize>,
 }
 
 /// The lines the control plane and the sampler write and the worker reads once per batch.
@@ -303,6 +305,7 @@ mod tests {
             reset_epoch: 0,
             remove_order: RemoveOrder::Random,
             hiccup: None,
+            keep: None,
         }
     }
 

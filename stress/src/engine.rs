@@ -201,6 +201,15 @@ pub enum Command {
         /// The stall; `None` stops it.
         hiccup: Option<Hiccup>,
     },
+    /// Let each thread of a group hold at most `keep` keys (`None`: no limit): an insert beyond
+    /// it first removes the thread's oldest key, as part of the insert. Keys then live about
+    /// equally long and ids come back to the free ring in the order they went out.
+    SetKeep {
+        /// The group.
+        group: String,
+        /// The most keys a thread holds.
+        keep: Option<usize>,
+    },
     /// Start a reader that holds its epoch pin for at most this long (replacing any that
     /// holds one), or (`None`) release the one that holds it. See [`crate::stall`].
     HoldPin {
@@ -303,6 +312,7 @@ impl Engine {
                 picker: KeyPicker::new(g.keys, keys_per_thread),
                 remove_order: crate::spec::RemoveOrder::Random,
                 hiccup: None,
+                keep: None,
                 members: Vec::new(),
             })
             .collect();
@@ -552,8 +562,13 @@ impl Engine {
         let core = &self.core;
         let mut st = lock(&core.state);
         let now = core.clock.now_ns();
-        if let Some(since) = lock(&core.pause).since.take() {
-            lock(&core.pause).total += now.saturating_sub(since);
+        // One guard: an `if let` on the lock would hold it through its block and deadlock on
+        // the second lock (a run stopped while paused hung here).
+        {
+            let mut pause = lock(&core.pause);
+            if let Some(since) = pause.since.take() {
+                pause.total += now.saturating_sub(since);
+            }
         }
         let wall_ns = now.saturating_sub(core.start_ns());
         let paused_ns = lock(&core.pause).total;

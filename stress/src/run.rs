@@ -39,6 +39,8 @@ pub(crate) struct GroupState {
     pub(crate) remove_order: RemoveOrder,
     /// A periodic stall, if one was asked for (a live setting).
     pub(crate) hiccup: Option<Hiccup>,
+    /// The most keys a thread holds (a live setting).
+    pub(crate) keep: Option<usize>,
     /// Global indices of its live (not retiring) threads, oldest first.
     pub(crate) members: Vec<usize>,
 }
@@ -202,6 +204,7 @@ impl RunCore {
             reset_epoch: st.reset_epoch,
             remove_order: g.remove_order,
             hiccup: g.hiccup,
+            keep: g.keep,
         };
         let heat = if self.spec.probes && hosted.has_probes() {
             hosted.geometry().map(|geo| Arc::new(HeatCounters::new(geo)))
@@ -554,6 +557,17 @@ impl RunCore {
                     || "no stall".to_owned(),
                     |h| format!("a stall of {:?} every {:?}", h.pause, h.every),
                 );
+                self.log(&mut st, source, format!("group {group}: {text}"));
+            }
+            Command::SetKeep { group, keep } => {
+                let g = self.group_index(&st, &group)?;
+                if st.groups[g].keep != keep {
+                    st.streams_changed = true;
+                }
+                st.groups[g].keep = keep;
+                self.set_group_settings(&st, g, |s| s.keep = keep);
+                let text =
+                    keep.map_or_else(|| "no limit".to_owned(), |k| format!("at most {k} keys a thread"));
                 self.log(&mut st, source, format!("group {group}: {text}"));
             }
             Command::HoldPin { hold } => {

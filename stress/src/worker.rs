@@ -155,6 +155,9 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
     rate: Option<f64>,
     /// Clock reading at which the next injected stall is due (`u64::MAX`: none).
     hiccup_at: u64,
+    /// Hold at most this many keys: an insert beyond it first removes the oldest
+    /// (`usize::MAX`: no limit).
+    keep: usize,
 
     fresh: LatencySet,
     total: LatencySet,
@@ -214,6 +217,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             schedule: None,
             rate: None,
             hiccup_at: u64::MAX,
+            keep: usize::MAX,
             fresh: LatencySet::new(),
             total: LatencySet::new(),
             series_acc: LatencySet::new(),
@@ -260,6 +264,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.next_series_ns = self.next_boundary_after(now);
         self.apply_rate(self.settings.rate, now);
         self.apply_hiccup(now);
+        self.keep = self.settings.keep.unwrap_or(usize::MAX);
         self.stream.set_mix(self.settings.mix);
         self.stream.set_stale_share(self.settings.stale_share);
         self.stream.set_picker(&self.picker);
@@ -573,7 +578,10 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn insert<T: Session>(&mut self, session: &mut T, _choice: Choice) -> (OpOutcome, Option<u64>) {
+    fn insert<T: Session>(&mut self, session: &mut T, choice: Choice) -> (OpOutcome, Option<u64>) {
+        if self.held.len() >= self.keep {
+            self.retire_oldest(session, choice.index);
+        }
         if self.budget.is_some_and(|b| self.held.len() >= b) {
             self.counts[Counter::InsertsRefused] += 1;
             return (OpOutcome::Refused, None);
@@ -614,6 +622,23 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             let expected = Value { thread: self.thread_tag, seq: held.seq };
             self.violation(ViolationKind::RemoveFailed, choice.index, held.id, Some(expected), None);
             (OpOutcome::RemoveMissed, Some(held.id))
+        }
+    }
+
+    /// A window of `keep` keys is full: removes the oldest (part of the insert, timed with it).
+    #[inline(never)]
+    fn retire_oldest<T: Session>(&mut self, session: &mut T, op_index: u64) {
+        while self.held.len() >= self.keep {
+            let Some(held) = self.held.pop_front() else { return };
+            self.counts[Counter::Removes] += 1;
+            if session.remove(held.id, &mut self.probe) {
+                self.removed += 1;
+                self.stale.push(held.id);
+            } else {
+                self.counts[Counter::RemovesMissed] += 1;
+                let expected = Value { thread: self.thread_tag, seq: held.seq };
+                self.violation(ViolationKind::RemoveFailed, op_index, held.id, Some(expected), None);
+            }
         }
     }
 
@@ -773,6 +798,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.reset_stats(new.reset_epoch);
         }
         let hiccup_changed = new.hiccup != self.settings.hiccup;
+        self.keep = new.keep.unwrap_or(usize::MAX);
         self.settings = new;
         if hiccup_changed {
             self.apply_hiccup(now);

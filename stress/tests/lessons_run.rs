@@ -159,3 +159,20 @@ fn figures() {
         a.stop();
     }
 }
+
+/// The A/B split stops a side that is paused (its turn is over): stopping must not hang, and
+/// the paused time is not run time.
+#[test]
+fn an_engine_stopped_while_paused_stops() {
+    let spec = slotscope_stress::RunSpec {
+        stop: StopSpec::Forever,
+        table: slotscope_stress::TableSpec { capacity: 1024, ..Default::default() },
+        groups: vec![slotscope_stress::GroupSpec { threads: 1, rate: Some(1000.0), ..Default::default() }],
+        ..Default::default()
+    };
+    let engine = Engine::start(spec).unwrap();
+    engine.pause();
+    let report = engine.stop();
+    assert!(report.paused_ns > 0, "the pause is counted, up to the stop");
+    assert!(report.paused_ns <= report.wall_ns);
+}

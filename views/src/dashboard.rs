@@ -158,7 +158,8 @@ impl<'a> Dashboard<'a> {
         let body = match self.narration {
             Some(n) if !presenting => {
                 let want = NarrationPanel::new(n, self.theme).height(body.width);
-                let cap = (body.height * 2 / 5).max(7.min(body.height));
+                // The words come first in a lesson: up to 55% of the body, at least 7 rows.
+                let cap = (body.height * 11 / 20).max(7.min(body.height));
                 let h = want.min(cap);
                 r.narration = Some(Rect { y: body.bottom() - h, height: h, ..body });
                 Rect { height: body.height - h, ..body }
@@ -166,7 +167,16 @@ impl<'a> Dashboard<'a> {
             _ => body,
         };
         if presenting {
-            let p = presenter_regions(body, self.narration.is_some(), self.figures.len());
+            let map_width = self.inputs.snapshot.filter(|_| self.split.is_none()).map(|snap| {
+                // Every slot, two columns wide: as many groups a row as the rows require.
+                let g = snap.geometry();
+                let rows = usize::from(body.height.saturating_sub(3)).max(1);
+                let units = g.lines().div_ceil(rows);
+                let label = crate::units::digits(g.lines() - 1) + 1;
+                let w = label + units * (g.slots_per_line() * 2 + 2) + 2;
+                u16::try_from(w).unwrap_or(u16::MAX)
+            });
+            let p = presenter_regions(body, self.narration.is_some(), self.figures.len(), map_width);
             r.narration = p.narration;
             r.figures = Some(p.figures);
             if self.split.is_some() {

@@ -175,15 +175,20 @@ mod tests {
         (&p).render(buf.area, &mut buf);
         let r = rows(&buf);
         assert!(r[0].contains("Explain") && r[0].contains("line 3"), "{}", r[0]);
-        assert!(r[1].contains(" false sharing  written by 2 threads"), "{}", r[1]);
-        assert!(r[2].contains("writes 1.2k/s"), "{}", r[2]);
-        assert!(r[3].contains("keys   5 live"), "{}", r[3]);
-        assert!(r[4].contains("writers, last 1.0 s"), "{}", r[4]);
-        assert!(r[5].contains("T0 ") && r[5].trim_end_matches(['│', ' ']).ends_with("800"), "{}", r[5]);
+        assert!(r[1].contains(" false sharing  written by 2 threads in the"), "{}", r[1]);
+        assert!(
+            r[2].starts_with("│                 last second"),
+            "the headline wraps beside the badge: {}",
+            r[2]
+        );
+        assert!(r[3].contains("writes 1.2k/s"), "{}", r[3]);
+        assert!(r[4].contains("keys   5 live"), "{}", r[4]);
+        assert!(r[5].contains("writers, last 1.0 s"), "{}", r[5]);
+        assert!(r[6].contains("T0 ") && r[6].trim_end_matches(['│', ' ']).ends_with("800"), "{}", r[6]);
         let bar = |row: &str| row.matches('█').count();
-        assert_eq!(bar(&r[5]), 2 * bar(&r[6]).max(1), "bars in proportion: {}\n{}", r[5], r[6]);
-        assert!(r[8].contains("Different keys, one line."), "{}", r[8]);
-        assert!(r[10].contains("Try: press L"), "{}", r[10]);
+        assert_eq!(bar(&r[6]), 2 * bar(&r[7]), "bars in proportion: {}\n{}", r[6], r[7]);
+        assert!(r[9].contains("Different keys, one line."), "{}", r[9]);
+        assert!(r[11].contains("Try: press L"), "{}", r[11]);
         assert_eq!(usize::from(h), r.len());
     }
 

@@ -87,7 +87,8 @@ impl Widget for &NarrationPanel<'_> {
         }
         let t = self.theme;
         let n = self.narration;
-        let scale = format!("{} {} step {}/{}", n.lesson, t.glyphs.dot, n.step, n.steps);
+        // The step first: a long title is cut, the step count never.
+        let scale = format!("step {}/{} {} {}", n.step, n.steps, t.glyphs.dot, n.lesson);
         let block = with_footnote(panel(t, "Lesson", scale), t, "n next  p back".to_owned());
         let inner = block.inner(area);
         block.render(area, buf);
@@ -98,14 +99,20 @@ impl Widget for &NarrationPanel<'_> {
         let (x0, right) = (inner.x + 1, inner.right().saturating_sub(1));
         let bold = |s: ratatui::style::Style| if self.large { s.add_modifier(Modifier::BOLD) } else { s };
         // What must show: the title's first row, the question, the figures; the narration gets
-        // what is left, cut with an ellipsis.
-        let fixed =
-            1 + ask.len() + figures.len() + usize::from(!ask.is_empty()) + usize::from(!figures.is_empty());
+        // what is left. When it does not fit, the blank rows around the question go first,
+        // then the narration is cut with an ellipsis.
         let rows = usize::from(inner.height);
+        let blanks = usize::from(!ask.is_empty()) + usize::from(!figures.is_empty());
+        let need = title.len() + say.len() + ask.len() + figures.len() + blanks;
+        let spaced = need <= rows;
+        let fixed = 1 + ask.len() + figures.len() + if spaced { blanks } else { 0 };
         let title_rows = title.len().min(rows.saturating_sub(fixed - 1).max(1));
         let room = rows.saturating_sub(fixed - 1 + title_rows);
         if say.len() > room {
             say.truncate(room);
+            while say.last().is_some_and(|r| r.trim().is_empty()) && say.len() > 1 {
+                say.pop();
+            }
             if let Some(last) = say.last_mut() {
                 let max = usize::from(right.saturating_sub(x0)).saturating_sub(2);
                 let keep: String = last.chars().take(max).collect();
@@ -127,9 +134,8 @@ impl Widget for &NarrationPanel<'_> {
         }
         // The question and the figures sit at the bottom.
         let figures_top = bottom.saturating_sub(u16::try_from(figures.len()).unwrap_or(0));
-        let ask_top = figures_top
-            .saturating_sub(u16::from(!figures.is_empty()))
-            .saturating_sub(u16::try_from(ask.len()).unwrap_or(0));
+        let gap = u16::from(spaced && !figures.is_empty());
+        let ask_top = figures_top.saturating_sub(gap).saturating_sub(u16::try_from(ask.len()).unwrap_or(0));
         let mut y = ask_top.max(y);
         for row in &ask {
             if y >= figures_top {
@@ -191,7 +197,7 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 60, p.height(60)));
         (&p).render(buf.area, &mut buf);
         let r = rows(&buf);
-        assert!(r[0].contains("Lesson False sharing · step 2/6"), "{}", r[0]);
+        assert!(r[0].contains("Lesson step 2/6 · False sharing"), "{}", r[0]);
         assert!(r[1].contains("Interleaved"), "{}", r[1]);
         assert!(r[2].contains("Consecutive ids land on different lines."), "{}", r[2]);
         assert!(r[3].trim_matches(['│', ' ']).is_empty(), "paragraph break: {}", r[3]);
@@ -215,8 +221,9 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 40, 8));
         (&p).render(buf.area, &mut buf);
         let r = rows(&buf);
-        assert!(r[3].contains('…'), "cut with an ellipsis: {:?}", r);
-        assert!(r[4].contains("? What did it cost?"), "{:?}", r);
+        // No room for blank rows: they go first, the narration gets three rows.
+        assert!(r[4].contains('…'), "cut with an ellipsis: {:?}", r);
+        assert!(r[5].contains("? What did it cost?"), "{:?}", r);
         assert!(r[6].contains("ops/s 2.0k"), "{:?}", r);
     }
 

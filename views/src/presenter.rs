@@ -22,10 +22,23 @@ pub struct PresenterRegions {
     pub figures: Rect,
 }
 
+/// The narrowest right column presenter mode gives the narration and numbers.
+pub const MIN_WORDS_WIDTH: u16 = 36;
+
 /// Lays out a presenter body of `area`: the map on the left, narration and numbers on the
-/// right.
-pub fn presenter_regions(area: Rect, has_narration: bool, figures: usize) -> PresenterRegions {
-    let rw = (area.width * 9 / 20).clamp(30.min(area.width), 80);
+/// right. `map_width` is the width the map needs to show every slot (wide): the map gets it
+/// when that leaves the words [`MIN_WORDS_WIDTH`] columns.
+pub fn presenter_regions(
+    area: Rect,
+    has_narration: bool,
+    figures: usize,
+    map_width: Option<u16>,
+) -> PresenterRegions {
+    let default = (area.width * 9 / 20).clamp(30.min(area.width), 80);
+    let rw = match map_width {
+        Some(m) if area.width >= m + MIN_WORDS_WIDTH => area.width - m,
+        _ => default,
+    };
     let map = Rect { width: area.width - rw, ..area };
     let right = Rect { x: map.right(), width: rw, ..area };
     // Two rows a figure (label, then the number), in two columns when there are many.
@@ -97,11 +110,15 @@ mod tests {
 
     #[test]
     fn regions_put_the_map_left_and_the_words_right() {
-        let r = presenter_regions(Rect::new(0, 1, 120, 38), true, 3);
+        let r = presenter_regions(Rect::new(0, 1, 120, 38), true, 3, None);
         assert_eq!((r.map.width, r.figures.width, r.figures.height), (66, 54, 8));
         assert_eq!(r.narration, Some(Rect::new(66, 1, 54, 30)));
-        let r = presenter_regions(Rect::new(0, 1, 120, 38), false, 6);
+        let r = presenter_regions(Rect::new(0, 1, 120, 38), false, 6, None);
         assert_eq!(r.figures.height, 38, "without a lesson the numbers take the column");
+        let r = presenter_regions(Rect::new(0, 1, 120, 38), true, 3, Some(78));
+        assert_eq!((r.map.width, r.figures.width), (78, 42), "the map gets what shows every slot");
+        let r = presenter_regions(Rect::new(0, 1, 100, 38), true, 3, Some(78));
+        assert_eq!(r.map.width, 55, "unless the words would get too little");
     }
 
     #[test]

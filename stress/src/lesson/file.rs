@@ -28,8 +28,8 @@ pub const TOP_KEYS: &[&str] = &["name", "title", "summary", "minutes", "scenario
 /// Keys of a `[[step]]`.
 pub const STEP_KEYS: &[&str] = &[
     "title", "say", "ask", "view", "focus", "explain", "next_ids", "watch", "reset", "layout", "variant",
-    "split", "group", "threads", "mix", "rate", "pin", "keys", "stale", "remove", "hiccup", "hold_pin",
-    "pause",
+    "split", "group", "threads", "mix", "rate", "pin", "keys", "stale", "remove", "keep", "hiccup",
+    "hold_pin", "pause",
 ];
 /// Keys of a `hiccup` table.
 pub const HICCUP_KEYS: &[&str] = &["every", "for"];
@@ -568,6 +568,18 @@ impl Reader<'_> {
                         self.l.name_of(LESSON_FIELD, name, v, &["random", "oldest"], RemoveOrder::from_name);
                 }
                 "hiccup" => g.hiccup = self.hiccup(v),
+                "keep" => {
+                    g.keep = match v.get_ref() {
+                        DeValue::String(s) if s.as_ref() == "off" => Some(None),
+                        _ => match self.l.uint(LESSON_FIELD, name, v, u128::from(u32::MAX), "64") {
+                            Some(0) => {
+                                self.error(v.span(), "`keep` must be at least 1 (or \"off\")", None);
+                                None
+                            }
+                            n => n.map(|n| Some(n as usize)),
+                        },
+                    };
+                }
                 "hold_pin" => {
                     step.hold_pin = self.duration_or_off(name, v);
                     if let Some(Some(d)) = step.hold_pin {

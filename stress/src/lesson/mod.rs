@@ -183,6 +183,8 @@ pub struct GroupChange {
     pub remove: Option<RemoveOrder>,
     /// A periodic stall (`Some(None)`: none).
     pub hiccup: Option<Option<Hiccup>>,
+    /// The most keys a thread holds (`Some(None)`: no limit).
+    pub keep: Option<Option<usize>>,
 }
 
 impl GroupChange {
@@ -249,6 +251,8 @@ pub struct GroupSettings {
     pub remove: RemoveOrder,
     /// Stall.
     pub hiccup: Option<Hiccup>,
+    /// Most keys a thread holds.
+    pub keep: Option<usize>,
 }
 
 /// Everything a lesson sets, at one step.
@@ -324,6 +328,13 @@ pub enum Change {
         /// Order.
         order: RemoveOrder,
     },
+    /// The most keys a group's threads hold.
+    Keep {
+        /// Group.
+        group: String,
+        /// Keys; `None`: no limit.
+        keep: Option<usize>,
+    },
     /// A group's stall.
     Hiccup {
         /// Group.
@@ -359,6 +370,8 @@ impl fmt::Display for Change {
                 write!(f, "{group}: stall {} every {}", format_duration(h.pause), format_duration(h.every))
             }
             Change::Hiccup { group, hiccup: None } => write!(f, "{group}: no stall"),
+            Change::Keep { group, keep: Some(k) } => write!(f, "{group}: keep {k} keys a thread"),
+            Change::Keep { group, keep: None } => write!(f, "{group}: no key limit"),
             Change::HoldPin(Some(d)) => write!(f, "a reader holds its pin (up to {})", format_duration(*d)),
             Change::HoldPin(None) => f.write_str("the reader lets go of its pin"),
             Change::Pause(true) => f.write_str("pause"),
@@ -423,6 +436,7 @@ impl Lesson {
                     stale: g.stale_share,
                     remove: RemoveOrder::Random,
                     hiccup: None,
+                    keep: None,
                 })
                 .collect(),
         }
@@ -509,6 +523,9 @@ fn apply_step(s: &mut LessonState, step: &Step) {
         if let Some(h) = c.hiccup {
             g.hiccup = h;
         }
+        if let Some(k) = c.keep {
+            g.keep = k;
+        }
     }
 }
 
@@ -541,6 +558,9 @@ pub fn diff(a: &LessonState, b: &LessonState) -> Vec<Change> {
         }
         if x.remove != y.remove {
             out.push(Change::RemoveOrder { group: group(), order: y.remove });
+        }
+        if x.keep != y.keep {
+            out.push(Change::Keep { group: group(), keep: y.keep });
         }
         if x.hiccup != y.hiccup {
             out.push(Change::Hiccup { group: group(), hiccup: y.hiccup });
@@ -575,6 +595,7 @@ pub fn apply(engine: &Engine, change: &Change, layout: Option<Layout>) -> Result
         Change::Keys { group, keys, stale } => Command::SetKeys { group, keys, stale_share: stale },
         Change::RemoveOrder { group, order } => Command::SetRemoveOrder { group, order },
         Change::Hiccup { group, hiccup } => Command::SetHiccup { group, hiccup },
+        Change::Keep { group, keep } => Command::SetKeep { group, keep },
         Change::HoldPin(hold) => Command::HoldPin { hold },
         Change::Pause(true) => Command::Pause,
         Change::Pause(false) => Command::Resume,
