@@ -132,7 +132,6 @@ fn figures() {
         for to in 0..lesson.steps.len() {
             apply_all(&lesson, &a, &mut b, &lesson.transition(at, to), to);
             at = Some(to);
-            sampler = a.sampler(SamplerOptions::default());
             sampler.sample_into(&mut sample);
             for _ in 0..6 {
                 std::thread::sleep(Duration::from_millis(500));

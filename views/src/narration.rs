@@ -34,7 +34,7 @@ impl<'a> NarrationPanel<'a> {
 
     /// Rows of text inside the border for a panel `width` columns wide: (title, say, ask,
     /// figures).
-    fn rows(&self, width: u16) -> (Vec<String>, Vec<String>, Vec<String>, Vec<Vec<&'a Figure>>) {
+    fn rows(&self, width: u16) -> Rows<'a> {
         let w = usize::from(width.saturating_sub(4)).max(1);
         let n = self.narration;
         let title = wrap_words(&n.title, w);
@@ -54,6 +54,9 @@ impl<'a> NarrationPanel<'a> {
         u16::try_from(t.len() + s.len() + a.len() + f.len() + spacer + 2).unwrap_or(u16::MAX)
     }
 }
+
+/// The panel's rows at one width: title, narration, question, figures.
+type Rows<'a> = (Vec<String>, Vec<String>, Vec<String>, Vec<Vec<&'a Figure>>);
 
 /// Figures laid out in rows of whole items, `width` columns wide.
 fn figure_rows(figures: &[Figure], width: usize) -> Vec<Vec<&Figure>> {
@@ -136,13 +139,8 @@ impl Widget for &NarrationPanel<'_> {
         let figures_top = bottom.saturating_sub(u16::try_from(figures.len()).unwrap_or(0));
         let gap = u16::from(spaced && !figures.is_empty());
         let ask_top = figures_top.saturating_sub(gap).saturating_sub(u16::try_from(ask.len()).unwrap_or(0));
-        let mut y = ask_top.max(y);
-        for row in &ask {
-            if y >= figures_top {
-                break;
-            }
+        for (y, row) in (ask_top.max(y)..figures_top).zip(&ask) {
             put(buf, x0, y, right, row, t.badge());
-            y += 1;
         }
         for (i, row) in figures.iter().enumerate() {
             let y = figures_top + u16::try_from(i).unwrap_or(0);
