@@ -6,18 +6,20 @@
 //! into an `Rc` that every frame up to the next scan shares, and the buffer of a snapshot that
 //! left the ring goes back to the sampler for its next scan.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use slotscope_stress::sampler::{LineHeat as EngineHeat, OpSample};
+use slotscope_stress::sampler::{GarbageSample, LineHeat as EngineHeat, OpSample};
 use slotscope_stress::spec::StopSpec;
+use slotscope_stress::stall::PinHoldSample;
 use slotscope_stress::stats::{Counter, LatencySummary};
 use slotscope_stress::{RunSpec, Sample, ThreadState};
 use slotscope_table::{Snapshot, Variant};
 use slotscope_views::model::SERIES_CAPACITY;
 use slotscope_views::{
-    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineHeat, LineWrites, OpLatency, Percentiles, Series,
-    SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, OpLatency, Percentiles,
+    Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
 /// Percentiles of the whole-run spectrum, ascending (100 is the maximum): the wrk2 ladder's
@@ -77,6 +79,29 @@ pub struct Frame {
     pub latency: LatencyStats,
     /// Histories up to this frame.
     pub timeline: Timeline,
+    /// Who wrote the selected line, thread by thread, over [`Frame::activity_window`].
+    pub activity: LineActivity,
+    /// The time `activity` covers (up to the last second).
+    pub activity_window: Duration,
+    /// Reuses of the selected line's slots between the last two scans.
+    pub churn: Option<Churn>,
+    /// Removed elements waiting for reclamation (engines with a garbage gauge).
+    pub garbage: Option<GarbageSample>,
+    /// The reader holding its pin on purpose, if one was started.
+    pub pin_hold: Option<PinHoldSample>,
+    /// Wall time between this sample and the previous one.
+    pub interval: Duration,
+}
+
+/// How often each slot of one line was handed out again between two table scans.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Churn {
+    /// The slot line.
+    pub line: usize,
+    /// New generations per slot of the line, in slot order.
+    pub reuses: Vec<u64>,
+    /// Time between the two scans.
+    pub over: Duration,
 }
 
 impl Frame {
@@ -96,8 +121,7 @@ impl Frame {
             header: &self.header,
             snapshot: self.snapshot.as_deref(),
             heat: &self.heat,
-            // The sample has no per-thread heat by line, so no "who wrote this line".
-            line_activity: None,
+            line_activity: (self.activity_window > Duration::ZERO).then_some(&self.activity),
             threads: &self.threads,
             latency: &self.latency,
             timeline: &self.timeline,
@@ -116,6 +140,13 @@ pub struct Adapter {
     spare: Option<Snapshot>,
     /// Per op, whether it ran open loop in the latest interval that had any.
     open_loop: [bool; 3],
+    /// The selected line's per-thread writes of the last samples (a second's worth).
+    focus: VecDeque<(Duration, Vec<(usize, u32)>)>,
+    focus_line: Option<usize>,
+    /// The latest churn of the selected line, and the time of the scan it was measured at.
+    churn: Option<Churn>,
+    last_scan_at: Duration,
+    sample_hz: u32,
 }
 
 impl Adapter {
@@ -123,7 +154,16 @@ impl Adapter {
     pub fn new(sample_hz: u32) -> Adapter {
         let timeline =
             Timeline { sample_period: Duration::from_secs(1) / sample_hz.max(1), ..Timeline::default() };
-        Adapter { timeline, spare: None, open_loop: [false; 3] }
+        Adapter {
+            timeline,
+            spare: None,
+            open_loop: [false; 3],
+            focus: VecDeque::new(),
+            focus_line: None,
+            churn: None,
+            last_scan_at: Duration::ZERO,
+            sample_hz: sample_hz.max(1),
+        }
     }
 
     /// Takes back the snapshot of a frame leaving the ring: if no other frame shares it, its
@@ -147,14 +187,23 @@ impl Adapter {
         frame: &mut Frame,
     ) {
         frame.seq = sample.seq;
+        let fresh_scan = sample.snapshot_fresh && sample.snapshot.is_some();
         frame.snapshot = if sample.backend.geometry.is_none() {
             None
-        } else if sample.snapshot_fresh && sample.snapshot.is_some() {
+        } else if fresh_scan {
             let fresh = std::mem::replace(&mut sample.snapshot, self.spare.take());
             fresh.map(Rc::new)
         } else {
             previous.cloned()
         };
+        if fresh_scan {
+            self.measure_churn(sample, previous.map(Rc::as_ref), frame.snapshot.as_deref());
+        }
+        self.fill_focus(sample, frame);
+        frame.churn.clone_from(&self.churn);
+        frame.garbage = sample.garbage;
+        frame.pin_hold = sample.pin_hold;
+        frame.interval = sample.interval;
         fill_header(sample, facts, frame.snapshot.as_deref(), &mut frame.header);
         fill_heat(sample, &mut frame.heat);
         fill_threads(sample, &mut frame.threads);
@@ -164,6 +213,60 @@ impl Adapter {
         fill_latency(sample, self.open_loop, &mut frame.latency);
         self.push_history(sample);
         copy_timeline(&self.timeline, &mut frame.timeline);
+    }
+
+    /// The selected line's writers over the last second of samples.
+    fn fill_focus(&mut self, sample: &Sample, frame: &mut Frame) {
+        let f = &sample.focus;
+        if f.line != self.focus_line {
+            self.focus.clear();
+            self.focus_line = f.line;
+        }
+        let a = &mut frame.activity;
+        a.writers.clear();
+        a.cas_failures = None;
+        frame.activity_window = Duration::ZERO;
+        let Some(line) = f.line else { return };
+        if self.focus.len() >= self.sample_hz as usize {
+            self.focus.pop_front();
+        }
+        self.focus.push_back((sample.interval, f.writers.clone()));
+        a.line = line;
+        for (interval, writers) in &self.focus {
+            frame.activity_window += *interval;
+            for &(t, w) in writers {
+                let t = u32::try_from(t).unwrap_or(u32::MAX);
+                match a.writers.iter_mut().find(|(x, _)| *x == t) {
+                    Some(e) => e.1 = e.1.saturating_add(w),
+                    None => a.writers.push((t, w)),
+                }
+            }
+        }
+        a.writers.sort_unstable_by(|p, q| q.1.cmp(&p.1).then(p.0.cmp(&q.0)));
+    }
+
+    /// Generations gained by the selected line's slots between the previous scan and this one.
+    fn measure_churn(&mut self, sample: &Sample, before: Option<&Snapshot>, now: Option<&Snapshot>) {
+        let at = sample.snapshot_at;
+        let over = at.saturating_sub(self.last_scan_at);
+        self.last_scan_at = at;
+        let (Some(line), Some(before), Some(now)) = (sample.focus.line, before, now) else {
+            self.churn = None;
+            return;
+        };
+        let g = now.geometry();
+        if before.geometry() != g || line >= g.lines() {
+            self.churn = None;
+            return;
+        }
+        let reuses = g
+            .slots_of_line(line)
+            .map(|s| match (before.generation(s), now.generation(s)) {
+                (Some(b), Some(n)) => n.saturating_sub(b),
+                _ => 0,
+            })
+            .collect();
+        self.churn = Some(Churn { line, reuses, over });
     }
 
     fn push_history(&mut self, sample: &Sample) {

@@ -20,7 +20,13 @@ use slotscope_views::{
     Dashboard, HelpOverlay, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom,
 };
 
+use slotscope_stress::lesson::Change;
+use slotscope_views::{Delta, Explanation, Figure, Narration, SplitSide};
+
 use crate::adapt::{Adapter, Frame, RunFacts};
+use crate::explain;
+use crate::lesson::{self, LessonRun};
+use crate::split::{self, SplitState};
 
 /// Frames kept for freeze and step (`Space`, `.`, `,`): 6.4 s at the default 10 samples/s.
 pub const MAX_FRAMES: usize = 64;
@@ -55,6 +61,8 @@ pub enum Message<'a> {
     Tick(Instant),
     /// The sampler filled this sample: make a frame of it (its fresh snapshot is moved out).
     Sampled(&'a mut Sample),
+    /// The same for side B of an A/B split.
+    SampledB(&'a mut Sample),
     /// The engine's answer to a request: `Ok(Some(i))` names a thread added.
     Steered(Request, Result<Option<usize>, String>),
     /// A snapshot was saved to these files, or could not be.
@@ -66,7 +74,7 @@ pub enum Message<'a> {
 }
 
 /// Something `update` wants done outside the model.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Request {
     /// Pause every worker.
     Pause,
@@ -82,6 +90,13 @@ pub enum Request {
     Save,
     /// Turn mouse capture on or off.
     Mouse(bool),
+    /// A lesson step's changes to the run (both tables while split), for step `step` (0-based).
+    Lesson {
+        /// The step entered.
+        step: usize,
+        /// What to change.
+        changes: Vec<Change>,
+    },
 }
 
 /// Why the app stopped.
@@ -155,7 +170,7 @@ impl FrameRing {
     }
 
     /// Adds a frame filled from `sample`, reusing the oldest one's memory when full.
-    fn push(&mut self, adapter: &mut Adapter, sample: &mut Sample, facts: &RunFacts) {
+    pub(crate) fn push(&mut self, adapter: &mut Adapter, sample: &mut Sample, facts: &RunFacts) {
         let fresh = sample.snapshot_fresh && sample.snapshot.is_some() && sample.backend.geometry.is_some();
         if fresh {
             // The frame brings one more distinct snapshot: make room first, so that the memory
@@ -238,6 +253,12 @@ pub struct Model {
     pub exit: Option<Exit>,
     /// Something changed since the last draw.
     pub dirty: bool,
+    /// The lesson being taught, if any.
+    pub lesson: Option<LessonRun>,
+    /// Side B of an A/B split, while one runs.
+    pub split: Option<SplitState>,
+    /// Presenter mode (`--present`).
+    pub present: bool,
     /// Group names, by index.
     groups: Vec<String>,
     /// Running threads of the latest sample: (global index, group index).
@@ -264,6 +285,9 @@ impl Model {
             done: false,
             exit: None,
             dirty: true,
+            lesson: None,
+            split: None,
+            present: false,
             groups: Vec::new(),
             live: Vec::new(),
             adapter: Adapter::new(facts.sample_hz),
@@ -283,14 +307,94 @@ impl Model {
         self.frozen.is_none() && !self.done
     }
 
-    /// The screen as the views draw it.
-    pub fn dashboard(&self) -> Dashboard<'_> {
+    /// Side B's frame on screen, while split.
+    pub fn shown_b(&self) -> Option<&Frame> {
+        let s = self.split.as_ref()?;
+        let back = self.frozen.unwrap_or(0).min(s.frames.len().saturating_sub(1));
+        s.frames.back(back)
+    }
+
+    /// The selected line the sampler should break down by thread: the cursor's line on screens
+    /// with a map (the explain panel reads it).
+    pub fn focus_line(&self) -> Option<usize> {
+        self.has_table().then_some(self.view.map.cursor_line)
+    }
+
+    /// What the screen shows beyond the frame: the narration, the explanations, the deltas and
+    /// the presenter's figures, computed from the shown frames.
+    pub fn extras(&self) -> Extras {
+        let a = self.shown();
+        let b = self.shown_b();
+        let ascii = self.theme.glyphs.border.top_left == "+";
+        let mut narration = self.lesson.as_ref().map(|l| l.narration(a, b, ascii));
+        if self.present && self.view.screen == Screen::Dashboard {
+            // The presenter's numbers panel shows them, large.
+            if let Some(n) = narration.as_mut() {
+                n.figures.clear();
+            }
+        }
+        let explain_line = |f: &Frame| {
+            let line = (self.view.screen != Screen::Contention).then_some(self.view.map.cursor_line);
+            explain::diagnose(&explain::counters_of(f, line))
+        };
+        let open = self.view.detail_open;
+        let explanation = open.then(|| explain_line(a));
+        let explanation_b = open.then(|| b.map(explain_line)).flatten();
+        let deltas = b.map(|b| split::deltas(a, b, ascii)).unwrap_or_default();
+        let figures = if self.present {
+            match &self.lesson {
+                Some(l) => lesson::figures(l.watched(), a, b, ascii),
+                None => lesson::figures(&lesson::PRESENTER_FIGURES, a, b, ascii),
+            }
+        } else {
+            Vec::new()
+        };
+        Extras { narration, explanation, explanation_b, deltas, figures }
+    }
+
+    /// The screen as the views draw it, with `extras` (from [`Model::extras`]).
+    pub fn dashboard<'a>(&'a self, extras: &'a Extras) -> Dashboard<'a> {
         let status = self.status.as_ref().map(|s| Status { text: &s.text, alarm: s.alarm });
-        Dashboard::new(self.shown().inputs(&self.topology), &self.view, &self.theme).status(status)
+        let a = self.shown();
+        let split = self.split.as_ref().map(|s| {
+            let b = self.shown_b();
+            (
+                SplitSide {
+                    name: &s.names[0],
+                    snapshot: a.snapshot.as_deref(),
+                    heat: &a.heat,
+                    explanation: extras.explanation.as_ref(),
+                },
+                SplitSide {
+                    name: &s.names[1],
+                    snapshot: b.and_then(|b| b.snapshot.as_deref()),
+                    heat: b.map_or(&a.heat, |b| &b.heat),
+                    explanation: extras.explanation_b.as_ref(),
+                },
+                extras.deltas.as_slice(),
+            )
+        });
+        let explanation = if split.is_some() && self.view.screen == Screen::Dashboard {
+            None
+        } else {
+            extras.explanation.as_ref()
+        };
+        Dashboard::new(a.inputs(&self.topology), &self.view, &self.theme)
+            .status(status)
+            .narration(extras.narration.as_ref())
+            .explanation(explanation)
+            .split(split)
+            .present(self.present, &extras.figures)
     }
 
     fn grid(&self) -> Option<MapGrid> {
-        self.dashboard().map_grid(self.area)
+        let extras = self.extras();
+        self.dashboard(&extras).map_grid(self.area)
+    }
+
+    /// Enters the lesson's first step (its changes become a request).
+    pub fn start_lesson(&mut self) {
+        go_to_step(self, None, 0);
     }
 
     fn say(&mut self, text: impl Into<String>) {
@@ -304,6 +408,21 @@ impl Model {
     fn has_table(&self) -> bool {
         self.shown().snapshot.is_some()
     }
+}
+
+/// What a frame shows besides the frame itself (see [`Model::extras`]).
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// The lesson's narration.
+    pub narration: Option<Narration>,
+    /// The selected line explained (side A).
+    pub explanation: Option<Explanation>,
+    /// The same line explained on side B.
+    pub explanation_b: Option<Explanation>,
+    /// Side B against side A.
+    pub deltas: Vec<Delta>,
+    /// Presenter mode's numbers.
+    pub figures: Vec<Figure>,
 }
 
 /// Applies one message to the model.
@@ -327,6 +446,13 @@ pub fn update(model: &mut Model, message: Message<'_>) {
         Message::Mouse(m) => on_mouse(model, m),
         Message::Resize(w, h) => model.area = Rect::new(0, 0, w, h),
         Message::Sampled(sample) => on_sample(model, sample),
+        Message::SampledB(sample) => {
+            if model.frozen.is_none() {
+                if let Some(s) = model.split.as_mut() {
+                    s.frames.push(&mut s.adapter, sample, &model.facts);
+                }
+            }
+        }
         Message::Steered(request, outcome) => on_steered(model, request, outcome),
         Message::Saved(Ok(paths)) => model.say(saved_text(&paths)),
         Message::Saved(Err(e)) => model.alarm(format!("could not save: {e}")),
@@ -390,6 +516,14 @@ fn on_steered(model: &mut Model, request: Request, outcome: Result<Option<usize>
         (Request::Pause, Ok(_)) => model.say("workers paused: P resumes"),
         (Request::Resume, Ok(_)) => model.say("workers resumed"),
         (Request::Restart(l), Ok(_)) => model.say(format!("restarted on a {l} table, same load")),
+        (Request::Lesson { step, changes }, Ok(_)) => {
+            if let Some(l) = &model.lesson {
+                let title = &l.lesson.steps.get(step).map_or("", |s| s.title.as_str());
+                let what: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                let did = if what.is_empty() { String::new() } else { format!(": {}", what.join("; ")) };
+                model.say(format!("step {}/{} {title}{did}", step + 1, l.lesson.steps.len()));
+            }
+        }
         (Request::Save | Request::Mouse(_), Ok(_)) => {}
     }
 }
@@ -462,7 +596,7 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         KeyCode::Home => move_cursor(model, Move::Home),
         KeyCode::End => move_cursor(model, Move::End),
         KeyCode::Enter => {
-            if model.grid().is_some() {
+            if model.view.screen == Screen::Contention || model.grid().is_some() {
                 model.view.detail_open = true;
             } else {
                 no_map(model);
@@ -476,13 +610,15 @@ fn on_key(model: &mut Model, key: KeyEvent) {
             }
         }
         KeyCode::Char('L') => cycle_layout(model),
-        KeyCode::Char('n') => {
+        KeyCode::Char('i') => {
             if model.has_table() {
                 model.view.show_next_ids = !model.view.show_next_ids;
             } else {
                 no_map(model);
             }
         }
+        KeyCode::Char('n') => step_lesson(model, true),
+        KeyCode::Char('p') => step_lesson(model, false),
         KeyCode::Char('s') => model.requests.push(Request::Save),
         KeyCode::Char('m') => {
             model.mouse = !model.mouse;
@@ -505,6 +641,46 @@ fn on_key(model: &mut Model, key: KeyEvent) {
             model.say(text);
         }
         _ => {}
+    }
+}
+
+/// `n` and `p`: the next or previous step of the lesson.
+fn step_lesson(model: &mut Model, forward: bool) {
+    let Some(l) = &model.lesson else {
+        model.say("n and p step through a lesson: `slotscope lessons` lists them; i shows the next ids");
+        return;
+    };
+    if model.done {
+        model.say(RUN_ENDED);
+        return;
+    }
+    let (at, last) = (l.step, l.lesson.steps.len() - 1);
+    let to = match (forward, at) {
+        (true, a) if a >= last => {
+            model.say("that was the last step: p goes back, q ends the lesson");
+            return;
+        }
+        (false, 0) => {
+            model.say("this is the first step: n goes on");
+            return;
+        }
+        (true, a) => a + 1,
+        (false, a) => a - 1,
+    };
+    go_to_step(model, Some(at), to);
+}
+
+/// Moves the lesson to step `to`: its view changes now, its run changes as a request.
+fn go_to_step(model: &mut Model, from: Option<usize>, to: usize) {
+    let hottest = lesson::hottest_line(model.shown());
+    let Some(l) = model.lesson.as_mut() else { return };
+    let Some((changes, view)) = l.go(from, to) else { return };
+    LessonRun::apply_view(&view, &mut model.view, hottest);
+    let title = l.lesson.steps[to].title.clone();
+    let steps = l.lesson.steps.len();
+    model.say(format!("step {}/{steps} {title}", to + 1));
+    if !changes.is_empty() {
+        model.requests.push(Request::Lesson { step: to, changes });
     }
 }
 
@@ -649,7 +825,8 @@ fn on_mouse(model: &mut Model, m: MouseEvent) {
 
 /// Draws the model: the views' dashboard for the shown frame. Reads, never writes.
 pub fn draw(model: &Model, frame: &mut ratatui::Frame<'_>) {
-    frame.render_widget(&model.dashboard(), frame.area());
+    let extras = model.extras();
+    frame.render_widget(&model.dashboard(&extras), frame.area());
 }
 
 /// What the engine is asked to do, as a trait so that [`steer`] is tested with a fake.
@@ -699,7 +876,7 @@ pub fn steer(engine: &impl Steering, request: Request) -> Option<Message<'static
         Request::AddThread(g) => engine.add_thread(g).map(Some),
         Request::RemoveThread(g) => engine.remove_thread(g).map(|()| None),
         Request::Restart(l) => engine.restart_with_layout(*l).map(|()| None),
-        Request::Save | Request::Mouse(_) => return None,
+        Request::Save | Request::Mouse(_) | Request::Lesson { .. } => return None,
     };
     Some(Message::Steered(request, outcome.map_err(|e| e.to_string())))
 }

@@ -12,10 +12,13 @@ mod check;
 mod cli;
 mod compare;
 mod exit;
+mod explain;
 mod headless;
+mod lesson;
 mod output;
 mod resolve;
 mod save;
+mod split;
 mod tui;
 
 use std::io::IsTerminal;
@@ -41,6 +44,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         None => run(None, &cli.run),
         Some(Command::Run { scenario, run: args }) => run(scenario.as_deref(), &args),
+        Some(Command::Lessons) => {
+            let ctx = slotscope_stress::scenario::ValidationContext::detect();
+            for (name, summary, minutes) in slotscope_stress::lesson::list(&ctx) {
+                println!("{name:<22} {minutes:>3} min  {summary}");
+            }
+            println!("\nslotscope lesson NAME opens one (n / p step through it); a path to a lesson file works too.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Lesson { name, run: args }) => lesson(&name, &args),
         Some(Command::Scenarios) => {
             let mut text = String::new();
             for b in slotscope_stress::scenario::list() {
@@ -66,9 +78,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             "error: the interactive replay is not available in this build yet; `slotscope replay FILE --exec` \
              re-executes a trace, `slotscope check FILE` checks it",
         )),
-        Some(other) => {
-            Err(Failure::usage(format!("error: `{}` is not available in this build yet", name_of(&other))))
-        }
     }
 }
 
@@ -81,22 +90,56 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
     for w in &resolved.warnings {
         headless::note(w);
     }
+    let split =
+        args.compare_layout.as_deref().map(split::parse_layouts).transpose().map_err(Failure::usage)?;
     if headless {
+        if split.is_some() {
+            return Err(Failure::usage(
+                "error: --compare-layout is a TUI view (two tables side by side); headless, use \
+                 `slotscope compare` or two runs with --layout",
+            ));
+        }
         headless::run(resolved, args)
     } else {
-        tui::run(resolved, args)
+        tui::run(resolved, args, tui::Workshop { lesson: None, split })
     }
 }
 
-fn name_of(command: &Command) -> &'static str {
-    match command {
-        Command::Run { .. } => "run",
-        Command::Scenarios => "scenarios",
-        Command::Compare { .. } => "compare",
-        Command::Replay { .. } => "replay",
-        Command::Check { .. } => "check",
-        Command::Lessons => "lessons",
-        Command::Lesson { .. } => "lesson",
-        Command::Completions { .. } => "completions",
+/// `slotscope lesson NAME`: the lesson's scenario (with the flags applied) in the TUI, with
+/// its narration.
+fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
+    use slotscope_stress::lesson::{self, LessonError};
+    let ctx = slotscope_stress::scenario::ValidationContext::detect();
+    let lesson = lesson::resolve(name, &ctx).map_err(|e| {
+        let code = match e {
+            LessonError::Unknown { .. } => exit::USAGE,
+            LessonError::Io { .. } | LessonError::Invalid(_) => exit::BAD_SCENARIO,
+        };
+        Failure::new(code, e.to_string())
+    })?;
+    let mut warnings = Vec::new();
+    let rendered = lesson.render_warnings();
+    if !rendered.is_empty() {
+        warnings.push(rendered);
     }
+    if args.no_tui || !std::io::stdout().is_terminal() {
+        return Err(Failure::usage(format!(
+            "error: a lesson is taught in the TUI: run `slotscope lesson {name}` on a terminal \
+             (`slotscope lessons` lists them)"
+        )));
+    }
+    let mut spec = lesson.start_spec();
+    let overrides = resolve::overrides_from(args)?;
+    if !overrides.is_empty() {
+        let problems = overrides.apply(&mut spec, &ctx).map_err(|e| Failure::usage(e.to_string()))?;
+        warnings.extend(problems.iter().map(ToString::to_string));
+    }
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let split =
+        args.compare_layout.as_deref().map(split::parse_layouts).transpose().map_err(Failure::usage)?;
+    let origin = lesson.origin.clone();
+    let resolved = resolve::ResolvedRun { spec, origin, warnings, scenario_arg: name.to_owned(), overrides };
+    tui::run(resolved, args, tui::Workshop { lesson: Some(lesson), split })
 }

@@ -104,7 +104,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
 pub fn screen_text(model: &Model) -> String {
     let area = if model.area.is_empty() { Rect::new(0, 0, 120, 40) } else { model.area };
     let mut buf = Buffer::empty(area);
-    (&model.dashboard()).render(area, &mut buf);
+    let extras = model.extras();
+    (&model.dashboard(&extras)).render(area, &mut buf);
     let mut out = String::new();
     for y in 0..area.height {
         let row: String = (0..area.width).map(|x| buf[(x, y)].symbol()).collect();

@@ -281,9 +281,13 @@ fn enter_drills_in_and_esc_backs_out() {
     assert!(m.view.detail_open);
     key(&mut m, KeyCode::Esc);
     assert!(!m.view.detail_open);
+    ch(&mut m, '6');
+    key(&mut m, KeyCode::Enter);
+    assert!(!m.view.detail_open, "no line to drill into on the latency screen");
     ch(&mut m, '5');
     key(&mut m, KeyCode::Enter);
-    assert!(!m.view.detail_open, "no line to drill into on the contention screen");
+    assert!(m.view.detail_open, "the contention screen explains the header line");
+    key(&mut m, KeyCode::Esc);
     key(&mut m, KeyCode::Esc);
     assert_eq!(m.view.screen, Screen::Dashboard, "Esc goes back to the dashboard");
 }
@@ -306,12 +310,18 @@ fn capital_l_restarts_the_table_with_the_next_layout() {
 }
 
 #[test]
-fn n_toggles_the_next_ids() {
+fn i_toggles_the_next_ids_and_n_p_need_a_lesson() {
     let mut m = model();
-    ch(&mut m, 'n');
+    ch(&mut m, 'i');
     assert!(m.view.show_next_ids);
-    ch(&mut m, 'n');
+    ch(&mut m, 'i');
     assert!(!m.view.show_next_ids);
+    for c in ['n', 'p'] {
+        ch(&mut m, c);
+        assert!(!m.view.show_next_ids, "n no longer toggles the next ids");
+        assert!(status(&m).contains("`slotscope lessons`"), "{}", status(&m));
+        assert!(m.requests.is_empty());
+    }
 }
 
 #[test]
@@ -544,7 +554,7 @@ fn whole_screens_at_80x24_and_120x40() {
         ch(&mut m, '+');
         ch(&mut m, '+');
         key(&mut m, KeyCode::Enter);
-        ch(&mut m, 'n');
+        ch(&mut m, 'i');
         insta::assert_snapshot!(format!("frozen_detail_status_{w}x{h}"), screen(&m).backend());
     }
 }
@@ -574,7 +584,7 @@ fn the_full_draw_path_never_panics() {
     for (w, h) in sizes {
         let mut m = model_at(w, h, 2);
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        for keys in ["", "?", "2+++jjjl", "3-\n", "n4", "5", "6", "7", ", ,", "m\n"] {
+        for keys in ["", "?", "2+++jjjl", "3-\n", "i4", "5\n", "6", "7", ", ,", "m\n"] {
             for c in keys.chars() {
                 match c {
                     '\n' => key(&mut m, KeyCode::Enter),
@@ -603,4 +613,163 @@ fn a_table_too_big_to_scan_says_so() {
     let text: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
     assert!(text.contains("this one (4096 slots) is too big to scan live"), "{text}");
     assert!(!text.contains("needs the slotscope table"));
+}
+
+// ---- workshops: lessons, the A/B split, explain, presenter -------------------------------
+
+fn lesson_model(w: u16, h: u16) -> Model {
+    let text = r#"name = "demo-lesson"
+title = "False sharing"
+summary = "s"
+scenario = "churn"
+watch = ["throughput", "sharing", "violations"]
+
+[[step]]
+title = "Where do the writes land?"
+say = """Two threads insert and remove short-lived keys. The table is laid out linear: id n lives
+in slot n, so 8 consecutive ids share one line.
+
+Colour is where writes landed in the last 100 ms."""
+ask = "Why do both threads keep writing the same few lines?"
+next_ids = true
+
+[[step]]
+title = "Padded"
+say = "One slot a line."
+layout = "padded"
+view = "contention"
+explain = true
+reset = true
+
+[[step]]
+title = "Side by side"
+say = "Both tables."
+split = "linear,interleaved"
+focus = 3
+"#;
+    let lesson = slotscope_stress::lesson::parse(
+        text,
+        "t.toml",
+        "t",
+        None,
+        &slotscope_stress::scenario::ValidationContext::with_cores(0..2),
+    )
+    .unwrap();
+    let mut m = model_at(w, h, 3);
+    m.lesson = Some(crate::lesson::LessonRun::new(lesson));
+    m.start_lesson();
+    m
+}
+
+#[test]
+fn n_and_p_step_a_lesson_forward_and_back() {
+    let mut m = lesson_model(120, 40);
+    assert!(m.view.show_next_ids, "step 1 shows the next ids");
+    assert!(m.requests.is_empty(), "step 1 of this lesson changes nothing in the run");
+    ch(&mut m, 'p');
+    assert!(status(&m).contains("first step"), "{}", status(&m));
+    ch(&mut m, 'n');
+    assert_eq!(m.lesson.as_ref().unwrap().step, 1);
+    assert_eq!((m.view.screen, m.view.detail_open), (Screen::Contention, true));
+    match &m.requests[..] {
+        [Request::Lesson { step: 1, changes }] => {
+            assert_eq!(changes.len(), 2, "{changes:?}");
+            assert_eq!(changes[1], slotscope_stress::lesson::Change::ResetStats);
+        }
+        other => panic!("{other:?}"),
+    }
+    m.requests.clear();
+    ch(&mut m, 'n');
+    ch(&mut m, 'n');
+    assert!(status(&m).contains("last step"), "{}", status(&m));
+    assert_eq!(m.view.map.cursor_line, 3, "step 3 focuses line 3");
+    m.requests.clear();
+    ch(&mut m, 'p');
+    match &m.requests[..] {
+        [Request::Lesson { step: 1, changes }] => {
+            assert!(
+                changes.contains(&slotscope_stress::lesson::Change::Split(None)),
+                "going back ends the split"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let back = m.requests[0].clone();
+    update(&mut m, Message::Steered(back.clone(), Ok(None)));
+    assert!(status(&m).starts_with("step 2/3 Padded: table: padded, correct"), "{}", status(&m));
+    assert!(status(&m).contains("split off"), "{}", status(&m));
+    update(&mut m, Message::Steered(back, Err("boom".into())));
+    assert!(m.status.as_ref().unwrap().alarm);
+}
+
+fn split_model(w: u16, h: u16) -> Model {
+    let mut m = model_at(w, h, 0);
+    m.split = Some(crate::split::SplitState::new(Layout::Interleaved, Layout::Linear, 10, 8));
+    for seq in 1..=3 {
+        feed(&mut m, &mut sample(4096, seq));
+        let mut b = sample(4096, seq);
+        b.ops_per_s = 9.2e5;
+        b.heat.slot_writers = b.heat.slot_writers.iter().map(|w| w.saturating_add(1)).collect();
+        update(&mut m, Message::SampledB(&mut b));
+    }
+    m
+}
+
+#[test]
+fn whole_screens_of_the_workshop() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let m = lesson_model(w, h);
+        insta::assert_snapshot!(format!("lesson_narration_{w}x{h}"), screen(&m).backend());
+        let mut m = split_model(w, h);
+        insta::assert_snapshot!(format!("split_{w}x{h}"), screen(&m).backend());
+        key(&mut m, KeyCode::Enter);
+        insta::assert_snapshot!(format!("split_explain_{w}x{h}"), screen(&m).backend());
+        let mut m = model_at(w, h, 3);
+        ch(&mut m, 'j');
+        key(&mut m, KeyCode::Enter);
+        insta::assert_snapshot!(format!("explain_{w}x{h}"), screen(&m).backend());
+        let mut m = lesson_model(w, h);
+        m.present = true;
+        insta::assert_snapshot!(format!("presenter_lesson_{w}x{h}"), screen(&m).backend());
+    }
+    let mut m = model_at(120, 40, 3);
+    m.present = true;
+    insta::assert_snapshot!("presenter_120x40", screen(&m).backend());
+}
+
+#[test]
+fn the_split_moves_one_cursor_and_explains_both_sides() {
+    let mut m = split_model(120, 40);
+    let before = m.view.map.cursor_line;
+    key(&mut m, KeyCode::Right);
+    assert_eq!(m.view.map.cursor_line, before + 1, "the split's maps have a cursor");
+    key(&mut m, KeyCode::Enter);
+    let x = m.extras();
+    assert!(x.explanation.is_some() && x.explanation_b.is_some());
+    assert_eq!(x.deltas[0].label, "ops/s");
+    assert_eq!(x.deltas[0].b, "920k");
+}
+
+#[test]
+fn the_workshop_never_panics_at_any_size() {
+    for (w, h) in (1..=10u16).flat_map(|w| (1..=10u16).map(move |h| (w * 12, h * 5))) {
+        for present in [false, true] {
+            let mut m = split_model(w, h);
+            m.present = present;
+            let mut l = lesson_model(w, h);
+            l.present = present;
+            for model in [&mut m, &mut l] {
+                let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+                for keys in ["", "\n", "5\n", "n", "nn", "p", "+", "-", "i"] {
+                    for c in keys.chars() {
+                        match c {
+                            '\n' => key(model, KeyCode::Enter),
+                            c => ch(model, c),
+                        }
+                    }
+                    term.draw(|f| draw(model, f)).unwrap();
+                }
+            }
+        }
+    }
 }

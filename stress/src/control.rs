@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::check::{Violation, ViolationLog, VIOLATION_DETAILS_PER_THREAD};
 use crate::mix::KeyPicker;
-use crate::spec::Mix;
+use crate::spec::{Hiccup, Mix, RemoveOrder};
 use crate::stats::{HeatCounters, LatencySet, SharedCounts};
 
 /// Locks, ignoring poison: a panicked worker is reported as a violation, and what it left
@@ -105,6 +105,12 @@ pub(crate) struct WorkerSettings {
     pub stop: bool,
     /// Bumped to make the worker zero its statistics.
     pub reset_epoch: u64,
+    /// Which held key a remove takes.
+    pub remove_order: RemoveOrder,
+    /// A periodic stall inside a timed op (lessons on coordinated omission); `None`: none.
+    pub hiccup: Option<Hiccup>,
+    /// Hold at most this many keys: an insert beyond it first removes the oldest.
+    pub keep: Option<usize>,
 }
 
 /// The lines the control plane and the sampler write and the worker reads once per batch.
@@ -297,6 +303,9 @@ mod tests {
             paused: false,
             stop: false,
             reset_epoch: 0,
+            remove_order: RemoveOrder::Random,
+            hiccup: None,
+            keep: None,
         }
     }
 

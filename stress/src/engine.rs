@@ -25,10 +25,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slotscope_table::Layout;
 
-use crate::backend::{open_backend, Backend, BackendError};
+use crate::backend::{Backend, BackendError};
 use crate::check::{ViolationLog, VIOLATION_DETAILS_IN_REPORT};
 use crate::control::{lock, ThreadState};
-use crate::hosted::{install_worker_panic_hook, ExitSignal, HostVisitor, Hosted, HostedBackend};
+use crate::hosted::{install_worker_panic_hook, open_hosted, ExitSignal, Hosted, HostedBackend};
 use crate::machine::MachineInfo;
 use crate::mix::{KeyPicker, OpKind};
 use crate::pin::{CorePlan, PinError};
@@ -39,7 +39,9 @@ use crate::report::{
 };
 use crate::rng::{DIGEST_NAME, RNG_NAME, RNG_VERSION};
 use crate::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
-use crate::spec::{BackendKind, KeyChoice, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
+use crate::spec::{
+    BackendKind, Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec,
+};
 use crate::stats::{Counts, LatencySet};
 use crate::timeline::conduct;
 use crate::timer::{measure_read_cost, nanos, Clock, TimingInfo};
@@ -183,6 +185,50 @@ pub enum Command {
         /// The new table.
         table: TableSpec,
     },
+    /// Set a group's thread count (adding threads, or removing the newest ones).
+    SetThreads {
+        /// The group.
+        group: String,
+        /// Threads wanted.
+        threads: usize,
+    },
+    /// Change which held key a group's removes take.
+    SetRemoveOrder {
+        /// The group.
+        group: String,
+        /// The order.
+        order: RemoveOrder,
+    },
+    /// Start or stop a periodic stall inside a group's timed ops (see [`Hiccup`]).
+    SetHiccup {
+        /// The group.
+        group: String,
+        /// The stall; `None` stops it.
+        hiccup: Option<Hiccup>,
+    },
+    /// Let each thread of a group hold at most `keep` keys (`None`: no limit): an insert beyond
+    /// it first removes the thread's oldest key, as part of the insert. Keys then live about
+    /// equally long and ids come back to the free ring in the order they went out.
+    SetKeep {
+        /// The group.
+        group: String,
+        /// The most keys a thread holds.
+        keep: Option<usize>,
+    },
+    /// Start a reader that holds its epoch pin for at most this long (replacing any that
+    /// holds one), or (`None`) release the one that holds it. See [`crate::stall`].
+    HoldPin {
+        /// How long at most; `None` releases.
+        hold: Option<Duration>,
+    },
+}
+
+/// How the engine is built, beyond the run it runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Count the elements retired and freed by our table ([`crate::gauge`]): values grow from
+    /// 16 to 24 bytes and every free is counted, so it is off unless a lesson needs it.
+    pub garbage_gauge: bool,
 }
 
 /// A running (or finished) stress run. Control methods take `&self` and may be called from any
@@ -207,8 +253,16 @@ impl Engine {
     /// [`EngineError`] for a backend that cannot be built, a pin policy that cannot be met, a
     /// run without threads, or a thread that cannot be spawned.
     pub fn start(spec: RunSpec) -> Result<Engine, EngineError> {
-        let hosted = open_backend(&spec.table, HostVisitor)?;
-        Engine::start_hosted(spec, hosted, true, None)
+        Engine::start_with_options(spec, EngineOptions::default())
+    }
+
+    /// [`Engine::start`] with `options` (kept for table restarts).
+    ///
+    /// # Errors
+    /// As [`Engine::start`].
+    pub fn start_with_options(spec: RunSpec, options: EngineOptions) -> Result<Engine, EngineError> {
+        let hosted = open_hosted(&spec.table, options.garbage_gauge)?;
+        Engine::start_hosted(spec, hosted, true, options, None)
     }
 
     /// [`Engine::start`], recording the run into a trace (see [`crate::recorder`]). The
@@ -218,8 +272,9 @@ impl Engine {
     /// # Errors
     /// As [`Engine::start`], and [`EngineError::Record`] if the trace file cannot be created.
     pub fn start_recorded(spec: RunSpec, record: &RecordOptions) -> Result<Engine, EngineError> {
-        let hosted = open_backend(&spec.table, HostVisitor)?;
-        Engine::start_hosted(spec, hosted, true, Some(record))
+        let options = EngineOptions::default();
+        let hosted = open_hosted(&spec.table, options.garbage_gauge)?;
+        Engine::start_hosted(spec, hosted, true, options, Some(record))
     }
 
     /// [`Engine::start`] with a ready-made backend (any [`Backend`], e.g. a test double).
@@ -228,13 +283,20 @@ impl Engine {
     /// # Errors
     /// As [`Engine::start`].
     pub fn start_with<B: Backend>(spec: RunSpec, backend: B) -> Result<Engine, EngineError> {
-        Engine::start_hosted(spec, Arc::new(HostedBackend { backend: Arc::new(backend) }), false, None)
+        Engine::start_hosted(
+            spec,
+            Arc::new(HostedBackend { backend: Arc::new(backend) }),
+            false,
+            EngineOptions::default(),
+            None,
+        )
     }
 
     fn start_hosted(
         spec: RunSpec,
         hosted: Arc<dyn Hosted>,
         factory: bool,
+        options: EngineOptions,
         record: Option<&RecordOptions>,
     ) -> Result<Engine, EngineError> {
         install_worker_panic_hook();
@@ -267,6 +329,9 @@ impl Engine {
             .map(|g| GroupState {
                 spec: g.clone(),
                 picker: KeyPicker::new(g.keys, keys_per_thread),
+                remove_order: crate::spec::RemoveOrder::Random,
+                hiccup: None,
+                keep: None,
                 members: Vec::new(),
             })
             .collect();
@@ -329,6 +394,8 @@ impl Engine {
             timing,
             plan,
             factory,
+            options,
+            pin_holder: Mutex::new(None),
             started_unix_ms,
             start_ns: AtomicU64::new(0),
             hosted: Mutex::new(hosted),
@@ -479,6 +546,16 @@ impl Engine {
         self.apply(Command::Restart { table })
     }
 
+    /// The table as it is now (after any restart).
+    pub fn table_spec(&self) -> TableSpec {
+        lock(&self.core.state).table.clone()
+    }
+
+    /// The options the engine was started with.
+    pub fn options(&self) -> EngineOptions {
+        self.core.options
+    }
+
     /// Phases and live commands applied so far, in order.
     pub fn control_log(&self) -> Vec<ControlEvent> {
         lock(&self.core.state).control_log.clone()
@@ -516,6 +593,7 @@ impl Engine {
         if let Some(c) = self.conductor.take() {
             let _ = c.join();
         }
+        self.core.release_pin_holder();
         let mut st = lock(&self.core.state);
         self.core.reap(&mut st);
         self.core.stop_all(&mut st);
@@ -526,8 +604,13 @@ impl Engine {
         let core = &self.core;
         let mut st = lock(&core.state);
         let now = core.clock.now_ns();
-        if let Some(since) = lock(&core.pause).since.take() {
-            lock(&core.pause).total += now.saturating_sub(since);
+        // One guard: an `if let` on the lock would hold it through its block and deadlock on
+        // the second lock (a run stopped while paused hung here).
+        {
+            let mut pause = lock(&core.pause);
+            if let Some(since) = pause.since.take() {
+                pause.total += now.saturating_sub(since);
+            }
         }
         let wall_ns = now.saturating_sub(core.start_ns());
         let paused_ns = lock(&core.pause).total;

@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use slotscope_table::{Geometry, NoProbe, Snapshot};
 
-use crate::backend::{Backend, BackendVisitor};
+use crate::backend::{open_backend, Backend, BackendError, BackendVisitor, Session, SlotscopeBackend};
 use crate::control::{lock, StartGate, ThreadShared};
 use crate::event::NoEvents;
+use crate::gauge::GarbageCount;
 use crate::mix::ChoiceStream;
 use crate::recorder::{OpProbe, ThreadSink};
-use crate::spec::BackendKind;
+use crate::spec::{BackendKind, TableSpec};
+use crate::stall::{HoldState, PinRelease, HOLD_POLL, PIN_HOLD_GARBAGE_CAP};
 use crate::stats::ThreadProbe;
 use crate::timer::Clock;
 use crate::worker::{Worker, WorkerOutcome, WorkerSetup};
@@ -70,7 +72,12 @@ pub(crate) trait Hosted: Send + Sync {
     fn geometry(&self) -> Option<Geometry>;
     fn snapshot_into(&self, snap: &mut Snapshot) -> bool;
     fn has_probes(&self) -> bool;
+    fn garbage(&self) -> Option<GarbageCount>;
+    fn element_bytes(&self) -> usize;
     fn spawn(&self, setup: SpawnSetup) -> std::io::Result<JoinHandle<WorkerOutcome>>;
+    /// Spawns a thread that opens a session (pinning the epoch, on our table) and holds it
+    /// until `state` is released, its time is up, or the garbage reaches its cap.
+    fn hold_pin(&self, state: Arc<HoldState>) -> std::io::Result<JoinHandle<()>>;
 }
 
 pub(crate) struct HostedBackend<B> {
@@ -98,6 +105,30 @@ impl<B: Backend> Hosted for HostedBackend<B> {
     }
     fn has_probes(&self) -> bool {
         self.backend.has_probes()
+    }
+    fn garbage(&self) -> Option<GarbageCount> {
+        self.backend.garbage()
+    }
+    fn element_bytes(&self) -> usize {
+        self.backend.element_bytes()
+    }
+
+    fn hold_pin(&self, state: Arc<HoldState>) -> std::io::Result<JoinHandle<()>> {
+        let backend = Arc::clone(&self.backend);
+        std::thread::Builder::new().name("slotscope-pin-holder".to_owned()).spawn(move || {
+            let mut session = backend.session();
+            // One lookup, as a reader would, then it sits on its pin.
+            let _ = session.lookup(0, &mut NoProbe);
+            while !state.wait(HOLD_POLL) {
+                if state.since.elapsed() >= state.max {
+                    state.release(PinRelease::TimeUp);
+                } else if backend.garbage().is_some_and(|g| g.pending() >= PIN_HOLD_GARBAGE_CAP) {
+                    state.release(PinRelease::GarbageCap);
+                }
+            }
+            drop(session);
+            *lock(&state.ended) = Some(std::time::Instant::now());
+        })
     }
 
     fn spawn(&self, s: SpawnSetup) -> std::io::Result<JoinHandle<WorkerOutcome>> {
@@ -187,5 +218,14 @@ impl BackendVisitor for HostVisitor {
     type Output = Arc<dyn Hosted>;
     fn visit<B: Backend>(self, backend: B) -> Arc<dyn Hosted> {
         Arc::new(HostedBackend { backend: Arc::new(backend) })
+    }
+}
+
+/// Builds the backend of `table`; our table with a garbage gauge when `gauged`.
+pub(crate) fn open_hosted(table: &TableSpec, gauged: bool) -> Result<Arc<dyn Hosted>, BackendError> {
+    if gauged && table.backend == BackendKind::Slotscope {
+        Ok(HostVisitor.visit(SlotscopeBackend::gauged(table)?))
+    } else {
+        open_backend(table, HostVisitor)
     }
 }

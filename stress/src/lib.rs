@@ -28,6 +28,8 @@
 //! | [`history`] | checking a recorded run: per-key checks, capacity, linearizability, test emission |
 //! | [`reexec`] | re-executing a trace on one thread against a fresh table and a model |
 //! | [`recorder`] | recording a run: per-thread rings, the writer thread, limits |
+//! | [`gauge`], [`stall`] | garbage waiting for reclamation; a reader that holds its pin (lessons) |
+//! | [`lesson`] | workshop lessons: files, validation, the changes each step makes |
 
 pub mod backend;
 pub mod check;
@@ -35,8 +37,10 @@ pub mod control;
 pub mod engine;
 pub mod event;
 pub mod fail_if;
+pub mod gauge;
 pub mod history;
 mod hosted;
+pub mod lesson;
 pub mod machine;
 pub mod mix;
 pub mod pacing;
@@ -50,6 +54,7 @@ mod run;
 pub mod sampler;
 pub mod scenario;
 pub mod spec;
+pub mod stall;
 pub mod stats;
 mod timeline;
 pub mod timer;
@@ -61,8 +66,11 @@ pub mod worker;
 pub use backend::{Backend, BackendError, Session, Value};
 pub use check::{Violation, ViolationKind};
 pub use control::ThreadState;
-pub use engine::{run_headless, run_headless_recorded, Command, Engine, EngineError};
+pub use engine::{run_headless, run_headless_recorded, Command, Engine, EngineError, EngineOptions};
 pub use mix::OpKind;
 pub use report::Report;
 pub use sampler::{Sample, Sampler, SamplerOptions};
-pub use spec::{BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec, TableSpec};
+pub use spec::{
+    BackendKind, GroupSpec, Hiccup, KeyChoice, Mix, PhaseSpec, PinPolicy, RemoveOrder, RunSpec, StopSpec,
+    TableSpec,
+};

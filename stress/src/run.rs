@@ -11,18 +11,18 @@ use std::thread::JoinHandle;
 
 use slotscope_table::Snapshot;
 
-use crate::backend::open_backend;
 use crate::check::{Balance, SnapshotCheck, ViolationLog};
 use crate::control::{lock, StartGate, ThreadShared, ThreadState, WorkerSettings};
-use crate::engine::{Command, EngineError};
-use crate::hosted::{panic_message, ExitSignal, HostVisitor, Hosted, SpawnSetup};
+use crate::engine::{Command, EngineError, EngineOptions};
+use crate::hosted::{open_hosted, panic_message, ExitSignal, Hosted, SpawnSetup};
 use crate::machine::MachineInfo;
 use crate::mix::{ChoiceStream, KeyPicker};
 use crate::pin::CorePlan;
 use crate::recorder::Recorder;
 use crate::report::{mix_array, BackendInfo, ControlEvent, IntervalRecord, PrefillReport, SegmentCheck};
 use crate::rng::thread_stream;
-use crate::spec::{BackendKind, GroupSpec, PinPolicy, RunSpec, StopSpec, TableSpec};
+use crate::spec::{BackendKind, GroupSpec, Hiccup, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec};
+use crate::stall::{HoldState, PinHolder};
 use crate::stats::{Counts, HeatCounters, LatencySet};
 use crate::timer::{nanos, Clock, TimingInfo};
 use crate::trace::ControlKind;
@@ -37,6 +37,12 @@ pub const FINAL_SNAPSHOT_MAX_CAPACITY: usize = 1 << 22;
 pub(crate) struct GroupState {
     pub(crate) spec: GroupSpec,
     pub(crate) picker: KeyPicker,
+    /// Which held key removes take (a live setting, not part of the scenario format).
+    pub(crate) remove_order: RemoveOrder,
+    /// A periodic stall, if one was asked for (a live setting).
+    pub(crate) hiccup: Option<Hiccup>,
+    /// The most keys a thread holds (a live setting).
+    pub(crate) keep: Option<usize>,
     /// Global indices of its live (not retiring) threads, oldest first.
     pub(crate) members: Vec<usize>,
 }
@@ -114,6 +120,10 @@ pub(crate) struct RunCore {
     pub(crate) timing: TimingInfo,
     pub(crate) plan: CorePlan,
     pub(crate) factory: bool,
+    pub(crate) options: EngineOptions,
+    /// The reader holding its pin on purpose, if one was started (kept after it let go, for
+    /// the samples to say so).
+    pub(crate) pin_holder: Mutex<Option<PinHolder>>,
     pub(crate) started_unix_ms: u64,
     pub(crate) start_ns: AtomicU64,
     pub(crate) hosted: Mutex<Arc<dyn Hosted>>,
@@ -204,6 +214,9 @@ impl RunCore {
             paused: self.is_paused(),
             stop: false,
             reset_epoch: st.reset_epoch,
+            remove_order: g.remove_order,
+            hiccup: g.hiccup,
+            keep: g.keep,
         };
         let heat = if self.spec.probes && hosted.has_probes() {
             hosted.geometry().map(|geo| Arc::new(HeatCounters::new(geo)))
@@ -548,7 +561,59 @@ impl RunCore {
                 }
                 self.log_kind(&mut st, source, ControlKind::ResetStats, "reset statistics".to_owned());
             }
-            Command::Restart { table } => self.restart(&mut st, table, source)?,
+            Command::Restart { table } => {
+                self.release_pin_holder();
+                self.restart(&mut st, table, source)?;
+            }
+            Command::SetThreads { group, threads } => {
+                let g = self.group_index(&st, &group)?;
+                self.set_threads(&mut st, g, threads)?;
+                self.log(&mut st, source, format!("group {group}: {threads} threads"));
+            }
+            Command::SetRemoveOrder { group, order } => {
+                let g = self.group_index(&st, &group)?;
+                if st.groups[g].remove_order != order {
+                    st.streams_changed = true;
+                }
+                st.groups[g].remove_order = order;
+                self.set_group_settings(&st, g, |s| s.remove_order = order);
+                self.log(&mut st, source, format!("group {group}: removes take the {} key", order.name()));
+            }
+            Command::SetHiccup { group, hiccup } => {
+                let g = self.group_index(&st, &group)?;
+                st.groups[g].hiccup = hiccup;
+                self.set_group_settings(&st, g, |s| s.hiccup = hiccup);
+                let text = hiccup.map_or_else(
+                    || "no stall".to_owned(),
+                    |h| format!("a stall of {:?} every {:?}", h.pause, h.every),
+                );
+                self.log(&mut st, source, format!("group {group}: {text}"));
+            }
+            Command::SetKeep { group, keep } => {
+                let g = self.group_index(&st, &group)?;
+                if st.groups[g].keep != keep {
+                    st.streams_changed = true;
+                }
+                st.groups[g].keep = keep;
+                self.set_group_settings(&st, g, |s| s.keep = keep);
+                let text =
+                    keep.map_or_else(|| "no limit".to_owned(), |k| format!("at most {k} keys a thread"));
+                self.log(&mut st, source, format!("group {group}: {text}"));
+            }
+            Command::HoldPin { hold } => {
+                self.release_pin_holder();
+                if let Some(max) = hold {
+                    let state = HoldState::new(max);
+                    let handle = st
+                        .hosted
+                        .hold_pin(Arc::clone(&state))
+                        .map_err(|e| EngineError::Spawn(e.to_string()))?;
+                    *lock(&self.pin_holder) = Some(PinHolder { state, handle: Some(handle) });
+                    self.log(&mut st, source, format!("a reader holds its epoch pin (at most {max:?})"));
+                } else {
+                    self.log(&mut st, source, "the pin holder lets go".to_owned());
+                }
+            }
         }
         drop(st);
         self.conductor_wake.notify_all();
@@ -603,7 +668,7 @@ impl RunCore {
         if !self.factory {
             return Err(EngineError::RestartUnsupported);
         }
-        let hosted = open_backend(&table, HostVisitor)?;
+        let hosted = open_hosted(&table, self.options.garbage_gauge)?;
         self.restarting.store(true, Ordering::Relaxed);
         let done = self.replace_table(st, table, &hosted);
         self.restarting.store(false, Ordering::Relaxed);
@@ -651,6 +716,18 @@ impl RunCore {
         lock(&self.pause).total += now.saturating_sub(from_pause);
         done?;
         Ok(what)
+    }
+
+    /// Releases the pin holder, if one holds, and waits until it has let go (the entry stays,
+    /// released, for samples to report).
+    pub(crate) fn release_pin_holder(&self) {
+        let mut holder = lock(&self.pin_holder);
+        if let Some(h) = holder.as_mut() {
+            h.state.release(crate::stall::PinRelease::Asked);
+            if let Some(handle) = h.handle.take() {
+                let _ = handle.join();
+            }
+        }
     }
 
     /// Whether the run reached its end: the deadline passed, or every thread of the current

@@ -22,9 +22,11 @@ use slotscope_table::{Geometry, Snapshot};
 
 use crate::check::Violation;
 use crate::control::{lock, ThreadShared, ThreadState};
+use crate::gauge::GarbageCount;
 use crate::mix::OpKind;
 use crate::run::RunCore;
 use crate::spec::BackendKind;
+use crate::stall::PinHoldSample;
 use crate::stats::{latency_histogram, Counter, Counts, LatencySet, LatencySummary};
 use crate::timer::TimingInfo;
 
@@ -140,6 +142,27 @@ pub struct LineHeat {
     pub header_writers: u8,
 }
 
+/// Who wrote one slot line (the UI's selected line) in the last interval, thread by thread:
+/// cheap, because the sampler reads every thread's heat anyway.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FocusSample {
+    /// The slot line asked for with [`Sampler::set_focus_line`], if any.
+    pub line: Option<usize>,
+    /// Lines per heat cell: for big tables the counts cover the cell holding the line.
+    pub lines_per_cell: usize,
+    /// `(global thread index, writes)` for each thread that wrote it in the interval.
+    pub writers: Vec<(usize, u32)>,
+}
+
+/// Removed elements waiting for reclamation (our table with a garbage gauge).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GarbageSample {
+    /// Retired and freed so far.
+    pub count: GarbageCount,
+    /// Bytes of one element, without allocator overhead.
+    pub element_bytes: usize,
+}
+
 /// The backend in a sample.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BackendSample {
@@ -213,6 +236,12 @@ pub struct Sample {
     pub ops: [OpSample; 3],
     /// Write heat of the interval (empty unless our table with probes).
     pub heat: LineHeat,
+    /// Per-thread writes of the focused line (empty unless one is set and probes are on).
+    pub focus: FocusSample,
+    /// Garbage waiting for reclamation (engines started with a garbage gauge).
+    pub garbage: Option<GarbageSample>,
+    /// The reader holding its pin on purpose, if one was started.
+    pub pin_hold: Option<PinHoldSample>,
     /// The latest table scan (our backend, snapshots on, table small enough).
     pub snapshot: Option<Snapshot>,
     /// Whether `snapshot` was taken during this sample.
@@ -253,6 +282,9 @@ impl Sample {
             ops_per_s: 0.0,
             ops: OpKind::ALL.map(OpSample::new),
             heat: LineHeat::default(),
+            focus: FocusSample::default(),
+            garbage: None,
+            pin_hold: None,
             snapshot: None,
             snapshot_fresh: false,
             snapshot_at: Duration::ZERO,
@@ -299,6 +331,7 @@ pub struct Sampler {
     cost_total: Duration,
     violations_seen: u64,
     scratch: Vec<u32>,
+    focus_line: Option<usize>,
 }
 
 impl std::fmt::Debug for Sampler {
@@ -326,6 +359,7 @@ impl Sampler {
             cost_total: Duration::ZERO,
             violations_seen: u64::MAX,
             scratch: Vec::new(),
+            focus_line: None,
         };
         sampler.refresh_threads();
         sampler
@@ -334,6 +368,12 @@ impl Sampler {
     /// The options in force.
     pub fn options(&self) -> &SamplerOptions {
         &self.options
+    }
+
+    /// Which slot line to break down by thread in [`Sample::focus`] (the UI's selected
+    /// line); `None` for none.
+    pub fn set_focus_line(&mut self, line: Option<usize>) {
+        self.focus_line = line;
     }
 
     /// Picks up threads added, removed, or replaced by a restart.
@@ -461,7 +501,10 @@ impl Sampler {
         }
         out.backend.elements = hosted.elements();
 
-        self.sample_heat(&mut out.heat, reset);
+        self.sample_heat(&mut out.heat, &mut out.focus, reset);
+        out.garbage =
+            hosted.garbage().map(|count| GarbageSample { count, element_bytes: hosted.element_bytes() });
+        out.pin_hold = lock(&core.pin_holder).as_ref().map(crate::stall::PinHolder::sample);
 
         // Violations: described ones are fetched only when the count moved.
         out.violations = out.totals[Counter::Violations];
@@ -525,11 +568,15 @@ impl Sampler {
     }
 
     /// Per-line write deltas of every thread since the previous sample.
-    fn sample_heat(&mut self, heat: &mut LineHeat, reset: bool) {
+    fn sample_heat(&mut self, heat: &mut LineHeat, focus: &mut FocusSample, reset: bool) {
+        focus.line = self.focus_line;
+        focus.writers.clear();
         let Some(first) = self.threads.iter().find_map(|m| m.shared.heat.as_ref()) else {
             *heat = LineHeat::default();
             return;
         };
+        focus.lines_per_cell = first.lines_per_cell();
+        let focus_cell = self.focus_line.map(|l| l / first.lines_per_cell().max(1));
         let (slot_cells, ring_cells) = (first.slot_cells(), first.ring_cells());
         heat.lines_per_cell = first.lines_per_cell();
         heat.slot_writes.clear();
@@ -551,6 +598,15 @@ impl Sampler {
             h.read_slot(&mut self.scratch);
             if !fresh && !reset {
                 accumulate(&self.scratch, &m.slot_heat, &mut heat.slot_writes, &mut heat.slot_writers);
+                if let Some(c) = focus_cell {
+                    let d = match (self.scratch.get(c), m.slot_heat.get(c)) {
+                        (Some(&n), Some(&b)) => n.wrapping_sub(b),
+                        _ => 0,
+                    };
+                    if d > 0 {
+                        focus.writers.push((m.shared.index, d));
+                    }
+                }
             }
             std::mem::swap(&mut self.scratch, &mut m.slot_heat);
             h.read_ring(&mut self.scratch);

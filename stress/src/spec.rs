@@ -131,6 +131,47 @@ pub enum KeyChoice {
     },
 }
 
+/// Which held key a remove takes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RemoveOrder {
+    /// Any held key, uniformly (the default): over time the free ring holds ids in random
+    /// order.
+    #[default]
+    Random,
+    /// The key held longest (keys live about equally long, like processes that exit in the
+    /// order they started): freed ids go back to the ring in about the order they were handed
+    /// out, so the ids handed out next stay consecutive and the layout shows.
+    Oldest,
+}
+
+impl RemoveOrder {
+    /// The name used in lesson files.
+    pub const fn name(self) -> &'static str {
+        match self {
+            RemoveOrder::Random => "random",
+            RemoveOrder::Oldest => "oldest",
+        }
+    }
+
+    /// Parses a name of [`RemoveOrder::name`].
+    pub fn from_name(name: &str) -> Option<RemoveOrder> {
+        [RemoveOrder::Random, RemoveOrder::Oldest].into_iter().find(|o| o.name() == name)
+    }
+}
+
+/// A periodic stall injected into a worker, for teaching coordinated omission: every `every`
+/// the worker sleeps for `pause` *inside* its next timed operation, as if the thread had been
+/// descheduled or the process stopped (a GC, a page fault storm) in the middle of serving it.
+/// That op's service time includes the stall; in open loop, the ops that were due during the
+/// stall start late and their corrected latency counts the wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Hiccup {
+    /// Time between the starts of two stalls (more than zero).
+    pub every: Duration,
+    /// How long each stall lasts (less than `every`).
+    pub pause: Duration,
+}
+
 /// Where a group's threads run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum PinPolicy {

@@ -10,6 +10,7 @@
 //! ends up holding more; that is amortised and rare). In open loop a worker that must wait
 //! for its next op sleeps outside its session, holding no epoch pin.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use crate::mix::{scale, Choice, ChoiceStream, KeyPicker, OpKind};
 use crate::pacing::{open_loop_latency, pace, OpenLoopSchedule, Pace};
 use crate::pin::pin_current_thread;
 use crate::report::{IntervalRecord, OpLatencyData};
+use crate::spec::RemoveOrder;
 use crate::stats::{Counter, Counts, LatencySet, WorkerProbe};
 use crate::timer::Clock;
 
@@ -135,7 +137,8 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
 
     stream: ChoiceStream,
     picker: KeyPicker,
-    held: Vec<HeldKey>,
+    /// Oldest first (a deque, so that removes may take the oldest key in O(1)).
+    held: VecDeque<HeldKey>,
     stale: StaleKeys,
     next_seq: u64,
     budget: Option<usize>,
@@ -153,6 +156,11 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
     until_timed: u64,
     schedule: Option<OpenLoopSchedule>,
     rate: Option<f64>,
+    /// Clock reading at which the next injected stall is due (`u64::MAX`: none).
+    hiccup_at: u64,
+    /// Hold at most this many keys: an insert beyond it first removes the oldest
+    /// (`usize::MAX`: no limit).
+    keep: usize,
 
     fresh: LatencySet,
     total: LatencySet,
@@ -195,7 +203,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             sink,
             picker: settings.keys.clone(),
             stream: setup.stream,
-            held: Vec::with_capacity(setup.budget.map_or(reserve, |b| b.min(reserve))),
+            held: VecDeque::with_capacity(setup.budget.map_or(reserve, |b| b.min(reserve))),
             stale: StaleKeys::new(),
             next_seq: setup.next_seq,
             budget: setup.budget,
@@ -211,6 +219,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             until_timed: time_every,
             schedule: None,
             rate: None,
+            hiccup_at: u64::MAX,
+            keep: usize::MAX,
             fresh: LatencySet::new(),
             total: LatencySet::new(),
             series_acc: LatencySet::new(),
@@ -256,6 +266,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.series_start_ns = now.max(self.run_start_ns);
         self.next_series_ns = self.next_boundary_after(now);
         self.apply_rate(self.settings.rate, now);
+        self.apply_hiccup(now);
+        self.keep = self.settings.keep.unwrap_or(usize::MAX);
         self.stream.set_mix(self.settings.mix);
         self.stream.set_stale_share(self.settings.stale_share);
         self.stream.set_picker(&self.picker);
@@ -318,7 +330,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             }
             match got {
                 Some(id) => {
-                    self.held.push(HeldKey { id, seq });
+                    self.held.push_back(HeldKey { id, seq });
                     self.inserted += 1;
                     self.prefilled += 1;
                 }
@@ -426,6 +438,9 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 break;
             }
             let start = self.clock.now_ns();
+            if start >= self.hiccup_at {
+                self.hiccup(start);
+            }
             let choice = next(stream);
             self.do_op_with::<T, PLAIN>(session, choice);
             let end = self.clock.now_ns();
@@ -440,8 +455,16 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     fn run_recorded<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) {
         for _ in 0..n {
             self.until_timed -= 1;
-            let start = self.clock.now_ns();
             let choice = stream.next_choice();
+            if choice.kind == OpKind::Insert && self.held.len() >= self.keep {
+                // Recorded as removes of their own, before the insert's clock starts, so that
+                // one thread's ops never overlap in the trace.
+                self.retire_oldest(session, choice.index);
+            }
+            let start = self.clock.now_ns();
+            if start >= self.hiccup_at {
+                self.hiccup(start);
+            }
             let (outcome, key, value) = self.do_op(session, choice);
             let end = self.clock.now_ns();
             if self.until_timed == 0 {
@@ -458,11 +481,19 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         for _ in 0..n {
             let Some(schedule) = self.schedule else { return false };
             let intended = schedule.intended(schedule.issued());
-            let Some(start) = self.spin_until(intended) else { return true };
+            let Some(mut start) = self.spin_until(intended) else { return true };
             if let Some(s) = self.schedule.as_mut() {
                 s.next_intended();
             }
             let choice = stream.next_choice();
+            if S::ENABLED && choice.kind == OpKind::Insert && self.held.len() >= self.keep {
+                // As in `run_recorded`; the wait it adds counts in the corrected latency.
+                self.retire_oldest(session, choice.index);
+                start = self.clock.now_ns();
+            }
+            if start >= self.hiccup_at {
+                self.hiccup(start);
+            }
             let (outcome, key, value) = self.do_op(session, choice);
             let end = self.clock.now_ns();
             let lat = open_loop_latency(intended, start, end);
@@ -515,6 +546,30 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             end_ns: end,
         };
         self.sink.op(&event);
+    }
+
+    /// The injected stall (see [`crate::spec::Hiccup`]): sleeps inside the op about to be
+    /// timed, whose start was read at `start`, and schedules the next one.
+    #[cold]
+    #[inline(never)]
+    fn hiccup(&mut self, start: u64) {
+        if let Some(h) = self.settings.hiccup {
+            std::thread::sleep(h.pause);
+            let every = u64::try_from(h.every.as_nanos()).unwrap_or(u64::MAX).max(1);
+            // The next one a period after this one was due; never a burst of overdue ones.
+            let next = self.hiccup_at.saturating_add(every);
+            self.hiccup_at = if next > start { next } else { start.saturating_add(every) };
+        } else {
+            self.hiccup_at = u64::MAX;
+        }
+    }
+
+    /// Starts (or stops) the stall schedule of the current settings, from `now`.
+    fn apply_hiccup(&mut self, now: u64) {
+        self.hiccup_at = match self.settings.hiccup {
+            Some(h) => now.saturating_add(u64::try_from(h.every.as_nanos()).unwrap_or(u64::MAX)),
+            None => u64::MAX,
+        };
     }
 
     /// Spins until `intended`; the clock reading at which it went, or `None` if the wait is
@@ -598,7 +653,10 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn insert<T: Session>(&mut self, session: &mut T, _choice: Choice) -> OpResult {
+    fn insert<T: Session>(&mut self, session: &mut T, choice: Choice) -> OpResult {
+        if self.held.len() >= self.keep {
+            self.retire_oldest(session, choice.index);
+        }
         if self.budget.is_some_and(|b| self.held.len() >= b) {
             self.counts[Counter::InsertsRefused] += 1;
             return (OpOutcome::Refused, None, None);
@@ -608,7 +666,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         let value = Value { thread: self.thread_tag, seq };
         match session.insert(value, &mut self.probe) {
             Some(id) => {
-                self.held.push(HeldKey { id, seq });
+                self.held.push_back(HeldKey { id, seq });
                 self.inserted += 1;
                 (OpOutcome::Inserted, Some(id), Some(value))
             }
@@ -626,7 +684,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.counts[Counter::Skipped] += 1;
             return (OpOutcome::Skipped, None, None);
         }
-        let held = self.held.swap_remove(scale(choice.key_draw, self.held.len()));
+        let taken = match self.settings.remove_order {
+            RemoveOrder::Random => self.held.swap_remove_back(scale(choice.key_draw, self.held.len())),
+            RemoveOrder::Oldest => self.held.pop_front(),
+        };
+        let Some(held) = taken else { unreachable!("held is not empty") };
         if session.remove(held.id, &mut self.probe) {
             self.removed += 1;
             self.stale.push(held.id);
@@ -636,6 +698,31 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             let expected = Value { thread: self.thread_tag, seq: held.seq };
             self.violation(ViolationKind::RemoveFailed, choice.index, held.id, Some(expected), None);
             (OpOutcome::RemoveMissed, Some(held.id), None)
+        }
+    }
+
+    /// A window of `keep` keys is full: removes the oldest (part of the insert, timed with it).
+    #[inline(never)]
+    fn retire_oldest<T: Session>(&mut self, session: &mut T, op_index: u64) {
+        while self.held.len() >= self.keep {
+            let Some(held) = self.held.pop_front() else { return };
+            self.counts[Counter::Removes] += 1;
+            let start = if S::ENABLED { self.clock.now_ns() } else { 0 };
+            let outcome = if session.remove(held.id, &mut self.probe) {
+                self.removed += 1;
+                self.stale.push(held.id);
+                OpOutcome::Removed
+            } else {
+                self.counts[Counter::RemovesMissed] += 1;
+                let expected = Value { thread: self.thread_tag, seq: held.seq };
+                self.violation(ViolationKind::RemoveFailed, op_index, held.id, Some(expected), None);
+                OpOutcome::RemoveMissed
+            };
+            if S::ENABLED {
+                let end = self.clock.now_ns();
+                let result = (outcome, Some(held.id), None);
+                self.emit_event(OpOrigin::Run, op_index, OpKind::Remove, result, start, end);
+            }
         }
     }
 
@@ -808,7 +895,12 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         if new.reset_epoch != self.reset_epoch {
             self.reset_stats(new.reset_epoch);
         }
+        let hiccup_changed = new.hiccup != self.settings.hiccup;
+        self.keep = new.keep.unwrap_or(usize::MAX);
         self.settings = new;
+        if hiccup_changed {
+            self.apply_hiccup(now);
+        }
         true
     }
 

@@ -161,6 +161,7 @@ pub struct ControlsFooter<'a> {
     state: &'a ViewState,
     frozen: bool,
     has_map: bool,
+    lesson: bool,
     status: Option<Status<'a>>,
     theme: &'a Theme,
 }
@@ -177,7 +178,14 @@ pub struct Status<'a> {
 impl<'a> ControlsFooter<'a> {
     /// The footer for `state`; `frozen` adds the frame-step keys.
     pub fn new(state: &'a ViewState, frozen: bool, theme: &'a Theme) -> Self {
-        ControlsFooter { state, frozen, has_map: true, status: None, theme }
+        ControlsFooter { state, frozen, has_map: true, lesson: false, status: None, theme }
+    }
+
+    /// Whether a lesson runs (its step keys come first).
+    #[must_use]
+    pub fn lesson(mut self, lesson: bool) -> Self {
+        self.lesson = lesson;
+        self
     }
 
     /// A message to show first; the keys get what room is left.
@@ -211,6 +219,7 @@ impl Widget for &ControlsFooter<'_> {
             Shown::WhenFrozen => self.frozen,
             Shown::WithDetail => self.state.detail_open || self.state.help_open,
             Shown::HelpOnly => false,
+            Shown::InLesson => self.lesson,
         };
         let where_ =
             format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());
@@ -335,7 +344,7 @@ impl<'a> HelpOverlay<'a> {
         let bars = format!("{}{}{}", g.vbars[0], g.vbars[3], g.vbars[7]);
         lines.push(glyph(&bars, t.occupied(0), "zoomed out: share of the cell's slots occupied"));
         lines.push(glyph(g.shared, t.shared(), "line written by 2+ threads in the interval"));
-        lines.push(glyph("1 2 3", t.next_id(), "where the next ids land (n)"));
+        lines.push(glyph("1 2 3", t.next_id(), "where the next ids land (i)"));
         let cur = format!("{}{}", g.cursor_left, g.cursor_right);
         lines.push(glyph(&cur, t.cursor(), "the selected line"));
         lines

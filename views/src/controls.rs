@@ -12,11 +12,14 @@ pub enum Section {
     Map,
     /// Steering the workers and the view's clock.
     Run,
+    /// Workshop lessons (`slotscope lesson NAME`).
+    Lesson,
 }
 
 impl Section {
     /// Every section, in help order.
-    pub const ALL: [Section; 4] = [Section::General, Section::Views, Section::Map, Section::Run];
+    pub const ALL: [Section; 5] =
+        [Section::General, Section::Views, Section::Map, Section::Run, Section::Lesson];
 
     /// The section's heading.
     pub const fn title(self) -> &'static str {
@@ -25,6 +28,7 @@ impl Section {
             Section::Views => "Views",
             Section::Map => "Map (occupancy, generations)",
             Section::Run => "Run",
+            Section::Lesson => "Lesson (slotscope lesson NAME)",
         }
     }
 }
@@ -42,6 +46,8 @@ pub enum Shown {
     WithDetail,
     /// Only in the help overlay.
     HelpOnly,
+    /// While a lesson runs.
+    InLesson,
 }
 
 /// One key binding.
@@ -119,8 +125,8 @@ pub const CONTROLS: &[Control] = &[
         "Enter",
         "Enter",
         "Enter",
-        "drill in: detail of the selected line",
-        "detail",
+        "explain the selected line (header line on view 5)",
+        "explain",
         Section::Views,
         Shown::WithMap,
         8,
@@ -166,7 +172,9 @@ pub const CONTROLS: &[Control] = &[
         20,
     ),
     c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::WithMap, 10),
-    c("n", "n", "n", "show where the next ids will land", "next ids", Section::Map, Shown::WithMap, 9),
+    // `i`, not DESIGN's `n`: in a lesson `n` and `p` step the narration, and a key should mean
+    // the same thing everywhere.
+    c("i", "i", "i", "show where the next ids will land", "next ids", Section::Map, Shown::WithMap, 9),
     c(
         "Space",
         "Space",
@@ -192,6 +200,16 @@ pub const CONTROLS: &[Control] = &[
     // `L`, not DESIGN's `l`: `l` is the hjkl move right, and a stray `l` while moving must not
     // restart the table.
     c("L", "L", "L", "cycle the layout (restarts the table)", "layout", Section::Run, Shown::Always, 11),
+    c(
+        "n  p",
+        "n  p",
+        "n/p",
+        "next / previous step (each may change the run)",
+        "step",
+        Section::Lesson,
+        Shown::InLesson,
+        0,
+    ),
 ];
 
 impl Control {
@@ -221,10 +239,10 @@ mod tests {
     #[test]
     fn every_design_key_is_listed() {
         // DESIGN §6's key list, each key as it appears in some binding; the layout key is `L`
-        // because `l` is part of hjkl.
+        // because `l` is part of hjkl, the next-ids key `i` because `n`/`p` step lessons.
         let wanted = [
             "q", "Ctrl-C", "?", "F1", "Space", ".", ",", "P", "[", "]", "+", "-", "=", "hjkl", "Enter",
-            "Esc", "L", "s", "m", "c", "Tab", "1-7",
+            "Esc", "L", "s", "m", "c", "Tab", "1-7", "i", "n", "p",
         ];
         for key in wanted {
             assert!(

@@ -7,14 +7,18 @@ use ratatui::widgets::Widget;
 
 use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
 use crate::contention::ContentionView;
+use crate::explain::ExplainPanel;
 use crate::free_list::FreeList;
 use crate::generations::{GenerationHistogram, GenerationMap, GenerationStats};
 use crate::latency::LatencyView;
 use crate::line_detail::LineDetail;
 use crate::mapgrid::MapGrid;
-use crate::model::Inputs;
+use crate::model::{Delta, Explanation, Figure, Inputs, Narration};
+use crate::narration::NarrationPanel;
 use crate::occupancy::OccupancyMap;
 use crate::panel::{panel, NeedsTable};
+use crate::presenter::{presenter_regions, FiguresPanel};
+use crate::split::{SplitSide, SplitView};
 use crate::state::{Screen, ViewState};
 use crate::theme::Theme;
 use crate::threads::ThreadsView;
@@ -31,6 +35,11 @@ pub struct Dashboard<'a> {
     state: &'a ViewState,
     theme: &'a Theme,
     status: Option<Status<'a>>,
+    narration: Option<&'a Narration>,
+    explanation: Option<&'a Explanation>,
+    split: Option<(SplitSide<'a>, SplitSide<'a>, &'a [Delta])>,
+    present: bool,
+    figures: &'a [Figure],
 }
 
 /// Where each part of a screen goes (computed by [`Dashboard::regions`]).
@@ -46,6 +55,14 @@ pub struct Regions {
     pub detail: Option<Rect>,
     /// Other panels of the body: (which, where).
     pub panels: [Option<(Panel, Rect)>; 3],
+    /// The explanation of the selected line (in the detail's place, above it).
+    pub explain: Option<Rect>,
+    /// A lesson's narration.
+    pub narration: Option<Rect>,
+    /// The A/B split (the dashboard's body while two tables run).
+    pub split: Option<Rect>,
+    /// Presenter mode's numbers.
+    pub figures: Option<Rect>,
 }
 
 /// A panel of the body other than the map and the detail.
@@ -68,7 +85,52 @@ pub enum Panel {
 impl<'a> Dashboard<'a> {
     /// The screen for `inputs` in `state`, styled by `theme`.
     pub fn new(inputs: Inputs<'a>, state: &'a ViewState, theme: &'a Theme) -> Self {
-        Dashboard { inputs, state, theme, status: None }
+        Dashboard {
+            inputs,
+            state,
+            theme,
+            status: None,
+            narration: None,
+            explanation: None,
+            split: None,
+            present: false,
+            figures: &[],
+        }
+    }
+
+    /// A lesson's narration, drawn under every screen (large, beside the map, in presenter
+    /// mode).
+    #[must_use]
+    pub fn narration(mut self, narration: Option<&'a Narration>) -> Self {
+        self.narration = narration;
+        self
+    }
+
+    /// The selected line explained in plain words: shown above its detail when Enter opens it.
+    #[must_use]
+    pub fn explanation(mut self, explanation: Option<&'a Explanation>) -> Self {
+        self.explanation = explanation;
+        self
+    }
+
+    /// The A/B split: the dashboard screen shows both sides and their deltas.
+    #[must_use]
+    pub fn split(mut self, split: Option<(SplitSide<'a>, SplitSide<'a>, &'a [Delta])>) -> Self {
+        self.split = split;
+        self
+    }
+
+    /// Presenter mode: the dashboard screen shows the map large, the narration and `figures`.
+    #[must_use]
+    pub fn present(mut self, present: bool, figures: &'a [Figure]) -> Self {
+        self.present = present;
+        self.figures = figures;
+        self
+    }
+
+    fn split_view(&self) -> Option<SplitView<'a>> {
+        let (a, b, deltas) = self.split?;
+        Some(SplitView::new(a, b, deltas, self.state, self.theme).wide(self.present))
     }
 
     /// A status message for the footer (see [`ControlsFooter::status`]).
@@ -92,6 +154,48 @@ impl<'a> Dashboard<'a> {
         let mut r = Regions { header, footer, ..Regions::default() };
         let has_snap = self.inputs.snapshot.is_some();
         let detail = self.state.detail_open && has_snap;
+        let presenting = self.present && self.state.screen == Screen::Dashboard;
+        let body = match self.narration {
+            Some(n) if !presenting => {
+                let want = NarrationPanel::new(n, self.theme).height(body.width);
+                // The words come first in a lesson: up to 55% of the body, at least 7 rows.
+                let cap = (body.height * 11 / 20).max(7.min(body.height));
+                let h = want.min(cap);
+                r.narration = Some(Rect { y: body.bottom() - h, height: h, ..body });
+                Rect { height: body.height - h, ..body }
+            }
+            _ => body,
+        };
+        if presenting {
+            let map_width = self.inputs.snapshot.filter(|_| self.split.is_none()).map(|snap| {
+                // Every slot, two columns wide: as many groups a row as the rows require.
+                let g = snap.geometry();
+                let rows = usize::from(body.height.saturating_sub(3)).max(1);
+                let units = g.lines().div_ceil(rows);
+                let label = crate::units::digits(g.lines() - 1) + 1;
+                let w = label + units * (g.slots_per_line() * 2 + 2) + 2;
+                u16::try_from(w).unwrap_or(u16::MAX)
+            });
+            let p = presenter_regions(body, self.narration.is_some(), self.figures.len(), map_width);
+            r.narration = p.narration;
+            r.figures = Some(p.figures);
+            if self.split.is_some() {
+                r.split = Some(p.map);
+            } else if has_snap {
+                r.map = Some(p.map);
+                if detail {
+                    r.explain = self.explanation.map(|_| p.figures);
+                    r.figures = r.explain.is_none().then_some(p.figures);
+                }
+            } else {
+                r.panels[0] = Some((Panel::NeedsTable, p.map));
+            }
+            return r;
+        }
+        if self.state.screen == Screen::Dashboard && self.split.is_some() {
+            r.split = Some(body);
+            return r;
+        }
         match self.state.screen {
             Screen::Dashboard if !has_snap => {
                 // No map: the note on top, then contention and latency in full, side by side
@@ -163,9 +267,35 @@ impl<'a> Dashboard<'a> {
                 }
             }
             Screen::FreeList => r.panels[0] = Some((Panel::FreeList, body)),
-            Screen::Contention => r.panels[0] = Some((Panel::Contention, body)),
+            Screen::Contention => {
+                // The header line's explanation beside the contention view.
+                match self.explanation.filter(|_| self.state.detail_open) {
+                    Some(_) if body.width >= 100 => {
+                        let ew = (body.width * 2 / 5).min(60);
+                        r.panels[0] = Some((Panel::Contention, Rect { width: body.width - ew, ..body }));
+                        r.explain = Some(Rect { x: body.right() - ew, width: ew, ..body });
+                    }
+                    Some(_) => {
+                        let eh = body.height / 2;
+                        r.panels[0] = Some((Panel::Contention, Rect { height: body.height - eh, ..body }));
+                        r.explain = Some(Rect { y: body.bottom() - eh, height: eh, ..body });
+                    }
+                    None => r.panels[0] = Some((Panel::Contention, body)),
+                }
+            }
             Screen::Latency => r.panels[0] = Some((Panel::Latency, body)),
             Screen::Threads => r.panels[0] = Some((Panel::Threads, body)),
+        }
+        // The explanation goes on top of the detail; the slots below it if there is room.
+        if let (Some(d), Some(e)) = (r.detail, self.explanation) {
+            let want = ExplainPanel::new(e, self.theme).height(d.width);
+            if d.height >= want + 8 {
+                r.explain = Some(Rect { height: want, ..d });
+                r.detail = Some(Rect { y: d.y + want, height: d.height - want, ..d });
+            } else {
+                r.explain = Some(d);
+                r.detail = None;
+            }
         }
         r
     }
@@ -173,14 +303,23 @@ impl<'a> Dashboard<'a> {
     /// The map's grid in a terminal of `area` (as drawn), for the app to step the zoom from
     /// `Fit` and to move the cursor by rows; `None` on screens without a map.
     pub fn map_grid(&self, area: Rect) -> Option<MapGrid> {
-        let snap = self.inputs.snapshot?;
         if !Dashboard::fits(area) {
             return None;
         }
-        let map = self.regions(area).map?;
+        if self.state.screen == Screen::Dashboard && self.split.is_some() {
+            let r = self.regions(area);
+            return self.split_view().zip(r.split).and_then(|(v, s)| v.map_grid(s));
+        }
+        let snap = self.inputs.snapshot?;
+        let r = self.regions(area);
+        if let (Some(split), Some(view)) = (r.split, self.split_view()) {
+            return view.map_grid(split);
+        }
+        let map = r.map?;
+        let wide = self.present && self.state.screen == Screen::Dashboard;
         Some(match self.state.screen {
             Screen::Generations => GenerationMap::new(snap, &self.state.map, self.theme).grid(map),
-            _ => OccupancyMap::new(snap, self.inputs.heat, &self.state.map, self.theme).grid(map),
+            _ => OccupancyMap::new(snap, self.inputs.heat, &self.state.map, self.theme).wide(wide).grid(map),
         })
     }
 
@@ -247,17 +386,33 @@ impl Widget for &Dashboard<'_> {
                 (&gens.as_ref().map_or(m, |g| m.with_stats(g))).render(map, buf);
             } else {
                 let next = if self.state.show_next_ids { self.state.next_ids } else { 0 };
-                (&OccupancyMap::new(snap, i.heat, &self.state.map, t).next_ids(next)).render(map, buf);
+                let wide = self.present && self.state.screen == Screen::Dashboard;
+                (&OccupancyMap::new(snap, i.heat, &self.state.map, t).next_ids(next).wide(wide))
+                    .render(map, buf);
             }
+        }
+        if let (Some(s), Some(view)) = (r.split, self.split_view()) {
+            (&view).render(s, buf);
         }
         if let (Some(d), Some(snap)) = (r.detail, i.snapshot) {
             (&LineDetail::new(snap, self.state.map.cursor_line, i.heat, i.line_activity, t)).render(d, buf);
+        }
+        if let (Some(e), Some(x)) = (r.explain, self.explanation) {
+            (&ExplainPanel::new(x, t)).render(e, buf);
+        }
+        if let (Some(n), Some(x)) = (r.narration, self.narration) {
+            let large = self.present && self.state.screen == Screen::Dashboard;
+            (&NarrationPanel::new(x, t).large(large)).render(n, buf);
+        }
+        if let Some(f) = r.figures {
+            (&FiguresPanel::new(self.figures, t)).render(f, buf);
         }
         for (which, area) in r.panels.iter().flatten() {
             self.render_panel(*which, *area, buf, gens.as_ref());
         }
         (&ControlsFooter::new(self.state, i.header.frozen, t)
             .map_available(i.snapshot.is_some())
+            .lesson(self.narration.is_some())
             .status(self.status))
             .render(r.footer, buf);
         if self.state.help_open {

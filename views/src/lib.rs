@@ -38,7 +38,9 @@
 //! [`Dashboard`] composes everything (header, body, footer, help, too-small). Each view is
 //! also a widget of its own: [`OccupancyMap`], [`LineDetail`], [`GenerationMap`],
 //! [`GenerationHistogram`], [`FreeList`], [`ContentionView`], [`LatencyView`],
-//! [`ThreadsView`], [`HeaderBar`], [`ControlsFooter`], [`HelpOverlay`], [`TooSmall`].
+//! [`ThreadsView`], [`HeaderBar`], [`ControlsFooter`], [`HelpOverlay`], [`TooSmall`]; for
+//! workshops [`NarrationPanel`], [`ExplainPanel`], [`SplitView`] and [`FiguresPanel`]
+//! (presenter mode).
 //! [`MapGrid`] tells the app how the map is laid out (to step the zoom and move the cursor).
 
 mod chrome;
@@ -46,15 +48,19 @@ mod contention;
 pub mod controls;
 mod dashboard;
 pub mod demo;
+mod explain;
 mod free_list;
 mod generations;
 mod latency;
 mod line_detail;
 mod mapgrid;
 pub mod model;
+mod narration;
 mod occupancy;
 mod panel;
 mod plot;
+mod presenter;
+mod split;
 pub mod state;
 pub mod theme;
 mod threads;
@@ -63,16 +69,21 @@ pub mod units;
 pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
 pub use contention::ContentionView;
 pub use dashboard::{Dashboard, Panel, Regions, MIN_HEIGHT, MIN_WIDTH};
+pub use explain::ExplainPanel;
 pub use free_list::FreeList;
 pub use generations::{GenerationHistogram, GenerationMap, GenerationStats};
 pub use latency::LatencyView;
 pub use line_detail::LineDetail;
 pub use mapgrid::{MapGrid, Move};
 pub use model::{
-    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, Op, OpLatency,
-    Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    CoreDomain, Delta, Explanation, Figure, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat,
+    LineWrites, Narration, Op, OpLatency, Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable,
+    Timeline, Topology, Verdict,
 };
+pub use narration::NarrationPanel;
 pub use occupancy::OccupancyMap;
+pub use presenter::{presenter_regions, FiguresPanel, PresenterRegions};
+pub use split::{SplitRegions, SplitSide, SplitView};
 pub use state::{MapState, Screen, ViewState, Zoom};
 pub use theme::{Glyphs, Palette, Theme};
 pub use threads::ThreadsView;

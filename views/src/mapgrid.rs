@@ -63,6 +63,8 @@ pub struct MapGrid {
     pub total_rows: usize,
     /// The first row drawn.
     pub first_row: usize,
+    /// Columns per slot (slot level) or per cell (cell level): 1, or 2 for presenter mode.
+    pub slot_width: u16,
 }
 
 /// Smallest area in which a grid draws anything.
@@ -77,6 +79,20 @@ impl MapGrid {
         cursor_line: usize,
         area: Rect,
     ) -> MapGrid {
+        MapGrid::scaled(lines, slots_per_line, zoom, cursor_line, area, 1)
+    }
+
+    /// [`MapGrid::new`] with each slot (or cell) `slot_width` columns wide (at least 1): large
+    /// glyphs for a projector.
+    pub fn scaled(
+        lines: usize,
+        slots_per_line: Option<usize>,
+        zoom: Zoom,
+        cursor_line: usize,
+        area: Rect,
+        slot_width: u16,
+    ) -> MapGrid {
+        let sw = usize::from(slot_width.max(1));
         let lines = lines.max(1);
         let full_label = u16::try_from(digits(lines - 1) + 1).unwrap_or(u16::MAX);
         // Labels only when they leave room for at least 8 cells.
@@ -84,13 +100,14 @@ impl MapGrid {
         let avail = usize::from(area.width.saturating_sub(label_width));
         let rows_avail = usize::from(area.height).max(1);
 
-        let slot_units = |s: usize| avail / (s + 2);
+        let slot_units = |s: usize| avail / (s * sw + 2);
+        let cells_avail = avail / sw;
         let zoom = match (zoom, slots_per_line) {
             (Zoom::Fit, Some(s)) if slot_units(s) >= 1 && lines.div_ceil(slot_units(s)) <= rows_avail => {
                 Zoom::Slots
             }
             (Zoom::Fit, _) => {
-                let cells = Self::cells_per_row(avail).max(1);
+                let cells = Self::cells_per_row(cells_avail).max(1);
                 let mut log2 = 0u8;
                 while log2 < MAX_ZOOM_LOG2 && lines.div_ceil(1usize << log2).div_ceil(cells) > rows_avail {
                     log2 += 1;
@@ -108,7 +125,7 @@ impl MapGrid {
                 (u, u)
             }
             Zoom::Lines { log2 } => {
-                let u = Self::cells_per_row(avail).max(1);
+                let u = Self::cells_per_row(cells_avail).max(1);
                 (u, u.saturating_mul(1usize << log2))
             }
             Zoom::Fit => unreachable!("resolved above"),
@@ -131,6 +148,7 @@ impl MapGrid {
             lines_per_row,
             total_rows,
             first_row,
+            slot_width: slot_width.max(1),
         }
     }
 
@@ -196,13 +214,14 @@ impl MapGrid {
             return None;
         }
         let col = usize::from(x - self.area.x - self.label_width);
+        let sw = usize::from(self.slot_width.max(1));
         let offset = match self.zoom {
             Zoom::Slots => {
-                let unit = self.slots_per_line.unwrap_or(1) + 2;
+                let unit = self.slots_per_line.unwrap_or(1) * sw + 2;
                 // The gap after a group (where the cursor's right mark goes) belongs to no line.
                 (col % unit != unit - 1).then_some(col / unit)?
             }
-            Zoom::Lines { log2 } => col.checked_mul(1usize << log2)?,
+            Zoom::Lines { log2 } => (col / sw).checked_mul(1usize << log2)?,
             Zoom::Fit => return None,
         };
         if offset >= self.lines_per_row {
@@ -242,7 +261,8 @@ impl MapGrid {
             match self.zoom {
                 Zoom::Slots => {
                     let s = self.slots_per_line.unwrap_or(1);
-                    let unit = u16::try_from(s + 2).unwrap_or(u16::MAX);
+                    let sw = self.slot_width.max(1);
+                    let unit = u16::try_from(s * usize::from(sw) + 2).unwrap_or(u16::MAX);
                     let mut x = x0;
                     for line in row_lines {
                         if x + unit > right {
@@ -257,7 +277,10 @@ impl MapGrid {
                         set(buf, x, y, mark, mark_style);
                         for i in 0..s {
                             let (sym, style) = paint.slot(line, i);
-                            set(buf, x + 1 + u16::try_from(i).unwrap_or(0), y, sym, style);
+                            let sx = x + 1 + u16::try_from(i).unwrap_or(0) * sw;
+                            for k in 0..sw {
+                                set(buf, sx + k, y, sym, style);
+                            }
                         }
                         if is_cursor {
                             set(buf, x + unit - 1, y, g.cursor_right, theme.cursor());
@@ -275,8 +298,12 @@ impl MapGrid {
                         if (a..b).contains(&cursor_line) {
                             style = style.add_modifier(theme.cursor_cell());
                         }
-                        set(buf, x, y, sym, style);
-                        x += 1;
+                        for k in 0..self.slot_width.max(1) {
+                            if x + k < right {
+                                set(buf, x + k, y, sym, style);
+                            }
+                        }
+                        x += self.slot_width.max(1);
                         a = b;
                     }
                 }
@@ -372,6 +399,19 @@ mod tests {
         let z = MapGrid::new(1000, Some(8), Zoom::Lines { log2: 2 }, 0, Rect::new(0, 0, 52, 10));
         assert_eq!(z.line_at(4 + 3, 1), Some(192 + 12));
         assert_eq!(z.line_at(4 + 47, 5), None, "past the last line (1000)");
+    }
+
+    #[test]
+    fn wide_slots_take_two_columns_and_clicks_follow() {
+        // Label 4, groups of 8 * 2 + 2 = 18: 2 lines per row in 40 columns.
+        let g = MapGrid::scaled(1000, Some(8), Zoom::Slots, 0, Rect::new(0, 0, 40, 10), 2);
+        assert_eq!((g.zoom, g.units_per_row, g.slot_width), (Zoom::Slots, 2, 2));
+        assert_eq!(g.line_at(4 + 17, 0), None, "the gap after the first group");
+        assert_eq!(g.line_at(4 + 18, 0), Some(1));
+        // Fit at cell level: 36 columns of 2 = 18 cells, aligned to 16.
+        let f = MapGrid::scaled(1 << 12, Some(8), Zoom::Fit, 0, Rect::new(0, 0, 41, 10), 2);
+        assert_eq!(f.units_per_row, 16);
+        assert_eq!(f.line_at(5 + 3, 0), Some(f.lines_per_cell().unwrap()), "column 3 is the second cell");
     }
 
     #[test]

@@ -439,6 +439,107 @@ pub struct Inputs<'a> {
     pub topology: &'a Topology,
 }
 
+/// A live number with its name: under a lesson step's narration, in the presenter's panel.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Figure {
+    /// What it is ("ops/s", "p99 insert").
+    pub label: String,
+    /// The number, formatted.
+    pub value: String,
+    /// A few words after it ("A: linear", "of 128 lines"); may be empty.
+    pub note: String,
+    /// Draw it loudly (violations, a held pin).
+    pub alarm: bool,
+}
+
+/// What a lesson step says, and where the lesson is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Narration {
+    /// The lesson's title.
+    pub lesson: String,
+    /// The step shown, from 1.
+    pub step: usize,
+    /// Steps in the lesson.
+    pub steps: usize,
+    /// The step's title.
+    pub title: String,
+    /// The narration; blank lines separate paragraphs, single newlines are spaces.
+    pub say: String,
+    /// A question for the room.
+    pub ask: Option<String>,
+    /// Live figures to watch.
+    pub figures: Vec<Figure>,
+}
+
+/// What slotscope concludes about a line from its counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Several threads write different slots of one line.
+    FalseSharing,
+    /// Several threads write the same slot (or counter) of one line.
+    TrueSharing,
+    /// The header line: counters every insert and remove updates.
+    HotCounter,
+    /// Written by one thread only.
+    Private,
+    /// Hardly written.
+    #[default]
+    Quiet,
+    /// No per-line counts (probes off, another backend).
+    Unmeasured,
+}
+
+impl Verdict {
+    /// The name as the panel shows it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Verdict::FalseSharing => "false sharing",
+            Verdict::TrueSharing => "true sharing",
+            Verdict::HotCounter => "hot counter",
+            Verdict::Private => "private",
+            Verdict::Quiet => "quiet",
+            Verdict::Unmeasured => "not measured",
+        }
+    }
+}
+
+/// The "explain this line" panel's content, in plain words (made by the app from the
+/// measured counters).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Explanation {
+    /// What is explained: "line 12 · slots 96–103" or "header line".
+    pub subject: String,
+    /// The diagnosis.
+    pub verdict: Verdict,
+    /// One sentence that says it ("written by 2 threads in the last second: false sharing").
+    pub headline: String,
+    /// Measured facts, one per row: (label, value).
+    pub facts: Vec<(String, String)>,
+    /// Why, in a few sentences.
+    pub because: String,
+    /// The change to try, if any ("press L: the interleaved layout ...").
+    pub try_this: Option<String>,
+    /// `(thread index, writes)` in the window, heaviest first.
+    pub writers: Vec<(u32, u32)>,
+    /// The window the writes cover, in words ("last 1.0 s").
+    pub window: String,
+}
+
+/// One row of the A/B split's delta: a measure on each side and how B compares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delta {
+    /// What is compared.
+    pub label: String,
+    /// Side A's value, formatted.
+    pub a: String,
+    /// Side B's value, formatted.
+    pub b: String,
+    /// B against A ("+58%", "2.1x", "="); empty when either is missing.
+    pub change: String,
+    /// Whether B is better (`Some(true)`), worse, or neither/unknown.
+    pub b_better: Option<bool>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,13 +37,29 @@ pub struct OccupancyMap<'a> {
     heat: &'a LineHeat,
     map: MapState,
     next_ids: usize,
+    name: &'a str,
+    wide: bool,
     theme: &'a Theme,
 }
 
 impl<'a> OccupancyMap<'a> {
     /// The map of `snapshot` with heat from `heat`, zoomed and scrolled as `map` says.
     pub fn new(snapshot: &'a Snapshot, heat: &'a LineHeat, map: &MapState, theme: &'a Theme) -> Self {
-        OccupancyMap { snapshot, heat, map: *map, next_ids: 0, theme }
+        OccupancyMap { snapshot, heat, map: *map, next_ids: 0, name: "Occupancy", wide: false, theme }
+    }
+
+    /// The panel's name (default "Occupancy"; the A/B split names its sides).
+    #[must_use]
+    pub fn name(mut self, name: &'a str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// Presenter mode: every slot two columns wide and bold.
+    #[must_use]
+    pub fn wide(mut self, wide: bool) -> Self {
+        self.wide = wide;
+        self
     }
 
     /// Marks where the next `n` ids will land (0 = off; at most [`MAX_NEXT_IDS`]).
@@ -72,12 +88,13 @@ impl<'a> OccupancyMap<'a> {
     /// `Fit` resolves to, the rows shown, cursor moves.
     pub fn grid(&self, area: Rect) -> MapGrid {
         let g = self.snapshot.geometry();
-        MapGrid::new(
+        MapGrid::scaled(
             g.lines(),
             Some(g.slots_per_line()),
             self.map.zoom,
             self.map.cursor_line,
             Self::split(area).0,
+            if self.wide { 2 } else { 1 },
         )
     }
 }
@@ -150,10 +167,15 @@ struct Painter<'a> {
     writes: &'a LineWrites,
     scale: HeatScale,
     next: Option<NextSlots>,
+    bold: bool,
     theme: &'a Theme,
 }
 
 impl Painter<'_> {
+    fn loud(&self, (sym, style): (&'static str, Style)) -> (&'static str, Style) {
+        (sym, if self.bold { style.add_modifier(Modifier::BOLD) } else { style })
+    }
+
     fn max_writes(&self, lines: &Range<usize>) -> u32 {
         let w = &self.writes.writes;
         let end = lines.end.min(w.len());
@@ -169,6 +191,20 @@ impl Painter<'_> {
 
 impl MapPainter for Painter<'_> {
     fn slot(&self, line: usize, i: usize) -> (&'static str, Style) {
+        self.loud(self.slot_plain(line, i))
+    }
+
+    fn line_mark(&self, line: usize) -> Option<(&'static str, Style)> {
+        (self.writes.writers(line) >= 2).then_some((self.theme.glyphs.shared, self.theme.shared()))
+    }
+
+    fn cell(&self, lines: Range<usize>) -> (&'static str, Style) {
+        self.loud(self.cell_plain(lines))
+    }
+}
+
+impl Painter<'_> {
+    fn slot_plain(&self, line: usize, i: usize) -> (&'static str, Style) {
         let s = line * self.per_line + i;
         let g = &self.theme.glyphs;
         if let Some(o) = self.next.as_ref().and_then(|n| n.ordinal_in(&(s..s + 1))) {
@@ -182,11 +218,7 @@ impl MapPainter for Painter<'_> {
         }
     }
 
-    fn line_mark(&self, line: usize) -> Option<(&'static str, Style)> {
-        (self.writes.writers(line) >= 2).then_some((self.theme.glyphs.shared, self.theme.shared()))
-    }
-
-    fn cell(&self, lines: Range<usize>) -> (&'static str, Style) {
+    fn cell_plain(&self, lines: Range<usize>) -> (&'static str, Style) {
         let g = &self.theme.glyphs;
         let slots = lines.start * self.per_line..(lines.end * self.per_line).min(self.states.len());
         if let Some(o) = self.next.as_ref().and_then(|n| n.ordinal_in(&slots)) {
@@ -226,7 +258,7 @@ impl Widget for &OccupancyMap<'_> {
         let geometry = self.snapshot.geometry();
         let grid = self.grid(area);
         let (_, legend_area) = OccupancyMap::split(area);
-        let block = panel(theme, "Occupancy", scale_text(geometry, grid.zoom, theme));
+        let block = panel(theme, self.name, scale_text(geometry, grid.zoom, theme));
         let block = with_footnote(block, theme, range_note(&grid, theme));
         block.render(area, buf);
 
@@ -237,6 +269,7 @@ impl Widget for &OccupancyMap<'_> {
             writes: &self.heat.slots,
             scale: HeatScale::new(u64::from(max)),
             next: (self.next_ids > 0).then(|| NextSlots::new(self.snapshot, self.next_ids)),
+            bold: self.wide,
             theme,
         };
         grid.draw(buf, theme, Some(self.map.cursor_line), &painter);

@@ -173,6 +173,52 @@ pub(crate) fn unicode_width(s: &str) -> usize {
     Span::raw(s).width()
 }
 
+/// Word-wraps `text` to `width` columns: blank lines separate paragraphs (kept as one empty
+/// row), single newlines are spaces; a word longer than the width is cut into pieces.
+pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    for (i, para) in text.trim().split("\n\n").enumerate() {
+        if i > 0 {
+            rows.push(String::new());
+        }
+        let mut row = String::new();
+        let mut row_w = 0;
+        for word in para.split_whitespace() {
+            let mut word = word.to_owned();
+            let mut w = unicode_width(&word);
+            while w > width {
+                // A word wider than a row: whatever fits, then the rest.
+                if row_w > 0 {
+                    rows.push(std::mem::take(&mut row));
+                    row_w = 0;
+                }
+                let cut: String = word.chars().take(width).collect();
+                word = word.chars().skip(width).collect();
+                rows.push(cut);
+                w = unicode_width(&word);
+            }
+            if w == 0 {
+                continue;
+            }
+            if row_w > 0 && row_w + 1 + w > width {
+                rows.push(std::mem::take(&mut row));
+                row_w = 0;
+            }
+            if row_w > 0 {
+                row.push(' ');
+                row_w += 1;
+            }
+            row.push_str(&word);
+            row_w += w;
+        }
+        if row_w > 0 || rows.is_empty() {
+            rows.push(row);
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +237,14 @@ mod tests {
         // Small maxima are linear: 1..=7 of 7 use every level.
         let small = HeatScale::new(7);
         assert_eq!((1..=7).map(|w| small.level(w)).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn words_wrap_by_paragraph() {
+        let text = "one two three\nfour\n\nfive sixseveneight";
+        assert_eq!(wrap_words(text, 9), ["one two", "three", "four", "", "five", "sixsevene", "ight"]);
+        assert_eq!(wrap_words("", 5), [""]);
+        assert_eq!(wrap_words("a b", 80), ["a b"]);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::spec::{BackendKind, TableSpec};
 pub use self::maps::{DashMapBackend, RcuHashMapBackend, RwLockHashMapBackend};
 pub use self::ptab::{PtabBackend, PTAB_CAPACITIES};
 pub use self::slab::ShardedSlabBackend;
-pub use self::slotscope::SlotscopeBackend;
+pub use self::slotscope::{Counted, SlotscopeBackend, Stored};
 
 /// What the engine stores: who inserted it and their sequence number, so that a lookup can
 /// check it got the right value. 16 bytes, like the values of DESIGN.md §9's figures.
@@ -100,6 +100,18 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether this backend reports contention to a probe (our table only).
     fn has_probes(&self) -> bool {
         false
+    }
+
+    /// Elements retired and freed so far, if this backend counts them (our table built with a
+    /// garbage gauge, see [`crate::gauge`]).
+    fn garbage(&self) -> Option<crate::gauge::GarbageCount> {
+        None
+    }
+
+    /// Bytes of one element as the table allocates it, without allocator overhead (0 if
+    /// unknown).
+    fn element_bytes(&self) -> usize {
+        0
     }
 }
 

@@ -23,8 +23,8 @@ use crate::values::{
     ValueError,
 };
 
-type Key<'i> = Spanned<DeString<'i>>;
-type Val<'i> = Spanned<DeValue<'i>>;
+pub(crate) type Key<'i> = Spanned<DeString<'i>>;
+pub(crate) type Val<'i> = Spanned<DeValue<'i>>;
 
 /// Keys of the top level.
 pub const TOP_KEYS: &[&str] = &[
@@ -118,10 +118,16 @@ impl Spans {
     }
 }
 
-struct Loader<'s> {
-    src: &'s str,
-    found: Vec<Diagnostic>,
+/// Reads a TOML document (a scenario, or a lesson that embeds one) and collects every
+/// problem with its span. Lessons (`crate::lesson`) use its value readers, so that their
+/// messages, hints and positions are the same as a scenario's.
+pub(crate) struct Loader<'s> {
+    pub(crate) src: &'s str,
+    pub(crate) found: Vec<Diagnostic>,
     spans: Spans,
+    /// How the top level of the scenario is named in messages ("at the top level", or "in
+    /// `[scenario]`" for a scenario inside a lesson).
+    pub(crate) top: &'static str,
 }
 
 /// Parses and checks a scenario. `origin` names the text in messages (a path); `default_name`
@@ -141,36 +147,13 @@ pub fn parse(
     let (doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         // The meaning of a broken document is a guess: report the syntax only.
-        let mut errors: Vec<Diagnostic> = syntax
-            .iter()
-            .map(|e| {
-                let span = e.span().unwrap_or(0..0);
-                let rest_of_line = text.get(span.start..).unwrap_or("").lines().next().unwrap_or("");
-                let after_equals =
-                    text.get(..span.start).unwrap_or("").trim_end_matches([' ', '\t']).ends_with('=');
-                if span.is_empty()
-                    && after_equals
-                    && (rest_of_line.trim().is_empty() || rest_of_line.trim_start().starts_with('#'))
-                {
-                    // toml says "string values must be quoted" for `key =` with nothing after.
-                    return Diagnostic::new(text, Severity::Error, span, "missing value after `=`", None);
-                }
-                Diagnostic::new(text, Severity::Error, span, e.message(), syntax_hint(e.message()))
-            })
-            .collect();
-        errors.sort_by_key(|d| (d.span.start, d.span.end));
+        let errors = syntax_errors(text, &syntax);
         return Err(fail(errors, Vec::new()));
     }
-    let mut loader = Loader { src: text, found: Vec::new(), spans: Spans::default() };
+    let mut loader = Loader::new(text);
     let mut spec = loader.run_spec(doc.get_ref(), default_name);
     spec.source = text.to_owned();
-    for p in validate(&spec, ctx) {
-        if loader.spans.failed.contains(&p.field) {
-            continue;
-        }
-        let span = loader.spans.locate(p.field, p.item);
-        loader.found.push(Diagnostic::new(text, p.severity, span, p.message, p.hint));
-    }
+    loader.check_spec(&spec, ctx);
     let (mut errors, mut warnings): (Vec<_>, Vec<_>) =
         loader.found.into_iter().partition(|d| d.severity == Severity::Error);
     errors.sort_by_key(|d| (d.span.start, d.span.end));
@@ -199,15 +182,61 @@ fn syntax_hint(message: &str) -> Option<String> {
     Some(hint.to_owned())
 }
 
+/// The syntax errors of a document that did not parse, located (shared with lessons).
+pub(crate) fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagnostic> {
+    let mut errors: Vec<Diagnostic> = syntax
+        .iter()
+        .map(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let rest_of_line = text.get(span.start..).unwrap_or("").lines().next().unwrap_or("");
+            let after_equals =
+                text.get(..span.start).unwrap_or("").trim_end_matches([' ', '\t']).ends_with('=');
+            if span.is_empty()
+                && after_equals
+                && (rest_of_line.trim().is_empty() || rest_of_line.trim_start().starts_with('#'))
+            {
+                return Diagnostic::new(text, Severity::Error, span, "missing value after `=`", None);
+            }
+            Diagnostic::new(text, Severity::Error, span, e.message(), syntax_hint(e.message()))
+        })
+        .collect();
+    errors.sort_by_key(|d| (d.span.start, d.span.end));
+    errors
+}
+
+impl<'s> Loader<'s> {
+    pub(crate) fn new(src: &'s str) -> Self {
+        Loader { src, found: Vec::new(), spans: Spans::default(), top: "at the top level" }
+    }
+
+    /// Runs the semantic checks of [`validate`] on `spec` and records their findings at the
+    /// spans recorded while reading it.
+    pub(crate) fn check_spec(&mut self, spec: &RunSpec, ctx: &ValidationContext) {
+        for p in validate(spec, ctx) {
+            if self.spans.failed.contains(&p.field) {
+                continue;
+            }
+            let span = self.spans.locate(p.field, p.item);
+            self.found.push(Diagnostic::new(self.src, p.severity, span, p.message, p.hint));
+        }
+    }
+}
+
 impl Loader<'_> {
     // -----------------------------------------------------------------------------------------
     // Recording
 
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
         self.found.push(Diagnostic::new(self.src, Severity::Error, span, message, hint));
     }
 
-    fn fail(&mut self, field: Field, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn fail(
+        &mut self,
+        field: Field,
+        span: Range<usize>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         self.spans.failed.insert(field);
         self.error(span, message, hint);
     }
@@ -229,20 +258,20 @@ impl Loader<'_> {
     }
 
     /// Maps a span inside a string value to the file (the whole value if it cannot).
-    fn inner_span(&self, v: &Val<'_>, decoded: &str, inner: Range<usize>) -> Range<usize> {
+    pub(crate) fn inner_span(&self, v: &Val<'_>, decoded: &str, inner: Range<usize>) -> Range<usize> {
         match self.string_content_start(&v.span(), decoded) {
             Some(s) => s + inner.start..s + inner.end,
             None => v.span(),
         }
     }
 
-    fn value_error(&mut self, field: Field, v: &Val<'_>, decoded: &str, e: ValueError) {
+    pub(crate) fn value_error(&mut self, field: Field, v: &Val<'_>, decoded: &str, e: ValueError) {
         let span = self.inner_span(v, decoded, e.span.clone());
         self.fail(field, span, e.message, e.hint);
     }
 
     /// "string \"4\"", "integer `30`", "a table".
-    fn found(&self, v: &Val<'_>) -> String {
+    pub(crate) fn found(&self, v: &Val<'_>) -> String {
         let raw = self.src.get(v.span()).unwrap_or("");
         match v.get_ref() {
             DeValue::String(_) => format!("string {raw}"),
@@ -286,7 +315,8 @@ impl Loader<'_> {
 
     fn unknown_key(&mut self, key: &Key<'_>, known: &[&str], place: Place) {
         let k = key.get_ref().as_ref();
-        let message = format!("unknown key `{k}` {}", place.describe());
+        let at = if place == Place::Top { self.top } else { place.describe() };
+        let message = format!("unknown key `{k}` {at}");
         let elsewhere = |keys: &[&str]| keys.contains(&k);
         let hint = if place == Place::Phase && elsewhere(GROUP_KEYS) {
             format!("`{k}` cannot change in a phase; phases change `mix`, `rate` and `threads`")
@@ -316,7 +346,13 @@ impl Loader<'_> {
     // -----------------------------------------------------------------------------------------
     // Values
 
-    fn string<'v>(&mut self, field: Field, key: &str, v: &'v Val<'_>, example: &str) -> Option<&'v str> {
+    pub(crate) fn string<'v>(
+        &mut self,
+        field: Field,
+        key: &str,
+        v: &'v Val<'_>,
+        example: &str,
+    ) -> Option<&'v str> {
         match v.get_ref() {
             DeValue::String(s) => Some(s.as_ref()),
             _ => {
@@ -327,7 +363,14 @@ impl Loader<'_> {
     }
 
     /// A whole number in `0 ..= max`.
-    fn uint(&mut self, field: Field, key: &str, v: &Val<'_>, max: u128, example: &str) -> Option<u128> {
+    pub(crate) fn uint(
+        &mut self,
+        field: Field,
+        key: &str,
+        v: &Val<'_>,
+        max: u128,
+        example: &str,
+    ) -> Option<u128> {
         let raw = self.src.get(v.span()).unwrap_or("").to_owned();
         match v.get_ref() {
             DeValue::Integer(i) => match i128::from_str_radix(i.as_str(), i.radix()) {
@@ -363,7 +406,7 @@ impl Loader<'_> {
     }
 
     /// Any number (integer or float).
-    fn number(&mut self, field: Field, key: &str, v: &Val<'_>, example: &str) -> Option<f64> {
+    pub(crate) fn number(&mut self, field: Field, key: &str, v: &Val<'_>, example: &str) -> Option<f64> {
         match v.get_ref() {
             DeValue::Integer(_) | DeValue::Float(_) => {
                 let parsed = match v.get_ref() {
@@ -393,7 +436,7 @@ impl Loader<'_> {
         }
     }
 
-    fn boolean(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<bool> {
+    pub(crate) fn boolean(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<bool> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             _ => {
@@ -403,7 +446,7 @@ impl Loader<'_> {
         }
     }
 
-    fn duration(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<Duration> {
+    pub(crate) fn duration(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<Duration> {
         match v.get_ref() {
             DeValue::String(s) => match parse_duration(s) {
                 Ok(d) => Some(d),
@@ -430,7 +473,7 @@ impl Loader<'_> {
     }
 
     /// `rate`: a number, a string with a multiplier, or `"closed"` (= `Some(None)`).
-    fn rate(&mut self, field: Field, v: &Val<'_>) -> Option<Option<f64>> {
+    pub(crate) fn rate(&mut self, field: Field, v: &Val<'_>) -> Option<Option<f64>> {
         match v.get_ref() {
             DeValue::String(s) if s.as_ref() == "closed" => Some(None),
             DeValue::String(s) => match parse_rate(s) {
@@ -457,7 +500,7 @@ impl Loader<'_> {
         }
     }
 
-    fn mix(&mut self, field: Field, v: &Val<'_>) -> Option<Mix> {
+    pub(crate) fn mix(&mut self, field: Field, v: &Val<'_>) -> Option<Mix> {
         match v.get_ref() {
             DeValue::String(s) => match parse_mix(s) {
                 Ok(m) => Some(m),
@@ -494,7 +537,7 @@ impl Loader<'_> {
         }
     }
 
-    fn keys(&mut self, field: Field, v: &Val<'_>) -> Option<KeyChoice> {
+    pub(crate) fn keys(&mut self, field: Field, v: &Val<'_>) -> Option<KeyChoice> {
         match v.get_ref() {
             DeValue::String(s) => match parse_keys(s) {
                 Ok(k) => {
@@ -584,7 +627,7 @@ impl Loader<'_> {
         }
     }
 
-    fn pin(&mut self, field: Field, v: &Val<'_>) -> Option<PinPolicy> {
+    pub(crate) fn pin(&mut self, field: Field, v: &Val<'_>) -> Option<PinPolicy> {
         match v.get_ref() {
             DeValue::String(s) => match parse_pin(s) {
                 Ok(PinPolicy::Cores(cores)) => {
@@ -622,7 +665,7 @@ impl Loader<'_> {
     }
 
     /// A name of a fixed set (layout, backend, variant).
-    fn name_of<T>(
+    pub(crate) fn name_of<T>(
         &mut self,
         field: Field,
         key: &str,
@@ -646,7 +689,7 @@ impl Loader<'_> {
     // -----------------------------------------------------------------------------------------
     // The document
 
-    fn run_spec(&mut self, root: &DeTable<'_>, default_name: &str) -> RunSpec {
+    pub(crate) fn run_spec(&mut self, root: &DeTable<'_>, default_name: &str) -> RunSpec {
         let mut spec = RunSpec {
             name: default_name.to_owned(),
             stop: StopSpec::Forever,

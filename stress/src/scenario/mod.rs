@@ -42,6 +42,7 @@ pub use check::{
 };
 pub use diag::{render_all, Diagnostic, ScenarioError};
 pub use file::{parse, GROUP_KEYS, PHASE_KEYS, TABLE_KEYS, TOP_KEYS};
+pub(crate) use file::{syntax_errors, Key, Loader, Val};
 pub use overrides::{distribute_threads, FlagProblem, OverrideError, Overrides};
 pub use write::to_toml;
 
