@@ -40,6 +40,11 @@
 //! [`GenerationHistogram`], [`FreeList`], [`ContentionView`], [`LatencyView`],
 //! [`ThreadsView`], [`HeaderBar`], [`ControlsFooter`], [`HelpOverlay`], [`TooSmall`].
 //! [`MapGrid`] tells the app how the map is laid out (to step the zoom and move the cursor).
+//!
+//! # Replays
+//! `slotscope replay` draws the same screens from a trace: [`Dashboard::replay`] adds a REPLAY
+//! badge, the [`ReplayBar`] (timeline, cursor, speed, the op at the cursor; inputs in
+//! [`ReplayInfo`]) and the replay's keys ([`controls::REPLAY_CONTROLS`]).
 
 mod chrome;
 mod contention;
@@ -55,6 +60,7 @@ pub mod model;
 mod occupancy;
 mod panel;
 mod plot;
+pub mod replay;
 pub mod state;
 pub mod theme;
 mod threads;
@@ -73,6 +79,7 @@ pub use model::{
     Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 pub use occupancy::OccupancyMap;
+pub use replay::{Mark, MarkKind, ReplayBar, ReplayInfo, TableSource};
 pub use state::{MapState, Screen, ViewState, Zoom};
 pub use theme::{Glyphs, Palette, Theme};
 pub use threads::ThreadsView;
