@@ -60,9 +60,14 @@ pub enum Command {
         /// divergence.
         #[arg(long)]
         exec: bool,
-        /// Playback speed factor (1 = recorded speed).
-        #[arg(long, default_value_t = 1.0)]
-        speed: f64,
+        /// Playback speed factor, 1e-6 to 1000 (1 = recorded speed; default: the whole trace
+        /// plays in about 20 s).
+        #[arg(long)]
+        speed: Option<f64>,
+        /// Run the checker (`slotscope check`) first and mark its first violation on the
+        /// timeline; `v` goes there.
+        #[arg(long, conflicts_with = "exec")]
+        at_violation: bool,
         #[command(flatten)]
         look: LookArgs,
     },

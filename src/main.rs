@@ -14,6 +14,7 @@ mod compare;
 mod exit;
 mod headless;
 mod output;
+mod replay;
 mod resolve;
 mod save;
 mod tui;
@@ -62,10 +63,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             check::run_check(&file, emit_test.as_deref(), &window_time_limit, table_path.as_deref())
         }
         Some(Command::Replay { file, exec: true, .. }) => check::run_replay_exec(&file),
-        Some(Command::Replay { .. }) => Err(Failure::usage(
-            "error: the interactive replay is not available in this build yet; `slotscope replay FILE --exec` \
-             re-executes a trace, `slotscope check FILE` checks it",
-        )),
+        Some(Command::Replay { file, exec: false, speed, at_violation, look }) => {
+            replay::run(&file, &replay::ReplayArgs { speed, at_violation, look })
+        }
         Some(other) => {
             Err(Failure::usage(format!("error: `{}` is not available in this build yet", name_of(&other))))
         }

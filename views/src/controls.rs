@@ -272,8 +272,8 @@ pub const REPLAY_CONTROLS: &[Control] = &[
     c("Space", "Space", "Space", "play / pause", "play", Section::Replay, Shown::Always, 3),
     c(".  ,", ".  ,", "./,", "one op forward / back (paused)", "step", Section::Replay, Shown::WhenFrozen, 4),
     c(
-        ">  <  ]  [",
-        ">  <  ]  [",
+        ">  <",
+        ">  <",
         "</>",
         "one frame of trace time forward / back",
         "frame",
@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn replay_keys_are_listed_and_do_not_clash() {
         let wanted = [
-            "q", "?", "Space", ".", ",", ">", "<", "]", "[", "+", "-", "g", "Home", "End", "z", "Z", "r",
+            "q", "?", "Space", ".", ",", ">", "<", "+", "-", "g", "Home", "End", "z", "Z", "r",
             "Tab", "1-7", "Enter", "Esc", "hjkl",
         ];
         for key in wanted {
