@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use slotscope_stress::history::{value_text, KeyText};
 use slotscope_stress::stats::LatencySummary;
-use slotscope_stress::trace::replay::{Player, ReplayIndex, WindowStats};
+use slotscope_stress::trace::replay::{Player, ReplayIndex, ThreadCounts, WindowStats};
 use slotscope_stress::trace::{ControlKind, ReadStop};
 use slotscope_stress::event::{OpOrigin, OpOutcome};
 use slotscope_stress::OpKind;
@@ -199,11 +199,18 @@ pub fn load(player: &Player, parts: &TraceParts, scan: bool, line: Option<usize>
     h.variant = snapshot.as_ref().map_or(index.header.table.variant, Snapshot::variant);
 
     fill_heat(&window, h.geometry.is_some(), &mut f.heat);
+    f.snapshot = snapshot;
     if let Some(line) = line {
         f.line_activity = Some(LineActivity { line, writers: player.line_writers(line), cas_failures: None });
     }
     f.threads.groups.clone_from(&parts.groups);
-    for (&thread, c) in &cursor.counts {
+    // Threads running at the cursor are listed before their first run op, too.
+    let zeros = ThreadCounts::default();
+    let mut listed: BTreeMap<u32, &ThreadCounts> = cursor.counts.iter().map(|(t, c)| (*t, c)).collect();
+    for i in index.threads.iter().filter(|i| i.segment == segment && i.started_ns <= t) {
+        listed.entry(i.thread).or_insert(&zeros);
+    }
+    for (&thread, c) in &listed {
         f.threads.rows.push(ThreadRow {
             index: thread,
             group: parts.group_of.get(&thread).copied().unwrap_or(0),

@@ -354,3 +354,6 @@ pub fn summary(file: &Path, player: &mut Player) -> io::Result<String> {
     let _ = writeln!(s, "(stdout is not a terminal: this summary instead of the replay screen)");
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests;

@@ -123,7 +123,7 @@ pub struct Model {
 impl Model {
     /// A paused replay of `facts`, showing `shown`.
     pub fn new(facts: TraceFacts, shown: ReplayFrame, theme: Theme, area: Rect, speed: f64, frame_ns: u64) -> Model {
-        Model {
+        let mut m = Model {
             view: ViewState::default(),
             theme,
             area,
@@ -142,7 +142,9 @@ impl Model {
             facts,
             notes: Vec::new(),
             last_tick: None,
-        }
+        };
+        sync_bar(&mut m);
+        m
     }
 
     /// The screen as the views draw it.

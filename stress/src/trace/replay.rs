@@ -753,20 +753,23 @@ impl Player {
         }
     }
 
-    /// The recorded scan of the cursor's segment that started last at or before the cursor,
-    /// with its table.
+    /// The recorded scan of the cursor's segment that started last at or before the cursor
+    /// (past the last op: the one taken when the table ended), with its table.
     ///
     /// # Errors
     /// The file could not be read again.
     pub fn scan_before(&self) -> io::Result<Option<(ScanMark, Snapshot)>> {
         let segment = self.cursor.model.as_ref().map(TableModel::segment);
         let t = self.cursor.time_ns;
+        // The scan taken when a table ended starts after its last op: past every op, it is
+        // the one to show.
+        let past_all = self.cursor.rank >= self.index.events;
         let Some(mark) = self
             .index
             .scans
             .iter()
             .rev()
-            .find(|s| s.started_ns <= t && segment.is_none_or(|seg| seg == s.segment))
+            .find(|s| (s.started_ns <= t || past_all && s.at_end) && segment.is_none_or(|seg| seg == s.segment))
             .copied()
         else {
             return Ok(None);
