@@ -142,22 +142,47 @@ fn mark_violation(file: &Path, player: &Player, parts: &mut TraceParts) -> Resul
 fn notes(player: &Player, parts: &TraceParts) -> Vec<String> {
     let index = player.index();
     let (cps, every) = index.checkpoints();
-    let mut n = vec![
-        "A recorded trace, replayed: nothing runs. The table is modelled from every op up to".to_owned(),
-        "the cursor (r: the recorded scan at or before it instead). Rates, interval latency".to_owned(),
-        "and heat are over the last frame of trace time (at most 65,536 ops).".to_owned(),
+    let mut text = vec![
+        "A recorded trace, replayed: nothing runs. The table is modelled from every op up to the \
+         cursor (r: the recorded scan at or before it instead). Rates, interval latency and heat \
+         are over the last frame of trace time (at most 65,536 ops)."
+            .to_owned(),
         format!(
-            "Seeking restores one of {cps} checkpoints (one every {every} ops, {} KiB) and reads on.",
+            "A seek restores one of {cps} checkpoints (one every {every} ops, {} KiB in all) and reads \
+             on from there.",
             index.checkpoint_bytes() / 1024
         ),
+        "[ ] P L s steer a live run: here they only say so.".to_owned(),
     ];
     if let Some(s) = &parts.stopped {
-        n.push(format!("{s}: replayed up to its last whole record."));
+        text.push(format!("{s}: it replays up to its last whole record."));
     }
     if index.late > 0 {
-        n.push(format!("{} ops were recorded after later ones; they are shown late.", index.late));
+        text.push(format!("{} ops were recorded after later ones; they are shown late.", index.late));
     }
-    n
+    text.iter().flat_map(|p| wrap(p, NOTE_WIDTH)).collect()
+}
+
+/// Columns of a help note (the overlay is 70 wide, less its border and indent).
+const NOTE_WIDTH: usize = 64;
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 struct Loop<'a> {

@@ -603,3 +603,6 @@ fn on_mouse(model: &mut Model, m: MouseEvent) {
 pub fn draw(model: &Model, frame: &mut ratatui::Frame<'_>) {
     frame.render_widget(&model.dashboard(), frame.area());
 }
+
+#[cfg(test)]
+mod tests;
