@@ -158,7 +158,7 @@ fn replay_without_a_terminal_prints_a_summary_and_refuses_bad_files() {
     let o = slotscope(&["replay", "cut.trace"], d);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("the trace stops at byte ") && out.contains("truncated in record"), "{out}");
+    assert!(out.contains("reading stopped: ") && out.contains("truncated in record"), "{out}");
     assert!(out.contains("not closed"), "{out}");
 
     // Unknown version: exit 4 with a clear message; a missing file too.

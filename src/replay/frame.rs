@@ -130,9 +130,9 @@ impl TraceParts {
     }
 }
 
-/// `stopped at byte 5000: truncated in record 12 ...`, or `None` for a whole trace.
+/// `reading stopped: truncated in record 12 at byte 5000: ...`, or `None` for a whole trace.
 pub fn stop_text(stop: &ReadStop) -> Option<String> {
-    stop.at_byte().map(|at| format!("the trace stops at byte {at}: {stop}"))
+    stop.at_byte().map(|_| format!("reading stopped: {stop}"))
 }
 
 /// `t` as ns from the run's time zero (negative: the prefill).

@@ -125,7 +125,7 @@ fn a_truncated_trace_replays_to_its_last_whole_record_and_says_where() {
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
     let (mut p, parts) = open(&cut);
     let stopped = parts.stopped.clone().expect("a stop reason");
-    assert!(stopped.starts_with("the trace stops at byte "), "{stopped}");
+    assert!(stopped.starts_with("reading stopped: "), "{stopped}");
     assert!(stopped.contains("truncated in record"), "{stopped}");
     p.seek(Target::End).unwrap();
     let f = load(&p, &parts, false, None).unwrap();
