@@ -273,7 +273,19 @@ fn a_closed_terminal_ends_the_process() {
 /// Records a short trace with the binary itself (headless: no terminal needed).
 fn record_trace(dir: &Path) -> std::path::PathBuf {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_slotscope"))
-        .args(["run", "churn", "--no-tui", "-t", "2", "--capacity", "1024", "--ops", "3000", "--record", "r.trace"])
+        .args([
+            "run",
+            "churn",
+            "--no-tui",
+            "-t",
+            "2",
+            "--capacity",
+            "1024",
+            "--ops",
+            "3000",
+            "--record",
+            "r.trace",
+        ])
         .current_dir(dir)
         .output()
         .expect("record a trace");

@@ -7,11 +7,11 @@ use std::io;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use slotscope_stress::event::{OpOrigin, OpOutcome};
 use slotscope_stress::history::{value_text, KeyText};
 use slotscope_stress::stats::LatencySummary;
 use slotscope_stress::trace::replay::{Player, ReplayIndex, ThreadCounts, WindowStats};
 use slotscope_stress::trace::{ControlKind, ReadStop};
-use slotscope_stress::event::{OpOrigin, OpOutcome};
 use slotscope_stress::OpKind;
 use slotscope_table::Snapshot;
 use slotscope_views::model::SERIES_CAPACITY;
@@ -112,7 +112,12 @@ impl TraceParts {
             group_of.insert(t.thread, u16::try_from(g).unwrap_or(u16::MAX));
         }
         TraceParts {
-            facts: TraceFacts { events: index.events, zero_ns: zero, span_ns: index.span_ns, violation: None },
+            facts: TraceFacts {
+                events: index.events,
+                zero_ns: zero,
+                span_ns: index.span_ns,
+                violation: None,
+            },
             scenario: index.header.scenario.clone(),
             activity: index.buckets.rows.iter().map(|r| r.ops).collect(),
             marks,
@@ -192,7 +197,7 @@ pub fn load(player: &Player, parts: &TraceParts, scan: bool, line: Option<usize>
     h.capacity = snapshot
         .as_ref()
         .map(|s| s.capacity() as u64)
-        .or_else(|| begin.and_then(|b| b.capacity).map(|c| c as u64))
+        .or_else(|| begin.and_then(|b| b.capacity))
         .unwrap_or(0);
     h.backend = begin.map_or_else(|| index.header.table.backend.clone(), |b| b.backend.clone());
     h.geometry = snapshot.as_ref().map(Snapshot::geometry);
@@ -265,10 +270,8 @@ pub fn load(player: &Player, parts: &TraceParts, scan: bool, line: Option<usize>
     r.activity.clone_from(&parts.activity);
     r.marks.clone_from(&parts.marks);
     r.stopped.clone_from(&parts.stopped);
-    let dropped: Vec<String> = index
-        .drops_at(t)
-        .map(|d| format!("thread {} dropped {} events here", d.thread, d.count))
-        .collect();
+    let dropped: Vec<String> =
+        index.drops_at(t).map(|d| format!("thread {} dropped {} events here", d.thread, d.count)).collect();
     r.notice = if !dropped.is_empty() {
         Some((format!("{}: what is shown misses them", dropped.join(", ")), true))
     } else if cursor.rank >= parts.facts.events {
@@ -280,7 +283,13 @@ pub fn load(player: &Player, parts: &TraceParts, scan: bool, line: Option<usize>
 }
 
 /// `insert t0#12 -> 5@3`, `lookup 307@0 -> hit (value t0#479)`, `remove 9@1 -> removed`.
-fn describe(kind: OpKind, outcome: OpOutcome, key: Option<u64>, value: Option<String>, keys: KeyText) -> String {
+fn describe(
+    kind: OpKind,
+    outcome: OpOutcome,
+    key: Option<u64>,
+    value: Option<String>,
+    keys: KeyText,
+) -> String {
     let key = key.map(|k| keys.show(k));
     match (kind, outcome) {
         (OpKind::Insert, OpOutcome::Inserted) => {

@@ -33,7 +33,9 @@ use slotscope_stress::trace::replay::{
 use slotscope_views::theme::no_color_requested;
 
 use self::frame::{load, stop_text, TraceParts};
-use self::model::{nearest_125, update, Message, Model, Request, FRAME_MAX_NS, FRAME_MIN_NS, SPEED_MAX, SPEED_MIN};
+use self::model::{
+    nearest_125, update, Message, Model, Request, FRAME_MAX_NS, FRAME_MIN_NS, SPEED_MAX, SPEED_MIN,
+};
 use crate::app::Exit;
 use crate::cli::LookArgs;
 use crate::exit::{self, Failure};
@@ -86,7 +88,8 @@ pub fn run(file: &Path, args: &ReplayArgs) -> Result<ExitCode, Failure> {
     #[allow(clippy::cast_precision_loss)]
     let speed = args.speed.unwrap_or_else(|| nearest_125(span as f64 / PLAY_WHOLE_IN.as_nanos() as f64));
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-    let frame_ns = (nearest_125((span / FRAMES_PER_TRACE).max(1) as f64) as u64).clamp(FRAME_MIN_NS, FRAME_MAX_NS);
+    let frame_ns =
+        (nearest_125((span / FRAMES_PER_TRACE).max(1) as f64) as u64).clamp(FRAME_MIN_NS, FRAME_MAX_NS);
     player.set_window(frame_ns);
     player
         .seek(Target::Time(parts.facts.zero_ns))
@@ -322,7 +325,8 @@ pub fn summary(file: &Path, player: &mut Player) -> io::Result<String> {
         index.records.entries.len() + 1,
     );
     let c = player.cursor();
-    let total = |f: fn(&slotscope_stress::trace::replay::ThreadCounts) -> u64| c.counts.values().map(f).sum::<u64>();
+    let total =
+        |f: fn(&slotscope_stress::trace::replay::ThreadCounts) -> u64| c.counts.values().map(f).sum::<u64>();
     let _ = writeln!(
         s,
         "  run ops: {} lookups ({} hits, {} misses), {} inserts ({} refused: full), {} removes ({} found nothing)",

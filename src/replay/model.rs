@@ -25,7 +25,8 @@ pub const FRAME_MAX_NS: u64 = 10_000_000_000;
 /// Longest go-to prompt.
 const PROMPT_MAX: usize = 32;
 /// What the live app's steering keys say in a replay.
-pub const OFFLINE_THREADS: &str = "a replay runs no threads: [ and ] add or remove them only live; < and > step frames";
+pub const OFFLINE_THREADS: &str =
+    "a replay runs no threads: [ and ] add or remove them only live; < and > step frames";
 /// See [`OFFLINE_THREADS`].
 pub const OFFLINE_PAUSE: &str = "a replay has no workers to pause: Space pauses the playback";
 /// See [`OFFLINE_THREADS`].
@@ -122,7 +123,14 @@ pub struct Model {
 
 impl Model {
     /// A paused replay of `facts`, showing `shown`.
-    pub fn new(facts: TraceFacts, shown: ReplayFrame, theme: Theme, area: Rect, speed: f64, frame_ns: u64) -> Model {
+    pub fn new(
+        facts: TraceFacts,
+        shown: ReplayFrame,
+        theme: Theme,
+        area: Rect,
+        speed: f64,
+        frame_ns: u64,
+    ) -> Model {
         let mut m = Model {
             view: ViewState::default(),
             theme,

@@ -106,11 +106,7 @@ fn the_recorded_scan_and_the_line_writers_are_shown_on_request() {
     let modelled = load(&p, &parts, false, None).unwrap();
     let states = |f: &super::frame::ReplayFrame| f.snapshot.as_ref().map(|s| s.states().to_vec());
     assert!(states(&f).is_some());
-    assert_eq!(
-        states(&f),
-        states(&modelled),
-        "the scan at the end and the model agree slot by slot"
-    );
+    assert_eq!(states(&f), states(&modelled), "the scan at the end and the model agree slot by slot");
     let activity = f.line_activity.expect("the writers of line 0");
     assert_eq!(activity.line, 0);
     assert!(modelled.line_activity.is_none());

@@ -368,8 +368,8 @@ mod tests {
     #[test]
     fn replay_keys_are_listed_and_do_not_clash() {
         let wanted = [
-            "q", "?", "Space", ".", ",", ">", "<", "+", "-", "g", "Home", "End", "z", "Z", "r",
-            "Tab", "1-7", "Enter", "Esc", "hjkl",
+            "q", "?", "Space", ".", ",", ">", "<", "+", "-", "g", "Home", "End", "z", "Z", "r", "Tab", "1-7",
+            "Enter", "Esc", "hjkl",
         ];
         for key in wanted {
             assert!(

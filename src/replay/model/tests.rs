@@ -201,7 +201,9 @@ fn angle_brackets_step_a_frame_of_trace_time() {
 
 #[test]
 fn keys_that_steer_a_live_run_say_so() {
-    for (c, says) in [(']', "no threads"), ('[', "no threads"), ('P', "no workers"), ('L', "layout"), ('s', "live")] {
+    for (c, says) in
+        [(']', "no threads"), ('[', "no threads"), ('P', "no workers"), ('L', "layout"), ('s', "live")]
+    {
         let mut m = model();
         ch(&mut m, c);
         assert!(take(&mut m).is_empty(), "{c}");
@@ -377,12 +379,15 @@ fn view_keys_work_as_live() {
     assert!(status(&m).starts_with("colours"), "{}", status(&m));
     ch(&mut m, 'm');
     assert_eq!(take(&mut m), [Request::Mouse(true)]);
-    update(&mut m, Message::Mouse(MouseEvent {
-        kind: MouseEventKind::ScrollDown,
-        column: 5,
-        row: 5,
-        modifiers: KeyModifiers::NONE,
-    }));
+    update(
+        &mut m,
+        Message::Mouse(MouseEvent {
+            kind: MouseEventKind::ScrollDown,
+            column: 5,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        }),
+    );
     assert!(m.view.map.cursor_line > 0);
     update(&mut m, Message::MouseFailed("no mouse".into()));
     assert!(!m.mouse && status(&m).contains("no mouse"));

@@ -769,7 +769,9 @@ impl Player {
             .scans
             .iter()
             .rev()
-            .find(|s| (s.started_ns <= t || past_all && s.at_end) && segment.is_none_or(|seg| seg == s.segment))
+            .find(|s| {
+                (s.started_ns <= t || past_all && s.at_end) && segment.is_none_or(|seg| seg == s.segment)
+            })
             .copied()
         else {
             return Ok(None);
