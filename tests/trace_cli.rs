@@ -104,9 +104,12 @@ fn bad_record_flags_are_usage_errors() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--record-limit"), "{}", text(&o));
+    // The refused run wrote nothing: replaying it names the file (exit 4, an unreadable trace).
     let o = slotscope(&["replay", "x.trace"], dir.path());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("--exec"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(4));
+    assert!(text(&o).contains("x.trace: cannot read the trace"), "{}", text(&o));
+    let o = slotscope(&["replay", "x.trace", "--exec", "--at-violation"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
 #[cfg(unix)]
