@@ -339,3 +339,21 @@ fn replay_of_a_trace_of_unknown_version_never_touches_the_terminal() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("trace format version 9 is newer than this slotscope understands"), "{text}");
 }
+
+#[test]
+fn replay_stops_on_sigterm_with_143_and_ctrl_c_quits_with_0() {
+    let dir = tempfile::tempdir().unwrap();
+    record_trace(dir.path());
+    let mut s = Session::start(&["replay", "r.trace"], dir.path());
+    s.wait_for("REPLAY ⏸", true);
+    s.send(b" ");
+    s.wait_for("REPLAY ▶", true);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(s.pid()), nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(s.wait_exit(), 143);
+    s.assert_restored();
+    let mut s = Session::start(&["replay", "r.trace"], dir.path());
+    s.wait_for("REPLAY ⏸", true);
+    s.send(b"\x03");
+    assert_eq!(s.wait_exit(), 0);
+    s.assert_restored();
+}

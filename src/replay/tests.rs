@@ -117,8 +117,18 @@ fn a_truncated_trace_replays_to_its_last_whole_record_and_says_where() {
     let dir = tempfile::tempdir().unwrap();
     let path = record(dir.path(), 1, 2000);
     let bytes = std::fs::read(&path).unwrap();
+    // Cut 5 bytes into the record that holds the two-thirds point (never on a boundary).
+    let (_, mut reader) = slotscope_stress::trace::TraceReader::open(&path).unwrap();
+    let two_thirds = bytes.len() as u64 * 2 / 3;
+    let mut at = 0;
+    while let Some((pos, _)) = reader.next_record() {
+        at = pos.offset;
+        if pos.offset + pos.bytes > two_thirds {
+            break;
+        }
+    }
     let cut = dir.path().join("cut.trace");
-    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    std::fs::write(&cut, &bytes[..usize::try_from(at).unwrap() + 5]).unwrap();
     let (mut p, parts) = open(&cut);
     let stopped = parts.stopped.clone().expect("a stop reason");
     assert!(stopped.starts_with("reading stopped: "), "{stopped}");
@@ -143,4 +153,41 @@ fn the_summary_names_the_run_and_its_ops() {
     assert!(text.contains("table: slotscope, 256 slots"), "{text}");
     assert!(text.contains("t0 (main): 500 ops") && text.contains("t1 (main): 500 ops"), "{text}");
     assert!(text.contains("closed: ") && text.contains("read to the end"), "{text}");
+}
+
+#[test]
+fn at_violation_marks_the_checkers_first_find_and_v_can_go_there() {
+    let dir = tempfile::tempdir().unwrap();
+    // One thread on a broken table that skips the generation check, with stale keys: a stale
+    // lookup finds the slot's new occupant, deterministically (one thread, a fixed seed).
+    let spec = RunSpec {
+        name: "broken".into(),
+        source: "name = \"broken\"\n".into(),
+        table: TableSpec {
+            capacity: 64,
+            prefill: 0.5,
+            variant: slotscope_table::Variant::NoGenerationCheck,
+            ..TableSpec::default()
+        },
+        groups: vec![GroupSpec {
+            name: "main".into(),
+            threads: 1,
+            mix: Mix { lookup: 50, insert: 25, remove: 25 },
+            pin: PinPolicy::None,
+            stale_share: 0.5,
+            ..GroupSpec::default()
+        }],
+        stop: StopSpec::Ops(2000),
+        ..RunSpec::default()
+    };
+    let path = dir.path().join("broken.trace");
+    run_headless_recorded(spec, &RecordOptions::new(&path)).unwrap();
+    let (mut p, mut parts) = open(&path);
+    super::mark_violation(&path, &p, &mut parts).unwrap();
+    let event = parts.facts.violation.expect("the checker finds the stale hit");
+    assert!(parts.marks.iter().any(|m| m.kind == slotscope_views::MarkKind::Violation));
+    p.seek(Target::Event(event)).unwrap();
+    let f = load(&p, &parts, false, None).unwrap();
+    assert!(f.replay.event_text.starts_with(&format!("#{event} ")), "{}", f.replay.event_text);
+    assert!(f.replay.event_text.contains("-> hit"), "a stale key that hit: {}", f.replay.event_text);
 }
