@@ -33,7 +33,7 @@ Keys: Space play/pause; . , one op forward/back; > < one frame of trace time; + 
 (1e-6x to 1000x); } { frame length (1us to 10s); g go to a time from the run's time zero
 (1.5s, 200ms, -3us) or an event (#18342); Home End the trace's ends; r modelled table /
 recorded scan; v the checker's first violation (--at-violation); q Ctrl-C quit (exit 0);
-? help. Tab, digits, Enter, Esc, arrows/hjkl, PgUp/PgDn, =, n, m, c as live; zoom on z Z.
+? help. Tab, digits, Enter, Esc, arrows/hjkl, PgUp/PgDn, =, n, m, c, s as live; zoom on z Z.
 
 Opening reads the file once to index it; a seek restores the nearest checkpoint (every
 65536 ops: CHECKPOINT_EVERY; at most 64 MiB of them: CHECKPOINT_BUDGET_BYTES) and reads on,

@@ -308,6 +308,8 @@ fn replay_opens_a_trace_obeys_its_keys_and_q_quits_with_the_terminal_restored() 
     s.wait_for("#100 t", true);
     s.send(b"]");
     s.wait_for("a replay runs no threads", true);
+    s.send(b"s");
+    s.wait_for("saved slotscope-churn-", true);
     s.send(b" ");
     s.wait_for("REPLAY ▶", true);
     s.send(b" ");

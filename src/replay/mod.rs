@@ -19,7 +19,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -39,6 +39,7 @@ use self::model::{
 use crate::app::Exit;
 use crate::cli::LookArgs;
 use crate::exit::{self, Failure};
+use crate::save;
 use crate::tui::{self, TerminalGuard, SIGNAL_POLL};
 
 /// Without `--speed`, the whole trace plays in about this long.
@@ -155,7 +156,7 @@ fn notes(player: &Player, parts: &TraceParts) -> Vec<String> {
              on from there.",
             index.checkpoint_bytes() / 1024
         ),
-        "[ ] P L s steer a live run: here they only say so.".to_owned(),
+        "[ ] P L steer a live run: here they only say so.".to_owned(),
     ];
     if let Some(s) = &parts.stopped {
         text.push(format!("{s}: it replays up to its last whole record."));
@@ -258,6 +259,10 @@ impl Loop<'_> {
                     }
                 }
                 Request::Refresh => reload = true,
+                Request::Save => {
+                    let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+                    update(m, Message::Saved(save(m, &dir, SystemTime::now())));
+                }
                 Request::Mouse(on) => {
                     let r = if on {
                         execute!(io::stdout(), EnableMouseCapture)
@@ -279,6 +284,40 @@ impl Loop<'_> {
             }
         }
     }
+}
+
+/// `s`: the shown screen as text and its data as JSON (the live app's document, plus where
+/// the cursor stands in the trace), into `dir`; the paths written.
+///
+/// # Errors
+/// A file could not be written.
+pub fn save(m: &Model, dir: &Path, now: SystemTime) -> Result<Vec<std::path::PathBuf>, String> {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let f = &m.shown;
+    let h = &f.header;
+    let r = &f.replay;
+    let doc = serde_json::json!({
+        "schema": "slotscope-screen",
+        "schema_version": save::SCREEN_SCHEMA_VERSION,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "saved_unix_s": secs,
+        "screen": m.view.screen.name(),
+        "replay": {
+            "op": f.position, "ops": r.events, "time_from_zero_ns": r.cursor_ns,
+            "frame_ns": m.frame_ns, "op_at_cursor": r.event_text, "table": r.table_text(true),
+            "stopped": r.stopped,
+        },
+        "run": {
+            "scenario": h.scenario, "elapsed_ns": u64::try_from(h.elapsed.as_nanos()).unwrap_or(u64::MAX),
+            "ops_per_s": h.ops_per_s, "threads": h.threads, "len": h.len, "capacity": h.capacity,
+            "backend": h.backend, "variant": h.variant.name(),
+        },
+        "threads": save::threads(&f.threads),
+        "latency": save::latency(&f.latency),
+        "heat": save::heat(&f.heat),
+        "table": f.snapshot.as_ref().map(save::table),
+    });
+    save::save_files(dir, &h.scenario, secs, &save::dashboard_text(&m.dashboard(), m.area), &doc)
 }
 
 /// The plain-text summary printed when stdout is not a terminal: the header's facts, the

@@ -31,8 +31,6 @@ pub const OFFLINE_THREADS: &str =
 pub const OFFLINE_PAUSE: &str = "a replay has no workers to pause: Space pauses the playback";
 /// See [`OFFLINE_THREADS`].
 pub const OFFLINE_LAYOUT: &str = "the layout is the recorded one: L restarts a table only live";
-/// See [`OFFLINE_THREADS`].
-pub const OFFLINE_SAVE: &str = "s saves snapshots only live; `slotscope replay FILE | cat` prints a summary";
 
 /// Everything that can happen to the replay.
 #[derive(Debug)]
@@ -51,6 +49,8 @@ pub enum Message {
     Failed(String),
     /// Mouse capture could not be switched.
     MouseFailed(String),
+    /// The shown screen was saved to these files, or could not be.
+    Saved(Result<Vec<std::path::PathBuf>, String>),
     /// SIGINT, SIGTERM or SIGHUP.
     Signal(i32),
 }
@@ -66,6 +66,8 @@ pub enum Request {
     Refresh,
     /// Turn mouse capture on or off.
     Mouse(bool),
+    /// Save the shown screen (text + JSON) into the working directory.
+    Save,
 }
 
 /// Facts about the trace that do not change while replaying.
@@ -226,6 +228,8 @@ pub fn update(model: &mut Model, message: Message) {
             model.mouse = false;
             model.alarm(format!("mouse: {e}"));
         }
+        Message::Saved(Ok(paths)) => model.say(crate::app::saved_text(&paths)),
+        Message::Saved(Err(e)) => model.alarm(format!("could not save: {e}")),
         Message::Signal(sig) => model.exit = Some(Exit::Signal(sig)),
     }
     sync_bar(model);
@@ -308,7 +312,7 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         KeyCode::Char(']' | '[') => model.say(OFFLINE_THREADS),
         KeyCode::Char('P') => model.say(OFFLINE_PAUSE),
         KeyCode::Char('L') => model.say(OFFLINE_LAYOUT),
-        KeyCode::Char('s') => model.say(OFFLINE_SAVE),
+        KeyCode::Char('s') => model.requests.push(Request::Save),
         KeyCode::Char('+') => set_speed(model, step_125(model.speed, true)),
         KeyCode::Char('-') => set_speed(model, step_125(model.speed, false)),
         KeyCode::Char('}') => set_frame(model, true),

@@ -193,3 +193,25 @@ fn at_violation_marks_the_checkers_first_find_and_v_can_go_there() {
     assert!(f.replay.event_text.starts_with(&format!("#{event} ")), "{}", f.replay.event_text);
     assert!(f.replay.event_text.contains("-> hit"), "a stale key that hit: {}", f.replay.event_text);
 }
+
+#[test]
+fn s_saves_the_replay_screen_and_where_the_cursor_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = record(dir.path(), 1, 500);
+    let (mut p, parts) = open(&path);
+    p.seek(Target::Rank(300)).unwrap();
+    let shown = load(&p, &parts, false, None).unwrap();
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let theme = slotscope_views::Theme::default();
+    let m = super::model::Model::new(parts.facts.clone(), shown, theme, area, 1.0, 1_000_000);
+    let out = dir.path().join("saved");
+    std::fs::create_dir(&out).unwrap();
+    let paths = super::save(&m, &out, std::time::UNIX_EPOCH).unwrap();
+    assert_eq!(paths.len(), 2);
+    let text = std::fs::read_to_string(&paths[0]).unwrap();
+    assert!(text.contains("REPLAY") && text.contains("op 300 of"), "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&paths[1]).unwrap()).unwrap();
+    assert_eq!(doc["replay"]["op"], 300);
+    assert_eq!(doc["table"]["capacity"], 256, "{doc}");
+    assert!(paths[0].file_name().unwrap().to_string_lossy().starts_with("slotscope-replayed-19700101"));
+}

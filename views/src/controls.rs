@@ -269,6 +269,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
     c("PgUp  PgDn", "PgUp  PgDn", "PgUp", "a screen up / down", "page", Section::Map, Shown::HelpOnly, 20),
     c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::HelpOnly, 20),
     c("n", "n", "n", "show where the next ids will land", "next ids", Section::Map, Shown::HelpOnly, 20),
+    c("s", "s", "s", "save a snapshot (text + JSON)", "save", Section::General, Shown::HelpOnly, 20),
     c("Space", "Space", "Space", "play / pause", "play", Section::Replay, Shown::Always, 3),
     c(".  ,", ".  ,", "./,", "one op forward / back (paused)", "step", Section::Replay, Shown::WhenFrozen, 4),
     c(

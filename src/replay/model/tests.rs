@@ -201,15 +201,25 @@ fn angle_brackets_step_a_frame_of_trace_time() {
 
 #[test]
 fn keys_that_steer_a_live_run_say_so() {
-    for (c, says) in
-        [(']', "no threads"), ('[', "no threads"), ('P', "no workers"), ('L', "layout"), ('s', "live")]
-    {
+    for (c, says) in [(']', "no threads"), ('[', "no threads"), ('P', "no workers"), ('L', "layout")] {
         let mut m = model();
         ch(&mut m, c);
         assert!(take(&mut m).is_empty(), "{c}");
         assert!(status(&m).contains(says), "{c}: {}", status(&m));
         assert!(!m.playing);
     }
+}
+
+#[test]
+fn s_asks_for_a_save_and_says_where_it_went() {
+    let mut m = model();
+    ch(&mut m, 's');
+    assert_eq!(take(&mut m), [Request::Save]);
+    let paths = vec!["slotscope-demo-1.txt".into(), "slotscope-demo-1.json".into()];
+    update(&mut m, Message::Saved(Ok(paths)));
+    assert_eq!(status(&m), "saved slotscope-demo-1.txt + .json in the working directory");
+    update(&mut m, Message::Saved(Err("disk full".into())));
+    assert!(m.status.as_ref().is_some_and(|s| s.alarm && s.text.contains("disk full")));
 }
 
 #[test]
