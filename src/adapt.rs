@@ -396,7 +396,7 @@ fn fill_threads(sample: &Sample, table: &mut ThreadTable) {
     }
 }
 
-fn percentiles(s: &LatencySummary) -> Percentiles {
+pub(crate) fn percentiles(s: &LatencySummary) -> Percentiles {
     Percentiles {
         count: s.count,
         p50: s.p50,

@@ -466,7 +466,7 @@ pub fn update(model: &mut Model, message: Message<'_>) {
 }
 
 /// "saved a.txt + .json in the working directory": the footer is short.
-fn saved_text(paths: &[PathBuf]) -> String {
+pub(crate) fn saved_text(paths: &[PathBuf]) -> String {
     let mut text = String::from("saved ");
     let mut stem: Option<&std::ffi::OsStr> = None;
     for p in paths {

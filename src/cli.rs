@@ -24,8 +24,23 @@ pub struct Cli {
 
 pub const EXIT_CODES: &str = "\
 Exit codes: 0 ok; 1 a self-check, `check` or `--fail-if` failed; 2 usage error;
-3 bad scenario or lesson file; 4 bad or truncated trace file; 5 output file could not be
+3 bad scenario or lesson file; 4 unreadable trace file (for `check` and `replay --exec` also a truncated one); 5 output file could not be
 written; 130 after SIGINT (Ctrl-C), 143 after SIGTERM, 129 after SIGHUP.";
+
+/// `slotscope replay --help`: the keys, and what opening and seeking cost.
+pub const REPLAY_HELP: &str = "\
+Keys: Space play/pause; . , one op forward/back; > < one frame of trace time; + - speed
+(1e-6x to 1000x); } { frame length (1us to 10s); g go to a time from the run's time zero
+(1.5s, 200ms, -3us) or an event (#18342); Home End the trace's ends; r modelled table /
+recorded scan; v the checker's first violation (--at-violation); q Ctrl-C quit (exit 0);
+? help. Tab, digits, Enter, Esc, arrows/hjkl, PgUp/PgDn, =, n, m, c, s as live; zoom on z Z.
+
+Opening reads the file once to index it; a seek restores the nearest checkpoint (every
+65536 ops: CHECKPOINT_EVERY; at most 64 MiB of them: CHECKPOINT_BUDGET_BYTES) and reads on,
+so memory does not grow with the trace. A truncated or damaged trace replays up to its last
+whole record and says at which byte and why it stopped. Without a terminal on stdout, a
+plain-text summary of the trace is printed instead (exit 0). An unreadable file, or one of an
+unknown format version, exits 4 before the terminal is touched.";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -52,6 +67,7 @@ pub enum Command {
         run: RunArgs,
     },
     /// Open a recorded trace in the TUI (pause, step, seek, speed), or re-execute it.
+    #[command(after_long_help = REPLAY_HELP)]
     Replay {
         /// A trace written by `run --record FILE`.
         file: PathBuf,
@@ -60,9 +76,14 @@ pub enum Command {
         /// divergence.
         #[arg(long)]
         exec: bool,
-        /// Playback speed factor (1 = recorded speed).
-        #[arg(long, default_value_t = 1.0)]
-        speed: f64,
+        /// Playback speed factor, 1e-6 to 1000 (1 = recorded speed; default: the whole trace
+        /// plays in about 20 s).
+        #[arg(long)]
+        speed: Option<f64>,
+        /// Run the checker (`slotscope check`) first and mark its first violation on the
+        /// timeline; `v` goes there.
+        #[arg(long, conflicts_with = "exec")]
+        at_violation: bool,
         #[command(flatten)]
         look: LookArgs,
     },

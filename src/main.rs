@@ -16,6 +16,7 @@ mod explain;
 mod headless;
 mod lesson;
 mod output;
+mod replay;
 mod resolve;
 mod save;
 mod split;
@@ -74,10 +75,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             check::run_check(&file, emit_test.as_deref(), &window_time_limit, table_path.as_deref())
         }
         Some(Command::Replay { file, exec: true, .. }) => check::run_replay_exec(&file),
-        Some(Command::Replay { .. }) => Err(Failure::usage(
-            "error: the interactive replay is not available in this build yet; `slotscope replay FILE --exec` \
-             re-executes a trace, `slotscope check FILE` checks it",
-        )),
+        Some(Command::Replay { file, exec: false, speed, at_violation, look }) => {
+            replay::run(&file, &replay::ReplayArgs { speed, at_violation, look })
+        }
     }
 }
 

@@ -27,11 +27,21 @@ const NEXT_IDS: usize = 16;
 /// Saves the shown frame of `model` into `dir`; the paths written (text, then JSON).
 pub fn save_screen(model: &Model, dir: &Path, now: SystemTime) -> Result<Vec<PathBuf>, String> {
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let base = format!("slotscope-{}-{}", file_safe(&model.facts.scenario), utc_stamp(secs));
+    save_files(dir, &model.facts.scenario, secs, &screen_text(model), &screen_json(model, secs))
+}
+
+/// Writes `text` and `doc` as `slotscope-SCENARIO-STAMP.{txt,json}` into `dir`, each
+/// atomically; the paths written (text, then JSON).
+pub fn save_files(
+    dir: &Path,
+    scenario: &str,
+    secs: u64,
+    text: &str,
+    doc: &Value,
+) -> Result<Vec<PathBuf>, String> {
+    let base = format!("slotscope-{}-{}", file_safe(scenario), utc_stamp(secs));
     let (txt, json) = free_names(dir, &base);
-    let text = screen_text(model);
-    let doc = screen_json(model, secs);
-    let body = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
+    let body = serde_json::to_string_pretty(doc).map_err(|e| e.to_string())? + "\n";
     write_atomically(&txt, text.as_bytes())?;
     write_atomically(&json, body.as_bytes())?;
     Ok(vec![txt, json])
@@ -102,10 +112,15 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// The screen as drawn now, as plain text (trailing spaces trimmed).
 pub fn screen_text(model: &Model) -> String {
-    let area = if model.area.is_empty() { Rect::new(0, 0, 120, 40) } else { model.area };
-    let mut buf = Buffer::empty(area);
     let extras = model.extras();
-    (&model.dashboard(&extras)).render(area, &mut buf);
+    dashboard_text(&model.dashboard(&extras), model.area)
+}
+
+/// `dashboard` drawn in `area` (120x40 if empty), as plain text (trailing spaces trimmed).
+pub fn dashboard_text(dashboard: &slotscope_views::Dashboard<'_>, area: Rect) -> String {
+    let area = if area.is_empty() { Rect::new(0, 0, 120, 40) } else { area };
+    let mut buf = Buffer::empty(area);
+    dashboard.render(area, &mut buf);
     let mut out = String::new();
     for y in 0..area.height {
         let row: String = (0..area.width).map(|x| buf[(x, y)].symbol()).collect();
@@ -122,7 +137,7 @@ fn percentiles(p: &Percentiles) -> Value {
     })
 }
 
-fn latency(l: &LatencyStats) -> Value {
+pub(crate) fn latency(l: &LatencyStats) -> Value {
     let mut ops = serde_json::Map::new();
     for op in Op::ALL {
         let o = l.op(op);
@@ -142,7 +157,7 @@ fn latency(l: &LatencyStats) -> Value {
     })
 }
 
-fn threads(t: &ThreadTable) -> Value {
+pub(crate) fn threads(t: &ThreadTable) -> Value {
     let rows: Vec<Value> = t
         .rows
         .iter()
@@ -160,7 +175,7 @@ fn threads(t: &ThreadTable) -> Value {
     Value::Array(rows)
 }
 
-fn heat(h: &LineHeat) -> Value {
+pub(crate) fn heat(h: &LineHeat) -> Value {
     let mut hot: Vec<(usize, u32, u8)> = (0..h.slots.writes.len())
         .map(|l| (l, h.slots.writes(l), h.slots.writers(l)))
         .filter(|&(_, w, _)| w > 0)
@@ -177,7 +192,7 @@ fn heat(h: &LineHeat) -> Value {
     })
 }
 
-fn table(s: &Snapshot) -> Value {
+pub(crate) fn table(s: &Snapshot) -> Value {
     let g = s.geometry();
     // One character a slot keeps a 2^20-slot table's states at 1 MiB of JSON.
     let states: String = s

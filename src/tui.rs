@@ -62,10 +62,10 @@ pub fn restore_terminal() {
 }
 
 /// Owns the terminal's raw, alternate-screen state; restores it when dropped.
-struct TerminalGuard;
+pub(crate) struct TerminalGuard;
 
 impl TerminalGuard {
-    fn enter() -> io::Result<TerminalGuard> {
+    pub(crate) fn enter() -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
         TERMINAL_TAKEN.store(true, Ordering::SeqCst);
         let guard = TerminalGuard;
@@ -82,7 +82,7 @@ impl Drop for TerminalGuard {
 
 /// A panic on the UI thread restores the terminal, then the previous hook prints. Worker
 /// panics go straight to the engine's hook (it records them as violations; the TUI stays).
-fn install_panic_hook() {
+pub(crate) fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
@@ -109,7 +109,7 @@ const WATCHDOG_PERIOD: Duration = Duration::from_millis(250);
 /// stdin) or a pending signal; if the loop has not ended `WATCHDOG_GRACE` later, it restores
 /// what can be restored and exits with 128 + the signal (129 for a hang-up). The workers die
 /// with the process; there is no terminal left to print a summary on anyway.
-fn start_watchdog(signals: Arc<AtomicUsize>) {
+pub(crate) fn start_watchdog(signals: Arc<AtomicUsize>) {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     let spawned = std::thread::Builder::new().name("slotscope-watchdog".into()).spawn(move || {
@@ -140,7 +140,7 @@ fn start_watchdog(signals: Arc<AtomicUsize>) {
 }
 
 /// SIGINT, SIGTERM and SIGHUP set this to their number.
-fn register_signals() -> Result<Arc<AtomicUsize>, Failure> {
+pub(crate) fn register_signals() -> Result<Arc<AtomicUsize>, Failure> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let flag = Arc::new(AtomicUsize::new(0));
     for sig in [SIGINT, SIGTERM, SIGHUP] {
@@ -162,7 +162,7 @@ pub fn theme_of(look: &LookArgs, no_color_env: bool) -> Theme {
     Theme::new(Palette::resolve(requested, look.no_color || no_color_env), look.ascii)
 }
 
-fn check_rate(flag: &str, v: u32) -> Result<(), Failure> {
+pub(crate) fn check_rate(flag: &str, v: u32) -> Result<(), Failure> {
     if RATE_RANGE.contains(&v) {
         Ok(())
     } else {

@@ -104,9 +104,12 @@ fn bad_record_flags_are_usage_errors() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--record-limit"), "{}", text(&o));
+    // The refused run wrote nothing: replaying it names the file (exit 4, an unreadable trace).
     let o = slotscope(&["replay", "x.trace"], dir.path());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("--exec"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(4));
+    assert!(text(&o).contains("x.trace: cannot read the trace"), "{}", text(&o));
+    let o = slotscope(&["replay", "x.trace", "--exec", "--at-violation"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
 #[cfg(unix)]
@@ -136,4 +139,42 @@ fn sigterm_stops_the_run_and_leaves_a_closed_trace() {
     let t = text(&o);
     assert_eq!(o.status.code(), Some(0), "{t}");
     assert!(t.contains("closed: the run was stopped before its end"), "{t}");
+}
+
+#[test]
+fn replay_without_a_terminal_prints_a_summary_and_refuses_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = slotscope(&["run", "churn", "--capacity", "1024", "--ops", "2000", "--record", "ok.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // stdout is a pipe here: the summary, not the TUI.
+    let o = slotscope(&["replay", "ok.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("scenario `churn`") && out.contains("table: slotscope, 1024 slots"), "{out}");
+    assert!(out.contains("read to the end") && out.contains("run ops: "), "{out}");
+    assert!(!out.contains("\x1b["), "no escape codes");
+
+    // A truncated trace opens: up to its last whole record, saying where it stopped.
+    let bytes = std::fs::read(d.join("ok.trace")).unwrap();
+    std::fs::write(d.join("cut.trace"), &bytes[..bytes.len() / 2]).unwrap();
+    let o = slotscope(&["replay", "cut.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("reading stopped: ") && out.contains("truncated in record"), "{out}");
+    assert!(out.contains("not closed"), "{out}");
+
+    // Unknown version: exit 4 with a clear message; a missing file too.
+    let mut newer = bytes.clone();
+    newer[8] = 3;
+    newer[9] = 0;
+    std::fs::write(d.join("newer.trace"), &newer).unwrap();
+    let o = slotscope(&["replay", "newer.trace"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("newer.trace: trace format version 3 is newer"), "{}", text(&o));
+    let o = slotscope(&["replay", "nothing-here.trace"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("nothing-here.trace: cannot read the trace"), "{}", text(&o));
+    let o = slotscope(&["replay", "ok.trace", "--speed", "0"], d);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }

@@ -8,9 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
-use crate::controls::{Section, Shown, CONTROLS};
+use crate::controls::{Control, Section, Shown, CONTROLS};
 use crate::model::HeaderInfo;
 use crate::panel::unicode_width;
+use crate::replay::ReplayInfo;
 use crate::state::{Screen, ViewState};
 use crate::theme::Theme;
 use crate::units::{Clock, Percent, Si};
@@ -20,12 +21,21 @@ use crate::units::{Clock, Percent, Si};
 pub struct HeaderBar<'a> {
     header: &'a HeaderInfo,
     theme: &'a Theme,
+    replay: Option<&'a ReplayInfo>,
 }
 
 impl<'a> HeaderBar<'a> {
     /// The bar for `header`.
     pub fn new(header: &'a HeaderInfo, theme: &'a Theme) -> Self {
-        HeaderBar { header, theme }
+        HeaderBar { header, theme, replay: None }
+    }
+
+    /// A replay's badge (REPLAY, play state, speed), where its table comes from, and
+    /// TRUNCATED for a trace that stops early.
+    #[must_use]
+    pub fn replay(mut self, replay: Option<&'a ReplayInfo>) -> Self {
+        self.replay = replay;
+        self
     }
 
     /// Rows it needs: 2 with a broken variant (the banner), else 1.
@@ -46,6 +56,13 @@ impl<'a> HeaderBar<'a> {
         let val = bar.patch(t.value()).bg(bar.bg.unwrap_or_default());
         let mut s: Vec<(u8, Vec<Span<'static>>)> = Vec::new();
         s.push((0, vec![Span::styled(" slotscope", t.brand())]));
+        let ascii = t.glyphs.border.top_left == "+";
+        if let Some(r) = self.replay {
+            s.push((0, vec![Span::styled(r.badge(ascii), t.badge())]));
+            if r.stopped.is_some() {
+                s.push((0, vec![Span::styled(format!(" {} TRUNCATED ", t.glyphs.warn), t.alarm())]));
+            }
+        }
         if h.violations > 0 {
             s.push((
                 0,
@@ -90,6 +107,9 @@ impl<'a> HeaderBar<'a> {
         s.push((2, table));
         if let Some(c) = h.sampler_cost_pct {
             s.push((5, vec![Span::styled("sampler ", dim), Span::styled(format!("{c:.1}%"), val)]));
+        }
+        if let Some(r) = self.replay {
+            s.push((3, vec![Span::styled(r.table_text(ascii), bar)]));
         }
         s
     }
@@ -164,6 +184,7 @@ pub struct ControlsFooter<'a> {
     lesson: bool,
     status: Option<Status<'a>>,
     theme: &'a Theme,
+    controls: &'static [Control],
 }
 
 /// A short message the app shows in the footer for a while ("saved to ...", "thread added").
@@ -178,13 +199,28 @@ pub struct Status<'a> {
 impl<'a> ControlsFooter<'a> {
     /// The footer for `state`; `frozen` adds the frame-step keys.
     pub fn new(state: &'a ViewState, frozen: bool, theme: &'a Theme) -> Self {
-        ControlsFooter { state, frozen, has_map: true, lesson: false, status: None, theme }
+        ControlsFooter {
+            state,
+            frozen,
+            has_map: true,
+            lesson: false,
+            status: None,
+            theme,
+            controls: CONTROLS,
+        }
     }
 
     /// Whether a lesson runs (its step keys come first).
     #[must_use]
     pub fn lesson(mut self, lesson: bool) -> Self {
         self.lesson = lesson;
+        self
+    }
+
+    /// The key list to draw from ([`CONTROLS`] unless told; a replay gives its own).
+    #[must_use]
+    pub fn controls(mut self, controls: &'static [Control]) -> Self {
+        self.controls = controls;
         self
     }
 
@@ -232,12 +268,13 @@ impl Widget for &ControlsFooter<'_> {
             x = nx.saturating_add(1).min(area.right());
         }
         let budget = usize::from(area.right().saturating_sub(x).saturating_sub(where_w + 1));
+        let controls = self.controls;
         let item_w = |i: usize| {
-            let c = &CONTROLS[i];
+            let c = &controls[i];
             unicode_width(c.footer_keys_for(ascii)) + 2 + unicode_width(c.short) + 3
         };
-        let mut candidates: Vec<usize> = (0..CONTROLS.len()).filter(|&i| shown(CONTROLS[i].shown)).collect();
-        candidates.sort_by_key(|&i| (CONTROLS[i].priority, i));
+        let mut candidates: Vec<usize> = (0..controls.len()).filter(|&i| shown(controls[i].shown)).collect();
+        candidates.sort_by_key(|&i| (controls[i].priority, i));
         let mut chosen = Vec::new();
         let mut used = 0;
         for i in candidates {
@@ -248,7 +285,7 @@ impl Widget for &ControlsFooter<'_> {
         }
         chosen.sort_unstable();
         for i in chosen {
-            let c = &CONTROLS[i];
+            let c = &controls[i];
             let (nx, _) = buf.set_stringn(
                 x,
                 area.y,
@@ -277,12 +314,29 @@ impl Widget for &ControlsFooter<'_> {
 pub struct HelpOverlay<'a> {
     theme: &'a Theme,
     scroll: u16,
+    controls: &'static [Control],
+    notes: &'a [String],
 }
 
 impl<'a> HelpOverlay<'a> {
     /// The overlay in `theme`.
     pub fn new(theme: &'a Theme) -> Self {
-        HelpOverlay { theme, scroll: 0 }
+        HelpOverlay { theme, scroll: 0, controls: CONTROLS, notes: &[] }
+    }
+
+    /// The key list to show ([`CONTROLS`] unless told; a replay gives its own).
+    #[must_use]
+    pub fn controls(mut self, controls: &'static [Control]) -> Self {
+        self.controls = controls;
+        self
+    }
+
+    /// Lines of explanation shown first, under "About this screen" (a replay says where its
+    /// figures come from).
+    #[must_use]
+    pub fn notes(mut self, notes: &'a [String]) -> Self {
+        self.notes = notes;
+        self
     }
 
     /// Skips the first `rows` rows of the text (a terminal too short for all of it); clamped
@@ -304,12 +358,21 @@ impl<'a> HelpOverlay<'a> {
         let g = &t.glyphs;
         let ascii = g.border.top_left == "+";
         let mut lines = Vec::new();
+        if !self.notes.is_empty() {
+            lines.push(Line::from(Span::styled("About this screen", t.heading())));
+            for n in self.notes {
+                lines.push(Line::from(Span::styled(format!("  {n}"), t.text())));
+            }
+        }
         for s in Section::ALL {
+            if !self.controls.iter().any(|c| c.section == s) {
+                continue;
+            }
             if !lines.is_empty() {
                 lines.push(Line::raw(""));
             }
             lines.push(Line::from(Span::styled(s.title(), t.heading())));
-            for c in CONTROLS.iter().filter(|c| c.section == s) {
+            for c in self.controls.iter().filter(|c| c.section == s) {
                 let keys = c.keys_for(ascii);
                 let pad = 14usize.saturating_sub(unicode_width(keys));
                 lines.push(Line::from(vec![

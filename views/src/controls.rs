@@ -14,12 +14,14 @@ pub enum Section {
     Run,
     /// Workshop lessons (`slotscope lesson NAME`).
     Lesson,
+    /// Moving through a recorded trace (`slotscope replay`).
+    Replay,
 }
 
 impl Section {
-    /// Every section, in help order.
-    pub const ALL: [Section; 5] =
-        [Section::General, Section::Views, Section::Map, Section::Run, Section::Lesson];
+    /// Every section, in help order (a list without keys in a section leaves it out).
+    pub const ALL: [Section; 6] =
+        [Section::General, Section::Views, Section::Map, Section::Run, Section::Lesson, Section::Replay];
 
     /// The section's heading.
     pub const fn title(self) -> &'static str {
@@ -29,6 +31,7 @@ impl Section {
             Section::Map => "Map (occupancy, generations)",
             Section::Run => "Run",
             Section::Lesson => "Lesson (slotscope lesson NAME)",
+            Section::Replay => "Replay (trace time)",
         }
     }
 }
@@ -212,6 +215,134 @@ pub const CONTROLS: &[Control] = &[
     ),
 ];
 
+/// The keys of `slotscope replay`: the views' keys as live, less the ones that steer workers,
+/// plus moving through the trace. `+`/`-` set the speed here, so zoom is on `z`/`Z`; Home and
+/// End go to the trace's start and end.
+pub const REPLAY_CONTROLS: &[Control] = &[
+    c("q  Ctrl-C", "q  Ctrl-C", "q", "quit", "quit", Section::General, Shown::Always, 0),
+    c("?  F1", "?  F1", "?", "this help", "help", Section::General, Shown::Always, 1),
+    c(
+        "c",
+        "c",
+        "c",
+        "cycle colours: dark, light, colour-blind safe, mono",
+        "colours",
+        Section::General,
+        Shown::HelpOnly,
+        20,
+    ),
+    c("m", "m", "m", "mouse on/off", "mouse", Section::General, Shown::HelpOnly, 20),
+    c("Tab  S-Tab", "Tab  S-Tab", "Tab", "next / previous view", "views", Section::Views, Shown::Always, 6),
+    c(
+        "1-7",
+        "1-7",
+        "1-7",
+        "go to a view by number (listed below)",
+        "view",
+        Section::Views,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        "Enter",
+        "Enter",
+        "Enter",
+        "drill in: detail of the selected line",
+        "detail",
+        Section::Views,
+        Shown::WithMap,
+        11,
+    ),
+    c(
+        "Esc",
+        "Esc",
+        "Esc",
+        "back: close the detail, the prompt or this help",
+        "back",
+        Section::Views,
+        Shown::WithDetail,
+        2,
+    ),
+    c(
+        "←↓↑→  hjkl",
+        "arrows  hjkl",
+        "←↓↑→",
+        "move the cursor (a line, or a cell zoomed out)",
+        "move",
+        Section::Map,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        "z  Z",
+        "z  Z",
+        "z/Z",
+        "zoom in / out: slots, then 1, 2, 4 ... lines a cell",
+        "zoom",
+        Section::Map,
+        Shown::WithMap,
+        12,
+    ),
+    c("PgUp  PgDn", "PgUp  PgDn", "PgUp", "a screen up / down", "page", Section::Map, Shown::HelpOnly, 20),
+    c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::HelpOnly, 20),
+    c("i", "i", "i", "show where the next ids will land", "next ids", Section::Map, Shown::HelpOnly, 20),
+    c("s", "s", "s", "save a snapshot (text + JSON)", "save", Section::General, Shown::HelpOnly, 20),
+    c("Space", "Space", "Space", "play / pause", "play", Section::Replay, Shown::Always, 3),
+    c(".  ,", ".  ,", "./,", "one op forward / back (paused)", "step", Section::Replay, Shown::WhenFrozen, 4),
+    c(
+        ">  <",
+        ">  <",
+        "</>",
+        "one frame of trace time forward / back",
+        "frame",
+        Section::Replay,
+        Shown::Always,
+        5,
+    ),
+    c("+  -", "+  -", "+/-", "faster / slower (1, 2, 5 steps)", "speed", Section::Replay, Shown::Always, 7),
+    c("{  }", "{  }", "{/}", "shorter / longer frames", "frame len", Section::Replay, Shown::HelpOnly, 20),
+    c(
+        "g",
+        "g",
+        "g",
+        "go to a time (12.5ms) or an event (#18342)",
+        "go to",
+        Section::Replay,
+        Shown::Always,
+        8,
+    ),
+    c(
+        "Home  End",
+        "Home  End",
+        "Home",
+        "the trace's start / end",
+        "start/end",
+        Section::Replay,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        "r",
+        "r",
+        "r",
+        "table: the model at the cursor / the recorded scan",
+        "scan",
+        Section::Replay,
+        Shown::Always,
+        9,
+    ),
+    c(
+        "v",
+        "v",
+        "v",
+        "go to the first violation (with --at-violation)",
+        "violation",
+        Section::Replay,
+        Shown::HelpOnly,
+        20,
+    ),
+];
+
 impl Control {
     /// The keys in the glyph set's spelling.
     pub const fn keys_for(&self, ascii: bool) -> &'static str {
@@ -253,19 +384,39 @@ mod tests {
     }
 
     #[test]
+    fn replay_keys_are_listed_and_do_not_clash() {
+        let wanted = [
+            "q", "?", "Space", ".", ",", ">", "<", "+", "-", "g", "Home", "End", "z", "Z", "r", "Tab", "1-7",
+            "Enter", "Esc", "hjkl",
+        ];
+        for key in wanted {
+            assert!(
+                REPLAY_CONTROLS.iter().any(|c| c.keys.split_whitespace().any(|k| k == key)),
+                "key {key} is missing from REPLAY_CONTROLS"
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in REPLAY_CONTROLS {
+            for k in c.keys.split_whitespace() {
+                assert!(seen.insert(k), "{k} is bound twice");
+            }
+        }
+    }
+
+    #[test]
     fn actions_fit_the_help_overlay() {
-        for c in CONTROLS {
+        for c in CONTROLS.iter().chain(REPLAY_CONTROLS) {
             assert!(c.action.chars().count() <= 52, "{:?} is too long for the help", c.action);
         }
     }
 
     #[test]
     fn ascii_spellings_are_ascii_and_sections_are_used() {
-        for c in CONTROLS {
+        for c in CONTROLS.iter().chain(REPLAY_CONTROLS) {
             assert!(c.keys_ascii.is_ascii(), "{c:?}");
         }
         for s in Section::ALL {
-            assert!(CONTROLS.iter().any(|c| c.section == s), "{s:?} is empty");
+            assert!(CONTROLS.iter().chain(REPLAY_CONTROLS).any(|c| c.section == s), "{s:?} is empty");
         }
     }
 }

@@ -7,6 +7,7 @@ use ratatui::widgets::Widget;
 
 use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
 use crate::contention::ContentionView;
+use crate::controls::{CONTROLS, REPLAY_CONTROLS};
 use crate::explain::ExplainPanel;
 use crate::free_list::FreeList;
 use crate::generations::{GenerationHistogram, GenerationMap, GenerationStats};
@@ -18,6 +19,7 @@ use crate::narration::NarrationPanel;
 use crate::occupancy::OccupancyMap;
 use crate::panel::{panel, NeedsTable};
 use crate::presenter::{presenter_regions, FiguresPanel};
+use crate::replay::{ReplayBar, ReplayInfo, REPLAY_ROWS};
 use crate::split::{SplitSide, SplitView};
 use crate::state::{Screen, ViewState};
 use crate::theme::Theme;
@@ -40,6 +42,8 @@ pub struct Dashboard<'a> {
     split: Option<(SplitSide<'a>, SplitSide<'a>, &'a [Delta])>,
     present: bool,
     figures: &'a [Figure],
+    replay: Option<&'a ReplayInfo>,
+    notes: &'a [String],
 }
 
 /// Where each part of a screen goes (computed by [`Dashboard::regions`]).
@@ -63,6 +67,8 @@ pub struct Regions {
     pub split: Option<Rect>,
     /// Presenter mode's numbers.
     pub figures: Option<Rect>,
+    /// The replay bar, when replaying a trace.
+    pub replay: Option<Rect>,
 }
 
 /// A panel of the body other than the map and the detail.
@@ -95,7 +101,24 @@ impl<'a> Dashboard<'a> {
             split: None,
             present: false,
             figures: &[],
+            replay: None,
+            notes: &[],
         }
+    }
+
+    /// Draws a replay of a trace: the REPLAY badge in the header, the replay bar above the
+    /// footer, and the replay's keys in the footer and the help.
+    #[must_use]
+    pub fn replay(mut self, replay: Option<&'a ReplayInfo>) -> Self {
+        self.replay = replay;
+        self
+    }
+
+    /// Explanations the help shows first (where a replay's figures come from).
+    #[must_use]
+    pub fn help_notes(mut self, notes: &'a [String]) -> Self {
+        self.notes = notes;
+        self
     }
 
     /// A lesson's narration, drawn under every screen (large, beside the map, in presenter
@@ -140,6 +163,13 @@ impl<'a> Dashboard<'a> {
         self
     }
 
+    /// The help overlay as this screen draws it (its keys and notes), e.g. to know how far
+    /// it scrolls.
+    pub fn help(&self) -> HelpOverlay<'a> {
+        let controls = if self.replay.is_some() { REPLAY_CONTROLS } else { CONTROLS };
+        HelpOverlay::new(self.theme).controls(controls).notes(self.notes).scroll(self.state.help_scroll)
+    }
+
     /// Whether `area` is big enough (else the too-small message is drawn).
     pub fn fits(area: Rect) -> bool {
         area.width >= MIN_WIDTH && area.height >= MIN_HEIGHT
@@ -152,6 +182,14 @@ impl<'a> Dashboard<'a> {
         let footer = Rect { y: area.bottom().saturating_sub(1), height: 1.min(area.height - hh), ..area };
         let body = Rect { y: area.y + hh, height: area.height.saturating_sub(hh + footer.height), ..area };
         let mut r = Regions { header, footer, ..Regions::default() };
+        let body = match self.replay {
+            Some(_) => {
+                let rows = REPLAY_ROWS.min(body.height);
+                r.replay = Some(Rect { y: body.bottom() - rows, height: rows, ..body });
+                Rect { height: body.height - rows, ..body }
+            }
+            None => body,
+        };
         let has_snap = self.inputs.snapshot.is_some();
         let detail = self.state.detail_open && has_snap;
         let presenting = self.present && self.state.screen == Screen::Dashboard;
@@ -379,7 +417,7 @@ impl Widget for &Dashboard<'_> {
         // One pass for both generation widgets.
         let gens =
             (self.state.screen == Screen::Generations).then(|| i.snapshot.map(GenerationStats::of)).flatten();
-        (&HeaderBar::new(i.header, t)).render(r.header, buf);
+        (&HeaderBar::new(i.header, t).replay(self.replay)).render(r.header, buf);
         if let (Some(map), Some(snap)) = (r.map, i.snapshot) {
             if self.state.screen == Screen::Generations {
                 let m = GenerationMap::new(snap, &self.state.map, t);
@@ -410,13 +448,19 @@ impl Widget for &Dashboard<'_> {
         for (which, area) in r.panels.iter().flatten() {
             self.render_panel(*which, *area, buf, gens.as_ref());
         }
-        (&ControlsFooter::new(self.state, i.header.frozen, t)
+        let controls = if self.replay.is_some() { REPLAY_CONTROLS } else { CONTROLS };
+        let frozen = self.replay.map_or(i.header.frozen, |r| !r.playing);
+        (&ControlsFooter::new(self.state, frozen, t)
+            .controls(controls)
             .map_available(i.snapshot.is_some())
             .lesson(self.narration.is_some())
             .status(self.status))
             .render(r.footer, buf);
+        if let (Some(info), Some(bar)) = (self.replay, r.replay) {
+            (&ReplayBar::new(info, t)).render(bar, buf);
+        }
         if self.state.help_open {
-            (&HelpOverlay::new(t).scroll(self.state.help_scroll)).render(area, buf);
+            (&self.help()).render(area, buf);
         }
     }
 }

@@ -42,6 +42,11 @@
 //! workshops [`NarrationPanel`], [`ExplainPanel`], [`SplitView`] and [`FiguresPanel`]
 //! (presenter mode).
 //! [`MapGrid`] tells the app how the map is laid out (to step the zoom and move the cursor).
+//!
+//! # Replays
+//! `slotscope replay` draws the same screens from a trace: [`Dashboard::replay`] adds a REPLAY
+//! badge, the [`ReplayBar`] (timeline, cursor, speed, the op at the cursor; inputs in
+//! [`ReplayInfo`]) and the replay's keys ([`controls::REPLAY_CONTROLS`]).
 
 mod chrome;
 mod contention;
@@ -60,6 +65,7 @@ mod occupancy;
 mod panel;
 mod plot;
 mod presenter;
+pub mod replay;
 mod split;
 pub mod state;
 pub mod theme;
@@ -83,6 +89,7 @@ pub use model::{
 pub use narration::NarrationPanel;
 pub use occupancy::OccupancyMap;
 pub use presenter::{presenter_regions, FiguresPanel, PresenterRegions};
+pub use replay::{Mark, MarkKind, ReplayBar, ReplayInfo, TableSource};
 pub use split::{SplitRegions, SplitSide, SplitView};
 pub use state::{MapState, Screen, ViewState, Zoom};
 pub use theme::{Glyphs, Palette, Theme};

@@ -14,10 +14,15 @@
 //! - [`TraceWriter`] frames records into any `Write`.
 //! - [`TraceReader`] reads them back one by one and says where and why it stopped
 //!   ([`ReadStop`]); [`Trace`] loads a whole file; [`TraceIndex`] seeks.
+//! - [`merge`] reads every thread's ops in one time order; [`model`] keeps a table up to date
+//!   from them; [`replay`] moves a cursor through a trace for the interactive replay.
 
 mod codec;
+pub mod merge;
+pub mod model;
 mod reader;
 mod record;
+pub mod replay;
 mod snapshot;
 mod writer;
 

@@ -469,37 +469,43 @@ impl TraceIndex {
     /// Builds the index by reading every record once from a reader positioned after the
     /// header (as [`TraceReader::open`] leaves it).
     pub fn build<R: Read>(reader: &mut TraceReader<R>) -> TraceIndex {
-        let mut entries = Vec::new();
-        let mut events = 0u64;
+        let mut index = TraceIndex { entries: Vec::new(), events: 0, stop: ReadStop::End };
         while let Some((pos, r)) = reader.next_record() {
-            let (n, t_min, t_max) = match &r {
-                Record::Ops(b) => (
-                    b.events.len(),
-                    b.events.iter().map(|e| e.start_ns).min().unwrap_or(0),
-                    b.events.iter().map(|e| e.end_ns).max().unwrap_or(0),
-                ),
-                Record::Drop(d) => (0, d.first_ns, d.last_ns),
-                Record::Control(c) => (0, c.clock_ns, c.clock_ns),
-                Record::TableBegin(t) => (0, t.clock_ns, t.clock_ns),
-                Record::TableEnd(t) => (0, t.clock_ns, t.clock_ns),
-                Record::ThreadStart(t) => (0, t.clock_ns, t.clock_ns),
-                Record::ThreadEnd(t) => (0, t.clock_ns, t.clock_ns),
-                Record::Snapshot(s) => (0, s.started_ns, s.ended_ns),
-                Record::End(e) => (0, e.clock_ns, e.clock_ns),
-                Record::Header(_) => (0, 0, 0),
-            };
-            let events_here = u32::try_from(n).unwrap_or(u32::MAX);
-            entries.push(IndexEntry {
-                pos,
-                record_type: r.record_type(),
-                first_event: events,
-                events: events_here,
-                t_min,
-                t_max,
-            });
-            events += n as u64;
+            index.push(pos, &r);
         }
-        TraceIndex { entries, events, stop: reader.stop().cloned().unwrap_or(ReadStop::End) }
+        index.stop = reader.stop().cloned().unwrap_or(ReadStop::End);
+        index
+    }
+
+    /// Adds the record read at `pos` (the next in file order): for callers that read the file
+    /// themselves and index it on the way. Set [`TraceIndex::stop`] when done.
+    pub fn push(&mut self, pos: RecordPos, r: &Record) {
+        let (n, t_min, t_max) = match r {
+            Record::Ops(b) => (
+                b.events.len(),
+                b.events.iter().map(|e| e.start_ns).min().unwrap_or(0),
+                b.events.iter().map(|e| e.end_ns).max().unwrap_or(0),
+            ),
+            Record::Drop(d) => (0, d.first_ns, d.last_ns),
+            Record::Control(c) => (0, c.clock_ns, c.clock_ns),
+            Record::TableBegin(t) => (0, t.clock_ns, t.clock_ns),
+            Record::TableEnd(t) => (0, t.clock_ns, t.clock_ns),
+            Record::ThreadStart(t) => (0, t.clock_ns, t.clock_ns),
+            Record::ThreadEnd(t) => (0, t.clock_ns, t.clock_ns),
+            Record::Snapshot(s) => (0, s.started_ns, s.ended_ns),
+            Record::End(e) => (0, e.clock_ns, e.clock_ns),
+            Record::Header(_) => (0, 0, 0),
+        };
+        let events_here = u32::try_from(n).unwrap_or(u32::MAX);
+        self.entries.push(IndexEntry {
+            pos,
+            record_type: r.record_type(),
+            first_event: self.events,
+            events: events_here,
+            t_min,
+            t_max,
+        });
+        self.events += n as u64;
     }
 
     /// The entry of the ops record that holds event `n`.
