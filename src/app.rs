@@ -532,6 +532,32 @@ fn is_press(key: &KeyEvent) -> bool {
     matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat)
 }
 
+/// A key while the help overlay is open (shared by the live app and the replay): it scrolls
+/// the help (`max` is its last scroll position in `area`) or closes it. True for `q` (quit).
+pub(crate) fn help_key(view: &mut ViewState, code: KeyCode, max: u16, area: Rect) -> bool {
+    let page = area.height.saturating_sub(4).max(1);
+    let scroll = view.help_scroll.min(max);
+    let mut quit = false;
+    view.help_scroll = match code {
+        KeyCode::Esc | KeyCode::Char('?') | KeyCode::F(1) => {
+            view.help_open = false;
+            0
+        }
+        KeyCode::Char('q') => {
+            quit = true;
+            scroll
+        }
+        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(page).min(max),
+        KeyCode::PageUp => scroll.saturating_sub(page),
+        KeyCode::Home => 0,
+        KeyCode::End => max,
+        _ => scroll,
+    };
+    quit
+}
+
 fn on_key(model: &mut Model, key: KeyEvent) {
     if !is_press(&key) {
         return;
@@ -544,25 +570,9 @@ fn on_key(model: &mut Model, key: KeyEvent) {
     if model.view.help_open {
         // The help covers the screen: it scrolls, closes, or the app quits; other keys wait.
         let max = HelpOverlay::new(&model.theme).max_scroll(model.area);
-        let page = model.area.height.saturating_sub(4).max(1);
-        let scroll = model.view.help_scroll.min(max);
-        model.view.help_scroll = match key.code {
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::F(1) => {
-                model.view.help_open = false;
-                0
-            }
-            KeyCode::Char('q') => {
-                model.exit = Some(Exit::Quit);
-                scroll
-            }
-            KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
-            KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-            KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(page).min(max),
-            KeyCode::PageUp => scroll.saturating_sub(page),
-            KeyCode::Home => 0,
-            KeyCode::End => max,
-            _ => scroll,
-        };
+        if help_key(&mut model.view, key.code, max, model.area) {
+            model.exit = Some(Exit::Quit);
+        }
         return;
     }
     match key.code {

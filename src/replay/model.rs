@@ -12,7 +12,7 @@ use slotscope_stress::trace::replay::Target;
 use slotscope_views::{Dashboard, MapGrid, Move, Palette, Screen, Status, Theme, ViewState, Zoom};
 
 use super::frame::ReplayFrame;
-use crate::app::{Exit, StatusLine, STATUS_FOR, WHEEL_ROWS};
+use crate::app::{help_key, Exit, StatusLine, STATUS_FOR, WHEEL_ROWS};
 
 /// Slowest playback: a microsecond of trace time per real second.
 pub const SPEED_MIN: f64 = 1e-6;
@@ -404,25 +404,9 @@ fn on_key(model: &mut Model, key: KeyEvent) {
 
 fn on_help_key(model: &mut Model, key: KeyEvent) {
     let max = model.dashboard().help().max_scroll(model.area);
-    let page = model.area.height.saturating_sub(4).max(1);
-    let scroll = model.view.help_scroll.min(max);
-    model.view.help_scroll = match key.code {
-        KeyCode::Esc | KeyCode::Char('?') | KeyCode::F(1) => {
-            model.view.help_open = false;
-            0
-        }
-        KeyCode::Char('q') => {
-            model.exit = Some(Exit::Quit);
-            scroll
-        }
-        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(max),
-        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-        KeyCode::PageDown | KeyCode::Char(' ') => scroll.saturating_add(page).min(max),
-        KeyCode::PageUp => scroll.saturating_sub(page),
-        KeyCode::Home => 0,
-        KeyCode::End => max,
-        _ => scroll,
-    };
+    if help_key(&mut model.view, key.code, max, model.area) {
+        model.exit = Some(Exit::Quit);
+    }
 }
 
 fn on_prompt_key(model: &mut Model, key: KeyEvent) {
