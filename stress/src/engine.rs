@@ -561,6 +561,13 @@ impl Engine {
         lock(&self.core.state).control_log.clone()
     }
 
+    /// A handle that describes the engine's threads from any thread, without taking the
+    /// control lock (for [`crate::watchdog::Watchdog`]s: it still answers while a stop or a
+    /// restart is stuck holding that lock).
+    pub fn monitor(&self) -> EngineMonitor {
+        EngineMonitor { core: Arc::clone(&self.core) }
+    }
+
     /// Threads of the current table: (global index, group name, state), in index order.
     pub fn threads(&self) -> Vec<(usize, String, ThreadState)> {
         let mut v: Vec<_> =
@@ -585,6 +592,15 @@ impl Engine {
             report.recording = Some(r.finish(reason, Some(summary)));
         }
         report
+    }
+
+    /// [`Engine::stop`] under a [`crate::watchdog::Watchdog`]: if stopping takes longer than
+    /// `limit`, the process ends with [`crate::watchdog::WATCHDOG_EXIT`], naming the threads
+    /// still running and their states (tests use it to turn a hang into a named failure).
+    pub fn stop_watched(self, limit: Duration) -> Report {
+        let monitor = self.monitor();
+        let _dog = crate::watchdog::Watchdog::arm("Engine::stop", limit, move || monitor.describe());
+        self.stop()
     }
 
     fn shutdown(&mut self) {
@@ -716,6 +732,55 @@ impl Drop for Engine {
         if let Some(r) = &self.core.recorder {
             r.finish(EndReason::Abandoned, None);
         }
+    }
+}
+
+/// See [`Engine::monitor`].
+#[derive(Clone)]
+pub struct EngineMonitor {
+    core: Arc<RunCore>,
+}
+
+impl fmt::Debug for EngineMonitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineMonitor").finish_non_exhaustive()
+    }
+}
+
+impl EngineMonitor {
+    /// One line per worker of the current table (thread name, group, state, whether it was
+    /// asked to stop or pause) and what the control plane is doing.
+    pub fn describe(&self) -> String {
+        use std::fmt::Write as _;
+        let core = &self.core;
+        let mut out = String::new();
+        let control = match core.state.try_lock() {
+            Ok(_) | Err(std::sync::TryLockError::Poisoned(_)) => "idle",
+            Err(std::sync::TryLockError::WouldBlock) => "busy (a control, restart or stop holds its lock)",
+        };
+        let _ = writeln!(
+            out,
+            "engine: control plane {control}; restarting {}; paused {}; deadline reached {}",
+            core.restarting.load(std::sync::atomic::Ordering::Relaxed),
+            core.is_paused(),
+            core.deadline_reached.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        let threads: Vec<_> = lock(&core.registry).iter().map(Arc::clone).collect();
+        for t in threads {
+            let asked = crate::control::try_lock(&t.settings).map_or_else(
+                || "settings locked".to_owned(),
+                |s| format!("stop {} pause {}", s.stop, s.paused),
+            );
+            let _ = writeln!(
+                out,
+                "  {WORKER_THREAD_PREFIX}{} (group {}): {}; asked: {asked}; inbox generation {}",
+                t.index,
+                t.group_name,
+                t.state().name(),
+                t.inbox.generation.load(std::sync::atomic::Ordering::Relaxed),
+            );
+        }
+        out
     }
 }
 

@@ -61,12 +61,15 @@ pub mod timer;
 pub mod topology;
 pub mod trace;
 pub mod values;
+pub mod watchdog;
 pub mod worker;
 
 pub use backend::{Backend, BackendError, Session, Value};
 pub use check::{Violation, ViolationKind};
 pub use control::ThreadState;
-pub use engine::{run_headless, run_headless_recorded, Command, Engine, EngineError, EngineOptions};
+pub use engine::{
+    run_headless, run_headless_recorded, Command, Engine, EngineError, EngineMonitor, EngineOptions,
+};
 pub use mix::OpKind;
 pub use report::Report;
 pub use sampler::{Sample, Sampler, SamplerOptions};

@@ -187,6 +187,11 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
 
 impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     pub(crate) fn new(setup: WorkerSetup<B>, probe: P, sink: S) -> Self {
+        // The generation first, then the settings: a change that lands in between bumps the
+        // generation past the one seen, so the first poll picks it up. (Read the other way
+        // round, a stop sent while the worker was being built was lost and the worker ran on
+        // forever, its joiner waiting.)
+        let seen_generation = setup.shared.inbox.generation.load(Ordering::Acquire);
         let settings = setup.shared.settings();
         let index = setup.shared.index;
         let time_every = u64::from(setup.time_every.max(1));
@@ -236,7 +241,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             run_start_ns: setup.run_start_ns,
             started_ns: 0,
             paused_ns: 0,
-            seen_generation: setup.shared.inbox.generation.load(Ordering::Acquire),
+            seen_generation,
             reset_epoch: settings.reset_epoch,
             settings,
             state: ThreadState::Starting,

@@ -13,6 +13,10 @@ use slotscope_stress::{
 };
 use slotscope_table::{Layout, Probe, Variant};
 
+/// A stop that takes longer than this is a hang: the watchdog ends the test binary naming the
+/// threads still running.
+const STOP_LIMIT: Duration = Duration::from_secs(60);
+
 /// A small, quick run: `threads` threads of `mix`, `ops` ops each, a 1024-slot table half full.
 fn spec(threads: usize, mix: Mix, ops: u64) -> RunSpec {
     RunSpec {
@@ -236,7 +240,7 @@ fn ramps_move_the_thread_count() {
     }];
     let engine = Engine::start(s).unwrap();
     eventually("ramped up", || engine.threads().len() == 3);
-    let r = engine.stop();
+    let r = engine.stop_watched(STOP_LIMIT);
     assert!(r.control.iter().any(|c| c.what.contains("ramp over 200 ms")), "{:?}", r.control);
     assert_eq!(r.threads.len(), 3);
     assert!(r.passed());
@@ -309,7 +313,7 @@ fn a_worker_panic_becomes_a_violation() {
         Panicky { inner: SlotscopeBackend::new(&s.table).unwrap(), lookups_left: AtomicU64::new(1000) };
     let engine = Engine::start_with(s, backend).unwrap();
     assert!(engine.wait(Some(Duration::from_secs(60))));
-    let r = engine.stop();
+    let r = engine.stop_watched(STOP_LIMIT);
     assert!(!r.passed());
     let panic = r.checks.violations.first.iter().find(|v| v.kind == ViolationKind::WorkerPanic).unwrap();
     assert!(panic.detail.contains("injected failure"), "{}", panic.detail);
@@ -374,7 +378,7 @@ fn control_adds_removes_pauses_resumes_and_resets() {
     assert!(matches!(engine.add_thread("nope"), Err(EngineError::UnknownGroup { .. })));
     assert!(engine.wait(Some(Duration::from_secs(60))), "no threads left: the run is over");
 
-    let r = engine.stop();
+    let r = engine.stop_watched(STOP_LIMIT);
     assert!(r.passed(), "{:?}", r.checks.violations);
     assert_eq!(r.threads.len(), 2);
     assert!(r.threads.iter().all(|t| t.state == ThreadState::Stopped));
@@ -411,7 +415,7 @@ fn control_changes_mix_rate_pin_and_restarts_the_table() {
         sampler.sample_into(&mut sample);
         sample.backend.geometry.is_some_and(|g| g.layout() == Layout::Linear) && sample.totals.ops() > 100
     });
-    let r = engine.stop();
+    let r = engine.stop_watched(STOP_LIMIT);
     assert!(r.passed(), "{:?}", r.checks.violations);
     assert_eq!(r.backends.len(), 2);
     assert!(r.backends[1].description.contains("linear"));
@@ -453,7 +457,7 @@ fn phases_change_the_group_on_the_timeline() {
         sampler.sample_into(&mut sample);
         sample.phase.as_ref().is_some_and(|p| p.index == 0)
     });
-    let r = engine.stop();
+    let r = engine.stop_watched(STOP_LIMIT);
     assert!(r.control.iter().any(|c| c.source == "phase 0" && c.what.contains("3 threads")));
     assert!(r.control.iter().any(|c| c.source == "phase 0" && c.what.contains("mix 0/50/50")));
     assert!(r.passed());
@@ -474,7 +478,7 @@ fn cycling_timelines_repeat_their_phases() {
     s.cycle = Some(Duration::from_millis(10));
     let engine = Engine::start(s).unwrap();
     eventually("the third round", || engine.control_log().iter().any(|e| e.source == "phase 1 (round 2)"));
-    let r = engine.stop();
+    let r = engine.stop_watched(STOP_LIMIT);
     let sources: Vec<&str> = r.control.iter().map(|c| c.source.as_str()).collect();
     assert_eq!(sources[..4], ["phase 0", "phase 1", "phase 0 (round 1)", "phase 1 (round 1)"]);
     assert_eq!(r.spec.cycle_ns, Some(10_000_000));
@@ -518,7 +522,7 @@ fn sampler_shows_counters_latency_heat_and_snapshots() {
     assert!(sample.sampler_cost > Duration::ZERO);
     assert!(sample.timing.as_ref().is_some_and(|t| t.ns_per_read > 0.0));
     assert_eq!(sample.violations, 0);
-    let r = engine.stop();
+    let r = engine.stop_watched(STOP_LIMIT);
     assert!(r.passed());
 }
 

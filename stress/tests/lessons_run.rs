@@ -9,6 +9,10 @@ use slotscope_stress::lesson::{self, Change, Lesson};
 use slotscope_stress::scenario::ValidationContext;
 use slotscope_stress::{Engine, EngineOptions, Sample, SamplerOptions, StopSpec};
 
+/// A stop that takes longer than this is a hang: the watchdog ends the test binary naming the
+/// threads still running.
+const STOP_LIMIT: Duration = Duration::from_secs(60);
+
 /// How long each step runs.
 const STEP: Duration = Duration::from_millis(300);
 
@@ -27,13 +31,13 @@ fn apply_all(lesson: &Lesson, a: &Engine, b: &mut Option<Engine>, changes: &[Cha
         match change {
             Change::Split(Some(layout)) => {
                 if let Some(old) = b.take() {
-                    old.stop();
+                    old.stop_watched(STOP_LIMIT);
                 }
                 *b = Some(start(lesson, Some(*layout)));
             }
             Change::Split(None) => {
                 if let Some(old) = b.take() {
-                    old.stop();
+                    old.stop_watched(STOP_LIMIT);
                 }
             }
             other => {
@@ -83,9 +87,9 @@ fn run_lesson(name: &str) {
         }
     }
     if let Some(b) = b {
-        b.stop();
+        b.stop_watched(STOP_LIMIT);
     }
-    let report = a.stop();
+    let report = a.stop_watched(STOP_LIMIT);
     // Only a lesson that runs a broken variant may find violations.
     let broken = (0..lesson.steps.len()).any(|i| lesson.state_at(i).variant.is_broken());
     assert!(broken || report.passed(), "{name}: {:?}", report.checks.violations);
@@ -153,9 +157,9 @@ fn figures() {
             }
         }
         if let Some(b) = b {
-            b.stop();
+            b.stop_watched(STOP_LIMIT);
         }
-        a.stop();
+        a.stop_watched(STOP_LIMIT);
     }
 }
 
@@ -171,7 +175,7 @@ fn an_engine_stopped_while_paused_stops() {
     };
     let engine = Engine::start(spec).unwrap();
     engine.pause();
-    let report = engine.stop();
+    let report = engine.stop_watched(STOP_LIMIT);
     assert!(report.paused_ns > 0, "the pause is counted, up to the stop");
     assert!(report.paused_ns <= report.wall_ns);
 }

@@ -11,6 +11,10 @@ use slotscope_stress::{
 };
 use slotscope_table::{Layout, Variant};
 
+/// A stop that takes longer than this is a hang: the watchdog ends the test binary naming the
+/// threads still running.
+const STOP_LIMIT: Duration = Duration::from_secs(60);
+
 fn spec(threads: usize, mix: Mix, ops: u64) -> RunSpec {
     RunSpec {
         name: "recorded".into(),
@@ -134,7 +138,7 @@ fn restarts_and_live_control_are_recorded_in_order() {
     engine.resume();
     engine.restart_with_layout(Layout::Linear).unwrap();
     std::thread::sleep(Duration::from_millis(20));
-    let report = engine.stop();
+    let report = engine.stop_watched(STOP_LIMIT);
     assert!(report.recording.is_some());
     let trace = Trace::load(&path).unwrap();
     let begins: Vec<_> = trace
