@@ -13,9 +13,10 @@ use std::time::Duration;
 use slotscope_stress::sampler::{GarbageSample, LineHeat as EngineHeat, OpSample};
 use slotscope_stress::spec::StopSpec;
 use slotscope_stress::stall::PinHoldSample;
-use slotscope_stress::stats::{Counter, LatencySummary};
+use slotscope_stress::stats::LatencySummary;
 use slotscope_stress::{RunSpec, Sample, ThreadState};
 use slotscope_table::{Snapshot, Variant};
+use slotscope_trace::Counter;
 use slotscope_views::model::SERIES_CAPACITY;
 use slotscope_views::{
     CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, OpLatency, Percentiles,
@@ -487,8 +488,8 @@ pub(crate) mod tests {
     use super::*;
     use slotscope_stress::sampler::{BackendSample, PhaseInfo, ThreadSample};
     use slotscope_stress::spec::BackendKind;
-    use slotscope_stress::stats::Counts;
     use slotscope_table::{Geometry, Layout, Table};
+    use slotscope_trace::Counts;
 
     /// A sample of a real (single-threaded, seeded) table of `capacity` slots with two
     /// threads: deterministic, no engine, no clock.

@@ -8,11 +8,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use slotscope_stress::history::check::DEFAULT_MAX_WINDOW_OPS;
-use slotscope_stress::history::emit::{emit_test, ReproMode};
-use slotscope_stress::history::{check, timeline, CheckOptions, History};
-use slotscope_stress::reexec::reexecute;
 use slotscope_stress::values::parse_duration;
+use slotscope_trace::history::check::DEFAULT_MAX_WINDOW_OPS;
+use slotscope_trace::history::emit::{emit_test, ReproMode};
+use slotscope_trace::history::{check, timeline, CheckOptions, History};
+use slotscope_trace::reexec::reexecute;
 
 use crate::exit::{self, Failure};
 

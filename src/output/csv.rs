@@ -22,8 +22,9 @@ use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
 use slotscope_stress::report::IntervalRecord;
-use slotscope_stress::stats::{latency_histogram, Counter, LatencySummary};
+use slotscope_stress::stats::LatencySummary;
 use slotscope_stress::{OpKind, Report};
+use slotscope_trace::{latency_histogram, Counter};
 
 /// The header row's fields.
 pub const CSV_COLUMNS: [&str; 24] = [

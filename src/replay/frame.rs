@@ -7,13 +7,14 @@ use std::io;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use slotscope_stress::event::{OpOrigin, OpOutcome};
-use slotscope_stress::history::{value_text, KeyText};
 use slotscope_stress::stats::LatencySummary;
-use slotscope_stress::trace::replay::{Player, ReplayIndex, ThreadCounts, WindowStats};
-use slotscope_stress::trace::{ControlKind, ReadStop};
 use slotscope_stress::OpKind;
 use slotscope_table::Snapshot;
+use slotscope_trace::history::{value_text, KeyText};
+use slotscope_trace::replay::{Player, ReplayIndex, WindowStats};
+use slotscope_trace::{ControlKind, ReadStop};
+use slotscope_trace::{Counter, Counts};
+use slotscope_trace::{OpOrigin, OpOutcome};
 use slotscope_views::model::SERIES_CAPACITY;
 use slotscope_views::{
     HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, Mark, MarkKind, OpLatency, ReplayInfo,
@@ -210,8 +211,8 @@ pub fn load(player: &Player, parts: &TraceParts, scan: bool, line: Option<usize>
     }
     f.threads.groups.clone_from(&parts.groups);
     // Threads running at the cursor are listed before their first run op, too.
-    let zeros = ThreadCounts::default();
-    let mut listed: BTreeMap<u32, &ThreadCounts> = cursor.counts.iter().map(|(t, c)| (*t, c)).collect();
+    let zeros = Counts::ZERO;
+    let mut listed: BTreeMap<u32, &Counts> = cursor.counts.iter().map(|(t, c)| (*t, c)).collect();
     for i in index.threads.iter().filter(|i| i.segment == segment && i.started_ns <= t) {
         listed.entry(i.thread).or_insert(&zeros);
     }
@@ -221,15 +222,15 @@ pub fn load(player: &Player, parts: &TraceParts, scan: bool, line: Option<usize>
             group: parts.group_of.get(&thread).copied().unwrap_or(0),
             core: None,
             ops_per_s: per_second(window.per_thread.get(&thread).copied().unwrap_or(0), window.span_ns()),
-            lookups: c.lookups,
-            inserts: c.inserts,
-            removes: c.removes,
-            hits: c.hits,
-            misses: c.misses,
-            ticket_skips: c.ticket_skips,
-            ring_retries: c.ring_retries,
-            full_refusals: c.refused,
-            stale_rejections: c.stale_rejections,
+            lookups: c[Counter::Lookups],
+            inserts: c[Counter::Inserts],
+            removes: c[Counter::Removes],
+            hits: c[Counter::LookupHits],
+            misses: c[Counter::LookupMisses],
+            ticket_skips: c[Counter::TicketSkips],
+            ring_retries: c[Counter::RingRetries],
+            full_refusals: c[Counter::InsertsRefused],
+            stale_rejections: c[Counter::StaleRejections],
             violations: 0,
         });
     }

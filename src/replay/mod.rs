@@ -26,10 +26,11 @@ use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, E
 use ratatui::crossterm::execute;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
-use slotscope_stress::history::{check, CheckOptions, History};
-use slotscope_stress::trace::replay::{
+use slotscope_trace::history::{check, CheckOptions, History};
+use slotscope_trace::replay::{
     IndexOptions, Player, Target, CHECKPOINT_BUDGET_BYTES, CHECKPOINT_EVERY, WINDOW_MAX_OPS,
 };
+use slotscope_trace::Counter;
 use slotscope_views::theme::no_color_requested;
 
 use self::frame::{load, stop_text, TraceParts};
@@ -364,18 +365,17 @@ pub fn summary(file: &Path, player: &mut Player) -> io::Result<String> {
         index.records.entries.len() + 1,
     );
     let c = player.cursor();
-    let total =
-        |f: fn(&slotscope_stress::trace::replay::ThreadCounts) -> u64| c.counts.values().map(f).sum::<u64>();
+    let total = |k: Counter| c.counts.values().map(|c| c[k]).sum::<u64>();
     let _ = writeln!(
         s,
         "  run ops: {} lookups ({} hits, {} misses), {} inserts ({} refused: full), {} removes ({} found nothing)",
-        total(|c| c.lookups),
-        total(|c| c.hits),
-        total(|c| c.misses),
-        total(|c| c.inserts),
-        total(|c| c.refused),
-        total(|c| c.removes),
-        total(|c| c.remove_missed),
+        total(Counter::Lookups),
+        total(Counter::LookupHits),
+        total(Counter::LookupMisses),
+        total(Counter::Inserts),
+        total(Counter::InsertsRefused),
+        total(Counter::Removes),
+        total(Counter::RemovesMissed),
     );
     for (thread, k) in &c.counts {
         let group = index.threads.iter().find(|i| i.thread == *thread).map_or("?", |i| i.group.as_str());
@@ -383,9 +383,9 @@ pub fn summary(file: &Path, player: &mut Player) -> io::Result<String> {
             s,
             "    t{thread} ({group}): {} ops, {} ticket skips, {} ring retries, {} stale rejections",
             k.ops(),
-            k.ticket_skips,
-            k.ring_retries,
-            k.stale_rejections
+            k[Counter::TicketSkips],
+            k[Counter::RingRetries],
+            k[Counter::StaleRejections]
         );
     }
     let dropped: u64 = index.drops.iter().map(|d| d.count).sum();

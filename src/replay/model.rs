@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
-use slotscope_stress::trace::replay::Target;
+use slotscope_trace::replay::Target;
 use slotscope_views::{Dashboard, MapGrid, Move, Palette, Screen, Status, Theme, ViewState, Zoom};
 
 use super::frame::ReplayFrame;

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use slotscope_stress::recorder::RecordOptions;
-use slotscope_stress::trace::replay::{IndexOptions, Player, Target};
 use slotscope_stress::{run_headless_recorded, GroupSpec, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
+use slotscope_trace::replay::{IndexOptions, Player, Target};
 
 use super::frame::{load, TraceParts};
 use super::summary;
@@ -120,7 +120,7 @@ fn a_truncated_trace_replays_to_its_last_whole_record_and_says_where() {
     let path = record(dir.path(), 1, 2000);
     let bytes = std::fs::read(&path).unwrap();
     // Cut 5 bytes into the record that holds the two-thirds point (never on a boundary).
-    let (_, mut reader) = slotscope_stress::trace::TraceReader::open(&path).unwrap();
+    let (_, mut reader) = slotscope_trace::TraceReader::open(&path).unwrap();
     let two_thirds = bytes.len() as u64 * 2 / 3;
     let mut at = 0;
     while let Some((pos, _)) = reader.next_record() {

@@ -8,11 +8,11 @@
 
 use std::time::{Duration, Instant};
 
-use slotscope_stress::backend::Value;
-use slotscope_stress::event::{OpOrigin, OpOutcome};
-use slotscope_stress::history::lin::{check_window, SearchLimits, WindowResult};
-use slotscope_stress::history::Op;
 use slotscope_stress::OpKind;
+use slotscope_trace::history::lin::{check_window, SearchLimits, WindowResult};
+use slotscope_trace::history::Op;
+use slotscope_trace::Value;
+use slotscope_trace::{OpOrigin, OpOutcome};
 
 /// k ops that all overlap: one insert of value 1, then lookups that hit it, misses, and a
 /// remove, in a shape whose only linearizations put the misses first.

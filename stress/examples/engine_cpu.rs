@@ -16,12 +16,12 @@
 
 use std::sync::{Arc, Barrier};
 
-use slotscope_stress::backend::Value;
 use slotscope_stress::mix::scale;
 use slotscope_stress::pin::{available_cores, pin_current_thread};
 use slotscope_stress::rng::thread_stream;
 use slotscope_stress::{run_headless, GroupSpec, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
 use slotscope_table::{Key, Table};
+use slotscope_trace::Value;
 
 /// CPU seconds this process has used (all threads), from `/proc/self/stat`.
 fn cpu_seconds() -> f64 {

@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use slotscope_stress::backend::Value;
 use slotscope_stress::mix::scale;
 use slotscope_stress::pin::{available_cores, pin_current_thread};
 use slotscope_stress::rng::thread_stream;
@@ -26,6 +25,7 @@ use slotscope_stress::{
     Engine, GroupSpec, KeyChoice, Mix, PinPolicy, RunSpec, Sample, SamplerOptions, StopSpec, TableSpec,
 };
 use slotscope_table::{Key, Table};
+use slotscope_trace::Value;
 
 const SEED: u64 = 42;
 

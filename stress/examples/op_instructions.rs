@@ -13,11 +13,11 @@
 //! 256 lookups on both sides; the engine times 1 op in 1024, with probes on (`engine`) or off
 //! (`engine-noprobe`).
 
-use slotscope_stress::backend::Value;
 use slotscope_stress::mix::scale;
 use slotscope_stress::rng::thread_stream;
 use slotscope_stress::{run_headless, GroupSpec, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
 use slotscope_table::{Key, Table};
+use slotscope_trace::Value;
 
 fn raw(n: u64, capacity: usize) -> u64 {
     let table: Table<Value> = Table::with_capacity(capacity).unwrap();

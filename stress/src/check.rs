@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::backend::Value;
+use slotscope_trace::Value;
 
 /// How many violations each worker describes (the rest are only counted).
 pub const VIOLATION_DETAILS_PER_THREAD: usize = 8;

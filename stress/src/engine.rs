@@ -30,7 +30,7 @@ use crate::check::{ViolationLog, VIOLATION_DETAILS_IN_REPORT};
 use crate::control::{lock, ThreadState};
 use crate::hosted::{install_worker_panic_hook, open_hosted, ExitSignal, Hosted, HostedBackend};
 use crate::machine::MachineInfo;
-use crate::mix::{KeyPicker, OpKind};
+use crate::mix::KeyPicker;
 use crate::pin::{CorePlan, PinError};
 use crate::recorder::{header_for, RecordOptions, Recorder};
 use crate::report::{
@@ -42,11 +42,13 @@ use crate::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
 use crate::spec::{
     BackendKind, Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec,
 };
-use crate::stats::{Counts, LatencySet};
+use crate::stats::LatencySet;
 use crate::timeline::conduct;
 use crate::timer::{measure_read_cost, nanos, Clock, TimingInfo};
 use crate::topology::Topology;
-use crate::trace::{EndReason, RunSummary};
+use slotscope_trace::Counts;
+use slotscope_trace::OpKind;
+use slotscope_trace::{EndReason, RunSummary};
 
 pub use crate::hosted::WORKER_THREAD_PREFIX;
 pub use crate::run::FINAL_SNAPSHOT_MAX_CAPACITY;

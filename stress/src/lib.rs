@@ -38,7 +38,6 @@ pub mod engine;
 pub mod event;
 pub mod fail_if;
 pub mod gauge;
-pub mod history;
 mod hosted;
 pub mod lesson;
 pub mod machine;
@@ -46,7 +45,6 @@ pub mod mix;
 pub mod pacing;
 pub mod pin;
 pub mod recorder;
-pub mod reexec;
 pub mod report;
 pub mod report_text;
 pub mod rng;
@@ -59,20 +57,19 @@ pub mod stats;
 mod timeline;
 pub mod timer;
 pub mod topology;
-pub mod trace;
 pub mod values;
 pub mod watchdog;
 pub mod worker;
 
-pub use backend::{Backend, BackendError, Session, Value};
+pub use backend::{Backend, BackendError, Session};
 pub use check::{Violation, ViolationKind};
 pub use control::ThreadState;
 pub use engine::{
     run_headless, run_headless_recorded, Command, Engine, EngineError, EngineMonitor, EngineOptions,
 };
-pub use mix::OpKind;
 pub use report::Report;
 pub use sampler::{Sample, Sampler, SamplerOptions};
+pub use slotscope_trace::{OpKind, Value};
 pub use spec::{
     BackendKind, GroupSpec, Hiccup, KeyChoice, Mix, PhaseSpec, PinPolicy, RemoveOrder, RunSpec, StopSpec,
     TableSpec,

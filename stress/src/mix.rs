@@ -12,44 +12,9 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::rng::{ChoiceDigest, Xoshiro256StarStar};
 use crate::spec::{KeyChoice, Mix};
-
-/// The three operations the engine drives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OpKind {
-    /// Look a key up (and check what comes back).
-    Lookup,
-    /// Insert a new value.
-    Insert,
-    /// Remove a held key.
-    Remove,
-}
-
-impl OpKind {
-    /// All kinds, in index order.
-    pub const ALL: [OpKind; 3] = [OpKind::Lookup, OpKind::Insert, OpKind::Remove];
-    /// How many kinds there are.
-    pub const COUNT: usize = 3;
-
-    /// Position in [`OpKind::ALL`] (for per-op arrays).
-    #[inline]
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The name used in reports.
-    pub const fn name(self) -> &'static str {
-        match self {
-            OpKind::Lookup => "lookup",
-            OpKind::Insert => "insert",
-            OpKind::Remove => "remove",
-        }
-    }
-}
+use slotscope_trace::OpKind;
 
 /// Picks the op kind from a draw's top 16 bits with integer thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! A worker never waits for the writer: when its ring is full the event is dropped and
-//! counted, and the trace says which ops were lost ([`crate::trace::DropRecord`]). The ring is
+//! counted, and the trace says which ops were lost ([`slotscope_trace::DropRecord`]). The ring is
 //! written by exactly one thread (its worker) and read by exactly one (the writer): plain
 //! atomic words, a `Release` store of the tail after the words, an `Acquire` load of it before
 //! reading them, and the same for the head in the other direction. No locks, no allocation per
@@ -33,18 +33,20 @@ use crossbeam_utils::CachePadded;
 use serde::Serialize;
 use slotscope_table::{Probe, Region, Snapshot};
 
-use crate::backend::Value;
 use crate::control::lock;
-use crate::event::{OpEvent, OpOrigin, OpOutcome, OpProbes, OpSink};
+use crate::event::OpSink;
 use crate::hosted::Hosted;
-use crate::mix::OpKind;
-use crate::stats::{Counts, WorkerProbe};
+use crate::stats::WorkerProbe;
 use crate::timer::Clock;
-use crate::trace::{
+use crate::values::{parse_duration, ValueError};
+use slotscope_trace::Counts;
+use slotscope_trace::OpKind;
+use slotscope_trace::Value;
+use slotscope_trace::{
     ControlKind, ControlRecord, DropRecord, EndReason, EndRecord, OpBatch, Record, RunSummary,
     SnapshotRecord, TableBegin, TableEnd, ThreadEnd, ThreadStart, TraceHeader, TraceWriter,
 };
-use crate::values::{parse_duration, ValueError};
+use slotscope_trace::{OpEvent, OpOrigin, OpOutcome, OpProbes};
 
 /// Events each thread's ring holds (64 Ki events of 56 bytes: 3.5 MiB per thread). When the
 /// writer falls this far behind, the thread drops events (counted, and said in the trace).
@@ -198,7 +200,7 @@ pub(crate) fn header_for(
         seed: spec.seed,
         stop: echo.stop,
         threads: u32::try_from(spec.initial_threads()).unwrap_or(u32::MAX),
-        table: crate::trace::TableInfo {
+        table: slotscope_trace::TableInfo {
             backend: spec.table.backend.name().to_owned(),
             capacity: spec.table.capacity as u64,
             layout: spec.table.layout,
@@ -206,7 +208,7 @@ pub(crate) fn header_for(
             variant: spec.table.variant,
             prefill: spec.table.prefill,
         },
-        machine: crate::trace::MachineLine {
+        machine: slotscope_trace::MachineLine {
             cpu_model: machine.cpu_model.clone(),
             logical_cores: u32::try_from(machine.logical_cores).unwrap_or(u32::MAX),
             available_cores: u32::try_from(machine.available_cores.len()).unwrap_or(u32::MAX),

@@ -12,10 +12,11 @@ use serde::Serialize;
 use crate::check::{Balance, SnapshotCheck, ViolationLog};
 use crate::control::ThreadState;
 use crate::machine::MachineInfo;
-use crate::mix::OpKind;
 use crate::spec::{KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec};
-use crate::stats::{Counter, Counts, HistogramData, LatencySet, LatencySummary};
+use crate::stats::{HistogramData, LatencySet, LatencySummary};
 use crate::timer::{nanos, TimingInfo};
+use slotscope_trace::OpKind;
+use slotscope_trace::{Counter, Counts};
 
 /// Version of the report's shape; bumped on any incompatible change.
 pub const REPORT_SCHEMA_VERSION: u32 = 1;

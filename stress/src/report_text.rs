@@ -13,8 +13,9 @@ use std::fmt::Write as _;
 use hdrhistogram::Histogram;
 
 use crate::report::{OpLatencyReport, Report};
-use crate::stats::{Counter, LatencySummary};
+use crate::stats::LatencySummary;
 use crate::values::{format_ns, format_rate};
+use slotscope_trace::Counter;
 
 /// Quantile steps per halving of the distance to 100% in the spectrum (HdrHistogram's default
 /// for its percentile output).
@@ -415,7 +416,7 @@ pub fn write_spectrum(out: &mut String, h: &Histogram<u64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::latency_histogram;
+    use slotscope_trace::latency_histogram;
 
     #[test]
     fn spectrum_has_the_hdrhistogram_layout() {

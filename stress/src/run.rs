@@ -23,10 +23,11 @@ use crate::report::{mix_array, BackendInfo, ControlEvent, IntervalRecord, Prefil
 use crate::rng::thread_stream;
 use crate::spec::{BackendKind, GroupSpec, Hiccup, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec};
 use crate::stall::{HoldState, PinHolder};
-use crate::stats::{Counts, HeatCounters, LatencySet};
+use crate::stats::{HeatCounters, LatencySet};
 use crate::timer::{nanos, Clock, TimingInfo};
-use crate::trace::ControlKind;
 use crate::worker::{WorkerCarry, WorkerOutcome};
+use slotscope_trace::ControlKind;
+use slotscope_trace::Counts;
 
 /// Tables larger than this get no end-of-run snapshot check (a snapshot costs 17 bytes per
 /// slot; 2^22 slots is 68 MiB).

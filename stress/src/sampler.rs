@@ -23,12 +23,13 @@ use slotscope_table::{Geometry, Snapshot};
 use crate::check::Violation;
 use crate::control::{lock, ThreadShared, ThreadState};
 use crate::gauge::GarbageCount;
-use crate::mix::OpKind;
 use crate::run::RunCore;
 use crate::spec::BackendKind;
 use crate::stall::PinHoldSample;
-use crate::stats::{latency_histogram, Counter, Counts, LatencySet, LatencySummary};
+use crate::stats::{LatencySet, LatencySummary};
 use crate::timer::TimingInfo;
+use slotscope_trace::OpKind;
+use slotscope_trace::{latency_histogram, Counter, Counts};
 
 /// How the sampler behaves.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,187 +7,15 @@
 //! - [`HeatCounters`]: per-line write counts of one worker, bumped by its [`ThreadProbe`].
 //! - [`HistogramData`] and [`LatencySummary`]: plain, serialisable forms for reports.
 
-use std::ops::{Index, IndexMut};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use slotscope_table::{Geometry, NoProbe, Probe, Region};
 
-use crate::mix::OpKind;
-
-/// Significant digits of every latency histogram: 2 keeps values within 1% at about 30 KB per
-/// histogram (3 digits would be about 200 KB, and a worker holds a few dozen).
-pub const LATENCY_SIGFIG: u8 = 2;
-/// The largest latency recorded exactly (60 s, in ns); longer ones are recorded as this.
-pub const LATENCY_MAX_NS: u64 = 60_000_000_000;
-
-/// One counter of a worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(usize)]
-pub enum Counter {
-    /// Lookups done (including stale-key lookups).
-    Lookups,
-    /// Inserts attempted (including refused ones).
-    Inserts,
-    /// Removes attempted (including ones that found nothing).
-    Removes,
-    /// Lookups that found a value.
-    LookupHits,
-    /// Lookups that found nothing.
-    LookupMisses,
-    /// Lookups aimed at a key this thread removed earlier.
-    StaleLookups,
-    /// Inserts refused: the table was full (or, for backends without a capacity, the thread's
-    /// key budget was used up).
-    InsertsRefused,
-    /// Removes that removed nothing.
-    RemovesMissed,
-    /// Ops with no key to act on (a lookup or remove while holding no keys).
-    Skipped,
-    /// Probe: ring tickets skipped (a cell still RESERVED).
-    TicketSkips,
-    /// Probe: ring pushes retried.
-    RingRetries,
-    /// Probe: rounds of the full-table undo loop.
-    FullUndos,
-    /// Probe: stale keys rejected by the generation check.
-    StaleRejections,
-    /// Probe: writes to slot lines.
-    SlotWrites,
-    /// Probe: writes to ring lines.
-    RingWrites,
-    /// Probe: writes to the header line.
-    HeaderWrites,
-    /// Self-check violations.
-    Violations,
-    /// Ops whose latency was recorded.
-    TimedOps,
-}
-
-impl Counter {
-    /// Every counter, in index order.
-    pub const ALL: [Counter; 18] = [
-        Counter::Lookups,
-        Counter::Inserts,
-        Counter::Removes,
-        Counter::LookupHits,
-        Counter::LookupMisses,
-        Counter::StaleLookups,
-        Counter::InsertsRefused,
-        Counter::RemovesMissed,
-        Counter::Skipped,
-        Counter::TicketSkips,
-        Counter::RingRetries,
-        Counter::FullUndos,
-        Counter::StaleRejections,
-        Counter::SlotWrites,
-        Counter::RingWrites,
-        Counter::HeaderWrites,
-        Counter::Violations,
-        Counter::TimedOps,
-    ];
-    /// How many counters there are.
-    pub const COUNT: usize = Counter::ALL.len();
-
-    /// The name reports use (snake_case).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Counter::Lookups => "lookups",
-            Counter::Inserts => "inserts",
-            Counter::Removes => "removes",
-            Counter::LookupHits => "lookup_hits",
-            Counter::LookupMisses => "lookup_misses",
-            Counter::StaleLookups => "stale_lookups",
-            Counter::InsertsRefused => "inserts_refused",
-            Counter::RemovesMissed => "removes_missed",
-            Counter::Skipped => "skipped",
-            Counter::TicketSkips => "ticket_skips",
-            Counter::RingRetries => "ring_retries",
-            Counter::FullUndos => "full_undos",
-            Counter::StaleRejections => "stale_rejections",
-            Counter::SlotWrites => "slot_writes",
-            Counter::RingWrites => "ring_writes",
-            Counter::HeaderWrites => "header_writes",
-            Counter::Violations => "violations",
-            Counter::TimedOps => "timed_ops",
-        }
-    }
-
-    /// The counter of ops of `kind`.
-    pub const fn ops_of(kind: OpKind) -> Counter {
-        match kind {
-            OpKind::Lookup => Counter::Lookups,
-            OpKind::Insert => Counter::Inserts,
-            OpKind::Remove => Counter::Removes,
-        }
-    }
-}
-
-/// A worker's counters: plain numbers, indexed by [`Counter`]. Serialises as a map by name.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts(pub [u64; Counter::COUNT]);
-
-impl Counts {
-    /// All zero.
-    pub const ZERO: Counts = Counts([0; Counter::COUNT]);
-
-    /// Ops of all kinds.
-    pub fn ops(&self) -> u64 {
-        self[Counter::Lookups] + self[Counter::Inserts] + self[Counter::Removes]
-    }
-
-    /// Ops of `kind`.
-    pub fn ops_of(&self, kind: OpKind) -> u64 {
-        self[Counter::ops_of(kind)]
-    }
-
-    /// Adds `other` into `self`.
-    pub fn add(&mut self, other: &Counts) {
-        for (a, b) in self.0.iter_mut().zip(other.0) {
-            *a = a.wrapping_add(b);
-        }
-    }
-
-    /// `self - earlier`, counter by counter (wrapping, so a reset in between gives nonsense
-    /// rather than a panic; callers check reset epochs).
-    #[must_use]
-    pub fn since(&self, earlier: &Counts) -> Counts {
-        let mut d = *self;
-        for (a, b) in d.0.iter_mut().zip(earlier.0) {
-            *a = a.wrapping_sub(b);
-        }
-        d
-    }
-}
-
-impl Index<Counter> for Counts {
-    type Output = u64;
-    #[inline]
-    fn index(&self, c: Counter) -> &u64 {
-        &self.0[c as usize]
-    }
-}
-
-impl IndexMut<Counter> for Counts {
-    #[inline]
-    fn index_mut(&mut self, c: Counter) -> &mut u64 {
-        &mut self.0[c as usize]
-    }
-}
-
-impl Serialize for Counts {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(Counter::COUNT))?;
-        for c in Counter::ALL {
-            map.serialize_entry(c.name(), &self[c])?;
-        }
-        map.end()
-    }
-}
+use slotscope_trace::{latency_histogram, Counter, Counts, OpKind};
 
 /// A worker's published counters: written only by that worker (plain relaxed stores, once per
 /// batch), read by anyone with relaxed loads. Padded so no other data shares its lines.
@@ -211,12 +39,6 @@ impl SharedCounts {
         }
         c
     }
-}
-
-/// A histogram for latencies in ns: 1 ns .. [`LATENCY_MAX_NS`], [`LATENCY_SIGFIG`] digits.
-pub fn latency_histogram() -> Histogram<u64> {
-    // The bounds are constants that hdrhistogram accepts.
-    Histogram::new_with_bounds(1, LATENCY_MAX_NS, LATENCY_SIGFIG).expect("valid histogram bounds")
 }
 
 /// Adds `src` into `dst`, which have the same bounds (saturating on overflow, never failing).
@@ -473,8 +295,8 @@ pub trait WorkerProbe: Probe {
     /// What the last op ran into, for its recorded event, and zeroes it. Only called when
     /// recording; probes that do not attribute events to ops report nothing.
     #[inline]
-    fn take_op_probes(&mut self) -> crate::event::OpProbes {
-        crate::event::OpProbes::default()
+    fn take_op_probes(&mut self) -> slotscope_trace::OpProbes {
+        slotscope_trace::OpProbes::default()
     }
 }
 
@@ -574,7 +396,7 @@ mod tests {
     #[test]
     fn histogram_data_is_lossless() {
         let mut h = latency_histogram();
-        for v in [1, 5, 5, 100, 12_345, 9_999_999, LATENCY_MAX_NS * 2] {
+        for v in [1, 5, 5, 100, 12_345, 9_999_999, slotscope_trace::latency::LATENCY_MAX_NS * 2] {
             h.saturating_record(v);
         }
         let data = HistogramData::from_histogram(&h);

@@ -15,19 +15,23 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::{Backend, Session, Value};
+use crate::backend::{Backend, Session};
 use crate::check::{Violation, ViolationKind, ViolationLog};
 use crate::control::{
     lock, try_lock, worker_violation_log, StartGate, ThreadShared, ThreadState, WorkerSettings,
 };
-use crate::event::{OpEvent, OpOrigin, OpOutcome, OpSink};
-use crate::mix::{scale, Choice, ChoiceStream, KeyPicker, OpKind};
+use crate::event::OpSink;
+use crate::mix::{scale, Choice, ChoiceStream, KeyPicker};
 use crate::pacing::{open_loop_latency, pace, OpenLoopSchedule, Pace};
 use crate::pin::pin_current_thread;
 use crate::report::{IntervalRecord, OpLatencyData};
 use crate::spec::RemoveOrder;
-use crate::stats::{Counter, Counts, LatencySet, WorkerProbe};
+use crate::stats::{LatencySet, WorkerProbe};
 use crate::timer::Clock;
+use slotscope_trace::OpKind;
+use slotscope_trace::Value;
+use slotscope_trace::{Counter, Counts};
+use slotscope_trace::{OpEvent, OpOrigin, OpOutcome};
 
 /// Ops per batch in closed loop: the unit between looks at the inbox and epoch repins.
 pub const BATCH_OPS: u64 = 256;

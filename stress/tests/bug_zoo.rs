@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use slotscope_stress::history::{check, CheckOptions, CheckOutcome, FindingKind, History};
 use slotscope_stress::recorder::RecordOptions;
-use slotscope_stress::reexec::reexecute;
 use slotscope_stress::scenario::{load_builtin, ValidationContext, BUILTINS};
 use slotscope_stress::{run_headless_recorded, PinPolicy, RunSpec, StopSpec};
 use slotscope_table::Variant;
+use slotscope_trace::history::{check, CheckOptions, CheckOutcome, FindingKind, History};
+use slotscope_trace::reexec::reexecute;
 
 fn builtin(name: &str, variant: Variant, ops: u64) -> RunSpec {
     let mut spec = load_builtin(name, &ValidationContext::detect()).unwrap().spec;

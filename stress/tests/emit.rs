@@ -7,12 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use slotscope_stress::history::emit::{emit_test, ReproMode};
-use slotscope_stress::history::{check, timeline, CheckOptions, History};
 use slotscope_stress::recorder::RecordOptions;
 use slotscope_stress::scenario::{load_builtin, ValidationContext};
 use slotscope_stress::{run_headless_recorded, PinPolicy, StopSpec};
 use slotscope_table::Variant;
+use slotscope_trace::history::emit::{emit_test, ReproMode};
+use slotscope_trace::history::{check, timeline, CheckOptions, History};
 
 fn table_crate() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../table").canonicalize().unwrap()

@@ -5,13 +5,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use slotscope_stress::backend::{Backend, Session, SlotscopeBackend, Value};
-use slotscope_stress::stats::Counter;
+use slotscope_stress::backend::{Backend, Session, SlotscopeBackend};
 use slotscope_stress::{
     run_headless, BackendKind, Command, Engine, EngineError, GroupSpec, KeyChoice, Mix, OpKind, PhaseSpec,
     PinPolicy, RunSpec, Sample, SamplerOptions, StopSpec, TableSpec, ThreadState, ViolationKind,
 };
 use slotscope_table::{Layout, Probe, Variant};
+use slotscope_trace::Counter;
+use slotscope_trace::Value;
 
 /// A stop that takes longer than this is a hang: the watchdog ends the test binary naming the
 /// threads still running.

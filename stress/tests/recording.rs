@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use slotscope_stress::event::{OpOrigin, OpOutcome};
 use slotscope_stress::recorder::{RecordLimit, RecordOptions};
-use slotscope_stress::trace::{ControlKind, EndReason, ReadStop, Record, Trace};
 use slotscope_stress::{
     run_headless_recorded, Engine, GroupSpec, Mix, OpKind, PinPolicy, RunSpec, StopSpec, TableSpec,
 };
 use slotscope_table::{Layout, Variant};
+use slotscope_trace::{ControlKind, EndReason, ReadStop, Record, Trace};
+use slotscope_trace::{OpOrigin, OpOutcome};
 
 /// A stop that takes longer than this is a hang: the watchdog ends the test binary naming the
 /// threads still running.
@@ -77,7 +77,7 @@ fn a_recorded_run_holds_every_op_the_engine_counted() {
     }
 
     let kinds: Vec<_> = trace.records.iter().map(Record::record_type).collect();
-    use slotscope_stress::trace::RecordType as T;
+    use slotscope_trace::RecordType as T;
     assert_eq!(kinds.first(), Some(&T::TableBegin));
     assert_eq!(kinds.last(), Some(&T::End));
     assert_eq!(kinds.iter().filter(|&&k| k == T::ThreadStart).count(), 2);

@@ -3,11 +3,11 @@
 
 use slotscope_stress::fail_if::{evaluate_all, parse_fail_if, LatencyStat, Metric, MetricSource, OpSet};
 use slotscope_stress::report_text::render_text;
-use slotscope_stress::stats::Counter;
 use slotscope_stress::{
     run_headless, BackendKind, GroupSpec, Mix, OpKind, PinPolicy, RunSpec, StopSpec, TableSpec,
 };
 use slotscope_table::Variant;
+use slotscope_trace::Counter;
 
 fn spec(mix: Mix, ops: u64) -> RunSpec {
     RunSpec {

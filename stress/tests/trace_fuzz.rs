@@ -4,14 +4,14 @@
 //! that are left before allocating (see `trace::codec::Dec::count` and the reader's `take`).
 
 use proptest::prelude::*;
-use slotscope_stress::backend::Value;
-use slotscope_stress::event::{OpEvent, OpOrigin, OpOutcome, OpProbes};
-use slotscope_stress::trace::{
+use slotscope_stress::OpKind;
+use slotscope_table::{Layout, Table, Variant};
+use slotscope_trace::Value;
+use slotscope_trace::{
     ControlKind, ControlRecord, MachineLine, OpBatch, Record, SnapshotRecord, TableInfo, Trace, TraceHeader,
     TraceWriter, MAGIC,
 };
-use slotscope_stress::OpKind;
-use slotscope_table::{Layout, Table, Variant};
+use slotscope_trace::{OpEvent, OpOrigin, OpOutcome, OpProbes};
 
 fn header() -> TraceHeader {
     TraceHeader {

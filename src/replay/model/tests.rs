@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use ratatui::Terminal;
-use slotscope_stress::trace::replay::Target;
+use slotscope_trace::replay::Target;
 use slotscope_views::demo::{Demo, DemoSpec};
 use slotscope_views::{Mark, MarkKind, Palette, ReplayInfo, Screen, TableSource, Theme, Zoom};
 

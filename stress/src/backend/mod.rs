@@ -22,7 +22,6 @@ mod slotscope;
 
 use std::fmt;
 
-use serde::Serialize;
 use slotscope_table::{BuildError, Geometry, Probe, Snapshot};
 
 use crate::spec::{BackendKind, TableSpec};
@@ -31,25 +30,8 @@ pub use self::maps::{DashMapBackend, RcuHashMapBackend, RwLockHashMapBackend};
 pub use self::ptab::{PtabBackend, PTAB_CAPACITIES};
 pub use self::slab::ShardedSlabBackend;
 pub use self::slotscope::{Counted, SlotscopeBackend, Stored};
-
-/// What the engine stores: who inserted it and their sequence number, so that a lookup can
-/// check it got the right value. 16 bytes, like the values of DESIGN.md §9's figures.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-pub struct Value {
-    /// Global index of the inserting thread.
-    pub thread: u64,
-    /// That thread's insert counter when it inserted this value.
-    pub seq: u64,
-}
-
-impl Value {
-    /// The id a map backend files this value under: `thread << 40 | seq` (2^40 inserts per
-    /// thread before it would collide; a run does not get near).
-    #[inline]
-    pub const fn map_id(&self) -> u64 {
-        (self.thread << 40) | (self.seq & ((1 << 40) - 1))
-    }
-}
+/// What the engine stores (defined with the rest of an op's vocabulary).
+pub use slotscope_trace::Value;
 
 /// One worker's handle on a backend.
 pub trait Session {

@@ -19,13 +19,13 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-use crate::backend::Value;
-use crate::event::{OpEvent, OpOrigin, OpOutcome};
-use crate::mix::OpKind;
-use crate::trace::{
+use crate::format::{
     ControlRecord, DropRecord, EndRecord, ReadStop, Record, SnapshotRecord, TableBegin, TableEnd, TraceError,
     TraceHeader, TraceReader,
 };
+use crate::op::OpKind;
+use crate::op::Value;
+use crate::op::{OpEvent, OpOrigin, OpOutcome};
 
 pub use check::{check, CheckOptions, CheckOutcome, Finding, FindingKind};
 
@@ -302,7 +302,7 @@ impl History {
 
     /// When the run clock started (after the prefill), if recorded.
     pub fn clock_start(&self) -> Option<u64> {
-        self.controls.iter().find(|c| c.kind == crate::trace::ControlKind::ClockStarted).map(|c| c.clock_ns)
+        self.controls.iter().find(|c| c.kind == crate::format::ControlKind::ClockStarted).map(|c| c.clock_ns)
     }
 
     /// Whether the trace holds every op of the run: closed cleanly after the run ended, with

@@ -105,9 +105,9 @@ pub fn render(seg: &Segment, finding: &Finding, origin: Option<u64>, max_rows: u
         let (a, b) = (col(o.start), col(o.end.max(o.start)));
         let bar: String = (0..BAR).map(|c| if c >= a && c <= b { '#' } else { ' ' }).collect();
         let origin_tag = match o.origin {
-            crate::event::OpOrigin::Run => "",
-            crate::event::OpOrigin::Prefill => " [prefill]",
-            crate::event::OpOrigin::Sweep => " [end sweep]",
+            crate::op::OpOrigin::Run => "",
+            crate::op::OpOrigin::Prefill => " [prefill]",
+            crate::op::OpOrigin::Sweep => " [end sweep]",
         };
         let _ = writeln!(
             s,

@@ -32,9 +32,9 @@ use std::time::Duration;
 
 use super::lin::{check_window, KeyState, SearchLimits, WindowResult};
 use super::{value_text, Gap, History, Op, Segment};
-use crate::backend::Value;
-use crate::event::OpOutcome;
-use crate::mix::OpKind;
+use crate::op::OpKind;
+use crate::op::OpOutcome;
+use crate::op::Value;
 
 /// How hard to look.
 #[derive(Clone, Copy, Debug)]
@@ -846,9 +846,9 @@ fn check_key_linearizable(ctx: &mut Ctx<'_>, key: u64, idx: &[usize], limits: Se
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::OpOrigin;
+    use crate::format::{DropRecord, ReadStop, SnapshotRecord, TableBegin, TableEnd};
     use crate::history::{History, Segment};
-    use crate::trace::{DropRecord, ReadStop, SnapshotRecord, TableBegin, TableEnd};
+    use crate::op::OpOrigin;
     use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, Variant};
 
     const N: usize = 16;
@@ -941,7 +941,7 @@ mod tests {
             seg.threads.extend(threads.iter().copied());
             seg.threads_complete.extend(threads);
             History {
-                header: crate::trace::tests::sample_header(),
+                header: crate::format::tests::sample_header(),
                 segments: vec![seg],
                 controls: Vec::new(),
                 end: None,

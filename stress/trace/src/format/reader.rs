@@ -427,7 +427,7 @@ impl Trace {
     }
 
     /// Every op event, in file order (the position is the event number).
-    pub fn events(&self) -> impl Iterator<Item = &crate::event::OpEvent> {
+    pub fn events(&self) -> impl Iterator<Item = &crate::op::OpEvent> {
         self.records.iter().flat_map(|r| match r {
             Record::Ops(b) => b.events.as_slice(),
             _ => &[],

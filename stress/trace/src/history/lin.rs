@@ -17,9 +17,9 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::Op;
-use crate::backend::Value;
-use crate::event::OpOutcome;
-use crate::mix::OpKind;
+use crate::op::OpKind;
+use crate::op::OpOutcome;
+use crate::op::Value;
 
 /// The state of one key: free, or live holding a value (`None` inside: a value not recorded).
 pub type KeyState = Option<Option<Value>>;
@@ -283,7 +283,7 @@ fn unlift(entries: &mut [Entry], call: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::OpOrigin;
+    use crate::op::OpOrigin;
 
     fn op(kind: OpKind, outcome: OpOutcome, value: Option<u64>, start: u64, end: u64) -> Op {
         Op {

@@ -14,16 +14,15 @@
 //! - [`TraceWriter`] frames records into any `Write`.
 //! - [`TraceReader`] reads them back one by one and says where and why it stopped
 //!   ([`ReadStop`]); [`Trace`] loads a whole file; [`TraceIndex`] seeks.
-//! - [`merge`] reads every thread's ops in one time order; [`model`] keeps a table up to date
-//!   from them; [`replay`] moves a cursor through a trace for the interactive replay.
+//! - [`merge`] reads every thread's ops in one time order (the replay's [`crate::replay`] model
+//!   and player build on it).
 
-mod codec;
+pub(crate) mod codec;
+mod geometry;
 pub mod merge;
-pub mod model;
-mod reader;
-mod record;
-pub mod replay;
-mod snapshot;
+pub(crate) mod reader;
+pub(crate) mod record;
+pub(crate) mod snapshot;
 mod writer;
 
 pub use codec::DecodeError;
@@ -50,9 +49,9 @@ pub const RECORD_OVERHEAD: usize = 9;
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::backend::Value;
-    use crate::event::{OpEvent, OpOrigin, OpOutcome, OpProbes};
-    use crate::mix::OpKind;
+    use crate::op::OpKind;
+    use crate::op::Value;
+    use crate::op::{OpEvent, OpOrigin, OpOutcome, OpProbes};
     use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, Table, Variant};
 
     pub(crate) fn sample_header() -> TraceHeader {

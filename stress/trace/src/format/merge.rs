@@ -20,7 +20,7 @@ use std::io::{self, Read, Seek};
 
 use super::reader::{ReadStop, RecordPos, TraceReader};
 use super::record::Record;
-use crate::event::OpEvent;
+use crate::op::OpEvent;
 
 /// Ops waiting in the merge beyond which the oldest is handed out without waiting for quiet
 /// threads (about 30 MiB).

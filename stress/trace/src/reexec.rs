@@ -31,11 +31,11 @@ use std::fmt;
 
 use slotscope_table::{Key, SlotState, Table};
 
-use crate::backend::Value;
-use crate::event::OpOutcome;
 use crate::history::check::full_claim_bounds;
 use crate::history::{value_text, History, KeyText, Op};
-use crate::mix::OpKind;
+use crate::op::OpKind;
+use crate::op::OpOutcome;
+use crate::op::Value;
 
 /// How far ahead a remove may be pulled to make room for an insert.
 pub const REORDER_LOOKAHEAD: usize = 256;

@@ -9,7 +9,7 @@
 use slotscope_table::{Key, SlotState, Snapshot};
 
 use super::codec::{Dec, DecodeError, Enc};
-use super::record::{decode_geometry, encode_geometry};
+use super::geometry::{decode_geometry, encode_geometry};
 
 const FREE: u64 = 0;
 const RESERVED: u64 = 1;

@@ -2,9 +2,9 @@
 //! [`Player`] that moves a cursor through the ops in time order and says what the run looked
 //! like there, reading the file around the cursor instead of holding the events in memory.
 //!
-//! The cursor stands between two ops of the merged order ([`super::merge`]): its *rank* is the
+//! The cursor stands between two ops of the merged order ([`crate::format::merge`]): its *rank* is the
 //! number of ops applied. At the cursor:
-//! - **the table** is modelled from every op up to it ([`super::model::TableModel`]: slots and
+//! - **the table** is modelled from every op up to it ([`model::TableModel`]: slots and
 //!   counters exact, ring cells modelled); the recorded scans are there too
 //!   ([`Player::scan_before`]), taken every 250 ms for tables up to 2^20 slots;
 //! - **per-thread counters** and **whole-run latency** count the run's ops up to it (prefill
@@ -20,6 +20,8 @@
 //! Memory is the index, the checkpoints, the window and the merge's lag, whatever the trace's
 //! length; time per seek is at most two checkpoints' worth of ops.
 
+pub mod model;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader};
@@ -29,17 +31,18 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use hdrhistogram::Histogram;
 use slotscope_table::Snapshot;
 
-use super::codec::{Dec, Enc};
-use super::merge::{ops_of_record, MergeResume, TimeOrdered, TracedOp};
-use super::model::{TableModel, Tickets};
-use super::reader::{ReadStop, RecordPos, TraceError, TraceIndex, TraceReader};
-use super::record::{
+use crate::counts::Counts;
+use crate::format::codec::{Dec, Enc};
+use crate::format::merge::{ops_of_record, MergeResume, TimeOrdered, TracedOp};
+use crate::format::reader::{ReadStop, RecordPos, TraceError, TraceIndex, TraceReader};
+use crate::format::record::{
     ControlKind, ControlRecord, DropRecord, EndRecord, Record, TableBegin, TableEnd, TraceHeader,
 };
-use super::snapshot::{decode_snapshot, encode_snapshot};
-use crate::event::{OpEvent, OpOrigin, OpOutcome};
-use crate::mix::OpKind;
-use crate::stats::latency_histogram;
+use crate::format::snapshot::{decode_snapshot, encode_snapshot};
+use crate::latency::latency_histogram;
+use crate::op::OpKind;
+use crate::op::{OpEvent, OpOrigin, OpOutcome};
+use model::{TableModel, Tickets};
 
 /// Fewest ops between two checkpoints (more when the budget would be exceeded).
 pub const CHECKPOINT_EVERY: u64 = 1 << 16;
@@ -53,62 +56,6 @@ pub const MAX_BUCKETS: usize = 4096;
 const FIRST_BUCKET_NS: u64 = 1_000;
 
 type Reader = BufReader<File>;
-
-/// One thread's counters up to the cursor (run ops only).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ThreadCounts {
-    /// Lookups.
-    pub lookups: u64,
-    /// Inserts attempted (refused ones included).
-    pub inserts: u64,
-    /// Removes attempted.
-    pub removes: u64,
-    /// Lookups that found a value.
-    pub hits: u64,
-    /// Lookups that found nothing.
-    pub misses: u64,
-    /// Inserts refused (full).
-    pub refused: u64,
-    /// Removes that removed nothing.
-    pub remove_missed: u64,
-    /// Ops with no key to act on.
-    pub skipped: u64,
-    /// Probe: ring tickets skipped.
-    pub ticket_skips: u64,
-    /// Probe: ring pushes retried.
-    pub ring_retries: u64,
-    /// Probe: full-table undo rounds.
-    pub full_undos: u64,
-    /// Probe: stale keys rejected.
-    pub stale_rejections: u64,
-}
-
-impl ThreadCounts {
-    fn add(&mut self, e: &OpEvent) {
-        match e.kind {
-            OpKind::Lookup => self.lookups += 1,
-            OpKind::Insert => self.inserts += 1,
-            OpKind::Remove => self.removes += 1,
-        }
-        match e.outcome {
-            OpOutcome::Hit => self.hits += 1,
-            OpOutcome::Miss => self.misses += 1,
-            OpOutcome::Refused => self.refused += 1,
-            OpOutcome::RemoveMissed => self.remove_missed += 1,
-            OpOutcome::Skipped => self.skipped += 1,
-            OpOutcome::Inserted | OpOutcome::Removed => {}
-        }
-        self.ticket_skips += u64::from(e.probes.ticket_skips);
-        self.ring_retries += u64::from(e.probes.ring_retries);
-        self.full_undos += u64::from(e.probes.full_undos);
-        self.stale_rejections += u64::from(e.probes.stale_rejections);
-    }
-
-    /// Ops of every kind.
-    pub fn ops(&self) -> u64 {
-        self.lookups + self.inserts + self.removes
-    }
-}
 
 /// Header-line writes an op made (as the table's probes count them): the claim, each full
 /// undo and ticket skip for an insert; each push attempt and the release for a remove.
@@ -277,14 +224,14 @@ struct Checkpoint {
     resume: MergeResume,
     segment: u32,
     table: Option<Vec<u8>>,
-    counts: Vec<(u32, ThreadCounts)>,
+    counts: Vec<(u32, Counts)>,
     latency: [Vec<u8>; 3],
 }
 
 impl Checkpoint {
     fn bytes(&self) -> usize {
         self.table.as_ref().map_or(0, Vec::len)
-            + self.counts.len() * std::mem::size_of::<(u32, ThreadCounts)>()
+            + self.counts.len() * std::mem::size_of::<(u32, Counts)>()
             + self.latency.iter().map(Vec::len).sum::<usize>()
             + self.resume.open.len() * 4
             + 256
@@ -375,7 +322,7 @@ pub struct Cursor {
     /// The table as modelled (`None` before the first op of a trace without a table-begin).
     pub model: Option<TableModel>,
     /// Per-thread counters of run ops.
-    pub counts: BTreeMap<u32, ThreadCounts>,
+    pub counts: BTreeMap<u32, Counts>,
     /// Latency of every run op so far, by operation (lookup, insert, remove).
     pub latency: [Histogram<u64>; 3],
     window: VecDeque<(TracedOp, Tickets)>,
@@ -409,7 +356,7 @@ impl Cursor {
         let tickets = self.model.as_mut().map_or_else(Tickets::default, |m| m.apply(&op.op));
         let e = &op.op;
         if e.origin == OpOrigin::Run {
-            self.counts.entry(op.thread()).or_default().add(e);
+            self.counts.entry(op.thread()).or_default().count_event(e);
             let _ = self.latency[op_index(e.kind)].record(e.end_ns.saturating_sub(e.start_ns).max(1));
         }
         self.rank += 1;
@@ -987,29 +934,14 @@ impl WindowStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recorder::RecordOptions;
-    use crate::trace::{OpBatch, ThreadEnd, ThreadStart, Trace, TraceWriter};
-    use crate::{run_headless_recorded, GroupSpec, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
+    use crate::counts::Counter;
+    use crate::format::{OpBatch, ThreadEnd, ThreadStart, Trace, TraceWriter};
 
-    fn record(dir: &Path, threads: usize, mix: Mix, ops: u64) -> PathBuf {
-        let spec = RunSpec {
-            name: "replayed".into(),
-            source: "name = \"replayed\"\n".into(),
-            table: TableSpec { capacity: 256, prefill: 0.5, ..TableSpec::default() },
-            groups: vec![GroupSpec {
-                name: "main".into(),
-                threads,
-                mix,
-                pin: PinPolicy::None,
-                stale_share: 0.2,
-                ..GroupSpec::default()
-            }],
-            stop: StopSpec::Ops(ops),
-            ..RunSpec::default()
-        };
-        let path = dir.join("run.trace");
-        run_headless_recorded(spec, &RecordOptions::new(&path)).unwrap();
-        path
+    /// A committed trace (`tests/data/traces/`): `mixed-2t` is 2 threads of a 60/20/20 mix
+    /// with a fifth of lookups stale, 3000 ops each, on a 256-slot table half prefilled;
+    /// `churn-2t` is 2 threads of 0/50/50, 2000 ops each, on the same table.
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/traces").join(name)
     }
 
     /// Every op of the file in merged order, computed the slow way: all in memory, sorted.
@@ -1053,8 +985,7 @@ mod tests {
 
     #[test]
     fn the_merge_hands_out_every_op_once_in_time_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = record(dir.path(), 2, Mix { lookup: 60, insert: 20, remove: 20 }, 3000);
+        let path = fixture("mixed-2t.trace");
         let (_, reader) = TraceReader::open(&path).unwrap();
         let mut m = TimeOrdered::new(reader);
         let mut out = Vec::new();
@@ -1068,7 +999,7 @@ mod tests {
 
     /// A hand-made trace whose second thread's ops are written after later ops of the first.
     fn out_of_order_trace(dir: &Path) -> PathBuf {
-        let mut h = crate::trace::tests::sample_header();
+        let mut h = crate::format::tests::sample_header();
         h.threads = 2;
         let ev = |thread: usize, i: u64, t: u64| OpEvent {
             thread,
@@ -1078,7 +1009,7 @@ mod tests {
             outcome: OpOutcome::Miss,
             value: None,
             origin: OpOrigin::Run,
-            probes: crate::event::OpProbes::default(),
+            probes: crate::op::OpProbes::default(),
             start_ns: t,
             end_ns: t + 5,
         };
@@ -1133,13 +1064,12 @@ mod tests {
         p.seek(Target::Time(44)).unwrap();
         // Ops end 5 ns after they start: those ending by 44 started by 39.
         assert_eq!((p.cursor().rank, p.cursor().time_ns), (5, 44));
-        assert_eq!(p.cursor().counts[&1].lookups, 2);
+        assert_eq!(p.cursor().counts[&1][Counter::Lookups], 2);
     }
 
     #[test]
     fn seeks_anywhere_equal_a_replay_from_the_start() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = record(dir.path(), 2, Mix { lookup: 60, insert: 20, remove: 20 }, 3000);
+        let path = fixture("mixed-2t.trace");
         // Small checkpoints, so that seeks restore and read on.
         let options = IndexOptions { checkpoint_every: 500, ..IndexOptions::default() };
         let mut p = Player::open(&path, options).unwrap();
@@ -1177,8 +1107,7 @@ mod tests {
 
     #[test]
     fn the_window_holds_the_ops_of_its_span() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = record(dir.path(), 2, Mix::CHURN, 2000);
+        let path = fixture("churn-2t.trace");
         let options = IndexOptions { checkpoint_every: 300, ..IndexOptions::default() };
         let mut p = Player::open(&path, options).unwrap();
         let ops = sorted_ops(&path);
@@ -1205,7 +1134,7 @@ mod tests {
     #[test]
     fn a_truncated_trace_replays_up_to_its_last_whole_record() {
         let dir = tempfile::tempdir().unwrap();
-        let path = record(dir.path(), 2, Mix::CHURN, 2000);
+        let path = fixture("churn-2t.trace");
         let bytes = std::fs::read(&path).unwrap();
         let cut = dir.path().join("cut.trace");
         std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
@@ -1224,8 +1153,7 @@ mod tests {
 
     #[test]
     fn a_small_budget_thins_the_checkpoints_and_seeks_stay_exact() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = record(dir.path(), 2, Mix { lookup: 60, insert: 20, remove: 20 }, 3000);
+        let path = fixture("mixed-2t.trace");
         let options = IndexOptions { checkpoint_every: 100, budget_bytes: 8 << 10 };
         let mut p = Player::open(&path, options).unwrap();
         let (count, every) = p.index().checkpoints();
@@ -1240,8 +1168,7 @@ mod tests {
 
     #[test]
     fn buckets_count_every_op_and_counters_match_the_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = record(dir.path(), 2, Mix { lookup: 60, insert: 20, remove: 20 }, 3000);
+        let path = fixture("mixed-2t.trace");
         let mut p = Player::open(&path, IndexOptions::default()).unwrap();
         let b = &p.index().buckets;
         assert_eq!(b.rows.iter().map(|r| r.ops).sum::<u64>(), p.index().events);

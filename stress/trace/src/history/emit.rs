@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 
 use super::check::Finding;
 use super::{History, Segment};
-use crate::event::OpOutcome;
-use crate::mix::OpKind;
+use crate::op::OpKind;
+use crate::op::OpOutcome;
 
 /// Rounds per thread of an emitted race test.
 pub const RACE_ROUNDS: u64 = 1_000_000;

@@ -20,8 +20,8 @@
 
 use slotscope_table::{Geometry, Key, SlotState, Snapshot, Variant};
 
-use crate::event::{OpEvent, OpOutcome};
-use crate::mix::OpKind;
+use crate::op::OpKind;
+use crate::op::{OpEvent, OpOutcome};
 
 /// Ring tickets an applied op used in the model: `first .. first + count`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,8 +128,8 @@ fn rank_of(snap: &Snapshot, s: usize) -> (u64, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::Value;
-    use crate::event::{OpOrigin, OpProbes};
+    use crate::op::Value;
+    use crate::op::{OpOrigin, OpProbes};
     use slotscope_table::{Layout, Table};
 
     fn op(kind: OpKind, outcome: OpOutcome, key: Key) -> OpEvent {
