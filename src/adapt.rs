@@ -10,10 +10,10 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use slotscope_stress::sampler::{GarbageSample, LineHeat as EngineHeat, OpSample};
-use slotscope_stress::spec::StopSpec;
-use slotscope_stress::stall::PinHoldSample;
-use slotscope_stress::stats::LatencySummary;
+use slotscope_stress::LatencySummary;
+use slotscope_stress::PinHoldSample;
+use slotscope_stress::StopSpec;
+use slotscope_stress::{GarbageSample, LineHeat as EngineHeat, OpSample};
 use slotscope_stress::{RunSpec, Sample, ThreadState};
 use slotscope_table::{Snapshot, Variant};
 use slotscope_trace::Counter;
@@ -462,8 +462,8 @@ fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
 
 /// The machine's cache domains as the threads view shows them; `ui_core` is the core left
 /// for the UI, if one was.
-pub fn topology(t: &slotscope_stress::topology::Topology, ui_core: Option<usize>) -> Topology {
-    use slotscope_stress::topology::Grouping;
+pub fn topology(t: &slotscope_stress::machine::topology::Topology, ui_core: Option<usize>) -> Topology {
+    use slotscope_stress::machine::topology::Grouping;
     let to_u32 = |c: &usize| u32::try_from(*c).unwrap_or(u32::MAX);
     let domains = t
         .groups
@@ -486,8 +486,8 @@ pub fn topology(t: &slotscope_stress::topology::Topology, ui_core: Option<usize>
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use slotscope_stress::sampler::{BackendSample, PhaseInfo, ThreadSample};
-    use slotscope_stress::spec::BackendKind;
+    use slotscope_stress::BackendKind;
+    use slotscope_stress::{BackendSample, PhaseInfo, ThreadSample};
     use slotscope_table::{Geometry, Layout, Table};
     use slotscope_trace::Counts;
 
@@ -569,8 +569,8 @@ pub(crate) mod tests {
         s.snapshot = Some(table.snapshot());
         s.snapshot_fresh = true;
         s.sampler_cost_mean = Duration::from_micros(150);
-        s.timing = Some(slotscope_stress::timer::TimingInfo {
-            source: slotscope_stress::timer::TimeSource::Tsc,
+        s.timing = Some(slotscope_stress::TimingInfo {
+            source: slotscope_stress::TimeSource::Tsc,
             ns_per_read: 7.5,
             time_every: 4,
             open_loop_times_every_op: true,

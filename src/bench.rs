@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
-use slotscope_stress::sampler::LineHeat as EngineHeat;
-use slotscope_stress::stats::LatencySummary;
+use slotscope_stress::LatencySummary;
+use slotscope_stress::LineHeat as EngineHeat;
 use slotscope_stress::{Engine, Sample, SamplerOptions};
 use slotscope_table::{Layout, Table};
 use slotscope_views::Theme;
@@ -45,7 +45,7 @@ fn big_sample(capacity: usize) -> Sample {
     s.backend.geometry = Some(g);
     s.backend.capacity = Some(capacity);
     s.backend.elements = Some(table.len());
-    let cells = g.lines().min(slotscope_stress::stats::HEAT_MAX_CELLS);
+    let cells = g.lines().min(slotscope_stress::HEAT_MAX_CELLS);
     s.heat = EngineHeat {
         lines_per_cell: g.lines().div_ceil(cells),
         slot_writes: (0..cells).map(|l| (l as u32 * 7) % 50).collect(),

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use slotscope_stress::values::parse_duration;
+use slotscope_stress::scenario::values::parse_duration;
 use slotscope_trace::history::check::DEFAULT_MAX_WINDOW_OPS;
 use slotscope_trace::history::emit::{emit_test, ReproMode};
 use slotscope_trace::history::{check, timeline, CheckOptions, History};

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use slotscope_stress::fail_if::evaluate_all;
-use slotscope_stress::spec::BackendKind;
-use slotscope_stress::values::{did_you_mean, format_duration, format_ns, format_rate};
+use slotscope_stress::report::fail_if::evaluate_all;
+use slotscope_stress::scenario::values::{did_you_mean, format_duration, format_ns, format_rate};
+use slotscope_stress::BackendKind;
 use slotscope_stress::{OpKind, Report, StopSpec};
 
 use crate::cli::{OutputFormat, RunArgs};

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use slotscope_stress::fail_if::{evaluate_all, parse_fail_if, FailIf};
 use slotscope_stress::recorder::{parse_record_limit, RecordOptions};
-use slotscope_stress::values::{format_duration, format_ns, format_rate};
+use slotscope_stress::report::fail_if::{evaluate_all, parse_fail_if, FailIf};
+use slotscope_stress::scenario::values::{format_duration, format_ns, format_rate};
 use slotscope_stress::{Engine, EngineError, Report, RunSpec, Sample, SamplerOptions, StopSpec};
 
 use crate::cli::RunArgs;

@@ -1,9 +1,9 @@
 //! From the command line to a validated `RunSpec`: the scenario (built-in or file), then the
 //! flags that override it. Shared by the headless runner and the TUI.
 
+use slotscope_stress::scenario::values::{self, ValueError};
 use slotscope_stress::scenario::{self, LoadError, Overrides, ValidationContext, MAX_TIME_EVERY};
-use slotscope_stress::spec::{BackendKind, PinPolicy, RunSpec, StopSpec};
-use slotscope_stress::values::{self, ValueError};
+use slotscope_stress::{BackendKind, PinPolicy, RunSpec, StopSpec};
 use slotscope_table::{Layout, Variant};
 
 use crate::cli::RunArgs;

@@ -20,11 +20,11 @@ use ratatui::crossterm::terminal::{
 };
 use ratatui::crossterm::{cursor, execute};
 use ratatui::Terminal;
-use slotscope_stress::engine::WORKER_THREAD_PREFIX;
 use slotscope_stress::lesson::{self, Change, Lesson};
-use slotscope_stress::pin::CorePlan;
-use slotscope_stress::report_text::render_text;
-use slotscope_stress::topology::Topology as MachineTopology;
+use slotscope_stress::machine::pin::CorePlan;
+use slotscope_stress::machine::topology::Topology as MachineTopology;
+use slotscope_stress::report::text::render_text;
+use slotscope_stress::WORKER_THREAD_PREFIX;
 use slotscope_stress::{Engine, EngineOptions, Report, RunSpec, Sample, Sampler, SamplerOptions};
 use slotscope_table::Layout;
 use slotscope_views::theme::no_color_requested;

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::Session;
-use slotscope_stress::rng::SplitMix64;
+use slotscope_stress::SplitMix64;
 
 /// How long quitting may take once the storm has been handled (a debug build on 2 busy
 /// cores; the release build takes a fraction of this).

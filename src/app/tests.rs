@@ -11,7 +11,7 @@ use ratatui::crossterm::event::{
 };
 use ratatui::layout::Rect;
 use ratatui::Terminal;
-use slotscope_stress::spec::BackendKind;
+use slotscope_stress::BackendKind;
 use slotscope_stress::{EngineError, Sample};
 use slotscope_table::{Layout, Variant};
 use slotscope_views::{CoreDomain, HelpOverlay, Palette, Screen, Theme, Topology, Zoom};

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
 use slotscope_stress::report::IntervalRecord;
-use slotscope_stress::stats::LatencySummary;
+use slotscope_stress::LatencySummary;
 use slotscope_stress::{OpKind, Report};
 use slotscope_trace::{latency_histogram, Counter};
 

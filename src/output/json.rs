@@ -12,9 +12,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use slotscope_stress::fail_if::{Outcome, Verdict};
+use slotscope_stress::report::fail_if::{Outcome, Verdict};
 use slotscope_stress::report::IntervalRecord;
-use slotscope_stress::stats::LatencySummary;
+use slotscope_stress::LatencySummary;
 use slotscope_stress::{OpKind, Report};
 use slotscope_trace::{latency_histogram, Counts};
 

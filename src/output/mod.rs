@@ -9,8 +9,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use slotscope_stress::fail_if::Verdict;
-use slotscope_stress::report_text::render_text;
+use slotscope_stress::report::fail_if::Verdict;
+use slotscope_stress::report::text::render_text;
 use slotscope_stress::Report;
 
 use crate::cli::OutputFormat;

@@ -7,7 +7,7 @@ use std::io;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use slotscope_stress::stats::LatencySummary;
+use slotscope_stress::LatencySummary;
 use slotscope_stress::OpKind;
 use slotscope_table::Snapshot;
 use slotscope_trace::history::{value_text, KeyText};

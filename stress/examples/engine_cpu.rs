@@ -16,9 +16,9 @@
 
 use std::sync::{Arc, Barrier};
 
-use slotscope_stress::mix::scale;
-use slotscope_stress::pin::{available_cores, pin_current_thread};
-use slotscope_stress::rng::thread_stream;
+use slotscope_stress::machine::pin::{available_cores, pin_current_thread};
+use slotscope_stress::scale_draw as scale;
+use slotscope_stress::thread_stream;
 use slotscope_stress::{run_headless, GroupSpec, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
 use slotscope_table::{Key, Table};
 use slotscope_trace::Value;

@@ -18,9 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use slotscope_stress::mix::scale;
-use slotscope_stress::pin::{available_cores, pin_current_thread};
-use slotscope_stress::rng::thread_stream;
+use slotscope_stress::machine::pin::{available_cores, pin_current_thread};
+use slotscope_stress::scale_draw as scale;
+use slotscope_stress::thread_stream;
 use slotscope_stress::{
     Engine, GroupSpec, KeyChoice, Mix, PinPolicy, RunSpec, Sample, SamplerOptions, StopSpec, TableSpec,
 };

@@ -13,8 +13,8 @@
 //! 256 lookups on both sides; the engine times 1 op in 1024, with probes on (`engine`) or off
 //! (`engine-noprobe`).
 
-use slotscope_stress::mix::scale;
-use slotscope_stress::rng::thread_stream;
+use slotscope_stress::scale_draw as scale;
+use slotscope_stress::thread_stream;
 use slotscope_stress::{run_headless, GroupSpec, Mix, PinPolicy, RunSpec, StopSpec, TableSpec};
 use slotscope_table::{Key, Table};
 use slotscope_trace::Value;

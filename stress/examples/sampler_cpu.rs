@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use slotscope_stress::engine::WORKER_THREAD_PREFIX;
-use slotscope_stress::pin::{available_cores, pin_current_thread};
+use slotscope_stress::machine::pin::{available_cores, pin_current_thread};
+use slotscope_stress::WORKER_THREAD_PREFIX;
 use slotscope_stress::{
     Engine, GroupSpec, Mix, PinPolicy, RunSpec, Sample, SamplerOptions, StopSpec, TableSpec,
 };

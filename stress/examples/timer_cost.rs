@@ -6,7 +6,7 @@
 //! cargo run --release -p slotscope-stress --example timer_cost [rounds]
 //! ```
 
-use slotscope_stress::timer::{measure_read_cost, Clock, TimeSource};
+use slotscope_stress::{measure_read_cost, Clock, TimeSource};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

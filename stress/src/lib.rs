@@ -32,45 +32,33 @@
 //! | [`lesson`] | workshop lessons: files, validation, the changes each step makes |
 
 pub mod backend;
-pub mod check;
-pub mod control;
-pub mod engine;
-pub mod event;
-pub mod fail_if;
-pub mod gauge;
-mod hosted;
+mod engine;
 pub mod lesson;
 pub mod machine;
-pub mod mix;
-pub mod pacing;
-pub mod pin;
 pub mod recorder;
 pub mod report;
-pub mod report_text;
-pub mod rng;
-mod run;
-pub mod sampler;
 pub mod scenario;
-pub mod spec;
-pub mod stall;
-pub mod stats;
-mod timeline;
-pub mod timer;
-pub mod topology;
-pub mod values;
+mod sync;
 pub mod watchdog;
-pub mod worker;
 
 pub use backend::{Backend, BackendError, Session};
-pub use check::{Violation, ViolationKind};
-pub use control::ThreadState;
-pub use engine::{
-    run_headless, run_headless_recorded, Command, Engine, EngineError, EngineMonitor, EngineOptions,
+pub use engine::check::{Violation, ViolationKind};
+pub use engine::command::{Command, EngineError, EngineOptions};
+pub use engine::control::ThreadState;
+pub use engine::mix::scale as scale_draw;
+pub use engine::rng::{thread_stream, SplitMix64};
+pub use engine::sampler::{
+    BackendSample, GarbageSample, LineHeat, OpSample, PhaseInfo, Sample, Sampler, SamplerOptions,
+    ThreadSample,
 };
+pub use engine::stall::PinHoldSample;
+pub use engine::stats::{LatencySummary, HEAT_MAX_CELLS};
+pub use engine::timer::{measure_read_cost, Clock, TimeSource, TimingInfo};
+pub use engine::{run_headless, run_headless_recorded, Engine, EngineMonitor};
+pub use engine::{FINAL_SNAPSHOT_MAX_CAPACITY, RAMP_STEP, WORKER_THREAD_PREFIX};
 pub use report::Report;
-pub use sampler::{Sample, Sampler, SamplerOptions};
-pub use slotscope_trace::{OpKind, Value};
-pub use spec::{
+pub use scenario::spec::{
     BackendKind, GroupSpec, Hiccup, KeyChoice, Mix, PhaseSpec, PinPolicy, RemoveOrder, RunSpec, StopSpec,
     TableSpec,
 };
+pub use slotscope_trace::{OpKind, Value};

@@ -11,8 +11,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use slotscope_stress::rng::SplitMix64;
 use slotscope_stress::watchdog::Watchdog;
+use slotscope_stress::SplitMix64;
 use slotscope_stress::{
     Command, Engine, GroupSpec, Hiccup, KeyChoice, Mix, PhaseSpec, PinPolicy, RemoveOrder, RunSpec, StopSpec,
     TableSpec,

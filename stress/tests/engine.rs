@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use slotscope_stress::backend::{Backend, Session, SlotscopeBackend};
+use slotscope_stress::backend::{Backend, BackendFacts, Session, SlotscopeBackend};
 use slotscope_stress::{
     run_headless, BackendKind, Command, Engine, EngineError, GroupSpec, KeyChoice, Mix, OpKind, PhaseSpec,
     PinPolicy, RunSpec, Sample, SamplerOptions, StopSpec, TableSpec, ThreadState, ViolationKind,
@@ -288,11 +288,7 @@ impl Session for PanickySession<'_> {
     }
 }
 
-impl Backend for Panicky {
-    type Session<'a> = PanickySession<'a>;
-    fn session(&self) -> PanickySession<'_> {
-        PanickySession { inner: self.inner.session(), left: &self.lookups_left }
-    }
+impl BackendFacts for Panicky {
     fn kind(&self) -> BackendKind {
         BackendKind::Slotscope
     }
@@ -304,6 +300,13 @@ impl Backend for Panicky {
     }
     fn elements(&self) -> Option<usize> {
         self.inner.elements()
+    }
+}
+
+impl Backend for Panicky {
+    type Session<'a> = PanickySession<'a>;
+    fn session(&self) -> PanickySession<'_> {
+        PanickySession { inner: self.inner.session(), left: &self.lookups_left }
     }
 }
 

@@ -3,7 +3,7 @@
 //! flushed after batches with removes, crossbeam-epoch freed about 1 element in 60: its
 //! collection runs only on outermost pins, and the removes pin inside the reader's pin.)
 
-use slotscope_stress::backend::{Backend, Session, SlotscopeBackend};
+use slotscope_stress::backend::{Backend, BackendFacts, Session, SlotscopeBackend};
 use slotscope_stress::TableSpec;
 use slotscope_table::NoProbe;
 use slotscope_trace::Value;

@@ -1,8 +1,10 @@
 //! The finished report as `--fail-if` and the text printer read it: real short runs with
 //! `StopSpec::Ops`, so every count below is exact and nothing depends on speed.
 
-use slotscope_stress::fail_if::{evaluate_all, parse_fail_if, LatencyStat, Metric, MetricSource, OpSet};
-use slotscope_stress::report_text::render_text;
+use slotscope_stress::report::fail_if::{
+    evaluate_all, parse_fail_if, LatencyStat, Metric, MetricSource, OpSet,
+};
+use slotscope_stress::report::text::render_text;
 use slotscope_stress::{
     run_headless, BackendKind, GroupSpec, Mix, OpKind, PinPolicy, RunSpec, StopSpec, TableSpec,
 };

@@ -2,11 +2,11 @@
 //! span lies inside the input, on character boundaries, and renders. Deterministic (a fixed
 //! xorshift stream), no timing.
 
-use slotscope_stress::fail_if::parse_fail_if;
-use slotscope_stress::scenario::{parse, ValidationContext, BUILTINS};
-use slotscope_stress::values::{
+use slotscope_stress::report::fail_if::parse_fail_if;
+use slotscope_stress::scenario::values::{
     parse_cores, parse_duration, parse_keys, parse_mix, parse_pin, parse_rate, ValueError,
 };
+use slotscope_stress::scenario::{parse, ValidationContext, BUILTINS};
 
 struct Xorshift(u64);
 

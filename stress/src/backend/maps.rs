@@ -10,8 +10,8 @@ use arc_swap::ArcSwap;
 use dashmap::DashMap;
 use slotscope_table::Probe;
 
-use super::{Backend, Session, Value};
-use crate::spec::BackendKind;
+use super::{Backend, BackendFacts, Session, Value};
+use crate::scenario::spec::BackendKind;
 
 /// `RwLock<HashMap<u64, Arc<Value>>>`: the seeds' "current implementation". Lookups clone the
 /// `Arc` out of the read lock, as code that hands the value on must.
@@ -48,27 +48,25 @@ impl Session for &RwLockHashMapBackend {
     }
 }
 
-impl Backend for RwLockHashMapBackend {
-    type Session<'a> = &'a RwLockHashMapBackend;
-
-    fn session(&self) -> &RwLockHashMapBackend {
-        self
-    }
-
+impl BackendFacts for RwLockHashMapBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::RwLockHashMap
     }
-
     fn describe(&self) -> String {
         "RwLock<HashMap<u64, Arc<V>>> (std, SipHash; per-thread key budget)".to_owned()
     }
-
     fn capacity(&self) -> Option<usize> {
         None
     }
-
     fn elements(&self) -> Option<usize> {
         Some(self.map.read().unwrap_or_else(PoisonError::into_inner).len())
+    }
+}
+
+impl Backend for RwLockHashMapBackend {
+    type Session<'a> = &'a RwLockHashMapBackend;
+    fn session(&self) -> &RwLockHashMapBackend {
+        self
     }
 }
 
@@ -104,27 +102,25 @@ impl Session for &DashMapBackend {
     }
 }
 
-impl Backend for DashMapBackend {
-    type Session<'a> = &'a DashMapBackend;
-
-    fn session(&self) -> &DashMapBackend {
-        self
-    }
-
+impl BackendFacts for DashMapBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::DashMap
     }
-
     fn describe(&self) -> String {
         "dashmap 6 (SipHash; per-thread key budget)".to_owned()
     }
-
     fn capacity(&self) -> Option<usize> {
         None
     }
-
     fn elements(&self) -> Option<usize> {
         Some(self.map.len())
+    }
+}
+
+impl Backend for DashMapBackend {
+    type Session<'a> = &'a DashMapBackend;
+    fn session(&self) -> &DashMapBackend {
+        self
     }
 }
 
@@ -176,26 +172,24 @@ impl Session for &RcuHashMapBackend {
     }
 }
 
-impl Backend for RcuHashMapBackend {
-    type Session<'a> = &'a RcuHashMapBackend;
-
-    fn session(&self) -> &RcuHashMapBackend {
-        self
-    }
-
+impl BackendFacts for RcuHashMapBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::RcuHashMap
     }
-
     fn describe(&self) -> String {
         "arc-swap copy-on-write HashMap (RCU; every write copies the map; per-thread key budget)".to_owned()
     }
-
     fn capacity(&self) -> Option<usize> {
         None
     }
-
     fn elements(&self) -> Option<usize> {
         Some(self.map.load().len())
+    }
+}
+
+impl Backend for RcuHashMapBackend {
+    type Session<'a> = &'a RcuHashMapBackend;
+    fn session(&self) -> &RcuHashMapBackend {
+        self
     }
 }

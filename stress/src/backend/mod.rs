@@ -15,6 +15,7 @@
 //! For backends without a capacity the worker enforces a per-thread budget of keys (capacity /
 //! threads at start), so that every backend runs at a comparable fill.
 
+pub mod gauge;
 mod maps;
 mod ptab;
 mod slab;
@@ -24,7 +25,7 @@ use std::fmt;
 
 use slotscope_table::{BuildError, Geometry, Probe, Snapshot};
 
-use crate::spec::{BackendKind, TableSpec};
+use crate::scenario::spec::{BackendKind, TableSpec};
 
 pub use self::maps::{DashMapBackend, RcuHashMapBackend, RwLockHashMapBackend};
 pub use self::ptab::{PtabBackend, PTAB_CAPACITIES};
@@ -46,16 +47,9 @@ pub trait Session {
     fn repin(&mut self) {}
 }
 
-/// A table the engine can drive.
-pub trait Backend: Send + Sync + 'static {
-    /// A worker's handle.
-    type Session<'a>: Session
-    where
-        Self: 'a;
-
-    /// Opens a handle for the calling thread.
-    fn session(&self) -> Self::Session<'_>;
-
+/// What the engine and its recorder ask of a table besides its ops: object safe, so that a
+/// running engine holds any backend as `dyn BackendFacts` (see [`Backend`] for the ops).
+pub trait BackendFacts: Send + Sync {
     /// Which backend this is.
     fn kind(&self) -> BackendKind;
 
@@ -85,8 +79,8 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Elements retired and freed so far, if this backend counts them (our table built with a
-    /// garbage gauge, see [`crate::gauge`]).
-    fn garbage(&self) -> Option<crate::gauge::GarbageCount> {
+    /// garbage gauge, see [`crate::backend::gauge`]).
+    fn garbage(&self) -> Option<crate::backend::gauge::GarbageCount> {
         None
     }
 
@@ -95,6 +89,17 @@ pub trait Backend: Send + Sync + 'static {
     fn element_bytes(&self) -> usize {
         0
     }
+}
+
+/// A table the engine can drive: its facts, and a session per worker thread.
+pub trait Backend: BackendFacts + 'static {
+    /// A worker's handle.
+    type Session<'a>: Session
+    where
+        Self: 'a;
+
+    /// Opens a handle for the calling thread.
+    fn session(&self) -> Self::Session<'_>;
 }
 
 /// Why a backend could not be built.

@@ -6,8 +6,8 @@
 use ptab::{ConstParams, Detached, PTab};
 use slotscope_table::Probe;
 
-use super::{Backend, BackendError, BackendVisitor, Session, Value};
-use crate::spec::BackendKind;
+use super::{Backend, BackendError, BackendFacts, BackendVisitor, Session, Value};
+use crate::scenario::spec::BackendKind;
 
 /// The capacities compiled in (asked-for capacities round up to a power of two first).
 pub const PTAB_CAPACITIES: [usize; 6] = [1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20];
@@ -73,26 +73,24 @@ impl<const N: usize> Session for &PtabBackend<N> {
     }
 }
 
-impl<const N: usize> Backend for PtabBackend<N> {
-    type Session<'a> = &'a PtabBackend<N>;
-
-    fn session(&self) -> &PtabBackend<N> {
-        self
-    }
-
+impl<const N: usize> BackendFacts for PtabBackend<N> {
     fn kind(&self) -> BackendKind {
         BackendKind::Ptab
     }
-
     fn describe(&self) -> String {
         format!("ptab 0.1.7, {} slots (no generation check: stale ids alias)", self.table.capacity())
     }
-
     fn capacity(&self) -> Option<usize> {
         Some(self.table.capacity())
     }
-
     fn elements(&self) -> Option<usize> {
         Some(self.table.len())
+    }
+}
+
+impl<const N: usize> Backend for PtabBackend<N> {
+    type Session<'a> = &'a PtabBackend<N>;
+    fn session(&self) -> &PtabBackend<N> {
+        self
     }
 }

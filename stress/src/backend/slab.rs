@@ -4,8 +4,8 @@
 use sharded_slab::Slab;
 use slotscope_table::Probe;
 
-use super::{Backend, Session, Value};
-use crate::spec::BackendKind;
+use super::{Backend, BackendFacts, Session, Value};
+use crate::scenario::spec::BackendKind;
 
 /// `sharded_slab::Slab<Value>` with the default configuration.
 pub struct ShardedSlabBackend {
@@ -54,26 +54,24 @@ impl Session for &ShardedSlabBackend {
     }
 }
 
-impl Backend for ShardedSlabBackend {
-    type Session<'a> = &'a ShardedSlabBackend;
-
-    fn session(&self) -> &ShardedSlabBackend {
-        self
-    }
-
+impl BackendFacts for ShardedSlabBackend {
     fn kind(&self) -> BackendKind {
         BackendKind::ShardedSlab
     }
-
     fn describe(&self) -> String {
         "sharded-slab 0.1.7, default config (no len; per-thread key budget)".to_owned()
     }
-
     fn capacity(&self) -> Option<usize> {
         None
     }
-
     fn elements(&self) -> Option<usize> {
         None
+    }
+}
+
+impl Backend for ShardedSlabBackend {
+    type Session<'a> = &'a ShardedSlabBackend;
+    fn session(&self) -> &ShardedSlabBackend {
+        self
     }
 }

@@ -2,9 +2,9 @@
 
 use slotscope_table::{Geometry, Key, Probe, Snapshot, Table, Writer};
 
-use super::{Backend, Session, Value};
-use crate::gauge::{self, GarbageCount, GarbageGauge};
-use crate::spec::{BackendKind, TableSpec};
+use super::{Backend, BackendFacts, Session, Value};
+use crate::backend::gauge::{self, GarbageCount, GarbageGauge};
+use crate::scenario::spec::{BackendKind, TableSpec};
 
 /// What the table stores for a [`Value`]: the value itself, or the value with the id of a
 /// garbage gauge whose destructor counts the free.
@@ -136,18 +136,10 @@ impl<E: Stored> Session for SlotscopeSession<'_, E> {
     }
 }
 
-impl<E: Stored> Backend for SlotscopeBackend<E> {
-    type Session<'a> = SlotscopeSession<'a, E>;
-
-    fn session(&self) -> SlotscopeSession<'_, E> {
-        let gauge = self.gauge.as_ref().map_or(0, GarbageGauge::id);
-        SlotscopeSession { writer: self.table.writer(), gauge }
-    }
-
+impl<E: Stored> BackendFacts for SlotscopeBackend<E> {
     fn kind(&self) -> BackendKind {
         BackendKind::Slotscope
     }
-
     fn describe(&self) -> String {
         let g = self.table.geometry();
         let variant = self.table.variant();
@@ -158,34 +150,35 @@ impl<E: Stored> Backend for SlotscopeBackend<E> {
         };
         format!("slotscope {} {} B lines, {} slots{broken}", g.layout(), g.line_bytes(), g.capacity())
     }
-
     fn capacity(&self) -> Option<usize> {
         Some(self.table.capacity())
     }
-
     fn elements(&self) -> Option<usize> {
         Some(self.table.len())
     }
-
     fn geometry(&self) -> Option<Geometry> {
         Some(self.table.geometry())
     }
-
     fn snapshot_into(&self, snap: &mut Snapshot) -> bool {
         self.table.snapshot_into(snap);
         true
     }
-
     fn has_probes(&self) -> bool {
         true
     }
-
     fn garbage(&self) -> Option<GarbageCount> {
         self.gauge.as_ref().map(GarbageGauge::read)
     }
-
     fn element_bytes(&self) -> usize {
         // The element is the key (8 bytes) and the stored value, without allocator overhead.
         8 + std::mem::size_of::<E>()
+    }
+}
+
+impl<E: Stored> Backend for SlotscopeBackend<E> {
+    type Session<'a> = SlotscopeSession<'a, E>;
+    fn session(&self) -> SlotscopeSession<'_, E> {
+        let gauge = self.gauge.as_ref().map_or(0, GarbageGauge::id);
+        SlotscopeSession { writer: self.table.writer(), gauge }
     }
 }

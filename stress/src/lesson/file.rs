@@ -15,13 +15,13 @@ use super::{
     apply_step, Figure, Focus, GroupChange, Lesson, Step, View, MAX_HICCUP, MAX_MINUTES, MAX_STEPS,
     MAX_SUMMARY_CHARS,
 };
+use crate::engine::stall::MAX_PIN_HOLD;
+use crate::scenario::spec::{BackendKind, Hiccup, RemoveOrder, RunSpec};
+use crate::scenario::values::{did_you_mean, format_duration, ValueError};
 use crate::scenario::{
     self, syntax_errors, validate, Diagnostic, Field, GroupField, Key, Loader, ScenarioError, Severity, Val,
     ValidationContext,
 };
-use crate::spec::{BackendKind, Hiccup, RemoveOrder, RunSpec};
-use crate::stall::MAX_PIN_HOLD;
-use crate::values::{did_you_mean, format_duration, ValueError};
 
 /// Keys of the top level of a lesson.
 pub const TOP_KEYS: &[&str] = &["name", "title", "summary", "minutes", "scenario", "split", "watch", "step"];

@@ -28,9 +28,10 @@ use std::time::Duration;
 
 use slotscope_table::{Layout, Variant};
 
-use crate::engine::{Command, Engine, EngineError};
+use crate::engine::command::{Command, EngineError};
+use crate::engine::Engine;
+use crate::scenario::spec::{Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, TableSpec};
 use crate::scenario::{Diagnostic, ScenarioError, ValidationContext};
-use crate::spec::{Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, TableSpec};
 
 pub use file::{parse, HICCUP_KEYS, STEP_KEYS, TOP_KEYS};
 
@@ -352,7 +353,7 @@ pub enum Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::values::{format_duration, format_mix, format_pin, format_rate};
+        use crate::scenario::values::{format_duration, format_mix, format_pin, format_rate};
         match self {
             Change::Table { layout, variant } => write!(f, "table: {layout}, {variant}"),
             Change::Split(Some(b)) => write!(f, "split: side B {b}"),
@@ -363,7 +364,7 @@ impl fmt::Display for Change {
             Change::Rate { group, rate: None } => write!(f, "{group}: closed loop"),
             Change::Pin { group, pin } => write!(f, "{group}: pin {}", format_pin(pin)),
             Change::Keys { group, keys, stale } => {
-                write!(f, "{group}: keys {}, stale {stale}", crate::values::format_keys(*keys))
+                write!(f, "{group}: keys {}, stale {stale}", crate::scenario::values::format_keys(*keys))
             }
             Change::RemoveOrder { group, order } => write!(f, "{group}: remove {}", order.name()),
             Change::Hiccup { group, hiccup: Some(h) } => {
@@ -690,7 +691,7 @@ pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Lesson, Lesso
     let Some(b) = builtin(name) else {
         return Err(LessonError::Unknown {
             name: name.to_owned(),
-            suggestion: crate::values::did_you_mean(name, BUILTIN_LESSONS.iter().map(|b| b.name)),
+            suggestion: crate::scenario::values::did_you_mean(name, BUILTIN_LESSONS.iter().map(|b| b.name)),
         });
     };
     parse(b.source, &b.origin(), b.name, None, ctx).map_err(LessonError::Invalid)
@@ -721,7 +722,7 @@ pub fn resolve(arg: &str, ctx: &ValidationContext) -> Result<Lesson, LessonError
     }
     Err(LessonError::Unknown {
         name: arg.to_owned(),
-        suggestion: crate::values::did_you_mean(arg, BUILTIN_LESSONS.iter().map(|b| b.name)),
+        suggestion: crate::scenario::values::did_you_mean(arg, BUILTIN_LESSONS.iter().map(|b| b.name)),
     })
 }
 

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use slotscope_table::{Layout, MAX_CAPACITY, MIN_CAPACITY};
 
-use crate::spec::{BackendKind, KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
-use crate::values::{
+use crate::scenario::spec::{BackendKind, KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
+use crate::scenario::values::{
     check_rate, check_share, check_zipf, did_you_mean, format_cores, format_duration, MAX_DURATION,
     MAX_WEIGHT,
 };
@@ -51,7 +51,7 @@ impl ValidationContext {
     pub fn detect() -> ValidationContext {
         if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
             if let Some(list) = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")) {
-                if let Ok(cores) = crate::values::parse_cores(list.trim()) {
+                if let Ok(cores) = crate::scenario::values::parse_cores(list.trim()) {
                     return ValidationContext { cores };
                 }
             }

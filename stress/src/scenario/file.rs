@@ -17,8 +17,10 @@ use toml::Spanned;
 use super::check::{validate, Field, GroupField, PhaseField, Severity, ValidationContext};
 use super::diag::{Diagnostic, ScenarioError};
 use super::Scenario;
-use crate::spec::{BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec};
-use crate::values::{
+use crate::scenario::spec::{
+    BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec,
+};
+use crate::scenario::values::{
     did_you_mean, parse_cores_spanned, parse_duration, parse_keys, parse_mix, parse_pin, parse_rate,
     ValueError,
 };
@@ -649,7 +651,13 @@ impl Loader<'_> {
                 let mut ok = true;
                 for item in items.iter() {
                     spans.push(item.span());
-                    match self.uint(field, "pin", item, crate::values::MAX_CORE_ID as u128, "[0, 1]") {
+                    match self.uint(
+                        field,
+                        "pin",
+                        item,
+                        crate::scenario::values::MAX_CORE_ID as u128,
+                        "[0, 1]",
+                    ) {
                         Some(c) => cores.push(c as usize),
                         None => ok = false,
                     }

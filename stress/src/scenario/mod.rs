@@ -28,6 +28,8 @@ mod check;
 mod diag;
 mod file;
 mod overrides;
+pub mod spec;
+pub mod values;
 mod write;
 
 use std::fmt;
@@ -46,7 +48,7 @@ pub(crate) use file::{syntax_errors, Key, Loader, Val};
 pub use overrides::{distribute_threads, FlagProblem, OverrideError, Overrides};
 pub use write::to_toml;
 
-use crate::spec::RunSpec;
+use crate::scenario::spec::RunSpec;
 
 /// How long a headless run lasts when neither the scenario nor the command line says: a
 /// scenario without `duration` or `ops` runs until stopped, which in the TUI is what one wants
@@ -124,7 +126,7 @@ pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Scenario, Loa
     let Some(b) = builtin(name) else {
         return Err(LoadError::UnknownScenario {
             name: name.to_owned(),
-            suggestion: crate::values::did_you_mean(name, BUILTINS.iter().map(|b| b.name)),
+            suggestion: crate::scenario::values::did_you_mean(name, BUILTINS.iter().map(|b| b.name)),
         });
     };
     Ok(parse(b.source, &b.origin(), b.name, ctx)?)
@@ -152,6 +154,6 @@ pub fn resolve(arg: &str, ctx: &ValidationContext) -> Result<Scenario, LoadError
     }
     Err(LoadError::UnknownScenario {
         name: arg.to_owned(),
-        suggestion: crate::values::did_you_mean(arg, BUILTINS.iter().map(|b| b.name)),
+        suggestion: crate::scenario::values::did_you_mean(arg, BUILTINS.iter().map(|b| b.name)),
     })
 }

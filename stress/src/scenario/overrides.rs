@@ -23,8 +23,10 @@ use slotscope_table::{Layout, Variant};
 
 use super::check::{validate, Field, GroupField, Severity, ValidationContext};
 use super::write::to_toml;
-use crate::spec::{BackendKind, KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
-use crate::values::{format_cores, format_duration, format_keys, format_mix, format_pin, format_rate};
+use crate::scenario::spec::{BackendKind, KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
+use crate::scenario::values::{
+    format_cores, format_duration, format_keys, format_mix, format_pin, format_rate,
+};
 
 /// Values given on the command line; `None` leaves the scenario's value.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::spec::{KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
-use crate::values::format_duration;
+use crate::scenario::spec::{KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
+use crate::scenario::values::format_duration;
 
 /// The scenario file of `spec`, every key written out.
 pub fn to_toml(spec: &RunSpec) -> String {

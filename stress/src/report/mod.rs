@@ -5,16 +5,19 @@
 //! unless a field says otherwise. Histograms are [`HistogramData`] (lossless; rebuild with
 //! [`HistogramData::to_histogram`] for hlog or percentile spectra).
 
+pub mod fail_if;
+pub mod text;
+
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::check::{Balance, SnapshotCheck, ViolationLog};
-use crate::control::ThreadState;
+use crate::engine::check::{Balance, SnapshotCheck, ViolationLog};
+use crate::engine::control::ThreadState;
+pub use crate::engine::stats::{HistogramData, IntervalRecord, LatencySet, LatencySummary, OpLatencyData};
+use crate::engine::timer::{nanos, TimingInfo};
 use crate::machine::MachineInfo;
-use crate::spec::{KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec};
-use crate::stats::{HistogramData, LatencySet, LatencySummary};
-use crate::timer::{nanos, TimingInfo};
+use crate::scenario::spec::{KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec};
 use slotscope_trace::OpKind;
 use slotscope_trace::{Counter, Counts};
 
@@ -71,7 +74,7 @@ pub struct Report {
     /// time until then.
     pub stopped_by: Option<String>,
     /// The trace written, when the run was recorded (`run --record`).
-    pub recording: Option<crate::recorder::RecordingReport>,
+    pub recording: Option<RecordingReport>,
 }
 
 impl Report {
@@ -275,13 +278,13 @@ impl PhaseEcho {
 /// The generator, the digest, and whether this run's streams are reproducible.
 #[derive(Clone, Debug, Serialize)]
 pub struct DeterminismInfo {
-    /// Generator name ([`crate::rng::RNG_NAME`]).
+    /// Generator name ([`crate::engine::rng::RNG_NAME`]).
     pub rng: &'static str,
-    /// Version of seeding + generator + choice encoding + digest ([`crate::rng::RNG_VERSION`]).
+    /// Version of seeding + generator + choice encoding + digest ([`crate::engine::rng::RNG_VERSION`]).
     pub rng_version: u32,
     /// How thread streams derive from the seed.
     pub seeding: &'static str,
-    /// Digest algorithm ([`crate::rng::DIGEST_NAME`]).
+    /// Digest algorithm ([`crate::engine::rng::DIGEST_NAME`]).
     pub digest: &'static str,
     /// What the digest covers.
     pub digest_covers: &'static str,
@@ -423,55 +426,23 @@ pub struct CheckReport {
     pub segments: Vec<SegmentCheck>,
 }
 
-/// Latency of one op kind within one interval.
-#[derive(Clone, Debug, Serialize)]
-pub struct OpLatencyData {
-    /// The operation.
-    pub op: OpKind,
-    /// Service times.
-    pub service: HistogramData,
-    /// Open loop: corrected times.
-    pub corrected: Option<HistogramData>,
-}
-
-impl OpLatencyData {
-    /// The non-empty kinds of `set`.
-    pub fn of_set(set: &LatencySet) -> Vec<OpLatencyData> {
-        OpKind::ALL
-            .into_iter()
-            .filter(|k| !set.service[k.index()].is_empty() || !set.corrected[k.index()].is_empty())
-            .map(|k| {
-                let corrected = &set.corrected[k.index()];
-                OpLatencyData {
-                    op: k,
-                    service: HistogramData::from_histogram(&set.service[k.index()]),
-                    corrected: (!corrected.is_empty()).then(|| HistogramData::from_histogram(corrected)),
-                }
-            })
-            .collect()
-    }
-}
-
-/// One thread's counts and latencies over one series interval.
-#[derive(Clone, Debug, Serialize)]
-pub struct IntervalRecord {
-    /// Global thread index.
-    pub thread: usize,
-    /// Interval start, ns since start (boundaries are exact to one batch of ops).
-    pub start_ns: u64,
-    /// Interval end.
-    pub end_ns: u64,
-    /// Counters during the interval.
-    pub counts: Counts,
-    /// Latencies during the interval (kinds with no timed op are left out).
-    pub latency: Vec<OpLatencyData>,
-}
-
-impl IntervalRecord {
-    /// Ops of `kind` in the interval.
-    pub fn ops_of(&self, kind: OpKind) -> u64 {
-        self.counts[Counter::ops_of(kind)]
-    }
+/// What a recording wrote, for reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordingReport {
+    /// The trace file.
+    pub path: String,
+    /// Its size.
+    pub bytes: u64,
+    /// Op events written.
+    pub events: u64,
+    /// Op events dropped because a thread's buffer was full.
+    pub dropped: u64,
+    /// Why it ended, in words.
+    pub end: &'static str,
+    /// Whether `--record-limit` stopped it before the run ended.
+    pub limit_reached: bool,
+    /// A write error, if one stopped it.
+    pub error: Option<String>,
 }
 
 /// The per-interval series.
@@ -502,10 +473,10 @@ pub struct ControlEvent {
 /// thing there); otherwise every thread contributes its service time.
 fn merged_latency(
     threads: &[ThreadReport],
-    set: crate::fail_if::OpSet,
+    set: crate::report::fail_if::OpSet,
     corrected: bool,
 ) -> Option<hdrhistogram::Histogram<u64>> {
-    use crate::fail_if::OpSet;
+    use crate::report::fail_if::OpSet;
     let kinds: &[OpKind] = match set {
         OpSet::Lookup => &[OpKind::Lookup],
         OpSet::Insert => &[OpKind::Insert],
@@ -543,9 +514,9 @@ fn merged_latency(
 /// no thread ran in open loop (in a closed loop there is nothing to correct). A latency of an
 /// operation that was never timed is "not measured" too. The contention probes (`ticket_skips`, `ring_retries`,
 /// `stale_rejections`) exist only on our table with probes on.
-impl crate::fail_if::MetricSource for Report {
-    fn metric(&self, metric: &crate::fail_if::Metric) -> Option<f64> {
-        use crate::fail_if::{LatencyStat, Metric, OpSet};
+impl crate::report::fail_if::MetricSource for Report {
+    fn metric(&self, metric: &crate::report::fail_if::Metric) -> Option<f64> {
+        use crate::report::fail_if::{LatencyStat, Metric, OpSet};
         let op_kind = |set: OpSet| match set {
             OpSet::Lookup => Some(OpKind::Lookup),
             OpSet::Insert => Some(OpKind::Insert),

@@ -12,9 +12,9 @@ use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
 
+use crate::engine::stats::LatencySummary;
 use crate::report::{OpLatencyReport, Report};
-use crate::stats::LatencySummary;
-use crate::values::{format_ns, format_rate};
+use crate::scenario::values::{format_ns, format_rate};
 use slotscope_trace::Counter;
 
 /// Quantile steps per halving of the distance to 100% in the spectrum (HdrHistogram's default

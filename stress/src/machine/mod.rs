@@ -1,12 +1,15 @@
 //! What the run ran on: CPU model, cores, cache and NUMA grouping.
 
+pub mod pin;
+pub mod topology;
+
 use std::fs;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::pin::available_cores;
-use crate::topology::{Grouping, Topology};
+use crate::machine::pin::available_cores;
+use crate::machine::topology::{Grouping, Topology};
 
 /// The machine, as reports describe it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

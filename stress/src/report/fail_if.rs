@@ -30,7 +30,7 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-use crate::values::{
+use crate::scenario::values::{
     char_span, did_you_mean, format_ns, format_rate, lex_number, number_with_multiplier, run_end,
     skip_spaces, three_digits, trimmed_range, trimmed_within, ValueError, TIME_UNITS,
 };

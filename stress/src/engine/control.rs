@@ -7,31 +7,19 @@
 //! a worker never waits for the control plane). Pauses park the thread; the engine unparks it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use crate::sync::lock;
 use std::thread::Thread;
 
 use crossbeam_utils::CachePadded;
 use serde::Serialize;
 
-use crate::check::{Violation, ViolationLog, VIOLATION_DETAILS_PER_THREAD};
-use crate::mix::KeyPicker;
-use crate::spec::{Hiccup, Mix, RemoveOrder};
-use crate::stats::{HeatCounters, LatencySet, SharedCounts};
-
-/// Locks, ignoring poison: a panicked worker is reported as a violation, and what it left
-/// behind (counters, histograms) is still worth reading.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Tries to lock without waiting, ignoring poison.
-pub(crate) fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
-    match m.try_lock() {
-        Ok(g) => Some(g),
-        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
-    }
-}
+use crate::engine::check::{Violation, ViolationLog, VIOLATION_DETAILS_PER_THREAD};
+use crate::engine::mix::KeyPicker;
+use crate::engine::stats::{HeatCounters, LatencySet, SharedCounts};
+use crate::scenario::spec::{Hiccup, Mix, RemoveOrder};
 
 /// Where a worker is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -230,6 +218,26 @@ impl ThreadShared {
     /// A copy of the current settings.
     pub fn settings(&self) -> WorkerSettings {
         lock(&self.settings).clone()
+    }
+}
+
+/// Wakes whoever waits for workers to exit.
+#[derive(Debug, Default)]
+pub(crate) struct ExitSignal {
+    exits: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl ExitSignal {
+    pub(crate) fn notify(&self) {
+        *lock(&self.exits) += 1;
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn wait(&self, timeout: Duration) {
+        let guard = lock(&self.exits);
+        let seen = *guard;
+        let _ = self.changed.wait_timeout_while(guard, timeout, |n| *n == seen);
     }
 }
 

@@ -16,6 +16,22 @@
 //! most about 10 ms in open loop). The timeline (phases, the duration) runs on "active" time:
 //! it stands still while the run is paused or a restarted table is being prefilled.
 
+pub mod check;
+pub mod command;
+pub mod control;
+pub mod event;
+pub(crate) mod hosted;
+pub mod mix;
+pub mod pacing;
+pub mod rng;
+pub(crate) mod run;
+pub mod sampler;
+pub mod stall;
+pub mod stats;
+pub(crate) mod timeline;
+pub mod timer;
+pub mod worker;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
@@ -25,213 +41,37 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use slotscope_table::Layout;
 
-use crate::backend::{Backend, BackendError};
-use crate::check::{ViolationLog, VIOLATION_DETAILS_IN_REPORT};
-use crate::control::{lock, ThreadState};
-use crate::hosted::{install_worker_panic_hook, open_hosted, ExitSignal, Hosted, HostedBackend};
+use crate::backend::Backend;
+use crate::engine::check::{ViolationLog, VIOLATION_DETAILS_IN_REPORT};
+use crate::engine::command::{Command, EngineError, EngineOptions};
+use crate::engine::control::{ExitSignal, ThreadState};
+use crate::engine::hosted::{install_worker_panic_hook, open_hosted, recorded_table, Hosted, HostedBackend};
+use crate::engine::mix::KeyPicker;
+use crate::engine::rng::{DIGEST_NAME, RNG_NAME, RNG_VERSION};
+use crate::engine::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
+use crate::engine::stats::LatencySet;
+use crate::engine::timeline::conduct;
+use crate::engine::timer::{measure_read_cost, nanos, Clock, TimingInfo};
+use crate::machine::pin::CorePlan;
+use crate::machine::topology::Topology;
 use crate::machine::MachineInfo;
-use crate::mix::KeyPicker;
-use crate::pin::{CorePlan, PinError};
 use crate::recorder::{header_for, RecordOptions, Recorder};
 use crate::report::{
     BackendInfo, CheckReport, ControlEvent, DeterminismInfo, OpLatencyReport, OpReport, Report, SeriesReport,
     SpecEcho, ThreadReport, REPORT_SCHEMA_VERSION,
 };
-use crate::rng::{DIGEST_NAME, RNG_NAME, RNG_VERSION};
-use crate::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
-use crate::spec::{
-    BackendKind, Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec,
-};
-use crate::stats::LatencySet;
-use crate::timeline::conduct;
-use crate::timer::{measure_read_cost, nanos, Clock, TimingInfo};
-use crate::topology::Topology;
+use crate::scenario::spec::{BackendKind, PinPolicy, RunSpec, StopSpec, TableSpec};
+use crate::sync::lock;
 use slotscope_trace::Counts;
 use slotscope_trace::OpKind;
 use slotscope_trace::{EndReason, RunSummary};
 
-pub use crate::hosted::WORKER_THREAD_PREFIX;
-pub use crate::run::FINAL_SNAPSHOT_MAX_CAPACITY;
-pub use crate::timeline::RAMP_STEP;
+pub use crate::engine::hosted::WORKER_THREAD_PREFIX;
+pub use crate::engine::run::FINAL_SNAPSHOT_MAX_CAPACITY;
+pub use crate::engine::timeline::RAMP_STEP;
 
 /// Clock reads used to measure the timer's cost at start.
 const TIMER_COST_READS: u32 = 20_000;
-
-/// Why the engine could not start or obey.
-#[derive(Clone, Debug, PartialEq)]
-pub enum EngineError {
-    /// The backend could not be built.
-    Backend(BackendError),
-    /// A group's pin policy cannot be met.
-    Pin {
-        /// The group.
-        group: String,
-        /// Why.
-        error: PinError,
-    },
-    /// No group by that name.
-    UnknownGroup {
-        /// The name given.
-        name: String,
-        /// The groups there are.
-        known: Vec<String>,
-    },
-    /// No live thread with that index.
-    UnknownThread(usize),
-    /// The group has no thread left to remove.
-    NoThreadToRemove(String),
-    /// An open-loop rate must be finite and above zero.
-    BadRate(f64),
-    /// The run has no thread at all.
-    NoThreads,
-    /// A headless run must end by itself (`StopSpec::Forever` never does).
-    NeverEnds,
-    /// Restarting needs a backend the engine built itself (not one passed to `start_with`).
-    RestartUnsupported,
-    /// A thread could not be spawned.
-    Spawn(String),
-    /// The trace file could not be created.
-    Record(String),
-}
-
-impl fmt::Display for EngineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EngineError::Backend(e) => write!(f, "{e}"),
-            EngineError::Pin { group, error } => write!(f, "group `{group}`: {error}"),
-            EngineError::UnknownGroup { name, known } => {
-                write!(f, "no thread group named `{name}` (groups: {})", known.join(", "))
-            }
-            EngineError::UnknownThread(i) => write!(f, "no running thread with index {i}"),
-            EngineError::NoThreadToRemove(g) => write!(f, "group `{g}` has no thread left to remove"),
-            EngineError::BadRate(r) => write!(f, "rate {r} ops/s is not a positive number"),
-            EngineError::NoThreads => f.write_str("the run has no threads: give some group at least one"),
-            EngineError::NeverEnds => {
-                f.write_str("a headless run needs an end: a duration or an op count, not `forever`")
-            }
-            EngineError::RestartUnsupported => {
-                f.write_str("this engine was given its backend ready-made, so it cannot build another")
-            }
-            EngineError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
-            EngineError::Record(e) => write!(f, "could not start recording: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for EngineError {}
-
-impl From<BackendError> for EngineError {
-    fn from(e: BackendError) -> Self {
-        EngineError::Backend(e)
-    }
-}
-
-/// A live command, as the UI sends them (each also has its own method on [`Engine`]).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    /// Add a thread to a group.
-    AddThread {
-        /// The group.
-        group: String,
-    },
-    /// Remove a group's most recently added thread.
-    RemoveThread {
-        /// The group.
-        group: String,
-    },
-    /// Pin a thread to a core (`None`: leave it where it is; a pinned thread stays pinned).
-    Repin {
-        /// Global thread index.
-        thread: usize,
-        /// The core.
-        core: Option<usize>,
-    },
-    /// Re-place a group's threads with another pin policy.
-    SetPin {
-        /// The group.
-        group: String,
-        /// The policy.
-        pin: PinPolicy,
-    },
-    /// Change a group's mix.
-    SetMix {
-        /// The group.
-        group: String,
-        /// The mix.
-        mix: Mix,
-    },
-    /// Change a group's rate (`None`: closed loop).
-    SetRate {
-        /// The group.
-        group: String,
-        /// Ops/s per thread.
-        rate: Option<f64>,
-    },
-    /// Change how a group's lookups choose keys, and their stale share.
-    SetKeys {
-        /// The group.
-        group: String,
-        /// The key choice.
-        keys: KeyChoice,
-        /// Share of lookups aimed at own removed keys.
-        stale_share: f64,
-    },
-    /// Pause every worker.
-    Pause,
-    /// Resume every worker.
-    Resume,
-    /// Zero every counter and histogram (violations are kept).
-    ResetStats,
-    /// Replace the table with a new one (same load, same threads, fresh prefill).
-    Restart {
-        /// The new table.
-        table: TableSpec,
-    },
-    /// Set a group's thread count (adding threads, or removing the newest ones).
-    SetThreads {
-        /// The group.
-        group: String,
-        /// Threads wanted.
-        threads: usize,
-    },
-    /// Change which held key a group's removes take.
-    SetRemoveOrder {
-        /// The group.
-        group: String,
-        /// The order.
-        order: RemoveOrder,
-    },
-    /// Start or stop a periodic stall inside a group's timed ops (see [`Hiccup`]).
-    SetHiccup {
-        /// The group.
-        group: String,
-        /// The stall; `None` stops it.
-        hiccup: Option<Hiccup>,
-    },
-    /// Let each thread of a group hold at most `keep` keys (`None`: no limit): an insert beyond
-    /// it first removes the thread's oldest key, as part of the insert. Keys then live about
-    /// equally long and ids come back to the free ring in the order they went out.
-    SetKeep {
-        /// The group.
-        group: String,
-        /// The most keys a thread holds.
-        keep: Option<usize>,
-    },
-    /// Start a reader that holds its epoch pin for at most this long (replacing any that
-    /// holds one), or (`None`) release the one that holds it. See [`crate::stall`].
-    HoldPin {
-        /// How long at most; `None` releases.
-        hold: Option<Duration>,
-    },
-}
-
-/// How the engine is built, beyond the run it runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EngineOptions {
-    /// Count the elements retired and freed by our table ([`crate::gauge`]): values grow from
-    /// 16 to 24 bytes and every free is counted, so it is off unless a lesson needs it.
-    pub garbage_gauge: bool,
-}
 
 /// A running (or finished) stress run. Control methods take `&self` and may be called from any
 /// thread; [`Engine::stop`] joins everything and returns the [`Report`]. Dropping an engine
@@ -324,14 +164,14 @@ impl Engine {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(0));
         let keys_per_thread =
-            hosted.capacity().unwrap_or(spec.table.capacity).max(1) / spec.initial_threads().max(1);
+            hosted.facts().capacity().unwrap_or(spec.table.capacity).max(1) / spec.initial_threads().max(1);
         let groups: Vec<GroupState> = spec
             .groups
             .iter()
             .map(|g| GroupState {
                 spec: g.clone(),
                 picker: KeyPicker::new(g.keys, keys_per_thread),
-                remove_order: crate::spec::RemoveOrder::Random,
+                remove_order: crate::scenario::spec::RemoveOrder::Random,
                 hiccup: None,
                 keep: None,
                 members: Vec::new(),
@@ -355,10 +195,10 @@ impl Engine {
             ));
         }
         let backends = vec![BackendInfo {
-            name: hosted.kind().name(),
-            description: hosted.describe(),
-            capacity: hosted.capacity(),
-            broken: spec.table.variant.is_broken() && hosted.kind() == BackendKind::Slotscope,
+            name: hosted.facts().kind().name(),
+            description: hosted.facts().describe(),
+            capacity: hosted.facts().capacity(),
+            broken: spec.table.variant.is_broken() && hosted.facts().kind() == BackendKind::Slotscope,
             from_ns: 0,
         }];
         let state = ControlState {
@@ -383,7 +223,7 @@ impl Engine {
                 let header = header_for(&spec, &machine, &timing, options, started_unix_ms);
                 let r = Recorder::create(options, &header, clock)
                     .map_err(|e| EngineError::Record(e.to_string()))?;
-                r.begin_table(0, &hosted, spec.table.variant);
+                r.begin_table(0, recorded_table(&hosted), spec.table.variant);
                 Some(Arc::new(r))
             }
             None => None,
@@ -463,9 +303,12 @@ impl Engine {
         Duration::from_nanos(self.core.timeline_ns())
     }
 
-    /// A sampler for a UI (see [`crate::sampler::Sampler`]).
-    pub fn sampler(&self, options: crate::sampler::SamplerOptions) -> crate::sampler::Sampler {
-        crate::sampler::Sampler::new(Arc::clone(&self.core), options)
+    /// A sampler for a UI (see [`crate::engine::sampler::Sampler`]).
+    pub fn sampler(
+        &self,
+        options: crate::engine::sampler::SamplerOptions,
+    ) -> crate::engine::sampler::Sampler {
+        crate::engine::sampler::Sampler::new(Arc::clone(&self.core), options)
     }
 
     /// Whether the run reached its own end (its duration, or every thread did its op count),
@@ -651,8 +494,7 @@ impl Engine {
             let running_s = (r.stopped_ns.saturating_sub(r.started_ns).saturating_sub(r.paused_ns) as f64
                 / 1e9)
                 .max(1e-9);
-            let (digest, chosen) =
-                r.carry.as_ref().map_or((0, 0), |c| (c.stream.digest().value(), c.stream.chosen()));
+            let (digest, chosen) = (r.carry.stream.digest().value(), r.carry.stream.chosen());
             #[allow(clippy::cast_precision_loss)]
             threads.push(ThreadReport {
                 index,
@@ -769,7 +611,7 @@ impl EngineMonitor {
         );
         let threads: Vec<_> = lock(&core.registry).iter().map(Arc::clone).collect();
         for t in threads {
-            let asked = crate::control::try_lock(&t.settings).map_or_else(
+            let asked = crate::sync::try_lock(&t.settings).map_or_else(
                 || "settings locked".to_owned(),
                 |s| format!("stop {} pause {}", s.stop, s.paused),
             );

@@ -356,6 +356,57 @@ impl WorkerProbe for ThreadProbe {
     }
 }
 
+/// Latency of one op kind within one interval.
+#[derive(Clone, Debug, Serialize)]
+pub struct OpLatencyData {
+    /// The operation.
+    pub op: OpKind,
+    /// Service times.
+    pub service: HistogramData,
+    /// Open loop: corrected times.
+    pub corrected: Option<HistogramData>,
+}
+
+impl OpLatencyData {
+    /// The non-empty kinds of `set`.
+    pub fn of_set(set: &LatencySet) -> Vec<OpLatencyData> {
+        OpKind::ALL
+            .into_iter()
+            .filter(|k| !set.service[k.index()].is_empty() || !set.corrected[k.index()].is_empty())
+            .map(|k| {
+                let corrected = &set.corrected[k.index()];
+                OpLatencyData {
+                    op: k,
+                    service: HistogramData::from_histogram(&set.service[k.index()]),
+                    corrected: (!corrected.is_empty()).then(|| HistogramData::from_histogram(corrected)),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One thread's counts and latencies over one series interval.
+#[derive(Clone, Debug, Serialize)]
+pub struct IntervalRecord {
+    /// Global thread index.
+    pub thread: usize,
+    /// Interval start, ns since start (boundaries are exact to one batch of ops).
+    pub start_ns: u64,
+    /// Interval end.
+    pub end_ns: u64,
+    /// Counters during the interval.
+    pub counts: Counts,
+    /// Latencies during the interval (kinds with no timed op are left out).
+    pub latency: Vec<OpLatencyData>,
+}
+
+impl IntervalRecord {
+    /// Ops of `kind` in the interval.
+    pub fn ops_of(&self, kind: OpKind) -> u64 {
+        self.counts[Counter::ops_of(kind)]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

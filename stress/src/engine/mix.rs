@@ -12,8 +12,8 @@
 
 use std::sync::Arc;
 
-use crate::rng::{ChoiceDigest, Xoshiro256StarStar};
-use crate::spec::{KeyChoice, Mix};
+use crate::engine::rng::{ChoiceDigest, Xoshiro256StarStar};
+use crate::scenario::spec::{KeyChoice, Mix};
 use slotscope_trace::OpKind;
 
 /// Picks the op kind from a draw's top 16 bits with integer thresholds.
@@ -113,16 +113,6 @@ impl ZipfTable {
             quantile[Self::POINTS] = (ranks - 1) as u32;
         }
         ZipfTable { exponent: s, ranks, quantile: quantile.into_boxed_slice() }
-    }
-
-    /// The exponent.
-    pub fn exponent(&self) -> f64 {
-        self.exponent
-    }
-
-    /// Ranks covered.
-    pub fn ranks(&self) -> usize {
-        self.ranks
     }
 
     /// The rank of draw `r`: its top 12 bits pick a sample point, the next 32 interpolate.
@@ -307,7 +297,7 @@ impl ChoiceStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::thread_stream;
+    use crate::engine::rng::thread_stream;
 
     #[test]
     fn plain_choices_are_the_same_choices() {

@@ -20,14 +20,15 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use slotscope_table::{Geometry, Snapshot};
 
-use crate::check::Violation;
-use crate::control::{lock, ThreadShared, ThreadState};
-use crate::gauge::GarbageCount;
-use crate::run::RunCore;
-use crate::spec::BackendKind;
-use crate::stall::PinHoldSample;
-use crate::stats::{LatencySet, LatencySummary};
-use crate::timer::TimingInfo;
+use crate::backend::gauge::GarbageCount;
+use crate::engine::check::Violation;
+use crate::engine::control::{ThreadShared, ThreadState};
+use crate::engine::run::RunCore;
+use crate::engine::stall::PinHoldSample;
+use crate::engine::stats::{LatencySet, LatencySummary};
+use crate::engine::timer::TimingInfo;
+use crate::scenario::spec::BackendKind;
+use crate::sync::lock;
 use slotscope_trace::OpKind;
 use slotscope_trace::{latency_histogram, Counter, Counts};
 
@@ -124,7 +125,7 @@ impl OpSample {
 /// Writes per cache line during the last interval, all threads together, and how many
 /// distinct threads wrote each line (two or more: the line is shared, a contention mark).
 /// Lines are aggregated `lines_per_cell` per cell for big tables (see
-/// [`crate::stats::HEAT_MAX_CELLS`]).
+/// [`crate::engine::stats::HEAT_MAX_CELLS`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineHeat {
     /// Lines per cell (1 for tables up to 2^16 lines).
@@ -493,19 +494,21 @@ impl Sampler {
         }
 
         let hosted = Arc::clone(&lock(&core.hosted));
-        let geometry = hosted.geometry();
-        if out.backend.kind != Some(hosted.kind()) || out.backend.geometry != geometry {
-            out.backend.kind = Some(hosted.kind());
-            out.backend.description = hosted.describe();
-            out.backend.capacity = hosted.capacity();
+        let geometry = hosted.facts().geometry();
+        if out.backend.kind != Some(hosted.facts().kind()) || out.backend.geometry != geometry {
+            out.backend.kind = Some(hosted.facts().kind());
+            out.backend.description = hosted.facts().describe();
+            out.backend.capacity = hosted.facts().capacity();
             out.backend.geometry = geometry;
         }
-        out.backend.elements = hosted.elements();
+        out.backend.elements = hosted.facts().elements();
 
         self.sample_heat(&mut out.heat, &mut out.focus, reset);
-        out.garbage =
-            hosted.garbage().map(|count| GarbageSample { count, element_bytes: hosted.element_bytes() });
-        out.pin_hold = lock(&core.pin_holder).as_ref().map(crate::stall::PinHolder::sample);
+        out.garbage = hosted
+            .facts()
+            .garbage()
+            .map(|count| GarbageSample { count, element_bytes: hosted.facts().element_bytes() });
+        out.pin_hold = lock(&core.pin_holder).as_ref().map(crate::engine::stall::PinHolder::sample);
 
         // Violations: described ones are fetched only when the count moved.
         out.violations = out.totals[Counter::Violations];
@@ -530,7 +533,7 @@ impl Sampler {
             if let Some(g) = geometry {
                 let snap = out.snapshot.get_or_insert_with(|| Snapshot::fresh(g));
                 let scan_began = Instant::now();
-                if hosted.snapshot_into(snap) {
+                if hosted.facts().snapshot_into(snap) {
                     self.last_scan_cost = scan_began.elapsed();
                     self.last_scan = Some(scan_began);
                     out.snapshot_fresh = true;

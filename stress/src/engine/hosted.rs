@@ -3,78 +3,30 @@
 //! worker panics off the terminal (they become violations, with their location).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Condvar, Mutex, Once};
+use std::sync::{Arc, Once};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-use slotscope_table::{Geometry, NoProbe, Snapshot};
+use slotscope_table::{NoProbe, Snapshot};
 
-use crate::backend::{open_backend, Backend, BackendError, BackendVisitor, Session, SlotscopeBackend};
-use crate::control::{lock, StartGate, ThreadShared};
-use crate::event::NoEvents;
-use crate::gauge::GarbageCount;
-use crate::mix::ChoiceStream;
-use crate::recorder::{OpProbe, ThreadSink};
-use crate::spec::{BackendKind, TableSpec};
-use crate::stall::{HoldState, PinRelease, HOLD_POLL, PIN_HOLD_GARBAGE_CAP};
-use crate::stats::ThreadProbe;
-use crate::timer::Clock;
-use crate::worker::{Worker, WorkerOutcome, WorkerSetup};
+use crate::backend::{
+    open_backend, Backend, BackendError, BackendFacts, BackendVisitor, Session, SlotscopeBackend,
+};
+use crate::engine::event::NoEvents;
+use crate::engine::stall::{HoldState, PinRelease, HOLD_POLL, PIN_HOLD_GARBAGE_CAP};
+use crate::engine::stats::ThreadProbe;
+use crate::engine::worker::{ThreadResult, Worker, WorkerSetup};
+use crate::recorder::{OpProbe, RecordedTable};
+use crate::scenario::spec::{BackendKind, TableSpec};
+use crate::sync::lock;
 
 /// Worker threads are named this plus their global index (`slotscope-w3`).
 pub const WORKER_THREAD_PREFIX: &str = "slotscope-w";
-/// Wakes whoever waits for workers to exit.
-#[derive(Debug, Default)]
-pub(crate) struct ExitSignal {
-    exits: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl ExitSignal {
-    pub(crate) fn notify(&self) {
-        *lock(&self.exits) += 1;
-        self.changed.notify_all();
-    }
-
-    pub(crate) fn wait(&self, timeout: Duration) {
-        let guard = lock(&self.exits);
-        let seen = *guard;
-        let _ = self.changed.wait_timeout_while(guard, timeout, |n| *n == seen);
-    }
-}
-
-/// What a worker needs, apart from the (generic) backend.
-pub(crate) struct SpawnSetup {
-    pub(crate) shared: Arc<ThreadShared>,
-    pub(crate) clock: Clock,
-    pub(crate) gate: Option<Arc<StartGate>>,
-    pub(crate) run_start_ns: u64,
-    pub(crate) stream: ChoiceStream,
-    pub(crate) next_seq: u64,
-    pub(crate) prefill: u64,
-    pub(crate) budget: Option<usize>,
-    pub(crate) stop_after: Option<u64>,
-    pub(crate) time_every: u32,
-    pub(crate) series_interval_ns: u64,
-    pub(crate) expected_keys: usize,
-    pub(crate) exits: Arc<ExitSignal>,
-    /// Where the worker's events go when the run is recorded.
-    pub(crate) sink: Option<ThreadSink>,
-}
-
 /// A backend behind a trait object, for everything but the hot loop (which `spawn`
 /// monomorphises).
 pub(crate) trait Hosted: Send + Sync {
-    fn kind(&self) -> BackendKind;
-    fn describe(&self) -> String;
-    fn capacity(&self) -> Option<usize>;
-    fn elements(&self) -> Option<usize>;
-    fn geometry(&self) -> Option<Geometry>;
-    fn snapshot_into(&self, snap: &mut Snapshot) -> bool;
-    fn has_probes(&self) -> bool;
-    fn garbage(&self) -> Option<GarbageCount>;
-    fn element_bytes(&self) -> usize;
-    fn spawn(&self, setup: SpawnSetup) -> std::io::Result<JoinHandle<WorkerOutcome>>;
+    /// What the backend is (kind, size, geometry, snapshots, garbage).
+    fn facts(&self) -> &dyn BackendFacts;
+    fn spawn(&self, setup: WorkerSetup) -> std::io::Result<JoinHandle<ThreadResult>>;
     /// Spawns a thread that opens a session (pinning the epoch, on our table) and holds it
     /// until `state` is released, its time is up, or the garbage reaches its cap.
     fn hold_pin(&self, state: Arc<HoldState>) -> std::io::Result<JoinHandle<()>>;
@@ -85,32 +37,8 @@ pub(crate) struct HostedBackend<B> {
 }
 
 impl<B: Backend> Hosted for HostedBackend<B> {
-    fn kind(&self) -> BackendKind {
-        self.backend.kind()
-    }
-    fn describe(&self) -> String {
-        self.backend.describe()
-    }
-    fn capacity(&self) -> Option<usize> {
-        self.backend.capacity()
-    }
-    fn elements(&self) -> Option<usize> {
-        self.backend.elements()
-    }
-    fn geometry(&self) -> Option<Geometry> {
-        self.backend.geometry()
-    }
-    fn snapshot_into(&self, snap: &mut Snapshot) -> bool {
-        self.backend.snapshot_into(snap)
-    }
-    fn has_probes(&self) -> bool {
-        self.backend.has_probes()
-    }
-    fn garbage(&self) -> Option<GarbageCount> {
-        self.backend.garbage()
-    }
-    fn element_bytes(&self) -> usize {
-        self.backend.element_bytes()
+    fn facts(&self) -> &dyn BackendFacts {
+        self.backend.as_ref()
     }
 
     fn hold_pin(&self, state: Arc<HoldState>) -> std::io::Result<JoinHandle<()>> {
@@ -131,34 +59,22 @@ impl<B: Backend> Hosted for HostedBackend<B> {
         })
     }
 
-    fn spawn(&self, s: SpawnSetup) -> std::io::Result<JoinHandle<WorkerOutcome>> {
-        let index = s.shared.index;
-        let heat = s.shared.heat.clone();
-        let exits = s.exits;
-        let setup = WorkerSetup {
-            backend: Arc::clone(&self.backend),
-            shared: s.shared,
-            clock: s.clock,
-            gate: s.gate,
-            run_start_ns: s.run_start_ns,
-            stream: s.stream,
-            next_seq: s.next_seq,
-            prefill: s.prefill,
-            budget: s.budget,
-            stop_after: s.stop_after,
-            time_every: s.time_every,
-            series_interval_ns: s.series_interval_ns,
-            expected_keys: s.expected_keys,
-        };
-        let sink = s.sink;
+    fn spawn(&self, mut setup: WorkerSetup) -> std::io::Result<JoinHandle<ThreadResult>> {
+        let index = setup.shared.index;
+        let heat = setup.shared.heat.clone();
+        let exits = Arc::clone(&setup.exits);
+        let sink = setup.sink.take();
+        let backend = Arc::clone(&self.backend);
         std::thread::Builder::new().name(format!("{WORKER_THREAD_PREFIX}{index}")).spawn(move || {
             let outcome = match (heat, sink) {
-                (Some(heat), None) => run_worker(Worker::new(setup, ThreadProbe::new(heat), NoEvents)),
-                (None, None) => run_worker(Worker::new(setup, NoProbe, NoEvents)),
-                (Some(heat), Some(sink)) => {
-                    run_worker(Worker::new(setup, OpProbe::new(ThreadProbe::new(heat)), sink))
+                (Some(heat), None) => {
+                    run_worker(Worker::new(backend, setup, ThreadProbe::new(heat), NoEvents))
                 }
-                (None, Some(sink)) => run_worker(Worker::new(setup, OpProbe::new(NoProbe), sink)),
+                (None, None) => run_worker(Worker::new(backend, setup, NoProbe, NoEvents)),
+                (Some(heat), Some(sink)) => {
+                    run_worker(Worker::new(backend, setup, OpProbe::new(ThreadProbe::new(heat)), sink))
+                }
+                (None, Some(sink)) => run_worker(Worker::new(backend, setup, OpProbe::new(NoProbe), sink)),
             };
             exits.notify();
             outcome
@@ -204,9 +120,9 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-fn run_worker<B: Backend, P: crate::stats::WorkerProbe, S: crate::event::OpSink>(
+fn run_worker<B: Backend, P: crate::engine::stats::WorkerProbe, S: crate::engine::event::OpSink>(
     mut worker: Worker<B, P, S>,
-) -> WorkerOutcome {
+) -> ThreadResult {
     let result = catch_unwind(AssertUnwindSafe(|| worker.run()));
     worker.into_outcome(result.err().map(|p| panic_message(p.as_ref())))
 }
@@ -227,5 +143,19 @@ pub(crate) fn open_hosted(table: &TableSpec, gauged: bool) -> Result<Arc<dyn Hos
         Ok(HostVisitor.visit(SlotscopeBackend::gauged(table)?))
     } else {
         open_backend(table, HostVisitor)
+    }
+}
+
+/// What a recording of `hosted` needs: its facts for the trace, and a snapshot callback for the
+/// writer thread (which never sees the engine's types).
+pub(crate) fn recorded_table(hosted: &Arc<dyn Hosted>) -> RecordedTable {
+    let facts = hosted.facts();
+    let source = Arc::clone(hosted);
+    RecordedTable {
+        backend: facts.kind().name(),
+        description: facts.describe(),
+        capacity: facts.capacity(),
+        geometry: facts.geometry(),
+        snapshot: Arc::new(move |snap: &mut Snapshot| source.facts().snapshot_into(snap)),
     }
 }

@@ -11,7 +11,7 @@ use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
 
-use crate::spec::{KeyChoice, Mix, PinPolicy};
+use crate::scenario::spec::{KeyChoice, Mix, PinPolicy};
 
 /// The longest duration anything accepts: 366 days. Longer is a typo, and keeps nanosecond
 /// arithmetic far from overflow.

@@ -184,14 +184,14 @@ impl Calibration {
 
     /// Nanoseconds at `ticks` (saturating below the base).
     #[inline]
-    pub fn to_ns(&self, ticks: u64) -> u64 {
+    pub fn to_ns(self, ticks: u64) -> u64 {
         let dt = u128::from(ticks.saturating_sub(self.base_ticks));
         let ns = (dt * u128::from(self.mult) + (1 << 31)) >> 32;
         self.base_ns.saturating_add(u64::try_from(ns).unwrap_or(u64::MAX))
     }
 
     /// A tick count converted to nanoseconds (a duration, no base).
-    #[inline]
+    #[cfg(test)]
     pub fn span_ns(&self, ticks: u64) -> u64 {
         u64::try_from((u128::from(ticks) * u128::from(self.mult) + (1 << 31)) >> 32).unwrap_or(u64::MAX)
     }

@@ -2,7 +2,7 @@
 //! change (groups, workers, results, table segments), behind one lock, and what samplers read
 //! without taking it (the registry of threads, the current backend, flags).
 //!
-//! Workers never take these locks; they only see their own settings (see [`crate::control`]).
+//! Workers never take these locks; they only see their own settings (see [`crate::engine::control`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -11,23 +11,27 @@ use std::thread::JoinHandle;
 
 use slotscope_table::Snapshot;
 
-use crate::check::{Balance, SnapshotCheck, ViolationLog};
-use crate::control::{lock, StartGate, ThreadShared, ThreadState, WorkerSettings};
-use crate::engine::{Command, EngineError, EngineOptions};
-use crate::hosted::{open_hosted, panic_message, ExitSignal, Hosted, SpawnSetup};
+use crate::engine::check::{Balance, SnapshotCheck, ViolationLog};
+use crate::engine::command::{Command, EngineError, EngineOptions};
+use crate::engine::control::ExitSignal;
+use crate::engine::control::{StartGate, ThreadShared, WorkerSettings};
+use crate::engine::hosted::{open_hosted, panic_message, recorded_table, Hosted};
+use crate::engine::mix::{ChoiceStream, KeyPicker};
+use crate::engine::rng::thread_stream;
+use crate::engine::stall::{HoldState, PinHolder};
+use crate::engine::stats::HeatCounters;
+use crate::engine::timer::{nanos, Clock, TimingInfo};
+use crate::engine::worker::ThreadResult;
+use crate::engine::worker::WorkerSetup;
+use crate::machine::pin::CorePlan;
 use crate::machine::MachineInfo;
-use crate::mix::{ChoiceStream, KeyPicker};
-use crate::pin::CorePlan;
 use crate::recorder::Recorder;
-use crate::report::{mix_array, BackendInfo, ControlEvent, IntervalRecord, PrefillReport, SegmentCheck};
-use crate::rng::thread_stream;
-use crate::spec::{BackendKind, GroupSpec, Hiccup, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec};
-use crate::stall::{HoldState, PinHolder};
-use crate::stats::{HeatCounters, LatencySet};
-use crate::timer::{nanos, Clock, TimingInfo};
-use crate::worker::{WorkerCarry, WorkerOutcome};
+use crate::report::{mix_array, BackendInfo, ControlEvent, PrefillReport, SegmentCheck};
+use crate::scenario::spec::{
+    BackendKind, GroupSpec, Hiccup, PinPolicy, RemoveOrder, RunSpec, StopSpec, TableSpec,
+};
+use crate::sync::lock;
 use slotscope_trace::ControlKind;
-use slotscope_trace::Counts;
 
 /// Tables larger than this get no end-of-run snapshot check (a snapshot costs 17 bytes per
 /// slot; 2^22 slots is 68 MiB).
@@ -52,29 +56,8 @@ pub(crate) struct GroupState {
 pub(crate) struct LiveWorker {
     pub(crate) index: usize,
     pub(crate) shared: Arc<ThreadShared>,
-    pub(crate) handle: Option<JoinHandle<WorkerOutcome>>,
+    pub(crate) handle: Option<JoinHandle<ThreadResult>>,
     pub(crate) retiring: bool,
-}
-
-/// A thread's results, merged over table restarts.
-pub(crate) struct ThreadResult {
-    pub(crate) group: String,
-    pub(crate) counts: Counts,
-    pub(crate) latency: LatencySet,
-    pub(crate) series: Vec<IntervalRecord>,
-    pub(crate) series_dropped: u64,
-    pub(crate) violations: ViolationLog,
-    pub(crate) inserted: u64,
-    pub(crate) removed: u64,
-    pub(crate) prefilled: u64,
-    pub(crate) held_at_end: usize,
-    pub(crate) started_ns: u64,
-    pub(crate) stopped_ns: u64,
-    pub(crate) paused_ns: u64,
-    pub(crate) core: Option<usize>,
-    pub(crate) wanted_core: Option<usize>,
-    pub(crate) state: ThreadState,
-    pub(crate) carry: Option<WorkerCarry>,
 }
 
 /// Per-table totals, for the checks at quiescence.
@@ -183,7 +166,7 @@ impl RunCore {
     }
 
     pub(crate) fn capacity_for_keys(&self, hosted: &dyn Hosted) -> usize {
-        hosted.capacity().unwrap_or(self.spec.table.capacity).max(1)
+        hosted.facts().capacity().unwrap_or(self.spec.table.capacity).max(1)
     }
 
     pub(crate) fn initial_threads(&self) -> usize {
@@ -219,13 +202,13 @@ impl RunCore {
             hiccup: g.hiccup,
             keep: g.keep,
         };
-        let heat = if self.spec.probes && hosted.has_probes() {
-            hosted.geometry().map(|geo| Arc::new(HeatCounters::new(geo)))
+        let heat = if self.spec.probes && hosted.facts().has_probes() {
+            hosted.facts().geometry().map(|geo| Arc::new(HeatCounters::new(geo)))
         } else {
             None
         };
         let shared = Arc::new(ThreadShared::new(index, group, g.spec.name.clone(), settings, heat));
-        let carry = st.results.get_mut(&index).and_then(|r| r.carry.take());
+        let carry = st.results.get(&index).map(|r| r.carry.clone());
         let (stream, next_seq) = match carry {
             Some(c) => (c.stream, c.next_seq),
             None => {
@@ -235,7 +218,7 @@ impl RunCore {
         };
         let keys = self.capacity_for_keys(hosted.as_ref());
         let fair_share = keys / self.initial_threads();
-        let setup = SpawnSetup {
+        let setup = WorkerSetup {
             shared: Arc::clone(&shared),
             clock: self.clock,
             gate,
@@ -243,7 +226,7 @@ impl RunCore {
             stream,
             next_seq,
             prefill,
-            budget: hosted.capacity().is_none().then_some(fair_share.max(1)),
+            budget: hosted.facts().capacity().is_none().then_some(fair_share.max(1)),
             stop_after: match self.spec.stop {
                 StopSpec::Ops(n) => Some(n),
                 StopSpec::Duration(_) | StopSpec::Forever => None,
@@ -272,15 +255,15 @@ impl RunCore {
         &self,
         st: &mut ControlState,
         shared: &ThreadShared,
-        joined: std::thread::Result<WorkerOutcome>,
+        joined: std::thread::Result<ThreadResult>,
     ) {
         let outcome = match joined {
             Ok(o) => o,
             Err(payload) => {
                 // The worker's own catch_unwind failed (a panic while building it): count it.
                 let mut log = ViolationLog::new(1);
-                let mut v = crate::check::Violation::at_end(
-                    crate::check::ViolationKind::WorkerPanic,
+                let mut v = crate::engine::check::Violation::at_end(
+                    crate::engine::check::ViolationKind::WorkerPanic,
                     panic_message(payload.as_ref()),
                 );
                 v.thread = Some(shared.index);
@@ -292,40 +275,12 @@ impl RunCore {
         st.segment.inserted += outcome.inserted;
         st.segment.removed += outcome.removed;
         st.segment.prefilled += outcome.prefilled;
-        let r = st.results.entry(outcome.index).or_insert_with(|| ThreadResult {
-            group: shared.group_name.clone(),
-            counts: Counts::ZERO,
-            latency: LatencySet::new(),
-            series: Vec::new(),
-            series_dropped: 0,
-            violations: ViolationLog::new(crate::check::VIOLATION_DETAILS_PER_THREAD),
-            inserted: 0,
-            removed: 0,
-            prefilled: 0,
-            held_at_end: 0,
-            started_ns: outcome.started_ns,
-            stopped_ns: 0,
-            paused_ns: 0,
-            core: None,
-            wanted_core: None,
-            state: ThreadState::Starting,
-            carry: None,
-        });
-        r.counts.add(&outcome.counts);
-        r.latency.add(&outcome.latency);
-        r.series.extend(outcome.series);
-        r.series_dropped += outcome.series_dropped;
-        r.violations.merge(&outcome.violations);
-        r.inserted += outcome.inserted;
-        r.removed += outcome.removed;
-        r.prefilled += outcome.prefilled;
-        r.held_at_end = outcome.held_at_end;
-        r.stopped_ns = outcome.stopped_ns;
-        r.paused_ns += outcome.paused_ns;
-        r.core = shared.core();
-        r.wanted_core = shared.wanted_core();
-        r.state = outcome.state;
-        r.carry = Some(outcome.carry);
+        match st.results.entry(outcome.index) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(outcome);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(outcome),
+        }
     }
 
     /// Joins retiring workers that have exited.
@@ -364,17 +319,17 @@ impl RunCore {
     /// Checks the current table at quiescence (all its workers joined).
     pub(crate) fn close_segment(&self, st: &mut ControlState) {
         let hosted = Arc::clone(&st.hosted);
-        let balance = Balance::new(st.segment.inserted, st.segment.removed, hosted.elements());
+        let balance = Balance::new(st.segment.inserted, st.segment.removed, hosted.facts().elements());
         let final_snap =
-            hosted.geometry().filter(|g| g.capacity() <= FINAL_SNAPSHOT_MAX_CAPACITY).and_then(|g| {
+            hosted.facts().geometry().filter(|g| g.capacity() <= FINAL_SNAPSHOT_MAX_CAPACITY).and_then(|g| {
                 let mut snap = Snapshot::fresh(g);
-                hosted.snapshot_into(&mut snap).then_some(snap)
+                hosted.facts().snapshot_into(&mut snap).then_some(snap)
             });
         let snapshot = final_snap.as_ref().map(SnapshotCheck::of);
         if let Some(r) = &self.recorder {
-            r.end_table(hosted.elements(), st.segment.inserted, st.segment.removed, final_snap);
+            r.end_table(hosted.facts().elements(), st.segment.inserted, st.segment.removed, final_snap);
         }
-        if hosted.geometry().is_some_and(|g| g.capacity() > FINAL_SNAPSHOT_MAX_CAPACITY) {
+        if hosted.facts().geometry().is_some_and(|g| g.capacity() > FINAL_SNAPSHOT_MAX_CAPACITY) {
             st.warnings.push(format!(
                 "no end-of-run snapshot check: the table has more than {FINAL_SNAPSHOT_MAX_CAPACITY} slots"
             ));
@@ -386,7 +341,7 @@ impl RunCore {
             st.first_prefill =
                 Some(PrefillReport { asked: st.segment.prefill_asked, inserted: st.segment.prefilled });
         }
-        st.segments.push(SegmentCheck { backend: hosted.describe(), balance, snapshot });
+        st.segments.push(SegmentCheck { backend: hosted.facts().describe(), balance, snapshot });
         st.segment = SegmentTotals::default();
     }
 
@@ -699,16 +654,20 @@ impl RunCore {
         st.hosted = Arc::clone(hosted);
         *lock(&self.hosted) = Arc::clone(hosted);
         st.backends.push(BackendInfo {
-            name: hosted.kind().name(),
-            description: hosted.describe(),
-            capacity: hosted.capacity(),
-            broken: table.variant.is_broken() && hosted.kind() == BackendKind::Slotscope,
+            name: hosted.facts().kind().name(),
+            description: hosted.facts().describe(),
+            capacity: hosted.facts().capacity(),
+            broken: table.variant.is_broken() && hosted.facts().kind() == BackendKind::Slotscope,
             from_ns: self.timeline_ns(),
         });
-        let what = format!("restart on {}", hosted.describe());
+        let what = format!("restart on {}", hosted.facts().describe());
         if let Some(r) = &self.recorder {
             r.control(ControlKind::Restart, "engine", &what);
-            r.begin_table(u32::try_from(st.segments.len()).unwrap_or(u32::MAX), hosted, table.variant);
+            r.begin_table(
+                u32::try_from(st.segments.len()).unwrap_or(u32::MAX),
+                recorded_table(hosted),
+                table.variant,
+            );
         }
         st.table = table;
         let done = self.populate(st, &threads);
@@ -724,7 +683,7 @@ impl RunCore {
     pub(crate) fn release_pin_holder(&self) {
         let mut holder = lock(&self.pin_holder);
         if let Some(h) = holder.as_mut() {
-            h.state.release(crate::stall::PinRelease::Asked);
+            h.state.release(crate::engine::stall::PinRelease::Asked);
             if let Some(handle) = h.handle.take() {
                 let _ = handle.join();
             }

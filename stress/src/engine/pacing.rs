@@ -52,6 +52,7 @@ impl OpenLoopSchedule {
     }
 
     /// Nanoseconds between intended starts.
+    #[cfg(test)]
     pub fn period_ns(&self) -> f64 {
         1e9 / self.rate
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::control::lock;
+use crate::sync::lock;
 
 /// The longest a pin may be held (a lesson that asks for more gets this).
 pub const MAX_PIN_HOLD: Duration = Duration::from_secs(120);

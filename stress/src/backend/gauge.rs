@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use crossbeam_utils::CachePadded;
 
-use crate::control::lock;
+use crate::sync::lock;
 
 /// Most gauges a thread keeps cells for; older ones (of tables replaced by restarts) go.
 const CELLS_PER_THREAD: usize = 8;

@@ -30,15 +30,14 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
-use serde::Serialize;
 use slotscope_table::{Probe, Region, Snapshot};
 
-use crate::control::lock;
-use crate::event::OpSink;
-use crate::hosted::Hosted;
-use crate::stats::WorkerProbe;
-use crate::timer::Clock;
-use crate::values::{parse_duration, ValueError};
+use crate::engine::event::OpSink;
+use crate::engine::stats::WorkerProbe;
+use crate::engine::timer::Clock;
+use crate::report::RecordingReport;
+use crate::scenario::values::{parse_duration, ValueError};
+use crate::sync::lock;
 use slotscope_trace::Counts;
 use slotscope_trace::OpKind;
 use slotscope_trace::Value;
@@ -163,30 +162,11 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// What a recording wrote, for reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RecordingReport {
-    /// The trace file.
-    pub path: String,
-    /// Its size.
-    pub bytes: u64,
-    /// Op events written.
-    pub events: u64,
-    /// Op events dropped because a thread's buffer was full.
-    pub dropped: u64,
-    /// Why it ended, in words.
-    pub end: &'static str,
-    /// Whether `--record-limit` stopped it before the run ended.
-    pub limit_reached: bool,
-    /// A write error, if one stopped it.
-    pub error: Option<String>,
-}
-
 /// The header of a recording of `spec`.
 pub(crate) fn header_for(
-    spec: &crate::spec::RunSpec,
+    spec: &crate::scenario::spec::RunSpec,
     machine: &crate::machine::MachineInfo,
-    timing: &crate::timer::TimingInfo,
+    timing: &crate::engine::timer::TimingInfo,
     options: &RecordOptions,
     started_unix_ms: u64,
 ) -> TraceHeader {
@@ -552,9 +532,25 @@ pub(crate) struct RecorderShared {
     finish: Mutex<Option<(EndReason, Option<RunSummary>)>>,
     finishing: AtomicBool,
     /// The table being recorded, for periodic snapshots.
-    table: Mutex<Option<(u32, Arc<dyn Hosted>)>>,
+    table: Mutex<Option<(u32, RecordedTable)>>,
     segment: AtomicU32,
     clock: Clock,
+}
+
+/// The table a recording is of, as the recorder needs it: what to write in its
+/// [`TableBegin`], and how the writer thread takes a periodic snapshot of it.
+#[derive(Clone)]
+pub(crate) struct RecordedTable {
+    /// The backend's name.
+    pub backend: &'static str,
+    /// The backend in words.
+    pub description: String,
+    /// Slots, for backends that have a capacity.
+    pub capacity: Option<usize>,
+    /// Our table's shape (`None` for other backends: no snapshots).
+    pub geometry: Option<slotscope_table::Geometry>,
+    /// Fills a snapshot of the table; false when it cannot.
+    pub snapshot: Arc<dyn Fn(&mut Snapshot) -> bool + Send + Sync>,
 }
 
 /// Records one run: hands out thread sinks, takes control events, and closes the file.
@@ -667,23 +663,18 @@ impl Recorder {
 
     /// A table begins (at the start, and after each restart). Sinks made from now on belong to
     /// it.
-    pub(crate) fn begin_table(
-        &self,
-        segment: u32,
-        hosted: &Arc<dyn Hosted>,
-        variant: slotscope_table::Variant,
-    ) {
+    pub(crate) fn begin_table(&self, segment: u32, table: RecordedTable, variant: slotscope_table::Variant) {
         self.shared.segment.store(segment, Ordering::Relaxed);
         let r = TableBegin {
             segment,
             clock_ns: self.shared.clock.now_ns(),
-            backend: hosted.kind().name().to_owned(),
-            description: hosted.describe(),
-            capacity: hosted.capacity().map(|c| c as u64),
-            geometry: hosted.geometry(),
+            backend: table.backend.to_owned(),
+            description: table.description.clone(),
+            capacity: table.capacity.map(|c| c as u64),
+            geometry: table.geometry,
             variant,
         };
-        *lock(&self.shared.table) = Some((segment, Arc::clone(hosted)));
+        *lock(&self.shared.table) = Some((segment, table));
         lock(&self.shared.queue).push(Pending::Record(Record::TableBegin(r)));
     }
 
@@ -968,14 +959,14 @@ impl WriterState {
             return;
         }
         self.next_snapshot_ns = now.saturating_add(self.snapshot_interval_ns);
-        let Some((segment, hosted)) = lock(&self.shared.table).clone() else { return };
+        let Some((segment, table)) = lock(&self.shared.table).clone() else { return };
         if self.segment != Some(segment) {
             return;
         }
-        let Some(g) = hosted.geometry().filter(|g| g.capacity() <= SNAPSHOT_MAX_CAPACITY) else { return };
+        let Some(g) = table.geometry.filter(|g| g.capacity() <= SNAPSHOT_MAX_CAPACITY) else { return };
         let snap = self.snap.get_or_insert_with(|| Snapshot::fresh(g));
         let started_ns = self.shared.clock.now_ns();
-        if !hosted.snapshot_into(snap) {
+        if !(table.snapshot)(snap) {
             return;
         }
         let ended_ns = self.shared.clock.now_ns();

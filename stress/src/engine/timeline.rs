@@ -5,11 +5,11 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::control::lock;
-use crate::engine::Command;
-use crate::run::RunCore;
-use crate::spec::{PhaseSpec, StopSpec};
-use crate::timer::nanos;
+use crate::engine::command::Command;
+use crate::engine::run::RunCore;
+use crate::engine::timer::nanos;
+use crate::scenario::spec::{PhaseSpec, StopSpec};
+use crate::sync::lock;
 
 /// Ramps move their values in steps this far apart.
 pub const RAMP_STEP: Duration = Duration::from_millis(100);

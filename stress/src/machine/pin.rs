@@ -12,8 +12,8 @@
 
 use std::fmt;
 
-use crate::spec::PinPolicy;
-use crate::topology::Topology;
+use crate::machine::topology::Topology;
+use crate::scenario::spec::PinPolicy;
 
 /// A pin request that cannot be met.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,7 +143,7 @@ pub fn pin_current_thread(core: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::topology::{CoreGroup, Grouping};
+    use crate::machine::topology::{CoreGroup, Grouping};
 
     fn two_sockets() -> Topology {
         Topology {

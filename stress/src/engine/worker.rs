@@ -16,18 +16,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::{Backend, Session};
-use crate::check::{Violation, ViolationKind, ViolationLog};
-use crate::control::{
-    lock, try_lock, worker_violation_log, StartGate, ThreadShared, ThreadState, WorkerSettings,
+use crate::engine::check::{Violation, ViolationKind, ViolationLog};
+use crate::engine::control::{
+    worker_violation_log, ExitSignal, StartGate, ThreadShared, ThreadState, WorkerSettings,
 };
-use crate::event::OpSink;
-use crate::mix::{scale, Choice, ChoiceStream, KeyPicker};
-use crate::pacing::{open_loop_latency, pace, OpenLoopSchedule, Pace};
-use crate::pin::pin_current_thread;
-use crate::report::{IntervalRecord, OpLatencyData};
-use crate::spec::RemoveOrder;
-use crate::stats::{LatencySet, WorkerProbe};
-use crate::timer::Clock;
+use crate::engine::event::OpSink;
+use crate::engine::mix::{scale, Choice, ChoiceStream, KeyPicker};
+use crate::engine::pacing::{open_loop_latency, pace, OpenLoopSchedule, Pace};
+use crate::engine::stats::{IntervalRecord, OpLatencyData};
+use crate::engine::stats::{LatencySet, WorkerProbe};
+use crate::engine::timer::Clock;
+use crate::machine::pin::pin_current_thread;
+use crate::recorder::ThreadSink;
+use crate::scenario::spec::RemoveOrder;
+use crate::sync::{lock, try_lock};
 use slotscope_trace::OpKind;
 use slotscope_trace::Value;
 use slotscope_trace::{Counter, Counts};
@@ -91,9 +93,8 @@ pub(crate) struct WorkerCarry {
     pub(crate) next_seq: u64,
 }
 
-/// Everything a worker needs to start.
-pub(crate) struct WorkerSetup<B> {
-    pub(crate) backend: Arc<B>,
+/// Everything a worker needs to start (the backend aside: the spawner monomorphises on it).
+pub(crate) struct WorkerSetup {
     pub(crate) shared: Arc<ThreadShared>,
     pub(crate) clock: Clock,
     /// Held by initial workers until the clock starts; later workers get the start directly.
@@ -108,12 +109,18 @@ pub(crate) struct WorkerSetup<B> {
     pub(crate) series_interval_ns: u64,
     /// Keys to reserve room for.
     pub(crate) expected_keys: usize,
+    /// Told when the worker exits.
+    pub(crate) exits: Arc<ExitSignal>,
+    /// Where the worker's events go when the run is recorded (taken by the spawner).
+    pub(crate) sink: Option<ThreadSink>,
 }
 
-/// What a worker hands back when it exits.
+/// A thread's results: what a worker hands back when it exits, and (merged with
+/// [`ThreadResult::merge`]) what the engine keeps of a thread over table restarts.
 #[derive(Debug)]
-pub(crate) struct WorkerOutcome {
+pub(crate) struct ThreadResult {
     pub(crate) index: usize,
+    pub(crate) group: String,
     pub(crate) counts: Counts,
     pub(crate) latency: LatencySet,
     pub(crate) series: Vec<IntervalRecord>,
@@ -123,11 +130,39 @@ pub(crate) struct WorkerOutcome {
     pub(crate) removed: u64,
     pub(crate) prefilled: u64,
     pub(crate) held_at_end: usize,
+    /// The first start (a restarted thread keeps its first).
     pub(crate) started_ns: u64,
+    /// The last stop.
     pub(crate) stopped_ns: u64,
     pub(crate) paused_ns: u64,
-    pub(crate) carry: WorkerCarry,
+    pub(crate) core: Option<usize>,
+    pub(crate) wanted_core: Option<usize>,
     pub(crate) state: ThreadState,
+    /// Where its op stream stands (for the digest, and to go on after a restart).
+    pub(crate) carry: WorkerCarry,
+}
+
+impl ThreadResult {
+    /// Adds a later life of the same thread (after a table restart): counters, histograms,
+    /// series and violations add up; the end, the core, the state and the carry are the
+    /// later one's.
+    pub(crate) fn merge(&mut self, later: ThreadResult) {
+        self.counts.add(&later.counts);
+        self.latency.add(&later.latency);
+        self.series.extend(later.series);
+        self.series_dropped += later.series_dropped;
+        self.violations.merge(&later.violations);
+        self.inserted += later.inserted;
+        self.removed += later.removed;
+        self.prefilled += later.prefilled;
+        self.held_at_end = later.held_at_end;
+        self.stopped_ns = later.stopped_ns;
+        self.paused_ns += later.paused_ns;
+        self.core = later.core;
+        self.wanted_core = later.wanted_core;
+        self.state = later.state;
+        self.carry = later.carry;
+    }
 }
 
 pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
@@ -190,7 +225,7 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
 }
 
 impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
-    pub(crate) fn new(setup: WorkerSetup<B>, probe: P, sink: S) -> Self {
+    pub(crate) fn new(backend: Arc<B>, setup: WorkerSetup, probe: P, sink: S) -> Self {
         // The generation first, then the settings: a change that lands in between bumps the
         // generation past the one seen, so the first poll picks it up. (Read the other way
         // round, a stop sent while the worker was being built was lost and the worker ran on
@@ -249,7 +284,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             reset_epoch: settings.reset_epoch,
             settings,
             state: ThreadState::Starting,
-            backend: setup.backend,
+            backend,
             shared: setup.shared,
         }
     }
@@ -557,7 +592,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.sink.op(&event);
     }
 
-    /// The injected stall (see [`crate::spec::Hiccup`]): sleeps inside the op about to be
+    /// The injected stall (see [`crate::scenario::spec::Hiccup`]): sleeps inside the op about to be
     /// timed, whose start was read at `start`, and schedules the next one.
     #[cold]
     #[inline(never)]
@@ -582,7 +617,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     }
 
     /// Spins until `intended`; the clock reading at which it went, or `None` if the wait is
-    /// long enough to sleep (see [`crate::pacing::SLEEP_ABOVE`]).
+    /// long enough to sleep (see [`crate::engine::pacing::SLEEP_ABOVE`]).
     #[inline]
     fn spin_until(&self, intended: u64) -> Option<u64> {
         loop {
@@ -967,7 +1002,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     }
 
     /// Everything the worker counted, after `run` returned or unwound.
-    pub(crate) fn into_outcome(mut self, panic: Option<String>) -> WorkerOutcome {
+    pub(crate) fn into_outcome(mut self, panic: Option<String>) -> ThreadResult {
         let stopped_ns = self.clock.now_ns();
         if let Some(message) = panic {
             let mut v = Violation::in_op(ViolationKind::WorkerPanic, self.index, self.stream.chosen(), 0);
@@ -987,8 +1022,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 gate.arrive();
             }
         }
-        WorkerOutcome {
+        ThreadResult {
             index: self.index,
+            group: self.shared.group_name.clone(),
+            core: self.shared.core(),
+            wanted_core: self.shared.wanted_core(),
             counts: self.counts,
             latency: self.total,
             series: self.series,
