@@ -20,7 +20,7 @@ use slotscope_views::{
     Dashboard, HelpOverlay, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom,
 };
 
-use slotscope_stress::lesson::Change;
+use crate::lesson::Change;
 use slotscope_views::{Delta, Explanation, Figure, Narration, SplitSide};
 
 use crate::adapt::{Adapter, Frame, RunFacts};

@@ -47,7 +47,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Run { scenario, run: args }) => run(scenario.as_deref(), &args),
         Some(Command::Lessons) => {
             let ctx = slotscope_stress::scenario::ValidationContext::detect();
-            for (name, summary, minutes) in slotscope_stress::lesson::list(&ctx) {
+            for (name, summary, minutes) in crate::lesson::list(&ctx) {
                 println!("{name:<22} {minutes:>3} min  {summary}");
             }
             println!("\nslotscope lesson NAME opens one (n / p step through it); a path to a lesson file works too.");
@@ -108,12 +108,13 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
 /// `slotscope lesson NAME`: the lesson's scenario (with the flags applied) in the TUI, with
 /// its narration.
 fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
-    use slotscope_stress::lesson::{self, LessonError};
+    use crate::lesson;
+    use slotscope_stress::scenario::LoadError;
     let ctx = slotscope_stress::scenario::ValidationContext::detect();
     let lesson = lesson::resolve(name, &ctx).map_err(|e| {
         let code = match e {
-            LessonError::Unknown { .. } => exit::USAGE,
-            LessonError::Io { .. } | LessonError::Invalid(_) => exit::BAD_SCENARIO,
+            LoadError::Unknown { .. } => exit::USAGE,
+            LoadError::Io { .. } | LoadError::Invalid(_) => exit::BAD_SCENARIO,
         };
         Failure::new(code, e.to_string())
     })?;

@@ -29,7 +29,7 @@ pub fn resolve_run(scenario: Option<&str>, args: &RunArgs, headless: bool) -> Re
     let ctx = ValidationContext::detect();
     let loaded = scenario::resolve(scenario.unwrap_or(scenario::DEFAULT_SCENARIO), &ctx).map_err(|e| {
         let code = match e {
-            LoadError::UnknownScenario { .. } => exit::USAGE,
+            LoadError::Unknown { .. } => exit::USAGE,
             LoadError::Io { .. } | LoadError::Invalid(_) => exit::BAD_SCENARIO,
         };
         Failure::new(code, e.to_string())

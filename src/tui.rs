@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::lesson::{self, Change, Lesson};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::terminal::{
@@ -20,7 +21,6 @@ use ratatui::crossterm::terminal::{
 };
 use ratatui::crossterm::{cursor, execute};
 use ratatui::Terminal;
-use slotscope_stress::lesson::{self, Change, Lesson};
 use slotscope_stress::machine::pin::CorePlan;
 use slotscope_stress::machine::topology::Topology as MachineTopology;
 use slotscope_stress::report::text::render_text;

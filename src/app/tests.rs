@@ -647,7 +647,7 @@ say = "Both tables."
 split = "linear,interleaved"
 focus = 3
 "#;
-    let lesson = slotscope_stress::lesson::parse(
+    let lesson = crate::lesson::parse(
         text,
         "t.toml",
         "t",
@@ -674,7 +674,7 @@ fn n_and_p_step_a_lesson_forward_and_back() {
     match &m.requests[..] {
         [Request::Lesson { step: 1, changes }] => {
             assert_eq!(changes.len(), 2, "{changes:?}");
-            assert_eq!(changes[1], slotscope_stress::lesson::Change::ResetStats);
+            assert_eq!(changes[1], crate::lesson::Change::ResetStats);
         }
         other => panic!("{other:?}"),
     }
@@ -687,10 +687,7 @@ fn n_and_p_step_a_lesson_forward_and_back() {
     ch(&mut m, 'p');
     match &m.requests[..] {
         [Request::Lesson { step: 1, changes }] => {
-            assert!(
-                changes.contains(&slotscope_stress::lesson::Change::Split(None)),
-                "going back ends the split"
-            )
+            assert!(changes.contains(&crate::lesson::Change::Split(None)), "going back ends the split")
         }
         other => panic!("{other:?}"),
     }

@@ -33,7 +33,6 @@
 
 pub mod backend;
 mod engine;
-pub mod lesson;
 pub mod machine;
 pub mod recorder;
 pub mod report;
@@ -51,7 +50,7 @@ pub use engine::sampler::{
     BackendSample, GarbageSample, LineHeat, OpSample, PhaseInfo, Sample, Sampler, SamplerOptions,
     ThreadSample,
 };
-pub use engine::stall::PinHoldSample;
+pub use engine::stall::{PinHoldSample, MAX_PIN_HOLD};
 pub use engine::stats::{LatencySummary, HEAT_MAX_CELLS};
 pub use engine::timer::{measure_read_cost, Clock, TimeSource, TimingInfo};
 pub use engine::{run_headless, run_headless_recorded, Engine, EngineMonitor};

@@ -491,7 +491,7 @@ fn resolve_finds_builtins_files_and_explains_unknown_names() {
     assert_eq!(resolve("churn", &ctx()).unwrap().spec.name, "churn");
 
     match resolve("dem", &ctx()) {
-        Err(e @ LoadError::UnknownScenario { suggestion: Some("demo"), .. }) => {
+        Err(e @ LoadError::Unknown { suggestion: Some("demo"), .. }) => {
             let text = e.to_string();
             assert!(text.starts_with(
                 "error: no built-in scenario or file named `dem`\n  hint: did you mean `demo`?"
@@ -500,7 +500,7 @@ fn resolve_finds_builtins_files_and_explains_unknown_names() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(resolve("zzzzzz", &ctx()), Err(LoadError::UnknownScenario { suggestion: None, .. })));
+    assert!(matches!(resolve("zzzzzz", &ctx()), Err(LoadError::Unknown { suggestion: None, .. })));
 
     let dir = std::env::temp_dir().join(format!("slotscope-scenario-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -46,6 +46,24 @@ impl Screen {
         }
     }
 
+    /// The name in files (a lesson step's `view = "free-list"`).
+    pub const fn key(self) -> &'static str {
+        match self {
+            Screen::Dashboard => "dashboard",
+            Screen::Occupancy => "occupancy",
+            Screen::Generations => "generations",
+            Screen::FreeList => "free-list",
+            Screen::Contention => "contention",
+            Screen::Latency => "latency",
+            Screen::Threads => "threads",
+        }
+    }
+
+    /// Parses a name of [`Screen::key`].
+    pub fn from_key(key: &str) -> Option<Screen> {
+        Screen::ALL.into_iter().find(|s| s.key() == key)
+    }
+
     /// The digit key that selects it (`1` ..= `7`).
     pub const fn digit(self) -> char {
         match self {

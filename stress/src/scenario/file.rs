@@ -25,8 +25,8 @@ use crate::scenario::values::{
     ValueError,
 };
 
-pub(crate) type Key<'i> = Spanned<DeString<'i>>;
-pub(crate) type Val<'i> = Spanned<DeValue<'i>>;
+pub type Key<'i> = Spanned<DeString<'i>>;
+pub type Val<'i> = Spanned<DeValue<'i>>;
 
 /// Keys of the top level.
 pub const TOP_KEYS: &[&str] = &[
@@ -54,7 +54,7 @@ const MIX_KEYS: &[&str] = &["lookup", "insert", "remove"];
 const KEYS_KEYS: &[&str] = &["zipf", "hot", "share"];
 
 /// The name of a group that has none: `main` when it is the only one, else `groupN`.
-pub(crate) fn default_group_name(index: usize, count: usize) -> String {
+pub fn default_group_name(index: usize, count: usize) -> String {
     if count == 1 {
         "main".to_owned()
     } else {
@@ -123,13 +123,13 @@ impl Spans {
 /// Reads a TOML document (a scenario, or a lesson that embeds one) and collects every
 /// problem with its span. Lessons (`crate::lesson`) use its value readers, so that their
 /// messages, hints and positions are the same as a scenario's.
-pub(crate) struct Loader<'s> {
-    pub(crate) src: &'s str,
-    pub(crate) found: Vec<Diagnostic>,
+pub struct Loader<'s> {
+    pub src: &'s str,
+    pub found: Vec<Diagnostic>,
     spans: Spans,
     /// How the top level of the scenario is named in messages ("at the top level", or "in
     /// `[scenario]`" for a scenario inside a lesson).
-    pub(crate) top: &'static str,
+    pub top: &'static str,
 }
 
 /// Parses and checks a scenario. `origin` names the text in messages (a path); `default_name`
@@ -185,7 +185,7 @@ fn syntax_hint(message: &str) -> Option<String> {
 }
 
 /// The syntax errors of a document that did not parse, located (shared with lessons).
-pub(crate) fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagnostic> {
+pub fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagnostic> {
     let mut errors: Vec<Diagnostic> = syntax
         .iter()
         .map(|e| {
@@ -207,13 +207,13 @@ pub(crate) fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagn
 }
 
 impl<'s> Loader<'s> {
-    pub(crate) fn new(src: &'s str) -> Self {
+    pub fn new(src: &'s str) -> Self {
         Loader { src, found: Vec::new(), spans: Spans::default(), top: "at the top level" }
     }
 
     /// Runs the semantic checks of [`validate`] on `spec` and records their findings at the
     /// spans recorded while reading it.
-    pub(crate) fn check_spec(&mut self, spec: &RunSpec, ctx: &ValidationContext) {
+    pub fn check_spec(&mut self, spec: &RunSpec, ctx: &ValidationContext) {
         for p in validate(spec, ctx) {
             if self.spans.failed.contains(&p.field) {
                 continue;
@@ -228,11 +228,11 @@ impl Loader<'_> {
     // -----------------------------------------------------------------------------------------
     // Recording
 
-    pub(crate) fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
+    pub fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
         self.found.push(Diagnostic::new(self.src, Severity::Error, span, message, hint));
     }
 
-    pub(crate) fn fail(
+    pub fn fail(
         &mut self,
         field: Field,
         span: Range<usize>,
@@ -260,20 +260,20 @@ impl Loader<'_> {
     }
 
     /// Maps a span inside a string value to the file (the whole value if it cannot).
-    pub(crate) fn inner_span(&self, v: &Val<'_>, decoded: &str, inner: Range<usize>) -> Range<usize> {
+    pub fn inner_span(&self, v: &Val<'_>, decoded: &str, inner: Range<usize>) -> Range<usize> {
         match self.string_content_start(&v.span(), decoded) {
             Some(s) => s + inner.start..s + inner.end,
             None => v.span(),
         }
     }
 
-    pub(crate) fn value_error(&mut self, field: Field, v: &Val<'_>, decoded: &str, e: ValueError) {
+    pub fn value_error(&mut self, field: Field, v: &Val<'_>, decoded: &str, e: ValueError) {
         let span = self.inner_span(v, decoded, e.span.clone());
         self.fail(field, span, e.message, e.hint);
     }
 
     /// "string \"4\"", "integer `30`", "a table".
-    pub(crate) fn found(&self, v: &Val<'_>) -> String {
+    pub fn found(&self, v: &Val<'_>) -> String {
         let raw = self.src.get(v.span()).unwrap_or("");
         match v.get_ref() {
             DeValue::String(_) => format!("string {raw}"),
@@ -348,13 +348,7 @@ impl Loader<'_> {
     // -----------------------------------------------------------------------------------------
     // Values
 
-    pub(crate) fn string<'v>(
-        &mut self,
-        field: Field,
-        key: &str,
-        v: &'v Val<'_>,
-        example: &str,
-    ) -> Option<&'v str> {
+    pub fn string<'v>(&mut self, field: Field, key: &str, v: &'v Val<'_>, example: &str) -> Option<&'v str> {
         match v.get_ref() {
             DeValue::String(s) => Some(s.as_ref()),
             _ => {
@@ -365,14 +359,7 @@ impl Loader<'_> {
     }
 
     /// A whole number in `0 ..= max`.
-    pub(crate) fn uint(
-        &mut self,
-        field: Field,
-        key: &str,
-        v: &Val<'_>,
-        max: u128,
-        example: &str,
-    ) -> Option<u128> {
+    pub fn uint(&mut self, field: Field, key: &str, v: &Val<'_>, max: u128, example: &str) -> Option<u128> {
         let raw = self.src.get(v.span()).unwrap_or("").to_owned();
         match v.get_ref() {
             DeValue::Integer(i) => match i128::from_str_radix(i.as_str(), i.radix()) {
@@ -408,7 +395,7 @@ impl Loader<'_> {
     }
 
     /// Any number (integer or float).
-    pub(crate) fn number(&mut self, field: Field, key: &str, v: &Val<'_>, example: &str) -> Option<f64> {
+    pub fn number(&mut self, field: Field, key: &str, v: &Val<'_>, example: &str) -> Option<f64> {
         match v.get_ref() {
             DeValue::Integer(_) | DeValue::Float(_) => {
                 let parsed = match v.get_ref() {
@@ -438,7 +425,7 @@ impl Loader<'_> {
         }
     }
 
-    pub(crate) fn boolean(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<bool> {
+    pub fn boolean(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<bool> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             _ => {
@@ -448,7 +435,7 @@ impl Loader<'_> {
         }
     }
 
-    pub(crate) fn duration(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<Duration> {
+    pub fn duration(&mut self, field: Field, key: &str, v: &Val<'_>) -> Option<Duration> {
         match v.get_ref() {
             DeValue::String(s) => match parse_duration(s) {
                 Ok(d) => Some(d),
@@ -475,7 +462,7 @@ impl Loader<'_> {
     }
 
     /// `rate`: a number, a string with a multiplier, or `"closed"` (= `Some(None)`).
-    pub(crate) fn rate(&mut self, field: Field, v: &Val<'_>) -> Option<Option<f64>> {
+    pub fn rate(&mut self, field: Field, v: &Val<'_>) -> Option<Option<f64>> {
         match v.get_ref() {
             DeValue::String(s) if s.as_ref() == "closed" => Some(None),
             DeValue::String(s) => match parse_rate(s) {
@@ -502,7 +489,7 @@ impl Loader<'_> {
         }
     }
 
-    pub(crate) fn mix(&mut self, field: Field, v: &Val<'_>) -> Option<Mix> {
+    pub fn mix(&mut self, field: Field, v: &Val<'_>) -> Option<Mix> {
         match v.get_ref() {
             DeValue::String(s) => match parse_mix(s) {
                 Ok(m) => Some(m),
@@ -539,7 +526,7 @@ impl Loader<'_> {
         }
     }
 
-    pub(crate) fn keys(&mut self, field: Field, v: &Val<'_>) -> Option<KeyChoice> {
+    pub fn keys(&mut self, field: Field, v: &Val<'_>) -> Option<KeyChoice> {
         match v.get_ref() {
             DeValue::String(s) => match parse_keys(s) {
                 Ok(k) => {
@@ -629,7 +616,7 @@ impl Loader<'_> {
         }
     }
 
-    pub(crate) fn pin(&mut self, field: Field, v: &Val<'_>) -> Option<PinPolicy> {
+    pub fn pin(&mut self, field: Field, v: &Val<'_>) -> Option<PinPolicy> {
         match v.get_ref() {
             DeValue::String(s) => match parse_pin(s) {
                 Ok(PinPolicy::Cores(cores)) => {
@@ -673,7 +660,7 @@ impl Loader<'_> {
     }
 
     /// A name of a fixed set (layout, backend, variant).
-    pub(crate) fn name_of<T>(
+    pub fn name_of<T>(
         &mut self,
         field: Field,
         key: &str,
@@ -697,7 +684,7 @@ impl Loader<'_> {
     // -----------------------------------------------------------------------------------------
     // The document
 
-    pub(crate) fn run_spec(&mut self, root: &DeTable<'_>, default_name: &str) -> RunSpec {
+    pub fn run_spec(&mut self, root: &DeTable<'_>, default_name: &str) -> RunSpec {
         let mut spec = RunSpec {
             name: default_name.to_owned(),
             stop: StopSpec::Forever,

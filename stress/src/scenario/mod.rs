@@ -32,7 +32,6 @@ pub mod spec;
 pub mod values;
 mod write;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -44,7 +43,7 @@ pub use check::{
 };
 pub use diag::{render_all, Diagnostic, ScenarioError};
 pub use file::{parse, GROUP_KEYS, PHASE_KEYS, TABLE_KEYS, TOP_KEYS};
-pub(crate) use file::{syntax_errors, Key, Loader, Val};
+pub use file::{syntax_errors, Key, Loader, Val};
 pub use overrides::{distribute_threads, FlagProblem, OverrideError, Overrides};
 pub use write::to_toml;
 
@@ -73,87 +72,127 @@ impl Scenario {
     }
 }
 
-/// Why a scenario could not be loaded.
-#[derive(Debug)]
+/// What a name or path on the command line was meant to load: the two file formats share a
+/// loader, its errors and its way of telling a built-in's name from a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A scenario (`slotscope run NAME`).
+    Scenario,
+    /// A workshop lesson (`slotscope lesson NAME`).
+    Lesson,
+}
+
+impl FileKind {
+    /// The word in messages.
+    pub const fn noun(self) -> &'static str {
+        match self {
+            FileKind::Scenario => "scenario",
+            FileKind::Lesson => "lesson",
+        }
+    }
+}
+
+/// Why a scenario or a lesson could not be loaded.
+#[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// Not a built-in name, and not a file either.
-    UnknownScenario {
+    #[error("{}", unknown_text(*.kind, name, *suggestion, known))]
+    Unknown {
+        /// A scenario or a lesson.
+        kind: FileKind,
         /// What was asked for.
         name: String,
         /// The closest built-in name, if one is close.
         suggestion: Option<&'static str>,
+        /// The built-in names.
+        known: Vec<&'static str>,
     },
     /// The file could not be read.
+    #[error("error: cannot read {} file `{}`: {error}", .kind.noun(), .path.display())]
     Io {
+        /// A scenario or a lesson.
+        kind: FileKind,
         /// The path as given.
         path: PathBuf,
         /// What went wrong.
         error: std::io::Error,
     },
     /// The text has errors.
-    Invalid(ScenarioError),
+    #[error("{0}")]
+    Invalid(#[from] ScenarioError),
 }
 
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::UnknownScenario { name, suggestion } => {
-                write!(f, "error: no built-in scenario or file named `{name}`")?;
-                if let Some(s) = suggestion {
-                    write!(f, "\n  hint: did you mean `{s}`?")?;
-                }
-                let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-                write!(f, "\n  built-in scenarios: {}\n  (`slotscope scenarios` describes them; a path to a .toml file works too)", names.join(", "))
-            }
-            LoadError::Io { path, error } => {
-                write!(f, "error: cannot read scenario file `{}`: {error}", path.display())
-            }
-            LoadError::Invalid(e) => e.fmt(f),
-        }
+fn unknown_text(kind: FileKind, name: &str, suggestion: Option<&str>, known: &[&str]) -> String {
+    let noun = kind.noun();
+    let mut s = format!("error: no built-in {noun} or file named `{name}`");
+    if let Some(hint) = suggestion {
+        s.push_str(&format!("\n  hint: did you mean `{hint}`?"));
+    }
+    s.push_str(&format!(
+        "\n  built-in {noun}s: {}\n  (`slotscope {noun}s` describes them; a path to a .toml file works too)",
+        known.join(", ")
+    ));
+    s
+}
+
+impl LoadError {
+    /// `name` is neither one of `known` nor a file.
+    pub fn unknown(kind: FileKind, name: &str, known: Vec<&'static str>) -> LoadError {
+        let suggestion = crate::scenario::values::did_you_mean(name, known.iter().copied());
+        LoadError::Unknown { kind, name: name.to_owned(), suggestion, known }
     }
 }
 
-impl std::error::Error for LoadError {}
+/// Reads a file of `kind`: its text, and its stem (or `default_stem`).
+///
+/// # Errors
+/// [`LoadError::Io`].
+pub fn read_file(kind: FileKind, path: &Path, default_stem: &str) -> Result<(String, String), LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
+        kind,
+        path: path.to_owned(),
+        error,
+    })?;
+    let stem = path.file_stem().map_or_else(|| default_stem.to_owned(), |s| s.to_string_lossy().into_owned());
+    Ok((text, stem))
+}
 
-impl From<ScenarioError> for LoadError {
-    fn from(e: ScenarioError) -> Self {
-        LoadError::Invalid(e)
-    }
+/// Whether a command-line word that is not a built-in's name is meant as a path: it has a
+/// slash or an extension, or a file of that name exists (write `./demo` for a file that shares
+/// a built-in's name).
+pub fn looks_like_path(arg: &str) -> bool {
+    let path = Path::new(arg);
+    arg.contains(['/', '\\']) || path.extension().is_some() || path.exists()
+}
+
+/// The names of the built-in scenarios.
+fn builtin_names() -> Vec<&'static str> {
+    BUILTINS.iter().map(|b| b.name).collect()
 }
 
 /// Loads a built-in scenario by name.
 pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Scenario, LoadError> {
     let Some(b) = builtin(name) else {
-        return Err(LoadError::UnknownScenario {
-            name: name.to_owned(),
-            suggestion: crate::scenario::values::did_you_mean(name, BUILTINS.iter().map(|b| b.name)),
-        });
+        return Err(LoadError::unknown(FileKind::Scenario, name, builtin_names()));
     };
     Ok(parse(b.source, &b.origin(), b.name, ctx)?)
 }
 
 /// Loads a scenario file. Its name defaults to the file stem.
 pub fn load_file(path: &Path, ctx: &ValidationContext) -> Result<Scenario, LoadError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|error| LoadError::Io { path: path.to_owned(), error })?;
-    let stem = path.file_stem().map_or_else(|| "custom".to_owned(), |s| s.to_string_lossy().into_owned());
+    let (text, stem) = read_file(FileKind::Scenario, path, "custom")?;
     Ok(parse(&text, &path.display().to_string(), &stem, ctx)?)
 }
 
 /// Loads what the command line named: a built-in scenario if `arg` is one's name, else a file
-/// (write `./demo` for a file that shares a built-in's name). A bare word that is neither is
-/// answered with the list of built-ins and the closest name.
+/// ([`looks_like_path`]). A bare word that is neither is answered with the list of built-ins
+/// and the closest name.
 pub fn resolve(arg: &str, ctx: &ValidationContext) -> Result<Scenario, LoadError> {
     if builtin(arg).is_some() {
         return load_builtin(arg, ctx);
     }
-    let path = Path::new(arg);
-    let looks_like_path = arg.contains(['/', '\\']) || path.extension().is_some() || path.exists();
-    if looks_like_path {
-        return load_file(path, ctx);
+    if looks_like_path(arg) {
+        return load_file(Path::new(arg), ctx);
     }
-    Err(LoadError::UnknownScenario {
-        name: arg.to_owned(),
-        suggestion: crate::scenario::values::did_you_mean(arg, BUILTINS.iter().map(|b| b.name)),
-    })
+    Err(LoadError::unknown(FileKind::Scenario, arg, builtin_names()))
 }

@@ -10,30 +10,30 @@
 //! stepping back undoes what the later step did, and a setting the viewer changed by hand
 //! stays unless a step sets it.
 //!
-//! ```no_run
-//! use slotscope_stress::lesson;
-//! use slotscope_stress::scenario::ValidationContext;
-//!
-//! let l = lesson::resolve("false-sharing", &ValidationContext::detect()).unwrap();
-//! for change in l.transition(None, 0) {
-//!     println!("{change:?}");
-//! }
-//! ```
+//! A consumer of the engine (the engine knows nothing of lessons): [`apply`] turns a step's
+//! [`Change`] into engine commands; [`run`] is the TUI's side (the step shown, the narration).
 
+#[cfg(test)]
+mod drive_tests;
 mod file;
+mod run;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use slotscope_table::{Layout, Variant};
 
-use crate::engine::command::{Command, EngineError};
-use crate::engine::Engine;
-use crate::scenario::spec::{Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, TableSpec};
-use crate::scenario::{Diagnostic, ScenarioError, ValidationContext};
+use slotscope_stress::scenario::{
+    looks_like_path, read_file, Diagnostic, FileKind, LoadError, ValidationContext,
+};
+use slotscope_stress::{
+    Command, Engine, EngineError, Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, RunSpec, TableSpec,
+};
+use slotscope_views::Screen;
 
-pub use file::{parse, HICCUP_KEYS, STEP_KEYS, TOP_KEYS};
+pub use file::parse;
+pub use run::{figures, hottest_line, sharing, LessonRun, PRESENTER_FIGURES};
 
 /// Most steps in one lesson.
 pub const MAX_STEPS: usize = 64;
@@ -43,56 +43,6 @@ pub const MAX_SUMMARY_CHARS: usize = 100;
 pub const MAX_MINUTES: u32 = 180;
 /// Longest stall a `hiccup` may inject.
 pub const MAX_HICCUP: Duration = Duration::from_secs(10);
-
-/// A screen a step can show (the TUI's views, by the names the help uses).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum View {
-    /// The dashboard (or the A/B split).
-    Dashboard,
-    /// Occupancy by cache line.
-    Occupancy,
-    /// Generations.
-    Generations,
-    /// The free ring.
-    FreeList,
-    /// Contention: per-thread counters, hottest lines, the header line.
-    Contention,
-    /// Latency.
-    Latency,
-    /// Threads and cores.
-    Threads,
-}
-
-impl View {
-    /// Every view, in the TUI's order.
-    pub const ALL: [View; 7] = [
-        View::Dashboard,
-        View::Occupancy,
-        View::Generations,
-        View::FreeList,
-        View::Contention,
-        View::Latency,
-        View::Threads,
-    ];
-
-    /// The name in lesson files.
-    pub const fn name(self) -> &'static str {
-        match self {
-            View::Dashboard => "dashboard",
-            View::Occupancy => "occupancy",
-            View::Generations => "generations",
-            View::FreeList => "free-list",
-            View::Contention => "contention",
-            View::Latency => "latency",
-            View::Threads => "threads",
-        }
-    }
-
-    /// Parses a name of [`View::name`].
-    pub fn from_name(name: &str) -> Option<View> {
-        View::ALL.into_iter().find(|v| v.name() == name)
-    }
-}
 
 /// Where a step puts the map's cursor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,7 +154,7 @@ pub struct Step {
     /// A question for the room, shown highlighted.
     pub ask: Option<String>,
     /// The screen to show.
-    pub view: Option<View>,
+    pub view: Option<Screen>,
     /// Where to put the map's cursor.
     pub focus: Option<Focus>,
     /// Open (true) or close (false) the explain panel of the focused line.
@@ -353,7 +303,7 @@ pub enum Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::scenario::values::{format_duration, format_mix, format_pin, format_rate};
+        use slotscope_stress::scenario::values::{format_duration, format_mix, format_pin, format_rate};
         match self {
             Change::Table { layout, variant } => write!(f, "table: {layout}, {variant}"),
             Change::Split(Some(b)) => write!(f, "split: side B {b}"),
@@ -364,7 +314,11 @@ impl fmt::Display for Change {
             Change::Rate { group, rate: None } => write!(f, "{group}: closed loop"),
             Change::Pin { group, pin } => write!(f, "{group}: pin {}", format_pin(pin)),
             Change::Keys { group, keys, stale } => {
-                write!(f, "{group}: keys {}, stale {stale}", crate::scenario::values::format_keys(*keys))
+                write!(
+                    f,
+                    "{group}: keys {}, stale {stale}",
+                    slotscope_stress::scenario::values::format_keys(*keys)
+                )
             }
             Change::RemoveOrder { group, order } => write!(f, "{group}: remove {}", order.name()),
             Change::Hiccup { group, hiccup: Some(h) } => {
@@ -412,7 +366,7 @@ pub struct Lesson {
 impl Lesson {
     /// The warnings, rendered (empty if none).
     pub fn render_warnings(&self) -> String {
-        crate::scenario::render_all(&self.origin, &self.source, &self.warnings)
+        slotscope_stress::scenario::render_all(&self.origin, &self.source, &self.warnings)
     }
 
     /// The run's settings before any step.
@@ -625,7 +579,7 @@ macro_rules! lessons {
     ($($name:literal),* $(,)?) => {
         /// Every built-in lesson, in the order `slotscope lessons` lists them.
         pub const BUILTIN_LESSONS: &[BuiltinLesson] = &[
-            $(BuiltinLesson { name: $name, source: include_str!(concat!("../../../lessons/", $name, ".toml")) },)*
+            $(BuiltinLesson { name: $name, source: include_str!(concat!("../../lessons/", $name, ".toml")) },)*
         ];
     };
 }
@@ -637,93 +591,43 @@ pub fn builtin(name: &str) -> Option<&'static BuiltinLesson> {
     BUILTIN_LESSONS.iter().find(|b| b.name == name)
 }
 
-/// Why a lesson could not be loaded.
-#[derive(Debug)]
-pub enum LessonError {
-    /// Not a built-in name, and not a file either.
-    Unknown {
-        /// What was asked for.
-        name: String,
-        /// The closest built-in name.
-        suggestion: Option<&'static str>,
-    },
-    /// The file could not be read.
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// What went wrong.
-        error: std::io::Error,
-    },
-    /// The text has errors.
-    Invalid(ScenarioError),
+/// The names of the built-in lessons.
+fn builtin_names() -> Vec<&'static str> {
+    BUILTIN_LESSONS.iter().map(|b| b.name).collect()
 }
-
-impl fmt::Display for LessonError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LessonError::Unknown { name, suggestion } => {
-                write!(f, "error: no built-in lesson or file named `{name}`")?;
-                if let Some(s) = suggestion {
-                    write!(f, "\n  hint: did you mean `{s}`?")?;
-                }
-                let names: Vec<&str> = BUILTIN_LESSONS.iter().map(|b| b.name).collect();
-                write!(
-                    f,
-                    "\n  built-in lessons: {}\n  (`slotscope lessons` describes them; a path to a .toml file works too)",
-                    names.join(", ")
-                )
-            }
-            LessonError::Io { path, error } => {
-                write!(f, "error: cannot read lesson file `{}`: {error}", path.display())
-            }
-            LessonError::Invalid(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for LessonError {}
 
 /// Loads a built-in lesson.
 ///
 /// # Errors
-/// [`LessonError::Unknown`], or [`LessonError::Invalid`] if the embedded file is broken.
-pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Lesson, LessonError> {
+/// [`LoadError::Unknown`], or [`LoadError::Invalid`] if the embedded file is broken.
+pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Lesson, LoadError> {
     let Some(b) = builtin(name) else {
-        return Err(LessonError::Unknown {
-            name: name.to_owned(),
-            suggestion: crate::scenario::values::did_you_mean(name, BUILTIN_LESSONS.iter().map(|b| b.name)),
-        });
+        return Err(LoadError::unknown(FileKind::Lesson, name, builtin_names()));
     };
-    parse(b.source, &b.origin(), b.name, None, ctx).map_err(LessonError::Invalid)
+    Ok(parse(b.source, &b.origin(), b.name, None, ctx)?)
 }
 
 /// Loads a lesson file. A `scenario = "file.toml"` in it is read relative to its directory.
 ///
 /// # Errors
-/// [`LessonError::Io`] or [`LessonError::Invalid`].
-pub fn load_file(path: &Path, ctx: &ValidationContext) -> Result<Lesson, LessonError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|error| LessonError::Io { path: path.to_owned(), error })?;
-    let stem = path.file_stem().map_or_else(|| "lesson".to_owned(), |s| s.to_string_lossy().into_owned());
-    parse(&text, &path.display().to_string(), &stem, path.parent(), ctx).map_err(LessonError::Invalid)
+/// [`LoadError::Io`] or [`LoadError::Invalid`].
+pub fn load_file(path: &Path, ctx: &ValidationContext) -> Result<Lesson, LoadError> {
+    let (text, stem) = read_file(FileKind::Lesson, path, "lesson")?;
+    Ok(parse(&text, &path.display().to_string(), &stem, path.parent(), ctx)?)
 }
 
 /// A built-in lesson if `arg` names one, else a file.
 ///
 /// # Errors
 /// As [`load_builtin`] and [`load_file`].
-pub fn resolve(arg: &str, ctx: &ValidationContext) -> Result<Lesson, LessonError> {
+pub fn resolve(arg: &str, ctx: &ValidationContext) -> Result<Lesson, LoadError> {
     if builtin(arg).is_some() {
         return load_builtin(arg, ctx);
     }
-    let path = Path::new(arg);
-    if arg.contains(['/', '\\']) || path.extension().is_some() || path.exists() {
-        return load_file(path, ctx);
+    if looks_like_path(arg) {
+        return load_file(Path::new(arg), ctx);
     }
-    Err(LessonError::Unknown {
-        name: arg.to_owned(),
-        suggestion: crate::scenario::values::did_you_mean(arg, BUILTIN_LESSONS.iter().map(|b| b.name)),
-    })
+    Err(LoadError::unknown(FileKind::Lesson, arg, builtin_names()))
 }
 
 /// (name, summary, minutes) of every built-in lesson, for `slotscope lessons`.

@@ -12,16 +12,16 @@ use slotscope_table::{Geometry, Layout, Variant};
 use toml::de::{DeTable, DeValue};
 
 use super::{
-    apply_step, Figure, Focus, GroupChange, Lesson, Step, View, MAX_HICCUP, MAX_MINUTES, MAX_STEPS,
+    apply_step, Figure, Focus, GroupChange, Lesson, Step, MAX_HICCUP, MAX_MINUTES, MAX_STEPS,
     MAX_SUMMARY_CHARS,
 };
-use crate::engine::stall::MAX_PIN_HOLD;
-use crate::scenario::spec::{BackendKind, Hiccup, RemoveOrder, RunSpec};
-use crate::scenario::values::{did_you_mean, format_duration, ValueError};
-use crate::scenario::{
+use slotscope_stress::scenario::values::{did_you_mean, format_duration, ValueError};
+use slotscope_stress::scenario::{
     self, syntax_errors, validate, Diagnostic, Field, GroupField, Key, Loader, ScenarioError, Severity, Val,
     ValidationContext,
 };
+use slotscope_stress::{BackendKind, Hiccup, RemoveOrder, RunSpec, MAX_PIN_HOLD};
+use slotscope_views::Screen;
 
 /// Keys of the top level of a lesson.
 pub const TOP_KEYS: &[&str] = &["name", "title", "summary", "minutes", "scenario", "split", "watch", "step"];
@@ -394,15 +394,16 @@ impl Reader<'_> {
                     if name.contains(['/', '\\']) || Path::new(name).extension().is_some() {
                         scenario::load_file(&path, ctx)
                     } else {
-                        Err(scenario::LoadError::UnknownScenario {
-                            name: name.to_owned(),
-                            suggestion: did_you_mean(name, scenario::BUILTINS.iter().map(|b| b.name)),
-                        })
+                        Err(scenario::LoadError::unknown(
+                            scenario::FileKind::Scenario,
+                            name,
+                            scenario::BUILTINS.iter().map(|b| b.name).collect(),
+                        ))
                     }
                 };
                 match loaded {
                     Ok(sc) => Some(sc.spec),
-                    Err(scenario::LoadError::UnknownScenario { suggestion, .. }) => {
+                    Err(scenario::LoadError::Unknown { suggestion, .. }) => {
                         let hint = suggestion.map_or_else(
                             || "a built-in scenario (`slotscope scenarios`), a path ending in .toml, or a `[scenario]` table".to_owned(),
                             |n| format!("did you mean `{n}`?"),
@@ -410,7 +411,7 @@ impl Reader<'_> {
                         self.error(v.span(), format!("no built-in scenario named `{name}`"), Some(hint));
                         None
                     }
-                    Err(scenario::LoadError::Io { path, error }) => {
+                    Err(scenario::LoadError::Io { path, error, .. }) => {
                         self.error(
                             v.span(),
                             format!("cannot read scenario file `{}`: {error}", path.display()),
@@ -538,8 +539,8 @@ impl Reader<'_> {
                 "say" => step.say = self.text(name, v, "\"what the teacher says\"").unwrap_or_default(),
                 "ask" => step.ask = self.text(name, v, "\"what happened to p99?\""),
                 "view" => {
-                    let names = View::ALL.map(View::name);
-                    step.view = self.l.name_of(LESSON_FIELD, name, v, &names, View::from_name);
+                    let names = Screen::ALL.map(Screen::key);
+                    step.view = self.l.name_of(LESSON_FIELD, name, v, &names, Screen::from_key);
                 }
                 "focus" => focus_value = Some(v),
                 "explain" => step.explain = self.l.boolean(LESSON_FIELD, name, v),

@@ -272,7 +272,7 @@ fn a_scenario_file_is_found_next_to_the_lesson() {
     let e = resolve(lesson.to_str().unwrap(), &ctx()).unwrap_err();
     assert!(e.to_string().contains("scenario `mine.toml` has 1 error"), "{e}");
     match resolve("false-sharng", &ctx()) {
-        Err(LessonError::Unknown { suggestion, .. }) => assert_eq!(suggestion, Some("false-sharing")),
+        Err(LoadError::Unknown { suggestion, .. }) => assert_eq!(suggestion, Some("false-sharing")),
         other => panic!("{other:?}"),
     }
 }

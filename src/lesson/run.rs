@@ -2,7 +2,7 @@
 //! and of the view, and the narration panel's content (the step's words and its live
 //! figures, computed from the shown frame).
 
-use slotscope_stress::lesson::{Change, Figure as FigureKind, Focus, Lesson, View};
+use super::{Change, Figure as FigureKind, Focus, Lesson};
 use slotscope_views::units::{Nanos, Si};
 use slotscope_views::{Figure, Narration, Op, Screen, ViewState};
 
@@ -30,19 +30,6 @@ pub struct StepView {
     pub next_ids: Option<bool>,
 }
 
-/// The screen of a lesson's view name.
-pub fn screen_of(view: View) -> Screen {
-    match view {
-        View::Dashboard => Screen::Dashboard,
-        View::Occupancy => Screen::Occupancy,
-        View::Generations => Screen::Generations,
-        View::FreeList => Screen::FreeList,
-        View::Contention => Screen::Contention,
-        View::Latency => Screen::Latency,
-        View::Threads => Screen::Threads,
-    }
-}
-
 impl LessonRun {
     /// A run of `lesson`, before its first step is entered.
     pub fn new(lesson: Lesson) -> LessonRun {
@@ -55,12 +42,8 @@ impl LessonRun {
         let step = self.lesson.steps.get(to)?;
         let changes = self.lesson.transition(from, to);
         self.step = to;
-        let mut view = StepView {
-            screen: step.view.map(screen_of),
-            focus: step.focus,
-            explain: step.explain,
-            next_ids: step.next_ids,
-        };
+        let mut view =
+            StepView { screen: step.view, focus: step.focus, explain: step.explain, next_ids: step.next_ids };
         if step.focus == Some(Focus::Header) && view.screen.is_none() {
             view.screen = Some(Screen::Contention);
         }
@@ -294,8 +277,7 @@ explain = true
 next_ids = true
 watch = ["violations"]
 "#;
-        slotscope_stress::lesson::parse(text, "t.toml", "t", None, &ValidationContext::with_cores(0..2))
-            .unwrap()
+        crate::lesson::parse(text, "t.toml", "t", None, &ValidationContext::with_cores(0..2)).unwrap()
     }
 
     #[test]

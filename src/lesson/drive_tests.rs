@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use slotscope_stress::lesson::{self, Change, Lesson};
+use crate::lesson::{self, Change, Lesson};
 use slotscope_stress::scenario::ValidationContext;
 use slotscope_stress::{Engine, EngineOptions, Sample, SamplerOptions, StopSpec};
 
