@@ -24,8 +24,9 @@ use slotscope_table::{Layout, Table};
 use slotscope_views::Theme;
 
 use crate::adapt::RunFacts;
-use crate::app::{draw, update, FrameRing, Message, Model};
+use crate::app::{draw, update, Message, Model};
 use crate::cli::RunArgs;
+use crate::frames::FrameRing;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort_unstable();

@@ -13,6 +13,7 @@ mod cli;
 mod compare;
 mod exit;
 mod explain;
+mod frames;
 mod headless;
 mod lesson;
 mod output;

@@ -13,7 +13,7 @@ use slotscope_views::units::{Nanos, Si};
 use slotscope_views::{Delta, Op};
 
 use crate::adapt::{Adapter, Frame};
-use crate::app::FrameRing;
+use crate::frames::{FrameRing, MAX_FRAMES};
 use crate::lesson::sharing;
 
 /// Which table.
@@ -49,7 +49,7 @@ impl SplitState {
     /// A split with side B on `layout_b` (side A's layout names its own title).
     pub fn new(layout_a: Layout, layout_b: Layout, sample_hz: u32, max_snapshots: usize) -> SplitState {
         SplitState {
-            frames: FrameRing::new(crate::app::MAX_FRAMES, max_snapshots),
+            frames: FrameRing::new(MAX_FRAMES, max_snapshots),
             adapter: Adapter::new(sample_hz),
             names: names(layout_a, layout_b),
         }

@@ -31,9 +31,10 @@ use slotscope_views::theme::no_color_requested;
 use slotscope_views::{Palette, Theme};
 
 use crate::adapt::{self, RunFacts};
-use crate::app::{self, Exit, FrameRing, Message, Model, Request};
+use crate::app::{self, Exit, Message, Model, Request};
 use crate::cli::{LookArgs, RunArgs, ThemeName};
 use crate::exit::{self, Failure};
+use crate::frames::FrameRing;
 use crate::lesson::LessonRun;
 use crate::resolve::ResolvedRun;
 use crate::save;

@@ -19,6 +19,7 @@ use slotscope_views::{CoreDomain, HelpOverlay, Palette, Screen, Theme, Topology,
 use super::*;
 use crate::adapt::tests::sample;
 use crate::adapt::RunFacts;
+use std::rc::Rc;
 
 fn facts() -> RunFacts {
     RunFacts {

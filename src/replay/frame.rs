@@ -21,7 +21,7 @@ use slotscope_views::{
     SpectrumPoint, TableSource, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
-use super::model::TraceFacts;
+use super::facts::TraceFacts;
 use crate::adapt::{percentiles, SPECTRUM_PERCENTILES};
 
 /// Everything one replay screen draws from, owned.

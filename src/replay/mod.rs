@@ -10,6 +10,7 @@
 //!
 //! When stdout is not a terminal, a plain-text summary of the trace is printed instead.
 
+pub mod facts;
 pub mod frame;
 pub mod model;
 

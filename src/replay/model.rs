@@ -11,6 +11,7 @@ use ratatui::layout::Rect;
 use slotscope_trace::replay::Target;
 use slotscope_views::{Dashboard, MapGrid, Move, Palette, Screen, Status, Theme, ViewState, Zoom};
 
+use super::facts::TraceFacts;
 use super::frame::ReplayFrame;
 use crate::app::{help_key, Exit, StatusLine, STATUS_FOR, WHEEL_ROWS};
 
@@ -68,19 +69,6 @@ pub enum Request {
     Mouse(bool),
     /// Save the shown screen (text + JSON) into the working directory.
     Save,
-}
-
-/// Facts about the trace that do not change while replaying.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TraceFacts {
-    /// Ops in the trace.
-    pub events: u64,
-    /// The run's time zero, clock ns.
-    pub zero_ns: u64,
-    /// First and last op, clock ns.
-    pub span_ns: (u64, u64),
-    /// The first illegal op `slotscope check` found (with `--at-violation`).
-    pub violation: Option<u64>,
 }
 
 /// The whole state of the replay UI.
