@@ -1,4 +1,4 @@
-//! Exit codes (DESIGN §8) and the error type that carries one to `main`.
+//! Exit codes (the table in README.md, "Exit codes") and the error type that carries one to `main`.
 
 use std::fmt;
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 //! slotscope: a terminal app that hosts a lock-free table, stresses it and shows it live.
 //!
 //! `main` parses the command line, picks the TUI or the headless runner, and turns every
-//! outcome into an exit code (DESIGN §8). Errors print to stderr; the terminal is restored by
+//! outcome into an exit code (README.md, "Exit codes"). Errors print to stderr; the terminal is restored by
 //! whoever changed it before the error reaches here.
 
 mod adapt;

@@ -1,5 +1,5 @@
 //! `slotscope replay FILE`: the live app's views, driven offline by a recorded trace
-//! (DESIGN §7, level 2).
+//! (docs/CHECKING.md, level 2).
 //!
 //! The file is indexed once ([`Player::open`]: record positions, activity per time slice, and
 //! checkpoints of the whole cursor state every [`CHECKPOINT_EVERY`] ops within

@@ -1,4 +1,4 @@
-//! The bug zoo (DESIGN §3.8) against the checker: each broken variant, run on the built-in
+//! The bug zoo (`table/IMPLEMENTATION.md`, "Broken on purpose") against the checker: each broken variant, run on the built-in
 //! scenario that suits it, recorded and checked, must be caught; the correct table must give no
 //! violation on any built-in scenario, and its recordings must re-execute without divergence.
 //! Runs are op-counted and short; nothing depends on speed.

@@ -1,4 +1,4 @@
-//! Probes compiled off, against a build without probe calls at all (DESIGN §3.5 and §9).
+//! Probes compiled off, against a build without probe calls at all (`table/IMPLEMENTATION.md`, "Contention probes"; figures in docs/PERFORMANCE.md).
 //!
 //! `table/benches/probes_off.sh` builds this file twice: against this crate, whose plain
 //! operations are the `*_probed` ones monomorphised with `NoProbe`, and against a copy of

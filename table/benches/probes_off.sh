@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Probes compiled off vs a build without probes (DESIGN §9: "within 2%").
+# Probes compiled off vs a build without probes (the target: within 2%).
 #
 # Builds the `probes_off` bench twice: against the table as it is (plain operations are the
 # `*_probed` ones with `NoProbe`), and against a twin copy of table/src with every probe call

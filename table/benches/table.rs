@@ -36,7 +36,7 @@ use ptab::{ConstParams, Detached, PTab};
 use sharded_slab::Slab;
 use slotscope_table::{Key, Probe, ProbeCounts, Reader, Region, Table, Writer};
 
-/// Slots of every contender with a fixed capacity (2^16, DESIGN §9).
+/// Slots of every contender with a fixed capacity (2^16).
 const CAPACITY: usize = 1 << 16;
 const CAPACITY_MASK: usize = CAPACITY - 1;
 /// Elements live while measuring: half the slots.
@@ -402,7 +402,7 @@ fn build_dash(plan: &Plan) -> (DashMap<u64, Value>, Vec<u64>) {
     (map, keys)
 }
 
-/// The "boxed floor" (DESIGN §9): a plain array of pointers to entries allocated up front, at
+/// The "boxed floor": a plain array of pointers to entries allocated up front, at
 /// the table's slots and for the table's keys. A lookup is load + deref + key compare, with no
 /// reclamation at all: what the table's lookup cannot beat.
 struct FloorEntry {
@@ -665,7 +665,7 @@ impl Mutate for TableWriter<'_> {
     }
 }
 
-/// A per-line counting sink: what the app's heat map keeps (DESIGN §3.5).
+/// A per-line counting sink: what the app's heat map keeps.
 struct LineHeat {
     slot_lines: Vec<u32>,
     ring_lines: Vec<u32>,
@@ -812,7 +812,7 @@ impl Mutate for SlabOps<'_> {
     }
 }
 
-/// Ids for the maps: `thread << 40 | seq` (DESIGN §4), threads numbered from 1 (0 is the fill).
+/// Ids for the maps: `thread << 40 | seq` threads numbered from 1 (0 is the fill).
 struct IdSource {
     prefix: u64,
     seq: u64,
@@ -1591,7 +1591,7 @@ fn print_workload(all: &[Results], workload: Workload) -> String {
     out
 }
 
-/// A DESIGN §9 target judged from one ratio of paired times, `time(num) / time(den)`: a
+/// A performance target (docs/PERFORMANCE.md) judged from one ratio of paired times, `time(num) / time(den)`: a
 /// speed-up of `den` over `num` when `at_least`, else a slowdown of `num` against `den`.
 struct Target {
     name: &'static str,
@@ -1706,10 +1706,10 @@ fn verdict(ok: bool, share: f64) -> String {
     }
 }
 
-/// The DESIGN §9 targets that this run can judge, with the measured value and a verdict.
+/// The performance targets that this run can judge, with the measured value and a verdict.
 fn print_targets(all: &[Results]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "#### Targets (DESIGN §9)\n");
+    let _ = writeln!(out, "#### Targets\n");
     let _ = writeln!(out, "| target | threads | measured | verdict |");
     let _ = writeln!(out, "|---|---:|---:|---|");
     for r in all {

@@ -1,4 +1,4 @@
-//! The bug zoo (DESIGN §3.8) under threads: the self-checking churn of `stress.rs` run on each
+//! The bug zoo (`IMPLEMENTATION.md`, "Broken on purpose") under threads: the self-checking churn of `stress.rs` run on each
 //! broken variant must report violations. (Their sequential and loom halves are in
 //! `stale_key.rs`, `model.rs` and `loom.rs`.)
 //!

@@ -1,4 +1,4 @@
-//! Exactly-once drop (DESIGN §3.7): every value that went into the table is dropped exactly
+//! Exactly-once drop (`IMPLEMENTATION.md`, "Invariants"): every value that went into the table is dropped exactly
 //! once, whether it was removed (crossbeam-epoch drops it later), left in the table when the
 //! table was dropped, or refused by a full table (handed back to the caller). Kept in its own
 //! test binary so that no other test holds an epoch pin while these wait for deferred drops.

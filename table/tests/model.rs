@@ -1,6 +1,6 @@
 //! Sequential model tests (proptest): random programs of inserts, removes, lookups, stale and
 //! forged keys, panicking inserts and snapshots run against the table and against a plain
-//! model, with the invariants of DESIGN §3.7 checked after every step.
+//! model, with the invariants of `IMPLEMENTATION.md` ("Invariants") checked after every step.
 //!
 //! The model is a map of live keys and a FIFO queue of free ids: on one thread the free-id
 //! ring *is* a FIFO (tickets are taken in order and nothing is in flight), so the model knows

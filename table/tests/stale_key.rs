@@ -1,4 +1,4 @@
-//! The stale-key test (DESIGN §3.2), side by side with the `ptab` crate 0.1.7.
+//! The stale-key test (`IMPLEMENTATION.md`, "Keys"), side by side with the `ptab` crate 0.1.7.
 //!
 //! Steps, on a 16-slot table: fill it, remove `a`, insert `b` (the only free slot is `a`'s, so
 //! `b` reuses it), then use the stale `a` to read, test and remove; then insert `c`.

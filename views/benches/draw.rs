@@ -1,5 +1,5 @@
 //! How long one whole dashboard frame takes to draw for a 2^20-slot table on a 200x60
-//! terminal (DESIGN §9's target: under 5 ms). Run in release:
+//! terminal (the target: under 5 ms). Run in release:
 //! `cargo bench -p slotscope-views --bench draw`
 //!
 //! Draws into a reused `Buffer` (what `Terminal::draw` hands a widget) and reports the median

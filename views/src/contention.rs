@@ -1,4 +1,4 @@
-//! §6.4 Contention: per-thread counters, the hottest lines (the header line first: every insert
+//! Contention: per-thread counters, the hottest lines (the header line first: every insert
 //! and remove writes it), and sparklines of the run's rates over time.
 
 use ratatui::buffer::Buffer;

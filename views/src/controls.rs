@@ -1,4 +1,4 @@
-//! The keys of DESIGN §6 as data: the footer and the help overlay draw from this one list, so
+//! The keys of the TUI as data: the footer and the help overlay draw from this one list, so
 //! they cannot disagree. The app's key handling should follow it too.
 
 /// Where a key belongs in the help overlay.
@@ -175,7 +175,7 @@ pub const CONTROLS: &[Control] = &[
         20,
     ),
     c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::WithMap, 10),
-    // `i`, not DESIGN's `n`: in a lesson `n` and `p` step the narration, and a key should mean
+    // `i`, not `n`: in a lesson `n` and `p` step the narration, and a key should mean
     // the same thing everywhere.
     c("i", "i", "i", "show where the next ids will land", "next ids", Section::Map, Shown::WithMap, 9),
     c(
@@ -200,7 +200,7 @@ pub const CONTROLS: &[Control] = &[
     ),
     c("P", "P", "P", "pause / resume the workers", "pause", Section::Run, Shown::Always, 5),
     c("[  ]", "[  ]", "[/]", "remove / add a worker thread", "threads", Section::Run, Shown::Always, 11),
-    // `L`, not DESIGN's `l`: `l` is the hjkl move right, and a stray `l` while moving must not
+    // `L`, not `l`: `l` is the hjkl move right, and a stray `l` while moving must not
     // restart the table.
     c("L", "L", "L", "cycle the layout (restarts the table)", "layout", Section::Run, Shown::Always, 11),
     c(
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn every_design_key_is_listed() {
-        // DESIGN §6's key list, each key as it appears in some binding; the layout key is `L`
+        // The README's key list, each key as it appears in some binding; the layout key is `L`
         // because `l` is part of hjkl, the next-ids key `i` because `n`/`p` step lessons.
         let wanted = [
             "q", "Ctrl-C", "?", "F1", "Space", ".", ",", "P", "[", "]", "+", "-", "=", "hjkl", "Enter",

@@ -1,4 +1,4 @@
-//! §6.3 Free list: the ring of free ids in ticket order with its alloc (`A`) and free (`F`)
+//! Free list: the ring of free ids in ticket order with its alloc (`A`) and free (`F`)
 //! cursors, how many ids are free, RESERVED cells inside the free window (a remover mid-push:
 //! the next insert that meets one skips it), and the next ids with their slot and line.
 //!

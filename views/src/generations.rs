@@ -1,4 +1,4 @@
-//! §6.2 Generations: how often each slot has been reused, as a heat map by line (glyph height
+//! Generations: how often each slot has been reused, as a heat map by line (glyph height
 //! and colour both grow with the count, on a log scale) and as a histogram.
 
 use std::ops::Range;

@@ -1,4 +1,4 @@
-//! §6.5 Latency: per-operation percentiles for the last interval and the whole run
+//! Latency: per-operation percentiles for the last interval and the whole run
 //! (coordinated-omission corrected and uncorrected in open loop), p99 over time, and the
 //! whole-run percentile spectrum. Charts are small multiples (one band per operation, named on
 //! its left) on one shared log scale, so bands compare honestly and colour is never needed.

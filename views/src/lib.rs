@@ -1,4 +1,4 @@
-//! slotscope-views: the ratatui widgets of slotscope (DESIGN §6).
+//! slotscope-views: the ratatui widgets of slotscope.
 //!
 //! Widgets are pure functions of plain data. The app (`src/`) keeps, and refills once per
 //! sample, the owned input types of [`model`]; keeps the UI state of [`state`] in its model

@@ -1,4 +1,4 @@
-//! §6.1 Occupancy by cache line: every line of the slot array in memory order, its slots as
+//! Occupancy by cache line: every line of the slot array in memory order, its slots as
 //! glyphs (occupied / reserved / free), coloured by write heat in the last interval, lines
 //! written by two or more threads marked, and optionally where the next ids will land.
 

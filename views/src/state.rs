@@ -7,17 +7,17 @@ pub enum Screen {
     /// Occupancy map large, with free list, contention and latency panels.
     #[default]
     Dashboard,
-    /// Occupancy by cache line (§6.1).
+    /// Occupancy by cache line.
     Occupancy,
-    /// Reuse count per slot (§6.2).
+    /// Reuse count per slot.
     Generations,
-    /// The free-id ring (§6.3).
+    /// The free-id ring.
     FreeList,
-    /// Per-thread counters and hot lines (§6.4).
+    /// Per-thread counters and hot lines.
     Contention,
-    /// Latency percentiles (§6.5).
+    /// Latency percentiles.
     Latency,
-    /// Threads and cores (§6.6).
+    /// Threads and cores.
     Threads,
 }
 

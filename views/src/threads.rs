@@ -1,4 +1,4 @@
-//! §6.6 Threads: which worker runs on which core, grouped by cache domain (the groups
+//! Threads: which worker runs on which core, grouped by cache domain (the groups
 //! `--pin scatter` spreads over), cores shared by two threads flagged, and the live controls.
 
 use ratatui::buffer::Buffer;

@@ -1,4 +1,4 @@
-//! The tables the workers drive, behind one trait (DESIGN.md §4).
+//! The tables the workers drive, behind one trait.
 //!
 //! A [`Backend`] is shared by all workers (`&self` everywhere); each worker opens its own
 //! [`Session`] on it, which may hold per-thread state across ops (our table's epoch pin, which

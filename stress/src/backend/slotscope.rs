@@ -103,7 +103,7 @@ pub struct SlotscopeSession<'a, E: Stored = Value> {
     /// The table's batching handle: one epoch pin per batch of ops, removed elements retired
     /// in one deferred call per batch and their allocations reused by later inserts (see
     /// `slotscope_table::Writer`). Plain `Table::insert`/`remove` would pin and retire per op,
-    /// which costs a churning thread about 40% of its throughput (docs/PERFORMANCE.md).
+    /// which costs a churning thread much of its throughput (measured in docs/PERFORMANCE.md).
     writer: Writer<'a, E>,
     gauge: u32,
 }

@@ -46,7 +46,7 @@ impl SplitMix64 {
     }
 }
 
-/// xoshiro256**: 256 bits of state, period 2^256 - 1, about 1 ns per output.
+/// xoshiro256**: 256 bits of state, period 2^256 - 1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Xoshiro256StarStar {
     s: [u64; 4],

@@ -41,7 +41,7 @@ pub struct SamplerOptions {
     /// default 2^21 slots, 34 MiB).
     pub snapshot_max_capacity: usize,
     /// Scans may take at most this fraction of wall time (default 0.02): a scan that took
-    /// 2 ms waits at least 100 ms for the next. Tables of 2^20 slots take milliseconds.
+    /// 2 ms waits at least 100 ms for the next.
     pub snapshot_max_duty: f64,
     /// Samples kept in the history (default 600: a minute at 10 Hz).
     pub history_len: usize,

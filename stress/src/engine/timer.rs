@@ -36,8 +36,8 @@ impl Clock {
     }
 
     /// The cheapest trustworthy clock: the time-stamp counter if the CPU declares it invariant
-    /// and two calibrations of about 10 ms each agree within 0.2%, else [`Clock::new`]. Takes
-    /// about 20 ms when it tries the counter.
+    /// and two calibrations of about 10 ms each agree within 0.2%, else [`Clock::new`] (the
+    /// calibrations are the cost of trying the counter).
     pub fn best() -> Self {
         let os = Clock::new();
         if !slotscope_table::clock::TSC_AVAILABLE || !cpu_declares_invariant_tsc() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use slotscope_table::{Layout, Variant};
 
-/// Which table implementation the workers drive (DESIGN.md §4).
+/// Which table implementation the workers drive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum BackendKind {
     /// Our table (`slotscope-table`), in any layout and variant. The only one with snapshots.

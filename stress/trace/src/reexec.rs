@@ -21,7 +21,7 @@
 //! recording, which changes which inserts are refused.
 //!
 //! **Checks.** After each op the result is compared with the recorded one (a *divergence*)
-//! and with the model (an *invariant* of §3.7 broken: a stale key read, an id handed out while
+//! and with the model (an invariant of `table/IMPLEMENTATION.md` ("Invariants") broken: a stale key read, an id handed out while
 //! live, `len()` off the model); every [`SNAPSHOT_EVERY`] ops and at the end the table's
 //! snapshot must show exactly the model's keys occupied and every other slot free. The first
 //! divergence or broken invariant stops the re-execution.

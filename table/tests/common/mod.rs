@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: a value that counts its drops, a way to let
-//! crossbeam-epoch run deferred drops, and the quiescent-state checks of DESIGN §3.7.
+//! crossbeam-epoch run deferred drops, and the quiescent-state checks of `IMPLEMENTATION.md` ("Invariants").
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
