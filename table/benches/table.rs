@@ -17,6 +17,7 @@
 //!
 //! Markdown goes to stdout (ready for `docs/PERFORMANCE.md`), progress to stderr. Settings come
 //! from flags or environment variables (a flag wins); `--help` lists them with their defaults.
+#![allow(clippy::disallowed_types)] // the contenders' own atomics (the boxed floor, the counters)
 
 // Figures are printed as floats from u64 counts far below 2^52; benchmarks run on 64-bit targets.
 #![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]

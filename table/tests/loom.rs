@@ -9,6 +9,7 @@
 //!
 //! Instrumentation that is not part of what is checked (outcome flags, drop flags) uses std
 //! atomics: loom runs its threads one at a time on one OS thread, so they are exact.
+#![allow(clippy::disallowed_types)] // the models' own std bookkeeping, outside the table
 #![cfg(loom)]
 
 mod common;

@@ -52,6 +52,7 @@ mod chrome;
 mod contention;
 pub mod controls;
 mod dashboard;
+#[cfg(any(test, feature = "demo"))]
 pub mod demo;
 mod explain;
 mod free_list;

@@ -598,9 +598,10 @@ impl EngineMonitor {
         use std::fmt::Write as _;
         let core = &self.core;
         let mut out = String::new();
-        let control = match core.state.try_lock() {
-            Ok(_) | Err(std::sync::TryLockError::Poisoned(_)) => "idle",
-            Err(std::sync::TryLockError::WouldBlock) => "busy (a control, restart or stop holds its lock)",
+        let control = if crate::sync::try_lock(&core.state).is_some() {
+            "idle"
+        } else {
+            "busy (a control, restart or stop holds its lock)"
         };
         let _ = writeln!(
             out,

@@ -3,6 +3,7 @@
 //! (they must miss, and must not remove anything), and reports every violation it sees.
 //! The correct table must produce none (`stress.rs`); each broken variant must produce some
 //! (`bug_zoo.rs`).
+#![allow(clippy::disallowed_types)] // the stop flag of the test threads, not table state
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
