@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
+use slotscope_stress::scenario::values::parse_time_ns;
 use slotscope_trace::replay::Target;
 use slotscope_views::{Dashboard, MapGrid, Move, Palette, Screen, Status, Theme, ViewState, Zoom};
 
@@ -503,6 +504,10 @@ pub fn nearest_125(v: f64) -> f64 {
         .unwrap_or(base)
 }
 
+const GOTO_HINT: &str = "go to: type a time (12.5ms) or an event number (#18342)";
+/// What the go-to prompt accepts, said after an error.
+const GOTO_ACCEPTS: &str = "type a time with a unit (12.5ms, -3us, 2s) or # and an event number";
+
 /// A go-to target: `#18342` (an event number), or a time from the run's time zero with a unit
 /// (`12.5ms`, `-3us`, `2s`, `850ns`; `µs` or `us`). `zero_ns` is the run's time zero.
 ///
@@ -511,7 +516,7 @@ pub fn nearest_125(v: f64) -> f64 {
 pub fn parse_goto(text: &str, zero_ns: u64) -> Result<Target, String> {
     let s = text.trim();
     if s.is_empty() {
-        return Err("go to: type a time (12.5ms) or an event number (#18342)".to_owned());
+        return Err(GOTO_HINT.to_owned());
     }
     if let Some(n) = s.strip_prefix('#') {
         let digits: String = n.chars().filter(|c| *c != ',' && *c != '_').collect();
@@ -525,18 +530,7 @@ pub fn parse_goto(text: &str, zero_ns: u64) -> Result<Target, String> {
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
-    let split = body.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(body.len());
-    let (num, unit) = body.split_at(split);
-    let value: f64 = num.parse().map_err(|_| format!("go to `{s}`: expected a number, e.g. 12.5ms"))?;
-    let scale = match unit.trim() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "" => return Err(format!("go to `{s}`: add a unit (ns, us, ms, s), or # for an event number")),
-        u => return Err(format!("go to `{s}`: unknown unit `{u}` (ns, us, ms, s)")),
-    };
-    let ns = value * scale;
+    let ns = parse_time_ns(body).map_err(|e| format!("go to `{s}`: {}; {GOTO_ACCEPTS}", e.message))?;
     if !ns.is_finite() || ns > 1e18 {
         return Err(format!("go to `{s}`: too far"));
     }

@@ -41,29 +41,14 @@ const SEED: u64 = 0x5107_5c09_e000_0002;
 
 type Value = [u64; 2];
 
-/// `SplitMix64`, as in the `table` bench.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 32) * n as u64) >> 32) as usize
-    }
-}
+use slotscope_table::SplitMix64 as Rng;
 
 /// A table with 2^16 slots, filled, then a random half removed; the live keys, shuffled.
 fn half_full_table() -> (Table<Value>, Vec<Key>) {
     let table = Table::with_capacity(CAPACITY).expect("2^16 slots is a valid capacity");
     let mut keys: Vec<Key> =
         (0..CAPACITY as u64).map(|i| table.insert([i + 1, !i]).expect("the table has room")).collect();
-    let mut rng = Rng(SEED);
+    let mut rng = Rng::new(SEED);
     for i in (1..keys.len()).rev() {
         keys.swap(i, rng.below(i + 1));
     }
@@ -112,7 +97,7 @@ fn churn_loop(table: &Table<Value>, pool: &mut VecDeque<Key>, ops: u64) -> u64 {
 
 fn lookup_ns(ops: u64, timed: bool) -> f64 {
     let (table, keys) = half_full_table();
-    let mut rng = Rng(SEED ^ 1);
+    let mut rng = Rng::new(SEED ^ 1);
     let seq: Vec<u32> = (0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32).collect();
     let start = Instant::now();
     let hits = lookup_loop(&table, &keys, &seq, ops);

@@ -17,7 +17,8 @@
 //!
 //! Markdown goes to stdout (ready for `docs/PERFORMANCE.md`), progress to stderr. Settings come
 //! from flags or environment variables (a flag wins); `--help` lists them with their defaults.
-#![allow(clippy::disallowed_types)] // the contenders' own atomics (the boxed floor, the counters)
+#![allow(clippy::disallowed_types)]
+// the contenders' own atomics (the boxed floor, the counters)
 
 // Figures are printed as floats from u64 counts far below 2^52; benchmarks run on 64-bit targets.
 #![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -264,23 +265,7 @@ impl Settings {
 // ---------------------------------------------------------------------------------------------
 // Randomness and the shared plan
 
-/// `SplitMix64`: small, fast, good enough to pick keys.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0), by multiply-shift.
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next() >> 32) * n as u64) >> 32) as usize
-    }
-}
+use slotscope_table::SplitMix64 as Rng;
 
 /// Which insertion indices (0..CAPACITY) are removed after the fill and which stay, shuffled.
 struct Plan {
@@ -290,7 +275,7 @@ struct Plan {
 
 impl Plan {
     fn new() -> Plan {
-        let mut rng = Rng(SEED);
+        let mut rng = Rng::new(SEED);
         let mut order: Vec<usize> = (0..CAPACITY).collect();
         for i in (1..CAPACITY).rev() {
             order.swap(i, rng.below(i + 1));
@@ -313,9 +298,9 @@ impl Sequences {
         let mut lookup = Vec::new();
         let mut mixed = Vec::new();
         for t in 0..threads {
-            let mut rng = Rng(SEED ^ ((t as u64 + 1) << 32));
+            let mut rng = Rng::new(SEED ^ ((t as u64 + 1) << 32));
             lookup.push(boxed_array((0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32)));
-            mixed.push(boxed_array((0..SEQ_LEN).map(|_| rng.next())));
+            mixed.push(boxed_array((0..SEQ_LEN).map(|_| rng.next_u64())));
         }
         Sequences { lookup, mixed }
     }
@@ -1496,7 +1481,7 @@ fn run(all: &[Contender<'_>], workload: Workload, threads: usize, settings: &Set
         // A fresh random order every repeat, so that no contender always runs right after the
         // same neighbour (whatever one leaves in caches or the allocator, the next one meets).
         let mut order: Vec<usize> = (0..contenders.len()).collect();
-        let mut rng = Rng(SEED ^ (r as u64 + 1).wrapping_mul(0x9e37_79b9));
+        let mut rng = Rng::new(SEED ^ (r as u64 + 1).wrapping_mul(0x9e37_79b9));
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i + 1));
         }

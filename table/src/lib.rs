@@ -48,6 +48,7 @@ mod key;
 mod probe;
 mod reader;
 pub mod snapshot;
+mod splitmix;
 mod sync;
 mod table;
 mod writer;
@@ -61,6 +62,7 @@ pub use key::Key;
 pub use probe::{NoProbe, Probe, ProbeCounts, Region};
 pub use reader::{Keys, Reader};
 pub use snapshot::{SlotInfo, SlotState, Snapshot};
+pub use splitmix::SplitMix64;
 pub use table::{Full, Table};
 pub use writer::{Writer, WRITER_BATCH, WRITER_SPARE_LIMIT};
 

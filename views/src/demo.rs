@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, Table, Variant};
+use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, SplitMix64, Table, Variant};
 
 use crate::model::{
     CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, OpLatency, Percentiles,
@@ -76,17 +76,13 @@ pub struct Demo {
     pub topology: Topology,
 }
 
-/// splitmix64: small, seedable, good enough for example data.
-#[derive(Clone, Copy, Debug)]
-struct Rng(u64);
+/// The demo's draws: SplitMix64, reduced by `%` (the reduction the demo data was made with).
+#[derive(Clone, Debug)]
+struct Rng(SplitMix64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (n > 0).
@@ -102,7 +98,7 @@ impl Demo {
     /// # Panics
     /// If `spec.capacity` or `spec.line_bytes` is out of range.
     pub fn build(spec: &DemoSpec) -> Demo {
-        let mut rng = Rng(spec.seed);
+        let mut rng = Rng(SplitMix64::new(spec.seed));
         let geometry = Geometry::new(spec.capacity, spec.layout, spec.line_bytes).expect("demo geometry");
         let has_table = spec.backend == "slotscope";
         let threads = spec.threads.max(1);

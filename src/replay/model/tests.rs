@@ -296,7 +296,11 @@ fn g_opens_a_prompt_that_takes_times_and_event_numbers() {
     typed(&mut m, "12");
     key(&mut m, KeyCode::Enter);
     assert!(take(&mut m).is_empty());
-    assert!(m.status.as_ref().is_some_and(|s| s.alarm && s.text.contains("add a unit")), "{:?}", m.status);
+    assert!(
+        m.status.as_ref().is_some_and(|s| s.alarm && s.text.contains("a time with a unit")),
+        "{:?}",
+        m.status
+    );
 }
 
 #[test]
@@ -312,8 +316,8 @@ fn the_go_to_parser_reads_units_signs_and_events() {
     for (bad, says) in [
         ("", "type a time"),
         ("#x", "an event number is #"),
-        ("12", "add a unit"),
-        ("5 min", "unknown unit `min`"),
+        ("12", "`12` has no unit"),
+        ("5 min", "unknown time unit `min`"),
         ("ms", "expected a number"),
         ("99999999999s", "too far"),
     ] {

@@ -32,7 +32,7 @@ use std::str::FromStr;
 
 use crate::scenario::values::{
     char_span, did_you_mean, format_ns, format_rate, lex_number, number_with_multiplier, run_end,
-    skip_spaces, three_digits, trimmed_range, trimmed_within, ValueError, TIME_UNITS,
+    skip_spaces, three_digits, time_term, trimmed_range, trimmed_within, ValueError, TIME_UNITS,
 };
 
 /// Which operations a metric covers.
@@ -526,38 +526,7 @@ fn parse_threshold(input: &str, at: usize, end: usize, metric: &Metric) -> Resul
     match metric.unit() {
         Unit::Nanoseconds => {
             let hint = "a latency needs a time unit: e.g. `500ns`, `2us`, `1.5ms`";
-            let Some((n, num_end)) = lex_number(input, at) else {
-                let span = char_span(input, at);
-                let found = if span.is_empty() {
-                    "nothing".to_owned()
-                } else {
-                    format!("`{}`", &input[span.clone()])
-                };
-                return Err(ValueError::new(input, span, format!("expected a latency, found {found}"))
-                    .with_hint(hint));
-            };
-            let unit_at = skip_spaces(input, num_end);
-            let unit_end = run_end(&input[..end], unit_at, |c| c.is_alphabetic());
-            let unit = &input[unit_at..unit_end];
-            if unit.is_empty() {
-                return Err(ValueError::new(
-                    input,
-                    at..num_end,
-                    format!("`{}` has no unit", &input[at..num_end]),
-                )
-                .with_hint(hint));
-            }
-            match TIME_UNITS.iter().find(|(u, _)| *u == unit) {
-                Some((_, scale)) => Ok((n * scale, unit_end)),
-                None => {
-                    let units: Vec<&str> = TIME_UNITS.iter().map(|(u, _)| *u).collect();
-                    Err(ValueError::new(input, unit_at..unit_end, format!("unknown time unit `{unit}`"))
-                        .with_hint(match did_you_mean(unit, units.iter().copied()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => hint.to_owned(),
-                        }))
-                }
-            }
+            time_term(input, at, end, "a latency", hint)
         }
         Unit::PerSecond | Unit::Count => {
             let what = if metric.unit() == Unit::PerSecond { "a rate" } else { "a count" };

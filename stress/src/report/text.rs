@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 
 use crate::engine::stats::LatencySummary;
 use crate::report::{OpLatencyReport, Report};
-use crate::scenario::values::{format_ns, format_rate};
+use crate::scenario::values::{format_cores, format_ns, format_rate};
 use slotscope_trace::Counter;
 
 /// Quantile steps per halving of the distance to 100% in the spectrum (HdrHistogram's default
@@ -102,14 +102,14 @@ fn summary(out: &mut String, r: &Report) {
         r.prefill.asked
     );
     let m = &r.machine;
-    let groups: Vec<String> = m.groups.iter().map(|g| cores_text(g)).collect();
+    let groups: Vec<String> = m.groups.iter().map(|g| format_cores(g)).collect();
     let _ = writeln!(
         out,
         "machine     {} · {} logical cores, {} available ({}) · grouped by {}: [{}] · {}",
         m.cpu_model,
         m.logical_cores,
         m.available_cores.len(),
-        cores_text(&m.available_cores),
+        format_cores(&m.available_cores),
         m.grouping.name(),
         groups.join("] ["),
         m.os
@@ -334,21 +334,6 @@ fn nanos_f(ns: u64) -> f64 {
     f
 }
 
-/// `0-3,8` style, for core lists.
-fn cores_text(cores: &[usize]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < cores.len() {
-        let mut j = i;
-        while j + 1 < cores.len() && cores[j + 1] == cores[j] + 1 {
-            j += 1;
-        }
-        parts.push(if j > i { format!("{}-{}", cores[i], cores[j]) } else { cores[i].to_string() });
-        i = j + 1;
-    }
-    parts.join(",")
-}
-
 fn latency_row(out: &mut String, name: &str, count: u64, rate: f64, s: &LatencySummary) {
     if s.count == 0 {
         let _ = writeln!(out, "{name:<20} {:>9} {:>9} {:>9}", count_text(count), format_rate(rate), 0);
@@ -455,9 +440,9 @@ mod tests {
 
     #[test]
     fn core_lists_compress_runs() {
-        assert_eq!(cores_text(&[0, 1, 2, 3, 8]), "0-3,8");
-        assert_eq!(cores_text(&[5]), "5");
-        assert_eq!(cores_text(&[]), "");
+        assert_eq!(format_cores(&[0, 1, 2, 3, 8]), "0-3,8");
+        assert_eq!(format_cores(&[5]), "5");
+        assert_eq!(format_cores(&[]), "");
     }
 
     #[test]

@@ -262,45 +262,58 @@ pub fn parse_time_ns(input: &str) -> Result<f64, ValueError> {
         if input[at..].starts_with('-') {
             return Err(ValueError::new(input, char_span(input, at), "a duration cannot be negative"));
         }
-        let Some((n, num_end)) = lex_number(input, at) else {
-            let bad = run_end(input, at, |c| !c.is_ascii_digit() && c != ' ');
-            let span = if bad > at { at..bad } else { char_span(input, at) };
-            return Err(ValueError::new(
-                input,
-                span.clone(),
-                format!("expected a number, found `{}`", &input[span]),
-            )
-            .with_hint(DURATION_HINT));
-        };
-        let unit_at = skip_spaces(input, num_end);
-        let unit_end = run_end(input, unit_at, |c| c.is_alphabetic());
-        let unit = &input[unit_at..unit_end];
-        if unit.is_empty() {
-            return Err(ValueError::new(
-                input,
-                at..num_end,
-                format!("`{}` has no unit", &input[at..num_end]),
-            )
-            .with_hint(DURATION_HINT));
-        }
-        let Some(&(_, scale)) = TIME_UNITS.iter().find(|(u, _)| *u == unit) else {
-            let known: Vec<&str> = TIME_UNITS.iter().map(|(u, _)| *u).collect();
-            let hint = match unit {
-                "sec" | "secs" | "second" | "seconds" => "write `s`".to_owned(),
-                "min" | "mins" | "minute" | "minutes" => "write `m`".to_owned(),
-                "hr" | "hrs" | "hour" | "hours" => "write `h`".to_owned(),
-                "msec" | "millis" => "write `ms`".to_owned(),
-                "usec" | "micros" => "write `us`".to_owned(),
-                "nsec" | "nanos" => "write `ns`".to_owned(),
-                _ => suggestion_hint(unit, &known),
-            };
-            return Err(ValueError::new(input, unit_at..unit_end, format!("unknown time unit `{unit}`"))
-                .with_hint(hint));
-        };
-        total += n * scale;
-        at = skip_spaces(input, unit_end);
+        let (ns, term_end) = time_term(input, at, r.end, "a number", DURATION_HINT)?;
+        total += ns;
+        at = skip_spaces(input, term_end);
     }
     Ok(total)
+}
+
+/// One `NUMBER UNIT` term of a time at byte `at` of `input` (spaces allowed between the two;
+/// the unit ends at `end` at the latest): its length in ns and where it ends. The one lexer of
+/// times: durations, `--fail-if` latency thresholds and the replay's go-to all read times
+/// with it. `what` names the expected number in messages, `hint` says what the caller
+/// accepts.
+///
+/// # Errors
+/// No number, no unit, or an unknown unit (with a "did you mean" for near misses).
+pub fn time_term(
+    input: &str,
+    at: usize,
+    end: usize,
+    what: &str,
+    hint: &str,
+) -> Result<(f64, usize), ValueError> {
+    let Some((n, num_end)) = lex_number(input, at) else {
+        let bad = run_end(&input[..end], at, |c| !c.is_ascii_digit() && c != ' ');
+        let span = if bad > at { at..bad } else { char_span(input, at) };
+        let found =
+            if span.is_empty() { "nothing".to_owned() } else { format!("`{}`", &input[span.clone()]) };
+        return Err(ValueError::new(input, span, format!("expected {what}, found {found}")).with_hint(hint));
+    };
+    let unit_at = skip_spaces(input, num_end).min(end);
+    let unit_end = run_end(&input[..end], unit_at, |c| c.is_alphabetic());
+    let unit = &input[unit_at..unit_end];
+    if unit.is_empty() {
+        return Err(ValueError::new(input, at..num_end, format!("`{}` has no unit", &input[at..num_end]))
+            .with_hint(hint));
+    }
+    let Some(&(_, scale)) = TIME_UNITS.iter().find(|(u, _)| *u == unit) else {
+        let known: Vec<&str> = TIME_UNITS.iter().map(|(u, _)| *u).collect();
+        let hint = match unit {
+            "sec" | "secs" | "second" | "seconds" => "write `s`".to_owned(),
+            "min" | "mins" | "minute" | "minutes" => "write `m`".to_owned(),
+            "hr" | "hrs" | "hour" | "hours" => "write `h`".to_owned(),
+            "msec" | "millis" => "write `ms`".to_owned(),
+            "usec" | "micros" => "write `us`".to_owned(),
+            "nsec" | "nanos" => "write `ns`".to_owned(),
+            _ => suggestion_hint(unit, &known),
+        };
+        return Err(
+            ValueError::new(input, unit_at..unit_end, format!("unknown time unit `{unit}`")).with_hint(hint)
+        );
+    };
+    Ok((n * scale, unit_end))
 }
 
 /// Parses a duration (see [`parse_time_ns`]) of at most [`MAX_DURATION`], rounded to whole
