@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
-use slotscope_stress::{Engine, EngineError, Sample};
+use slotscope_stress::Sample;
 use slotscope_table::Layout;
 use slotscope_views::{
     Dashboard, HelpOverlay, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom,
@@ -57,6 +57,26 @@ pub enum Message<'a> {
     MouseFailed(String),
     /// A signal arrived (SIGINT, SIGTERM, SIGHUP): stop.
     Signal(i32),
+    /// The loop drew the model: nothing is left to draw until the next change.
+    Drawn,
+    /// Presenter mode on or off (`--present`).
+    Present(bool),
+    /// A lesson begins: its first step is entered (its changes become a request).
+    StartLesson(Box<LessonRun>),
+    /// Side B of an A/B split started: tables of layouts `a` and `b`, side B's frames keeping
+    /// at most `snapshots` table snapshots.
+    SplitStarted {
+        /// Side A's layout.
+        a: Layout,
+        /// Side B's layout.
+        b: Layout,
+        /// Snapshots side B's frames may hold.
+        snapshots: usize,
+    },
+    /// The split ended; side A runs alone.
+    SplitEnded,
+    /// The layouts the two sides run now (after a restart).
+    SideLayouts(Layout, Layout),
 }
 
 /// Something `update` wants done outside the model.
@@ -277,11 +297,6 @@ impl Model {
         self.dashboard(&extras).map_grid(self.area)
     }
 
-    /// Enters the lesson's first step (its changes become a request).
-    pub fn start_lesson(&mut self) {
-        go_to_step(self, None, 0);
-    }
-
     fn say(&mut self, text: impl Into<String>) {
         self.status = Some(StatusLine { text: text.into(), alarm: false, since: self.now });
     }
@@ -313,6 +328,10 @@ pub struct Extras {
 /// Applies one message to the model.
 pub fn update(model: &mut Model, message: Message<'_>) {
     match message {
+        Message::Drawn => {
+            model.dirty = false;
+            return;
+        }
         Message::Tick(now) => {
             model.now = now;
             // Once the run has ended, the footer keeps saying so (after any other message).
@@ -346,6 +365,20 @@ pub fn update(model: &mut Model, message: Message<'_>) {
             model.alarm(format!("mouse: {e}"));
         }
         Message::Signal(sig) => model.exit = Some(Exit::Signal(sig)),
+        Message::Present(on) => model.present = on,
+        Message::StartLesson(l) => {
+            model.lesson = Some(*l);
+            go_to_step(model, None, 0);
+        }
+        Message::SplitStarted { a, b, snapshots } => {
+            model.split = Some(SplitState::new(a, b, model.facts.sample_hz, snapshots));
+        }
+        Message::SplitEnded => model.split = None,
+        Message::SideLayouts(a, b) => {
+            if let Some(s) = model.split.as_mut() {
+                s.names = split::names(a, b);
+            }
+        }
     }
     model.dirty = true;
 }
@@ -722,58 +755,6 @@ fn on_mouse(model: &mut Model, m: MouseEvent) {
 pub fn draw(model: &Model, frame: &mut ratatui::Frame<'_>) {
     let extras = model.extras();
     frame.render_widget(&model.dashboard(&extras), frame.area());
-}
-
-/// What the engine is asked to do, as a trait so that [`steer`] is tested with a fake.
-pub trait Steering {
-    /// Pause every worker.
-    fn pause(&self);
-    /// Resume every worker.
-    fn resume(&self);
-    /// Add a thread to `group`; its global index.
-    fn add_thread(&self, group: &str) -> Result<usize, EngineError>;
-    /// Remove `group`'s newest thread.
-    fn remove_thread(&self, group: &str) -> Result<(), EngineError>;
-    /// Restart the table with `layout`.
-    fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError>;
-}
-
-impl Steering for Engine {
-    fn pause(&self) {
-        Engine::pause(self);
-    }
-    fn resume(&self) {
-        Engine::resume(self);
-    }
-    fn add_thread(&self, group: &str) -> Result<usize, EngineError> {
-        Engine::add_thread(self, group)
-    }
-    fn remove_thread(&self, group: &str) -> Result<(), EngineError> {
-        Engine::remove_thread(self, group)
-    }
-    fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError> {
-        Engine::restart_with_layout(self, layout)
-    }
-}
-
-/// Carries out an engine request; the answer, as a message for `update`. `None` for requests
-/// that are not the engine's.
-pub fn steer(engine: &impl Steering, request: Request) -> Option<Message<'static>> {
-    let outcome = match &request {
-        Request::Pause => {
-            engine.pause();
-            Ok(None)
-        }
-        Request::Resume => {
-            engine.resume();
-            Ok(None)
-        }
-        Request::AddThread(g) => engine.add_thread(g).map(Some),
-        Request::RemoveThread(g) => engine.remove_thread(g).map(|()| None),
-        Request::Restart(l) => engine.restart_with_layout(*l).map(|()| None),
-        Request::Save | Request::Mouse(_) | Request::Lesson { .. } => return None,
-    };
-    Some(Message::Steered(request, outcome.map_err(|e| e.to_string())))
 }
 
 #[cfg(test)]

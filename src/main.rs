@@ -11,6 +11,7 @@ mod bench;
 mod check;
 mod cli;
 mod compare;
+mod engines;
 mod exit;
 mod explain;
 mod frames;

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::lesson::{self, Change, Lesson};
+use crate::lesson::Lesson;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::terminal::{
@@ -25,7 +25,7 @@ use slotscope_stress::machine::pin::CorePlan;
 use slotscope_stress::machine::topology::Topology as MachineTopology;
 use slotscope_stress::report::text::render_text;
 use slotscope_stress::WORKER_THREAD_PREFIX;
-use slotscope_stress::{Engine, EngineOptions, Report, RunSpec, Sample, Sampler, SamplerOptions};
+use slotscope_stress::{Engine, EngineOptions};
 use slotscope_table::Layout;
 use slotscope_views::theme::no_color_requested;
 use slotscope_views::{Palette, Theme};
@@ -33,12 +33,12 @@ use slotscope_views::{Palette, Theme};
 use crate::adapt::{self, RunFacts};
 use crate::app::{self, Exit, Message, Model, Request};
 use crate::cli::{LookArgs, RunArgs, ThemeName};
+use crate::engines::Engines;
 use crate::exit::{self, Failure};
 use crate::frames::FrameRing;
 use crate::lesson::LessonRun;
 use crate::resolve::ResolvedRun;
 use crate::save;
-use crate::split::{self, Side, SplitState};
 
 /// The longest the loop waits before looking at the signal flags again.
 pub const SIGNAL_POLL: Duration = Duration::from_millis(50);
@@ -213,11 +213,14 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         Engine::start_with_options(spec, options).map_err(|e| Failure::usage(format!("error: {e}")))?;
     let machine = MachineTopology::detect(&engine.machine().available_cores);
     let topology = adapt::topology(&machine, CorePlan::new(&machine, spare_core).spare());
-    let mut run = Run { engine: Some(engine), report: None, b: None, turn: Side::A, base, options };
+    let mut run = Engines::new(engine, base, options);
     let split_at_start = workshop.split.or_else(|| workshop.lesson.as_ref().and_then(|l| l.split));
-    if let Some((_, b)) = split_at_start {
-        run.start_b(b, None).map_err(|e| Failure::usage(format!("error: side B of the split: {e}")))?;
-    }
+    let split_started = match split_at_start {
+        Some((_, b)) => Some(
+            run.start_b(b, None).map_err(|e| Failure::usage(format!("error: side B of the split: {e}")))?,
+        ),
+        None => None,
+    };
     install_panic_hook();
 
     let guard = TerminalGuard::enter().map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
@@ -225,18 +228,12 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         let size = terminal.size()?;
         let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
         let mut model = Model::new(facts, theme, area, topology, snapshots);
-        model.present = look.present;
-        if let (Some(b), Some(a)) = (run.b.as_ref(), run.engine.as_ref()) {
-            model.split = Some(SplitState::new(
-                a.table_spec().layout,
-                b.engine.table_spec().layout,
-                look.sample_hz,
-                snapshots,
-            ));
+        app::update(&mut model, Message::Present(look.present));
+        if let Some(m) = split_started {
+            app::update(&mut model, m);
         }
         if let Some(l) = workshop.lesson {
-            model.lesson = Some(LessonRun::new(l));
-            model.start_lesson();
+            app::update(&mut model, Message::StartLesson(Box::new(LessonRun::new(l))));
         }
         event_loop(&mut terminal, &mut model, &mut run, &signals, look)
     });
@@ -259,96 +256,15 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
     })
 }
 
-/// Side B of an A/B split: its engine and how it is watched.
-struct SideB {
-    engine: Engine,
-    sampler: Sampler,
-    sample: Sample,
-}
-
-/// The engine while it runs; its report once it has stopped.
-struct Run {
-    engine: Option<Engine>,
-    report: Option<Report>,
-    /// Side B while split.
-    b: Option<SideB>,
-    /// Which side runs now (the sides take turns while split).
-    turn: Side,
-    /// The run as started, for side B.
-    base: RunSpec,
-    options: EngineOptions,
-}
-
-impl Run {
-    /// Starts side B with `layout` (paused: side A has the turn). `lesson` brings it to the
-    /// lesson's current settings.
-    fn start_b(&mut self, layout: Layout, lesson: Option<&LessonRun>) -> Result<(), String> {
-        let mut spec = self.base.clone();
-        spec.table.layout = layout;
-        if let Some(a) = &self.engine {
-            spec.table.variant = a.table_spec().variant;
-        }
-        let engine = Engine::start_with_options(spec, self.options).map_err(|e| e.to_string())?;
-        if let Some(l) = lesson {
-            let now = l.lesson.state_at(l.step);
-            for change in lesson::diff(&l.lesson.initial_state(), &now) {
-                if !matches!(
-                    change,
-                    Change::Table { .. } | Change::Split(_) | Change::HoldPin(_) | Change::Pause(_)
-                ) {
-                    lesson::apply(&engine, &change, Some(layout)).map_err(|e| e.to_string())?;
-                }
-            }
-        }
-        engine.pause();
-        self.turn = Side::A;
-        if let Some(a) = &self.engine {
-            a.resume();
-        }
-        let sampler = engine.sampler(SamplerOptions::default());
-        self.b = Some(SideB { engine, sampler, sample: Sample::new() });
-        Ok(())
-    }
-
-    /// Ends the split: side B stops, side A runs on its own.
-    fn stop_b(&mut self, paused: bool) {
-        if let Some(b) = self.b.take() {
-            drop(b.sampler);
-            b.engine.stop();
-        }
-        self.turn = Side::A;
-        if let (Some(a), false) = (&self.engine, paused) {
-            a.resume();
-        }
-    }
-
-    /// Stops and joins the workers (once) and keeps the report. Called when the run reaches
-    /// its own end, so that the report's time ends there and not when the user quits.
-    fn stop(&mut self) {
-        self.stop_b(true);
-        if let Some(engine) = self.engine.take() {
-            self.report = Some(engine.stop());
-        }
-    }
-
-    fn finish(mut self) -> Report {
-        self.stop();
-        self.report.expect("a run that was started has a report once stopped")
-    }
-}
-
 fn event_loop<B: ratatui::backend::Backend>(
     terminal: &mut Terminal<B>,
     model: &mut Model,
-    run: &mut Run,
+    run: &mut Engines,
     signals: &AtomicUsize,
     look: &LookArgs,
 ) -> io::Result<Exit> {
     let frame_period = Duration::from_secs(1) / look.fps;
     let sample_period = Duration::from_secs(1) / look.sample_hz;
-    let Some(engine) = run.engine.as_ref() else { return Ok(Exit::Quit) };
-    let mut sampler = engine.sampler(SamplerOptions::default());
-    let mut sample = Sample::new();
     let mut next_sample = Instant::now();
     let mut last_draw: Option<Instant> = None;
     loop {
@@ -363,45 +279,8 @@ fn event_loop<B: ratatui::backend::Backend>(
         }
         if now >= next_sample {
             if model.wants_samples() {
-                let focus = model.focus_line();
-                sampler.set_focus_line(focus);
-                match run.b.as_mut() {
-                    None => {
-                        sampler.sample_into(&mut sample);
-                        app::update(model, Message::Sampled(&mut sample));
-                    }
-                    Some(b) => {
-                        // The side whose turn ends is sampled (its interval is its turn), the
-                        // other resumes and is sampled at once so that its next interval starts
-                        // now; that sample, covering its paused time, is not shown.
-                        b.sampler.set_focus_line(focus);
-                        let a = run.engine.as_ref();
-                        let switch = !model.paused;
-                        match run.turn {
-                            Side::A => {
-                                sampler.sample_into(&mut sample);
-                                app::update(model, Message::Sampled(&mut sample));
-                                if switch {
-                                    a.inspect(|e| e.pause());
-                                    b.engine.resume();
-                                    b.sampler.sample_into(&mut b.sample);
-                                }
-                            }
-                            Side::B => {
-                                b.sampler.sample_into(&mut b.sample);
-                                app::update(model, Message::SampledB(&mut b.sample));
-                                if switch {
-                                    b.engine.pause();
-                                    a.inspect(|e| e.resume());
-                                    sampler.sample_into(&mut sample);
-                                }
-                            }
-                        }
-                        if switch {
-                            run.turn = run.turn.other();
-                        }
-                    }
-                }
+                let (focus, switch) = (model.focus_line(), !model.paused);
+                run.sample(focus, switch, |message| app::update(model, message));
                 if model.done {
                     run.stop();
                 }
@@ -415,7 +294,7 @@ fn event_loop<B: ratatui::backend::Backend>(
         perform_requests(model, run);
         if model.dirty && last_draw.is_none_or(|t| now.duration_since(t) >= frame_period) {
             terminal.draw(|f| app::draw(model, f))?;
-            model.dirty = false;
+            app::update(model, Message::Drawn);
             last_draw = Some(now);
         }
         // Wait for input until the next sample, the next allowed frame, or the signal check.
@@ -450,38 +329,14 @@ fn event_loop<B: ratatui::backend::Backend>(
     }
 }
 
-/// Carries out what `update` asked for, feeding each outcome back to it.
-fn perform_requests(model: &mut Model, run: &mut Run) {
+/// Carries out what `update` asked for, feeding each outcome back to it: saving and the mouse
+/// here, the rest by the engines.
+fn perform_requests(model: &mut Model, run: &mut Engines) {
     for request in std::mem::take(&mut model.requests) {
-        let answer = match request {
-            Request::Lesson { step, changes } => {
-                let outcome = apply_lesson(model, run, &changes).map(|()| None);
-                Some(Message::Steered(Request::Lesson { step, changes }, outcome))
-            }
-            Request::Pause | Request::Resume if run.b.is_some() => {
-                let pause = request == Request::Pause;
-                if let (Some(a), Some(b)) = (run.engine.as_ref(), run.b.as_ref()) {
-                    if pause {
-                        a.pause();
-                        b.engine.pause();
-                    } else if run.turn == Side::A {
-                        a.resume();
-                    } else {
-                        b.engine.resume();
-                    }
-                }
-                Some(Message::Steered(request, Ok(None)))
-            }
-            Request::AddThread(_) | Request::RemoveThread(_) if run.b.is_some() => {
-                let answer = run.engine.as_ref().and_then(|e| app::steer(e, request.clone()));
-                if let Some(b) = run.b.as_ref() {
-                    let _ = app::steer(&b.engine, request);
-                }
-                answer
-            }
+        let answers = match request {
             Request::Save => {
                 let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
-                Some(Message::Saved(save::save_screen(model, &dir, SystemTime::now())))
+                vec![Message::Saved(save::save_screen(model, &dir, SystemTime::now()))]
             }
             Request::Mouse(on) => {
                 let r = if on {
@@ -489,86 +344,14 @@ fn perform_requests(model: &mut Model, run: &mut Run) {
                 } else {
                     execute!(io::stdout(), DisableMouseCapture)
                 };
-                r.err().map(|e| Message::MouseFailed(e.to_string()))
+                r.err().map(|e| Message::MouseFailed(e.to_string())).into_iter().collect()
             }
-            // After the run's end `update` asks the engine nothing; a stopped engine can't.
-            engine_request => {
-                let answer = run.engine.as_ref().and_then(|e| app::steer(e, engine_request));
-                rename_sides(model, run);
-                answer
-            }
+            engine_request => run.perform(engine_request, model.lesson.as_ref(), model.paused),
         };
-        if let Some(m) = answer {
+        for m in answers {
             app::update(model, m);
         }
     }
-}
-
-/// Keeps the split's map titles on the layouts that run.
-fn rename_sides(model: &mut Model, run: &Run) {
-    if let (Some(s), Some(a), Some(b)) = (model.split.as_mut(), run.engine.as_ref(), run.b.as_ref()) {
-        s.names = split::names(a.table_spec().layout, b.engine.table_spec().layout);
-    }
-}
-
-/// A lesson step's changes: side A, and side B while split (with its own layout); a split
-/// starts or ends side B.
-fn apply_lesson(model: &mut Model, run: &mut Run, changes: &[Change]) -> Result<(), String> {
-    let mut first_error = None;
-    for change in changes {
-        let result = match change {
-            Change::Split(Some(layout)) => {
-                let b_layout = run.b.as_ref().map(|b| b.engine.table_spec().layout);
-                match (&run.b, b_layout) {
-                    (Some(b), Some(l)) if l != *layout => {
-                        let variant = b.engine.table_spec().variant;
-                        lesson::apply(&b.engine, &Change::Table { layout: *layout, variant }, None)
-                            .map_err(|e| e.to_string())
-                    }
-                    (Some(_), _) => Ok(()),
-                    (None, _) => {
-                        let r = run.start_b(*layout, model.lesson.as_ref());
-                        if r.is_ok() {
-                            let a = run.engine.as_ref().map_or(*layout, |a| a.table_spec().layout);
-                            let hz = model.facts.sample_hz;
-                            let snaps = FrameRing::snapshots_for(run.base.table.capacity);
-                            model.split = Some(SplitState::new(a, *layout, hz, snaps));
-                        }
-                        r
-                    }
-                }
-            }
-            Change::Split(None) => {
-                run.stop_b(model.paused);
-                model.split = None;
-                Ok(())
-            }
-            other => {
-                let a = run.engine.as_ref().map_or(Ok(()), |a| lesson::apply(a, other, None));
-                let b = match (&run.b, other) {
-                    // The held pin is side A's; pausing is the turns'.
-                    (Some(_), Change::HoldPin(_) | Change::Pause(false)) | (None, _) => Ok(()),
-                    (Some(b), _) => {
-                        let keep = b.engine.table_spec().layout;
-                        lesson::apply(&b.engine, other, Some(keep))
-                    }
-                };
-                if let (Change::Pause(false), Some(b), Some(a)) = (other, &run.b, &run.engine) {
-                    // Resume only the side whose turn it is.
-                    match run.turn {
-                        Side::A => b.engine.pause(),
-                        Side::B => a.pause(),
-                    }
-                }
-                a.and(b).map_err(|e| e.to_string())
-            }
-        };
-        if let Err(e) = result {
-            first_error.get_or_insert(format!("{change}: {e}"));
-        }
-    }
-    rename_sides(model, run);
-    first_error.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! models built from hand-made samples (a real table filled on one thread), no engine, no
 //! clock beyond the `Instant`s the tests pass in.
 
-use std::cell::RefCell;
 use std::time::Instant;
 
 use ratatui::backend::TestBackend;
@@ -12,7 +11,7 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 use slotscope_stress::BackendKind;
-use slotscope_stress::{EngineError, Sample};
+use slotscope_stress::Sample;
 use slotscope_table::{Layout, Variant};
 use slotscope_views::{CoreDomain, HelpOverlay, Palette, Screen, Theme, Topology, Zoom};
 
@@ -486,57 +485,6 @@ fn the_ring_keeps_at_most_its_frames_and_snapshots() {
     assert_eq!(FrameRing::frames_for(None), MAX_FRAMES);
 }
 
-/// Records what the loop asked the engine.
-#[derive(Default)]
-struct FakeEngine {
-    calls: RefCell<Vec<String>>,
-}
-
-impl Steering for FakeEngine {
-    fn pause(&self) {
-        self.calls.borrow_mut().push("pause".into());
-    }
-    fn resume(&self) {
-        self.calls.borrow_mut().push("resume".into());
-    }
-    fn add_thread(&self, group: &str) -> Result<usize, EngineError> {
-        self.calls.borrow_mut().push(format!("add {group}"));
-        Ok(4)
-    }
-    fn remove_thread(&self, group: &str) -> Result<(), EngineError> {
-        self.calls.borrow_mut().push(format!("remove {group}"));
-        Err(EngineError::NoThreadToRemove(group.to_owned()))
-    }
-    fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError> {
-        self.calls.borrow_mut().push(format!("restart {layout}"));
-        Ok(())
-    }
-}
-
-#[test]
-fn steer_calls_the_engine_and_answers() {
-    let e = FakeEngine::default();
-    let answers: Vec<_> = [
-        Request::Pause,
-        Request::Resume,
-        Request::AddThread("r".into()),
-        Request::RemoveThread("w".into()),
-        Request::Restart(Layout::Padded),
-    ]
-    .into_iter()
-    .map(|r| steer(&e, r))
-    .collect();
-    assert_eq!(*e.calls.borrow(), ["pause", "resume", "add r", "remove w", "restart padded"]);
-    assert!(matches!(&answers[2], Some(Message::Steered(Request::AddThread(_), Ok(Some(4))))));
-    match &answers[3] {
-        Some(Message::Steered(_, Err(e))) => assert!(e.contains("`w` has no thread left"), "{e}"),
-        other => panic!("{other:?}"),
-    }
-    assert!(steer(&e, Request::Save).is_none());
-    assert!(steer(&e, Request::Mouse(true)).is_none());
-    assert_eq!(e.calls.borrow().len(), 5);
-}
-
 // ---- whole screens ------------------------------------------------------------------
 
 fn screen(m: &Model) -> Terminal<TestBackend> {
@@ -657,8 +605,7 @@ focus = 3
     )
     .unwrap();
     let mut m = model_at(w, h, 3);
-    m.lesson = Some(crate::lesson::LessonRun::new(lesson));
-    m.start_lesson();
+    update(&mut m, Message::StartLesson(Box::new(crate::lesson::LessonRun::new(lesson))));
     m
 }
 

@@ -219,7 +219,7 @@ impl Loop<'_> {
             self.perform(m);
             if m.dirty && last_draw.is_none_or(|t| now.duration_since(t) >= frame_period) {
                 terminal.draw(|f| model::draw(m, f))?;
-                m.dirty = false;
+                update(m, Message::Drawn);
                 last_draw = Some(now);
             }
             let wait = if m.playing || m.dirty { frame_period } else { SIGNAL_POLL };

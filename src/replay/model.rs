@@ -55,6 +55,8 @@ pub enum Message {
     Saved(Result<Vec<std::path::PathBuf>, String>),
     /// SIGINT, SIGTERM or SIGHUP.
     Signal(i32),
+    /// The loop drew the model: nothing is left to draw until the next change.
+    Drawn,
 }
 
 /// What `update` wants the loop to do.
@@ -195,6 +197,10 @@ impl Model {
 /// Applies one message to the model.
 pub fn update(model: &mut Model, message: Message) {
     match message {
+        Message::Drawn => {
+            model.dirty = false;
+            return;
+        }
         Message::Tick(now) => {
             on_tick(model, now);
             return;
