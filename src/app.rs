@@ -10,13 +10,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 use ratatui::layout::Rect;
 use slotscope_stress::Sample;
 use slotscope_table::Layout;
-use slotscope_views::{
-    Dashboard, HelpOverlay, MapGrid, Move, Palette, Screen, Status, Theme, Topology, ViewState, Zoom,
-};
+use slotscope_views::{Dashboard, HelpOverlay, MapGrid, Screen, Status, Theme, Topology, ViewState};
 
 use crate::lesson::Change;
 use slotscope_views::{Delta, Explanation, Figure, Narration, SplitSide};
@@ -25,14 +23,14 @@ use crate::adapt::{Adapter, Frame, RunFacts};
 use crate::explain;
 use crate::frames::{FrameRing, MAX_FRAMES};
 use crate::lesson::{self, LessonRun};
+use crate::nav;
 use crate::split::{self, SplitState};
+use slotscope_views::controls::{action_of, Action, CONTROLS};
 
 /// How long a status message stays in the footer.
 pub const STATUS_FOR: Duration = Duration::from_secs(4);
 /// The footer after the run reached its own end.
 const RUN_ENDED: &str = "the run has ended: q prints the summary";
-/// Map rows one mouse-wheel notch scrolls.
-pub const WHEEL_ROWS: usize = 3;
 
 /// Everything that can happen to the app.
 #[derive(Debug)]
@@ -347,7 +345,7 @@ pub fn update(model: &mut Model, message: Message<'_>) {
             return;
         }
         Message::Key(key) => on_key(model, key),
-        Message::Mouse(m) => on_mouse(model, m),
+        Message::Mouse(m) => nav::on_mouse(model, m),
         Message::Resize(w, h) => model.area = Rect::new(0, 0, w, h),
         Message::Sampled(sample) => on_sample(model, sample),
         Message::SampledB(sample) => {
@@ -493,82 +491,55 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         }
         return;
     }
-    match key.code {
-        KeyCode::Char('q') => model.exit = Some(Exit::Quit),
-        KeyCode::Char('?') | KeyCode::F(1) => {
-            model.view.help_open = true;
-            model.view.help_scroll = 0;
-        }
-        KeyCode::Tab => model.view.screen = model.view.screen.next(),
-        KeyCode::BackTab => model.view.screen = model.view.screen.prev(),
-        KeyCode::Char(d @ '1'..='9') => {
-            if let Some(s) = Screen::from_digit(d) {
-                model.view.screen = s;
-            }
-        }
-        KeyCode::Char(' ') => toggle_freeze(model),
-        KeyCode::Char('.') => step(model, false),
-        KeyCode::Char(',') => step(model, true),
-        KeyCode::Char('P') => pause(model),
-        KeyCode::Char(']') => add_thread(model),
-        KeyCode::Char('[') => remove_thread(model),
-        KeyCode::Char('+') => zoom(model, Zoom::zoom_in),
-        KeyCode::Char('-') => zoom(model, Zoom::zoom_out),
-        KeyCode::Char('=') => zoom(model, |_| Zoom::Fit),
-        KeyCode::Left | KeyCode::Char('h') => move_cursor(model, Move::Left),
-        KeyCode::Right | KeyCode::Char('l') => move_cursor(model, Move::Right),
-        KeyCode::Up | KeyCode::Char('k') => move_cursor(model, Move::Up),
-        KeyCode::Down | KeyCode::Char('j') => move_cursor(model, Move::Down),
-        KeyCode::PageUp => move_cursor(model, Move::PageUp),
-        KeyCode::PageDown => move_cursor(model, Move::PageDown),
-        KeyCode::Home => move_cursor(model, Move::Home),
-        KeyCode::End => move_cursor(model, Move::End),
-        KeyCode::Enter => {
-            if model.view.screen == Screen::Contention || model.grid().is_some() {
-                model.view.detail_open = true;
-            } else {
-                no_map(model);
-            }
-        }
-        KeyCode::Esc => {
-            if model.view.detail_open {
-                model.view.detail_open = false;
-            } else {
-                model.view.screen = Screen::Dashboard;
-            }
-        }
-        KeyCode::Char('L') => cycle_layout(model),
-        KeyCode::Char('i') => {
-            if model.has_table() {
-                model.view.show_next_ids = !model.view.show_next_ids;
-            } else {
-                no_map(model);
-            }
-        }
-        KeyCode::Char('n') => step_lesson(model, true),
-        KeyCode::Char('p') => step_lesson(model, false),
-        KeyCode::Char('s') => model.requests.push(Request::Save),
-        KeyCode::Char('m') => {
-            model.mouse = !model.mouse;
-            model.requests.push(Request::Mouse(model.mouse));
-            let text = if model.mouse {
-                "mouse on: the wheel scrolls the map, a click selects a line (m turns it off)"
-            } else {
-                "mouse off: the terminal selects text again"
-            };
-            model.say(text);
-        }
-        KeyCode::Char('c') => {
-            model.theme.palette = model.theme.palette.next();
-            let p = model.theme.palette;
-            let text = match p {
-                Palette::Mono => "colours: mono (no colour; glyphs carry the meaning)".to_owned(),
-                Palette::Cvd => "colours: cvd (colour-blind safe)".to_owned(),
-                _ => format!("colours: {p}"),
-            };
-            model.say(text);
-        }
+    let Some(action) = action_of(CONTROLS, key.code) else { return };
+    if nav::navigate(model, action) {
+        return;
+    }
+    match action {
+        Action::Quit => model.exit = Some(Exit::Quit),
+        Action::Freeze => toggle_freeze(model),
+        Action::StepForward => step(model, false),
+        Action::StepBack => step(model, true),
+        Action::Pause => pause(model),
+        Action::AddThread => add_thread(model),
+        Action::RemoveThread => remove_thread(model),
+        Action::CycleLayout => cycle_layout(model),
+        Action::NextStep => step_lesson(model, true),
+        Action::PrevStep => step_lesson(model, false),
+        Action::Save => model.requests.push(Request::Save),
         _ => {}
+    }
+}
+
+impl nav::Navigable for Model {
+    fn view_mut(&mut self) -> &mut ViewState {
+        &mut self.view
+    }
+    fn theme_mut(&mut self) -> &mut Theme {
+        &mut self.theme
+    }
+    fn grid(&self) -> Option<MapGrid> {
+        Model::grid(self)
+    }
+    fn has_table(&self) -> bool {
+        Model::has_table(self)
+    }
+    fn backend_phrase(&self) -> String {
+        format!("this backend is {}", self.shown().header.backend)
+    }
+    fn can_detail(&self) -> bool {
+        // The contention view explains the header line.
+        self.view.screen == Screen::Contention || Model::grid(self).is_some()
+    }
+    fn mouse(&self) -> bool {
+        self.mouse
+    }
+    fn set_mouse(&mut self, on: bool) {
+        self.mouse = on;
+        self.requests.push(Request::Mouse(on));
+    }
+    fn say(&mut self, text: String) {
+        Model::say(self, text);
     }
 }
 
@@ -609,15 +580,6 @@ fn go_to_step(model: &mut Model, from: Option<usize>, to: usize) {
     model.say(format!("step {}/{steps} {title}", to + 1));
     if !changes.is_empty() {
         model.requests.push(Request::Lesson { step: to, changes });
-    }
-}
-
-fn no_map(model: &mut Model) {
-    if model.has_table() {
-        model.say("no map on this screen: 1 (dashboard), 2 (occupancy) or 3 (generations) have one");
-    } else {
-        let backend = model.shown().header.backend.clone();
-        model.say(format!("the map needs the slotscope table; this backend is {backend}"));
     }
 }
 
@@ -704,19 +666,6 @@ fn remove_thread(model: &mut Model) {
     }
 }
 
-fn zoom(model: &mut Model, step: impl Fn(Zoom) -> Zoom) {
-    match model.grid() {
-        Some(grid) => model.view.map.zoom = step(grid.zoom),
-        None => no_map(model),
-    }
-}
-
-fn move_cursor(model: &mut Model, m: Move) {
-    if let Some(grid) = model.grid() {
-        model.view.map.cursor_line = grid.moved(model.view.map.cursor_line, m);
-    }
-}
-
 fn cycle_layout(model: &mut Model) {
     if model.done {
         model.say(RUN_ENDED);
@@ -732,22 +681,6 @@ fn cycle_layout(model: &mut Model) {
             let backend = model.shown().header.backend.clone();
             model.say(format!("layouts belong to the slotscope table; this backend is {backend}"));
         }
-    }
-}
-
-fn on_mouse(model: &mut Model, m: MouseEvent) {
-    if !model.mouse || model.view.help_open {
-        return;
-    }
-    match m.kind {
-        MouseEventKind::ScrollUp => (0..WHEEL_ROWS).for_each(|_| move_cursor(model, Move::Up)),
-        MouseEventKind::ScrollDown => (0..WHEEL_ROWS).for_each(|_| move_cursor(model, Move::Down)),
-        MouseEventKind::Down(_) => {
-            if let Some(line) = model.grid().and_then(|g| g.line_at(m.column, m.row)) {
-                model.view.map.cursor_line = line;
-            }
-        }
-        _ => {}
     }
 }
 

@@ -17,6 +17,7 @@ mod explain;
 mod frames;
 mod headless;
 mod lesson;
+mod nav;
 mod output;
 mod replay;
 mod resolve;

@@ -20,6 +20,8 @@ use crate::adapt::tests::sample;
 use crate::adapt::RunFacts;
 use std::rc::Rc;
 
+use crate::nav::WHEEL_ROWS;
+
 fn facts() -> RunFacts {
     RunFacts {
         scenario: "demo".into(),

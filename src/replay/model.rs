@@ -6,15 +6,17 @@
 
 use std::time::Instant;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 use ratatui::layout::Rect;
 use slotscope_stress::scenario::values::parse_time_ns;
 use slotscope_trace::replay::Target;
-use slotscope_views::{Dashboard, MapGrid, Move, Palette, Screen, Status, Theme, ViewState, Zoom};
+use slotscope_views::{Dashboard, MapGrid, Status, Theme, ViewState};
 
 use super::facts::TraceFacts;
 use super::frame::ReplayFrame;
-use crate::app::{help_key, Exit, StatusLine, STATUS_FOR, WHEEL_ROWS};
+use crate::app::{help_key, Exit, StatusLine, STATUS_FOR};
+use crate::nav;
+use slotscope_views::controls::{action_of, Action, REPLAY_CONTROLS};
 
 /// Slowest playback: a microsecond of trace time per real second.
 pub const SPEED_MIN: f64 = 1e-6;
@@ -206,7 +208,7 @@ pub fn update(model: &mut Model, message: Message) {
             return;
         }
         Message::Key(key) => on_key(model, key),
-        Message::Mouse(m) => on_mouse(model, m),
+        Message::Mouse(m) => nav::on_mouse(model, m),
         Message::Resize(w, h) => model.area = Rect::new(0, 0, w, h),
         Message::Loaded(frame) => {
             model.shown = *frame;
@@ -286,13 +288,22 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         on_help_key(model, key);
         return;
     }
-    match key.code {
-        KeyCode::Char('q') => model.exit = Some(Exit::Quit),
-        KeyCode::Char('?') | KeyCode::F(1) => {
-            model.view.help_open = true;
-            model.view.help_scroll = 0;
+    let Some(action) = action_of(REPLAY_CONTROLS, key.code) else {
+        // Keys that steer a live run say why they do nothing here.
+        match key.code {
+            KeyCode::Char(']' | '[') => model.say(OFFLINE_THREADS),
+            KeyCode::Char('P') => model.say(OFFLINE_PAUSE),
+            KeyCode::Char('L') => model.say(OFFLINE_LAYOUT),
+            _ => {}
         }
-        KeyCode::Char(' ') => {
+        return;
+    };
+    if nav::navigate(model, action) {
+        return;
+    }
+    match action {
+        Action::Quit => model.exit = Some(Exit::Quit),
+        Action::PlayPause => {
             if model.playing {
                 model.pause();
                 model.say("paused: . and , step one op, < and > one frame");
@@ -300,28 +311,25 @@ fn on_key(model: &mut Model, key: KeyEvent) {
                 model.play();
             }
         }
-        KeyCode::Char('.') => step(model, true),
-        KeyCode::Char(',') => step(model, false),
-        KeyCode::Char('>') => frame_step(model, true),
-        KeyCode::Char('<') => frame_step(model, false),
-        KeyCode::Char(']' | '[') => model.say(OFFLINE_THREADS),
-        KeyCode::Char('P') => model.say(OFFLINE_PAUSE),
-        KeyCode::Char('L') => model.say(OFFLINE_LAYOUT),
-        KeyCode::Char('s') => model.requests.push(Request::Save),
-        KeyCode::Char('+') => set_speed(model, step_125(model.speed, true)),
-        KeyCode::Char('-') => set_speed(model, step_125(model.speed, false)),
-        KeyCode::Char('}') => set_frame(model, true),
-        KeyCode::Char('{') => set_frame(model, false),
-        KeyCode::Char('g') => model.prompt = Some(String::new()),
-        KeyCode::Home => {
+        Action::StepForward => step(model, true),
+        Action::StepBack => step(model, false),
+        Action::FrameForward => frame_step(model, true),
+        Action::FrameBack => frame_step(model, false),
+        Action::Save => model.requests.push(Request::Save),
+        Action::Faster => set_speed(model, step_125(model.speed, true)),
+        Action::Slower => set_speed(model, step_125(model.speed, false)),
+        Action::LongerFrames => set_frame(model, true),
+        Action::ShorterFrames => set_frame(model, false),
+        Action::GoTo => model.prompt = Some(String::new()),
+        Action::Start => {
             model.pause();
             model.seek(Target::Start);
         }
-        KeyCode::End => {
+        Action::End => {
             model.pause();
             model.seek(Target::End);
         }
-        KeyCode::Char('r') => {
+        Action::TableSource => {
             model.scan = !model.scan;
             model.requests.push(Request::Refresh);
             model.say(if model.scan {
@@ -330,7 +338,7 @@ fn on_key(model: &mut Model, key: KeyEvent) {
                 "table: modelled from every op up to the cursor (r: the recorded scan)"
             });
         }
-        KeyCode::Char('v') => match model.facts.violation {
+        Action::Violation => match model.facts.violation {
             Some(e) => {
                 model.pause();
                 model.seek(Target::Event(e));
@@ -338,62 +346,35 @@ fn on_key(model: &mut Model, key: KeyEvent) {
             }
             None => model.say("no violation marked: replay with --at-violation to run the checker first"),
         },
-        KeyCode::Tab => model.view.screen = model.view.screen.next(),
-        KeyCode::BackTab => model.view.screen = model.view.screen.prev(),
-        KeyCode::Char(d @ '1'..='9') => {
-            if let Some(s) = Screen::from_digit(d) {
-                model.view.screen = s;
-            }
-        }
-        KeyCode::Char('z') => zoom(model, Zoom::zoom_in),
-        KeyCode::Char('Z') => zoom(model, Zoom::zoom_out),
-        KeyCode::Char('=') => zoom(model, |_| Zoom::Fit),
-        KeyCode::Left | KeyCode::Char('h') => move_cursor(model, Move::Left),
-        KeyCode::Right | KeyCode::Char('l') => move_cursor(model, Move::Right),
-        KeyCode::Up | KeyCode::Char('k') => move_cursor(model, Move::Up),
-        KeyCode::Down | KeyCode::Char('j') => move_cursor(model, Move::Down),
-        KeyCode::PageUp => move_cursor(model, Move::PageUp),
-        KeyCode::PageDown => move_cursor(model, Move::PageDown),
-        KeyCode::Enter => {
-            if model.grid().is_some() {
-                model.view.detail_open = true;
-            } else {
-                no_map(model);
-            }
-        }
-        KeyCode::Esc => {
-            if model.view.detail_open {
-                model.view.detail_open = false;
-            } else {
-                model.view.screen = Screen::Dashboard;
-            }
-        }
-        KeyCode::Char('i') => {
-            if model.shown.snapshot.is_some() {
-                model.view.show_next_ids = !model.view.show_next_ids;
-            } else {
-                no_map(model);
-            }
-        }
-        KeyCode::Char('m') => {
-            model.mouse = !model.mouse;
-            model.requests.push(Request::Mouse(model.mouse));
-            model.say(if model.mouse {
-                "mouse on: the wheel scrolls the map, a click selects a line (m turns it off)"
-            } else {
-                "mouse off: the terminal selects text again"
-            });
-        }
-        KeyCode::Char('c') => {
-            model.theme.palette = model.theme.palette.next();
-            let p = model.theme.palette;
-            model.say(match p {
-                Palette::Mono => "colours: mono (no colour; glyphs carry the meaning)".to_owned(),
-                Palette::Cvd => "colours: cvd (colour-blind safe)".to_owned(),
-                _ => format!("colours: {p}"),
-            });
-        }
         _ => {}
+    }
+}
+
+impl nav::Navigable for Model {
+    fn view_mut(&mut self) -> &mut ViewState {
+        &mut self.view
+    }
+    fn theme_mut(&mut self) -> &mut Theme {
+        &mut self.theme
+    }
+    fn grid(&self) -> Option<MapGrid> {
+        Model::grid(self)
+    }
+    fn has_table(&self) -> bool {
+        self.shown.snapshot.is_some()
+    }
+    fn backend_phrase(&self) -> String {
+        format!("this trace's backend is {}", self.shown.header.backend)
+    }
+    fn mouse(&self) -> bool {
+        self.mouse
+    }
+    fn set_mouse(&mut self, on: bool) {
+        self.mouse = on;
+        self.requests.push(Request::Mouse(on));
+    }
+    fn say(&mut self, text: String) {
+        Model::say(self, text);
     }
 }
 
@@ -543,44 +524,6 @@ pub fn parse_goto(text: &str, zero_ns: u64) -> Result<Target, String> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let ns = ns.round() as u64;
     Ok(Target::Time(if neg { zero_ns.saturating_sub(ns) } else { zero_ns.saturating_add(ns) }))
-}
-
-fn no_map(model: &mut Model) {
-    if model.shown.snapshot.is_some() {
-        model.say("no map on this screen: 1 (dashboard), 2 (occupancy) or 3 (generations) have one");
-    } else {
-        let backend = model.shown.header.backend.clone();
-        model.say(format!("the map needs the slotscope table; this trace's backend is {backend}"));
-    }
-}
-
-fn zoom(model: &mut Model, step: impl Fn(Zoom) -> Zoom) {
-    match model.grid() {
-        Some(grid) => model.view.map.zoom = step(grid.zoom),
-        None => no_map(model),
-    }
-}
-
-fn move_cursor(model: &mut Model, m: Move) {
-    if let Some(grid) = model.grid() {
-        model.view.map.cursor_line = grid.moved(model.view.map.cursor_line, m);
-    }
-}
-
-fn on_mouse(model: &mut Model, m: MouseEvent) {
-    if !model.mouse || model.view.help_open {
-        return;
-    }
-    match m.kind {
-        MouseEventKind::ScrollUp => (0..WHEEL_ROWS).for_each(|_| move_cursor(model, Move::Up)),
-        MouseEventKind::ScrollDown => (0..WHEEL_ROWS).for_each(|_| move_cursor(model, Move::Down)),
-        MouseEventKind::Down(_) => {
-            if let Some(line) = model.grid().and_then(|g| g.line_at(m.column, m.row)) {
-                model.view.map.cursor_line = line;
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Draws the model: the views' dashboard in replay mode. Reads, never writes.

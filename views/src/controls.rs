@@ -1,5 +1,10 @@
 //! The keys of the TUI as data: the footer and the help overlay draw from this one list, so
-//! they cannot disagree. The app's key handling should follow it too.
+//! they cannot disagree, and both TUIs dispatch through it ([`action_of`]).
+
+use ratatui::crossterm::event::KeyCode;
+
+use crate::mapgrid::Move;
+use crate::state::Screen;
 
 /// Where a key belongs in the help overlay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,9 +58,121 @@ pub enum Shown {
     InLesson,
 }
 
-/// One key binding.
+/// What a key does. Both TUIs dispatch on this, found with [`action_of`] in their table
+/// ([`CONTROLS`], [`REPLAY_CONTROLS`]): a key exists in one place, and the help, the footer and
+/// the README's key tables list the same keys (a test holds the README to it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Quit.
+    Quit,
+    /// Open the help.
+    Help,
+    /// Cycle the colours.
+    Colours,
+    /// Mouse capture on or off.
+    Mouse,
+    /// Save the screen (text + JSON).
+    Save,
+    /// The next view.
+    NextView,
+    /// The previous view.
+    PrevView,
+    /// A view by its digit.
+    View(Screen),
+    /// The selected line's detail (explained, live).
+    Detail,
+    /// Close the detail, or go back to the dashboard.
+    Back,
+    /// Move the map's cursor.
+    Move(Move),
+    /// Zoom the map in.
+    ZoomIn,
+    /// Zoom the map out.
+    ZoomOut,
+    /// Fit the whole table.
+    Fit,
+    /// Show where the next ids land.
+    NextIds,
+    /// Freeze the view (live).
+    Freeze,
+    /// A frame (live, frozen) or an op (replay) forward.
+    StepForward,
+    /// A frame (live, frozen) or an op (replay) back.
+    StepBack,
+    /// Pause or resume the workers.
+    Pause,
+    /// Add a worker thread.
+    AddThread,
+    /// Remove a worker thread.
+    RemoveThread,
+    /// Restart the table with the next layout.
+    CycleLayout,
+    /// The lesson's next step.
+    NextStep,
+    /// The lesson's previous step.
+    PrevStep,
+    /// Replay: play or pause.
+    PlayPause,
+    /// Replay: one frame of trace time forward.
+    FrameForward,
+    /// Replay: one frame of trace time back.
+    FrameBack,
+    /// Replay: faster.
+    Faster,
+    /// Replay: slower.
+    Slower,
+    /// Replay: longer frames.
+    LongerFrames,
+    /// Replay: shorter frames.
+    ShorterFrames,
+    /// Replay: the go-to prompt.
+    GoTo,
+    /// Replay: the trace's start.
+    Start,
+    /// Replay: the trace's end.
+    End,
+    /// Replay: the table from the model or from the recorded scan.
+    TableSource,
+    /// Replay: the first violation.
+    Violation,
+}
+
+/// The digits that select views.
+const DIGITS: &[(KeyCode, Action)] = &[
+    (KeyCode::Char('1'), Action::View(Screen::Dashboard)),
+    (KeyCode::Char('2'), Action::View(Screen::Occupancy)),
+    (KeyCode::Char('3'), Action::View(Screen::Generations)),
+    (KeyCode::Char('4'), Action::View(Screen::FreeList)),
+    (KeyCode::Char('5'), Action::View(Screen::Contention)),
+    (KeyCode::Char('6'), Action::View(Screen::Latency)),
+    (KeyCode::Char('7'), Action::View(Screen::Threads)),
+];
+
+/// Arrows and `hjkl`.
+const MOVES: &[(KeyCode, Action)] = &[
+    (KeyCode::Left, Action::Move(Move::Left)),
+    (KeyCode::Down, Action::Move(Move::Down)),
+    (KeyCode::Up, Action::Move(Move::Up)),
+    (KeyCode::Right, Action::Move(Move::Right)),
+    (KeyCode::Char('h'), Action::Move(Move::Left)),
+    (KeyCode::Char('j'), Action::Move(Move::Down)),
+    (KeyCode::Char('k'), Action::Move(Move::Up)),
+    (KeyCode::Char('l'), Action::Move(Move::Right)),
+];
+
+/// Pages, and the first and last line (live; the replay's Home and End move in time).
+const PAGES: &[(KeyCode, Action)] = &[
+    (KeyCode::PageUp, Action::Move(Move::PageUp)),
+    (KeyCode::PageDown, Action::Move(Move::PageDown)),
+    (KeyCode::Home, Action::Move(Move::Home)),
+    (KeyCode::End, Action::Move(Move::End)),
+];
+
+/// One row of the key tables: keys and what they do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Control {
+    /// The keys and their actions (Ctrl-C, which always quits, is not in any table).
+    pub binds: &'static [(KeyCode, Action)],
     /// The keys as the help spells them.
     pub keys: &'static str,
     /// The same in ASCII (`--ascii`).
@@ -76,6 +193,7 @@ pub struct Control {
 
 #[allow(clippy::too_many_arguments)]
 const fn c(
+    binds: &'static [(KeyCode, Action)],
     keys: &'static str,
     keys_ascii: &'static str,
     footer_keys: &'static str,
@@ -85,12 +203,13 @@ const fn c(
     shown: Shown,
     priority: u8,
 ) -> Control {
-    Control { keys, keys_ascii, action, short, footer_keys, section, shown, priority }
+    Control { binds, keys, keys_ascii, action, short, footer_keys, section, shown, priority }
 }
 
 /// Every key, in help order within each section.
 pub const CONTROLS: &[Control] = &[
     c(
+        &[(KeyCode::Char('q'), Action::Quit)],
         "q  Ctrl-C",
         "q  Ctrl-C",
         "q",
@@ -100,8 +219,19 @@ pub const CONTROLS: &[Control] = &[
         Shown::Always,
         0,
     ),
-    c("?  F1", "?  F1", "?", "this help", "help", Section::General, Shown::Always, 1),
     c(
+        &[(KeyCode::Char('?'), Action::Help), (KeyCode::F(1), Action::Help)],
+        "?  F1",
+        "?  F1",
+        "?",
+        "this help",
+        "help",
+        Section::General,
+        Shown::Always,
+        1,
+    ),
+    c(
+        &[(KeyCode::Char('c'), Action::Colours)],
         "c",
         "c",
         "c",
@@ -111,10 +241,41 @@ pub const CONTROLS: &[Control] = &[
         Shown::Always,
         12,
     ),
-    c("m", "m", "m", "mouse on/off", "mouse", Section::General, Shown::HelpOnly, 20),
-    c("s", "s", "s", "save a snapshot (text + JSON)", "save", Section::General, Shown::Always, 13),
-    c("Tab  S-Tab", "Tab  S-Tab", "Tab", "next / previous view", "views", Section::Views, Shown::Always, 3),
     c(
+        &[(KeyCode::Char('m'), Action::Mouse)],
+        "m",
+        "m",
+        "m",
+        "mouse on/off",
+        "mouse",
+        Section::General,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        &[(KeyCode::Char('s'), Action::Save)],
+        "s",
+        "s",
+        "s",
+        "save a snapshot (text + JSON)",
+        "save",
+        Section::General,
+        Shown::Always,
+        13,
+    ),
+    c(
+        &[(KeyCode::Tab, Action::NextView), (KeyCode::BackTab, Action::PrevView)],
+        "Tab  S-Tab",
+        "Tab  S-Tab",
+        "Tab",
+        "next / previous view",
+        "views",
+        Section::Views,
+        Shown::Always,
+        3,
+    ),
+    c(
+        DIGITS,
         "1-7",
         "1-7",
         "1-7",
@@ -125,6 +286,7 @@ pub const CONTROLS: &[Control] = &[
         20,
     ),
     c(
+        &[(KeyCode::Enter, Action::Detail)],
         "Enter",
         "Enter",
         "Enter",
@@ -135,6 +297,7 @@ pub const CONTROLS: &[Control] = &[
         8,
     ),
     c(
+        &[(KeyCode::Esc, Action::Back)],
         "Esc",
         "Esc",
         "Esc",
@@ -145,6 +308,7 @@ pub const CONTROLS: &[Control] = &[
         2,
     ),
     c(
+        MOVES,
         "←↓↑→  hjkl",
         "arrows  hjkl",
         "←↓↑→",
@@ -155,6 +319,7 @@ pub const CONTROLS: &[Control] = &[
         7,
     ),
     c(
+        &[(KeyCode::Char('+'), Action::ZoomIn), (KeyCode::Char('-'), Action::ZoomOut)],
         "+  -",
         "+  -",
         "+/-",
@@ -165,6 +330,7 @@ pub const CONTROLS: &[Control] = &[
         6,
     ),
     c(
+        PAGES,
         "PgUp  PgDn",
         "PgUp  PgDn",
         "PgUp",
@@ -174,11 +340,32 @@ pub const CONTROLS: &[Control] = &[
         Shown::HelpOnly,
         20,
     ),
-    c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::WithMap, 10),
+    c(
+        &[(KeyCode::Char('='), Action::Fit)],
+        "=",
+        "=",
+        "=",
+        "fit the whole table",
+        "fit",
+        Section::Map,
+        Shown::WithMap,
+        10,
+    ),
     // `i`, not `n`: in a lesson `n` and `p` step the narration, and a key should mean
     // the same thing everywhere.
-    c("i", "i", "i", "show where the next ids will land", "next ids", Section::Map, Shown::WithMap, 9),
     c(
+        &[(KeyCode::Char('i'), Action::NextIds)],
+        "i",
+        "i",
+        "i",
+        "show where the next ids will land",
+        "next ids",
+        Section::Map,
+        Shown::WithMap,
+        9,
+    ),
+    c(
+        &[(KeyCode::Char(' '), Action::Freeze)],
         "Space",
         "Space",
         "Space",
@@ -189,6 +376,7 @@ pub const CONTROLS: &[Control] = &[
         4,
     ),
     c(
+        &[(KeyCode::Char('.'), Action::StepForward), (KeyCode::Char(','), Action::StepBack)],
         ".  ,",
         ".  ,",
         "./,",
@@ -198,12 +386,43 @@ pub const CONTROLS: &[Control] = &[
         Shown::WhenFrozen,
         3,
     ),
-    c("P", "P", "P", "pause / resume the workers", "pause", Section::Run, Shown::Always, 5),
-    c("[  ]", "[  ]", "[/]", "remove / add a worker thread", "threads", Section::Run, Shown::Always, 11),
+    c(
+        &[(KeyCode::Char('P'), Action::Pause)],
+        "P",
+        "P",
+        "P",
+        "pause / resume the workers",
+        "pause",
+        Section::Run,
+        Shown::Always,
+        5,
+    ),
+    c(
+        &[(KeyCode::Char('['), Action::RemoveThread), (KeyCode::Char(']'), Action::AddThread)],
+        "[  ]",
+        "[  ]",
+        "[/]",
+        "remove / add a worker thread",
+        "threads",
+        Section::Run,
+        Shown::Always,
+        11,
+    ),
     // `L`, not `l`: `l` is the hjkl move right, and a stray `l` while moving must not
     // restart the table.
-    c("L", "L", "L", "cycle the layout (restarts the table)", "layout", Section::Run, Shown::Always, 11),
     c(
+        &[(KeyCode::Char('L'), Action::CycleLayout)],
+        "L",
+        "L",
+        "L",
+        "cycle the layout (restarts the table)",
+        "layout",
+        Section::Run,
+        Shown::Always,
+        11,
+    ),
+    c(
+        &[(KeyCode::Char('n'), Action::NextStep), (KeyCode::Char('p'), Action::PrevStep)],
         "n  p",
         "n  p",
         "n/p",
@@ -219,9 +438,30 @@ pub const CONTROLS: &[Control] = &[
 /// plus moving through the trace. `+`/`-` set the speed here, so zoom is on `z`/`Z`; Home and
 /// End go to the trace's start and end.
 pub const REPLAY_CONTROLS: &[Control] = &[
-    c("q  Ctrl-C", "q  Ctrl-C", "q", "quit", "quit", Section::General, Shown::Always, 0),
-    c("?  F1", "?  F1", "?", "this help", "help", Section::General, Shown::Always, 1),
     c(
+        &[(KeyCode::Char('q'), Action::Quit)],
+        "q  Ctrl-C",
+        "q  Ctrl-C",
+        "q",
+        "quit",
+        "quit",
+        Section::General,
+        Shown::Always,
+        0,
+    ),
+    c(
+        &[(KeyCode::Char('?'), Action::Help), (KeyCode::F(1), Action::Help)],
+        "?  F1",
+        "?  F1",
+        "?",
+        "this help",
+        "help",
+        Section::General,
+        Shown::Always,
+        1,
+    ),
+    c(
+        &[(KeyCode::Char('c'), Action::Colours)],
         "c",
         "c",
         "c",
@@ -231,9 +471,30 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         Shown::HelpOnly,
         20,
     ),
-    c("m", "m", "m", "mouse on/off", "mouse", Section::General, Shown::HelpOnly, 20),
-    c("Tab  S-Tab", "Tab  S-Tab", "Tab", "next / previous view", "views", Section::Views, Shown::Always, 6),
     c(
+        &[(KeyCode::Char('m'), Action::Mouse)],
+        "m",
+        "m",
+        "m",
+        "mouse on/off",
+        "mouse",
+        Section::General,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        &[(KeyCode::Tab, Action::NextView), (KeyCode::BackTab, Action::PrevView)],
+        "Tab  S-Tab",
+        "Tab  S-Tab",
+        "Tab",
+        "next / previous view",
+        "views",
+        Section::Views,
+        Shown::Always,
+        6,
+    ),
+    c(
+        DIGITS,
         "1-7",
         "1-7",
         "1-7",
@@ -244,6 +505,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         20,
     ),
     c(
+        &[(KeyCode::Enter, Action::Detail)],
         "Enter",
         "Enter",
         "Enter",
@@ -254,6 +516,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         11,
     ),
     c(
+        &[(KeyCode::Esc, Action::Back)],
         "Esc",
         "Esc",
         "Esc",
@@ -264,6 +527,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         2,
     ),
     c(
+        MOVES,
         "←↓↑→  hjkl",
         "arrows  hjkl",
         "←↓↑→",
@@ -274,6 +538,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         20,
     ),
     c(
+        &[(KeyCode::Char('z'), Action::ZoomIn), (KeyCode::Char('Z'), Action::ZoomOut)],
         "z  Z",
         "z  Z",
         "z/Z",
@@ -283,13 +548,74 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         Shown::WithMap,
         12,
     ),
-    c("PgUp  PgDn", "PgUp  PgDn", "PgUp", "a screen up / down", "page", Section::Map, Shown::HelpOnly, 20),
-    c("=", "=", "=", "fit the whole table", "fit", Section::Map, Shown::HelpOnly, 20),
-    c("i", "i", "i", "show where the next ids will land", "next ids", Section::Map, Shown::HelpOnly, 20),
-    c("s", "s", "s", "save a snapshot (text + JSON)", "save", Section::General, Shown::HelpOnly, 20),
-    c("Space", "Space", "Space", "play / pause", "play", Section::Replay, Shown::Always, 3),
-    c(".  ,", ".  ,", "./,", "one op forward / back (paused)", "step", Section::Replay, Shown::WhenFrozen, 4),
     c(
+        &[(KeyCode::PageUp, Action::Move(Move::PageUp)), (KeyCode::PageDown, Action::Move(Move::PageDown))],
+        "PgUp  PgDn",
+        "PgUp  PgDn",
+        "PgUp",
+        "a screen up / down",
+        "page",
+        Section::Map,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        &[(KeyCode::Char('='), Action::Fit)],
+        "=",
+        "=",
+        "=",
+        "fit the whole table",
+        "fit",
+        Section::Map,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        &[(KeyCode::Char('i'), Action::NextIds)],
+        "i",
+        "i",
+        "i",
+        "show where the next ids will land",
+        "next ids",
+        Section::Map,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        &[(KeyCode::Char('s'), Action::Save)],
+        "s",
+        "s",
+        "s",
+        "save a snapshot (text + JSON)",
+        "save",
+        Section::General,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        &[(KeyCode::Char(' '), Action::PlayPause)],
+        "Space",
+        "Space",
+        "Space",
+        "play / pause",
+        "play",
+        Section::Replay,
+        Shown::Always,
+        3,
+    ),
+    c(
+        &[(KeyCode::Char('.'), Action::StepForward), (KeyCode::Char(','), Action::StepBack)],
+        ".  ,",
+        ".  ,",
+        "./,",
+        "one op forward / back (paused)",
+        "step",
+        Section::Replay,
+        Shown::WhenFrozen,
+        4,
+    ),
+    c(
+        &[(KeyCode::Char('>'), Action::FrameForward), (KeyCode::Char('<'), Action::FrameBack)],
         ">  <",
         ">  <",
         "</>",
@@ -299,9 +625,30 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         Shown::Always,
         5,
     ),
-    c("+  -", "+  -", "+/-", "faster / slower (1, 2, 5 steps)", "speed", Section::Replay, Shown::Always, 7),
-    c("{  }", "{  }", "{/}", "shorter / longer frames", "frame len", Section::Replay, Shown::HelpOnly, 20),
     c(
+        &[(KeyCode::Char('+'), Action::Faster), (KeyCode::Char('-'), Action::Slower)],
+        "+  -",
+        "+  -",
+        "+/-",
+        "faster / slower (1, 2, 5 steps)",
+        "speed",
+        Section::Replay,
+        Shown::Always,
+        7,
+    ),
+    c(
+        &[(KeyCode::Char('{'), Action::ShorterFrames), (KeyCode::Char('}'), Action::LongerFrames)],
+        "{  }",
+        "{  }",
+        "{/}",
+        "shorter / longer frames",
+        "frame len",
+        Section::Replay,
+        Shown::HelpOnly,
+        20,
+    ),
+    c(
+        &[(KeyCode::Char('g'), Action::GoTo)],
         "g",
         "g",
         "g",
@@ -312,6 +659,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         8,
     ),
     c(
+        &[(KeyCode::Home, Action::Start), (KeyCode::End, Action::End)],
         "Home  End",
         "Home  End",
         "Home",
@@ -322,6 +670,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         20,
     ),
     c(
+        &[(KeyCode::Char('r'), Action::TableSource)],
         "r",
         "r",
         "r",
@@ -332,6 +681,7 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         9,
     ),
     c(
+        &[(KeyCode::Char('v'), Action::Violation)],
         "v",
         "v",
         "v",
@@ -342,6 +692,11 @@ pub const REPLAY_CONTROLS: &[Control] = &[
         20,
     ),
 ];
+
+/// What `code` does in `table`, if anything.
+pub fn action_of(table: &[Control], code: KeyCode) -> Option<Action> {
+    table.iter().flat_map(|c| c.binds).find(|(k, _)| *k == code).map(|&(_, a)| a)
+}
 
 impl Control {
     /// The keys in the glyph set's spelling.
@@ -401,6 +756,22 @@ mod tests {
                 assert!(seen.insert(k), "{k} is bound twice");
             }
         }
+    }
+
+    #[test]
+    fn no_key_does_two_things_and_every_row_binds_a_key() {
+        for table in [CONTROLS, REPLAY_CONTROLS] {
+            let mut seen = std::collections::HashSet::new();
+            for c in table {
+                assert!(!c.binds.is_empty(), "{:?} binds nothing", c.keys);
+                for (k, _) in c.binds {
+                    assert!(seen.insert(*k), "{k:?} is bound twice");
+                }
+            }
+        }
+        assert_eq!(action_of(CONTROLS, KeyCode::Char('L')), Some(Action::CycleLayout));
+        assert_eq!(action_of(REPLAY_CONTROLS, KeyCode::Char('+')), Some(Action::Faster));
+        assert_eq!(action_of(REPLAY_CONTROLS, KeyCode::Char('L')), None);
     }
 
     #[test]

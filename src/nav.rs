@@ -1,0 +1,149 @@
+//! What the live TUI and the replay share of their keys and mouse: switching views, the
+//! detail panel, the map's cursor and zoom, the next ids, mouse capture and colours. Both
+//! models implement [`Navigable`]; their `update` hands every [`Action`] here first and keeps
+//! only its own (steering workers, moving through a trace).
+
+use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+use slotscope_views::controls::Action;
+use slotscope_views::{MapGrid, Move, Palette, Theme, ViewState, Zoom};
+
+/// Map rows one mouse-wheel notch scrolls.
+pub const WHEEL_ROWS: usize = 3;
+
+/// A model the shared keys work on.
+pub trait Navigable {
+    /// The view state (screen, map, panels).
+    fn view_mut(&mut self) -> &mut ViewState;
+    /// The colours and glyphs.
+    fn theme_mut(&mut self) -> &mut Theme;
+    /// The shown map's grid, if the screen has a map.
+    fn grid(&self) -> Option<MapGrid>;
+    /// Whether the shown frame has a table snapshot (our table).
+    fn has_table(&self) -> bool;
+    /// Whose backend the shown frame is, for "the map needs the slotscope table; ...": e.g.
+    /// `this backend is ptab`.
+    fn backend_phrase(&self) -> String;
+    /// Whether Enter opens a detail here (a map, or what else the model explains).
+    fn can_detail(&self) -> bool {
+        self.grid().is_some()
+    }
+    /// Whether mouse capture is on.
+    fn mouse(&self) -> bool;
+    /// Turns mouse capture on or off (the model asks its loop to).
+    fn set_mouse(&mut self, on: bool);
+    /// A status message.
+    fn say(&mut self, text: String);
+}
+
+/// Carries out `action` if it is one of the shared ones; false if it is the model's own.
+pub fn navigate(m: &mut impl Navigable, action: Action) -> bool {
+    match action {
+        Action::Help => {
+            let v = m.view_mut();
+            v.help_open = true;
+            v.help_scroll = 0;
+        }
+        Action::NextView => {
+            let v = m.view_mut();
+            v.screen = v.screen.next();
+        }
+        Action::PrevView => {
+            let v = m.view_mut();
+            v.screen = v.screen.prev();
+        }
+        Action::View(s) => m.view_mut().screen = s,
+        Action::Detail => {
+            if m.can_detail() {
+                m.view_mut().detail_open = true;
+            } else {
+                no_map(m);
+            }
+        }
+        Action::Back => {
+            let v = m.view_mut();
+            if v.detail_open {
+                v.detail_open = false;
+            } else {
+                v.screen = slotscope_views::Screen::Dashboard;
+            }
+        }
+        Action::Move(mv) => move_cursor(m, mv),
+        Action::ZoomIn => zoom(m, Zoom::zoom_in),
+        Action::ZoomOut => zoom(m, Zoom::zoom_out),
+        Action::Fit => zoom(m, |_| Zoom::Fit),
+        Action::NextIds => {
+            if m.has_table() {
+                let v = m.view_mut();
+                v.show_next_ids = !v.show_next_ids;
+            } else {
+                no_map(m);
+            }
+        }
+        Action::Mouse => {
+            let on = !m.mouse();
+            m.set_mouse(on);
+            m.say(
+                if on {
+                    "mouse on: the wheel scrolls the map, a click selects a line (m turns it off)"
+                } else {
+                    "mouse off: the terminal selects text again"
+                }
+                .to_owned(),
+            );
+        }
+        Action::Colours => {
+            let theme = m.theme_mut();
+            theme.palette = theme.palette.next();
+            let p = theme.palette;
+            m.say(match p {
+                Palette::Mono => "colours: mono (no colour; glyphs carry the meaning)".to_owned(),
+                Palette::Cvd => "colours: cvd (colour-blind safe)".to_owned(),
+                _ => format!("colours: {p}"),
+            });
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The wheel scrolls the map, a click selects a line (while mouse capture is on and the help
+/// is closed).
+pub fn on_mouse(m: &mut impl Navigable, e: MouseEvent) {
+    if !m.mouse() || m.view_mut().help_open {
+        return;
+    }
+    match e.kind {
+        MouseEventKind::ScrollUp => (0..WHEEL_ROWS).for_each(|_| move_cursor(m, Move::Up)),
+        MouseEventKind::ScrollDown => (0..WHEEL_ROWS).for_each(|_| move_cursor(m, Move::Down)),
+        MouseEventKind::Down(_) => {
+            if let Some(line) = m.grid().and_then(|g| g.line_at(e.column, e.row)) {
+                m.view_mut().map.cursor_line = line;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Says why there is no map to act on.
+pub fn no_map(m: &mut impl Navigable) {
+    if m.has_table() {
+        m.say("no map on this screen: 1 (dashboard), 2 (occupancy) or 3 (generations) have one".to_owned());
+    } else {
+        let backend = m.backend_phrase();
+        m.say(format!("the map needs the slotscope table; {backend}"));
+    }
+}
+
+fn zoom(m: &mut impl Navigable, step: impl Fn(Zoom) -> Zoom) {
+    match m.grid() {
+        Some(grid) => m.view_mut().map.zoom = step(grid.zoom),
+        None => no_map(m),
+    }
+}
+
+fn move_cursor(m: &mut impl Navigable, mv: Move) {
+    if let Some(grid) = m.grid() {
+        let v = m.view_mut();
+        v.map.cursor_line = grid.moved(v.map.cursor_line, mv);
+    }
+}
