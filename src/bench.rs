@@ -159,7 +159,11 @@ fn memory_beyond_the_table() {
 #[test]
 #[ignore = "a benchmark: run by hand in release"]
 fn headless_throughput() {
-    let args = RunArgs { threads: Some(2), duration: Some("10s".into()), ..RunArgs::default() };
+    let args = RunArgs {
+        threads: Some(2),
+        duration: Some(std::time::Duration::from_secs(10)),
+        ..RunArgs::default()
+    };
     let spec = crate::resolve::resolve_run(Some("read-heavy"), &args, true).unwrap().spec;
     let report = slotscope_stress::run_headless(spec).unwrap();
     println!("read-heavy, 2 threads, 10 s headless: {:.3} M ops/s", report.throughput_ops_per_s / 1e6);

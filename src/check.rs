@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use slotscope_stress::scenario::values::parse_duration;
 use slotscope_trace::history::check::DEFAULT_MAX_WINDOW_OPS;
 use slotscope_trace::history::emit::{emit_test, ReproMode};
 use slotscope_trace::history::{check, timeline, CheckOptions, History};
@@ -78,11 +77,10 @@ fn describe(h: &History) -> String {
 pub fn run_check(
     file: &Path,
     emit_dir: Option<&Path>,
-    window_time_limit: &str,
+    window_time_limit: std::time::Duration,
     table_path: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    let limit = parse_duration(window_time_limit)
-        .map_err(|e| Failure::usage(format!("error: invalid value for --window-time-limit: {e}")))?;
+    let limit = window_time_limit;
     let history = read(file)?;
     print!("{}", describe(&history));
     let options = CheckOptions {

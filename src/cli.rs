@@ -1,12 +1,22 @@
 //! The command line: every subcommand and flag, with its default and limits in `--help`.
 //!
-//! Flag values that need parsing (durations, rates, core lists, mixes, key choices, `--fail-if`
-//! expressions) are taken as text here and parsed by `slotscope_stress`'s parsers, so that the
-//! errors name the flag and the position in its value.
+//! Flag values that need parsing (durations, rates, core lists, mixes, key choices, names,
+//! `--fail-if` expressions, record limits) go through `slotscope_stress`'s parsers as clap
+//! value parsers: a bad value is a usage error (exit 2) that names the flag and points at the
+//! bad part of the value.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use slotscope_stress::recorder::{parse_record_limit, RecordLimit};
+use slotscope_stress::report::fail_if::{parse_fail_if, FailIf};
+use slotscope_stress::scenario::values::{
+    parse_backend, parse_cores, parse_duration, parse_keys, parse_layout, parse_layout_pair, parse_mix,
+    parse_pin, parse_rate, parse_variant,
+};
+use slotscope_stress::{BackendKind, KeyChoice, Mix, PinPolicy};
+use slotscope_table::{Layout, Variant};
 
 /// Watch a lock-free, cache-line-aware table (Erlang's process table design) work under
 /// CPU-pinned stress threads, live in the terminal.
@@ -61,8 +71,13 @@ pub enum Command {
         scenario: Option<String>,
         /// Backends to compare, comma-separated, first is the baseline
         /// (slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab).
-        #[arg(long, value_delimiter = ',', default_value = "slotscope,ptab,rwlock-hashmap,dashmap")]
-        backends: Vec<String>,
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "slotscope,ptab,rwlock-hashmap,dashmap",
+            value_parser = parse_backend
+        )]
+        backends: Vec<BackendKind>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -96,8 +111,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         emit_test: Option<PathBuf>,
         /// Time limit per linearizability window; past it the window's answer is "unknown".
-        #[arg(long, default_value = "5s")]
-        window_time_limit: String,
+        #[arg(long, default_value = "5s", value_parser = parse_duration)]
+        window_time_limit: Duration,
         /// The `slotscope-table` crate the emitted test depends on (default: the source tree
         /// this binary was built from, or `table/` two levels above the binary, or
         /// $SLOTSCOPE_TABLE_PATH).
@@ -120,6 +135,9 @@ pub enum Command {
     },
 }
 
+/// A list of cores (`0-3,8`); an alias, so that clap takes it as one value.
+pub type CoreList = Vec<usize>;
+
 /// Flags of a run; they override the scenario's values.
 #[derive(Args, Debug, Default, Clone)]
 pub struct RunArgs {
@@ -127,24 +145,24 @@ pub struct RunArgs {
     #[arg(short = 't', long)]
     pub threads: Option<usize>,
     /// Cores to pin to, e.g. `0-3,8` (implies --pin list).
-    #[arg(short = 'c', long)]
-    pub cores: Option<String>,
+    #[arg(short = 'c', long, value_parser = parse_cores)]
+    pub cores: Option<CoreList>,
     /// Pinning policy: none, compact, scatter (over L3/NUMA groups) or list (with --cores).
     /// Default: the scenario's (compact).
-    #[arg(long)]
-    pub pin: Option<String>,
+    #[arg(long, value_parser = parse_pin)]
+    pub pin: Option<PinPolicy>,
     /// Run for this long, e.g. `10s`, `1.5m`, `500ms`. Default: the scenario's (10s headless;
     /// until quit in the TUI).
-    #[arg(short = 'd', long)]
-    pub duration: Option<String>,
+    #[arg(short = 'd', long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
     /// Run each thread for exactly this many operations instead of a duration
     /// (deterministic op streams).
     #[arg(long)]
     pub ops: Option<u64>,
     /// Open loop: this many operations per second per thread (e.g. `100k`), latency measured
     /// from the intended start (coordinated-omission corrected). Default: closed loop.
-    #[arg(short = 'R', long)]
-    pub rate: Option<String>,
+    #[arg(short = 'R', long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
     /// Seed of every thread's op stream. Default: the scenario's.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -152,8 +170,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub capacity: Option<usize>,
     /// Slot layout: interleaved, linear or padded.
-    #[arg(long)]
-    pub layout: Option<String>,
+    #[arg(long, value_parser = parse_layout)]
+    pub layout: Option<Layout>,
     /// Cache line size the layout is built for: 64 or 128.
     #[arg(long)]
     pub line_bytes: Option<usize>,
@@ -161,18 +179,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub prefill: Option<f64>,
     /// Backend: slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab.
-    #[arg(long)]
-    pub backend: Option<String>,
+    #[arg(long, value_parser = parse_backend)]
+    pub backend: Option<BackendKind>,
     /// A broken-on-purpose variant of our table: no-generation-check or relaxed-ring.
-    #[arg(long)]
-    pub variant: Option<String>,
+    #[arg(long, value_parser = parse_variant)]
+    pub variant: Option<Variant>,
     /// Operation mix: `lookup/insert/remove` weights (e.g. `98/1/1`) or read-heavy, exchange,
     /// churn.
-    #[arg(long)]
-    pub mix: Option<String>,
+    #[arg(long, value_parser = parse_mix)]
+    pub mix: Option<Mix>,
     /// Lookup key choice: uniform, zipf:S (e.g. zipf:1.1), hot:KEYS:SHARE (e.g. hot:16:0.9).
-    #[arg(long)]
-    pub keys: Option<String>,
+    #[arg(long, value_parser = parse_keys)]
+    pub keys: Option<KeyChoice>,
     /// Time one operation in this many, 1 ..= 1048576 (1 = every op). Default: the
     /// scenario's (1). Open-loop ops are always timed.
     #[arg(long)]
@@ -192,19 +210,19 @@ pub struct RunArgs {
     /// ops[(OP)], violations, full_refusals, ticket_skips, ring_retries, stale_rejections;
     /// OP: lookup insert remove all. E.g. `p99(lookup)>2us`, `violations>0`,
     /// `throughput<1e6`. A metric the run did not measure fails too.
-    #[arg(long, value_name = "EXPR")]
-    pub fail_if: Vec<String>,
+    #[arg(long, value_name = "EXPR", value_parser = parse_fail_if)]
+    pub fail_if: Vec<FailIf>,
     /// Record a trace of the run into this file (see `slotscope replay` and `check`).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// Stop recording after this size (e.g. `256MiB`, `1GiB`) or duration (e.g. `30s`); the
     /// run goes on unrecorded. Each thread buffers 64 Ki events; when the writer falls behind,
     /// events are dropped and counted, never waited for.
-    #[arg(long, default_value = "1GiB")]
-    pub record_limit: String,
+    #[arg(long, default_value = "1GiB", value_parser = parse_record_limit)]
+    pub record_limit: RecordLimit,
     /// A/B split: run two tables side by side under the same load, e.g. `linear,interleaved`.
-    #[arg(long, value_name = "A,B")]
-    pub compare_layout: Option<String>,
+    #[arg(long, value_name = "A,B", value_parser = parse_layout_pair)]
+    pub compare_layout: Option<(Layout, Layout)>,
     #[command(flatten)]
     pub look: LookArgs,
 }
@@ -286,9 +304,12 @@ mod tests {
         let Some(Command::Run { scenario, run }) = cli.command else { panic!("not run") };
         assert_eq!(scenario.as_deref(), Some("churn"));
         assert_eq!(run.threads, Some(4));
-        assert_eq!(run.duration.as_deref(), Some("5s"));
+        assert_eq!(run.duration, Some(Duration::from_secs(5)));
         assert!(run.no_tui);
-        assert_eq!(run.fail_if, ["violations>0", "p99(lookup)>2us"]);
+        assert_eq!(
+            run.fail_if,
+            [parse_fail_if("violations>0").unwrap(), parse_fail_if("p99(lookup)>2us").unwrap()]
+        );
         assert_eq!(run.look.fps, 30);
         assert_eq!(run.look.sample_hz, 10);
     }

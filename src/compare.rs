@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 use slotscope_stress::report::fail_if::evaluate_all;
-use slotscope_stress::scenario::values::{did_you_mean, format_duration, format_ns, format_rate};
+use slotscope_stress::scenario::values::{format_duration, format_ns, format_rate};
 use slotscope_stress::BackendKind;
 use slotscope_stress::{OpKind, Report, StopSpec};
 
@@ -23,22 +23,14 @@ pub const DEFAULT_COMPARE_SCENARIO: &str = "read-heavy";
 /// Version of the compare JSON document.
 pub const COMPARE_SCHEMA_VERSION: u32 = 1;
 
-/// Parses `--backends`: known names, no repeats, at least one.
-pub fn parse_backends(names: &[String]) -> Result<Vec<BackendKind>, Failure> {
-    let known: Vec<&str> = BackendKind::ALL.iter().map(|k| k.name()).collect();
+/// Checks `--backends` (clap parsed the names): no repeats, at least one.
+pub fn parse_backends(kinds: &[BackendKind]) -> Result<Vec<BackendKind>, Failure> {
     let mut out = Vec::new();
-    for name in names.iter().map(|n| n.trim()) {
-        let Some(kind) = BackendKind::from_name(name) else {
-            let hint = did_you_mean(name, known.iter().copied())
-                .map_or_else(String::new, |s| format!("\n  hint: did you mean `{s}`?"));
-            return Err(Failure::usage(format!(
-                "error: invalid value for --backends: unknown backend `{name}` (expected some of: {}){hint}",
-                known.join(", ")
-            )));
-        };
+    for &kind in kinds {
         if out.contains(&kind) {
             return Err(Failure::usage(format!(
-                "error: invalid value for --backends: `{name}` is listed twice"
+                "error: invalid value for --backends: `{}` is listed twice",
+                kind.name()
             )));
         }
         out.push(kind);
@@ -269,7 +261,11 @@ fn csv_table(doc: &CompareDocument) -> String {
 }
 
 /// `slotscope compare`.
-pub fn run(scenario: Option<&str>, backend_names: &[String], args: &RunArgs) -> Result<ExitCode, Failure> {
+pub fn run(
+    scenario: Option<&str>,
+    backend_names: &[BackendKind],
+    args: &RunArgs,
+) -> Result<ExitCode, Failure> {
     if args.backend.is_some() {
         return Err(Failure::usage("error: `compare` takes --backends a,b,... rather than --backend"));
     }
@@ -283,7 +279,7 @@ pub fn run(scenario: Option<&str>, backend_names: &[String], args: &RunArgs) -> 
     // Resolve once per backend: the flags are validated against each.
     let mut runs: Vec<ResolvedRun> = Vec::new();
     for kind in &backends {
-        let with = RunArgs { backend: Some(kind.name().to_owned()), ..args.clone() };
+        let with = RunArgs { backend: Some(*kind), ..args.clone() };
         runs.push(resolve::resolve_run(Some(scenario), &with, true)?);
     }
     for w in &runs[0].warnings {

@@ -75,7 +75,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Check { file, emit_test, window_time_limit, table_path }) => {
-            check::run_check(&file, emit_test.as_deref(), &window_time_limit, table_path.as_deref())
+            check::run_check(&file, emit_test.as_deref(), window_time_limit, table_path.as_deref())
         }
         Some(Command::Replay { file, exec: true, .. }) => check::run_replay_exec(&file),
         Some(Command::Replay { file, exec: false, speed, at_violation, look }) => {
@@ -93,8 +93,7 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
     for w in &resolved.warnings {
         headless::note(w);
     }
-    let split =
-        args.compare_layout.as_deref().map(split::parse_layouts).transpose().map_err(Failure::usage)?;
+    let split = args.compare_layout;
     if headless {
         if split.is_some() {
             return Err(Failure::usage(
@@ -133,7 +132,7 @@ fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
         )));
     }
     let mut spec = lesson.start_spec();
-    let overrides = resolve::overrides_from(args)?;
+    let overrides = resolve::overrides_from(args);
     if !overrides.is_empty() {
         let problems = overrides.apply(&mut spec, &ctx).map_err(|e| Failure::usage(e.to_string()))?;
         warnings.extend(problems.iter().map(ToString::to_string));
@@ -141,8 +140,7 @@ fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
     for w in &warnings {
         eprintln!("{w}");
     }
-    let split =
-        args.compare_layout.as_deref().map(split::parse_layouts).transpose().map_err(Failure::usage)?;
+    let split = args.compare_layout;
     let origin = lesson.origin.clone();
     let resolved = resolve::ResolvedRun { spec, origin, warnings, scenario_arg: name.to_owned(), overrides };
     tui::run(resolved, args, tui::Workshop { lesson: Some(lesson), split })

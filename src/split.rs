@@ -61,26 +61,6 @@ pub fn names(a: Layout, b: Layout) -> [String; 2] {
     [format!("A · {a}"), format!("B · {b}")]
 }
 
-/// Parses `--compare-layout A,B`.
-///
-/// # Errors
-/// A message naming the value and what is expected.
-pub fn parse_layouts(value: &str) -> Result<(Layout, Layout), String> {
-    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
-    let names = Layout::ALL.map(Layout::name).join(", ");
-    let [a, b] = parts[..] else {
-        return Err(format!(
-            "error: invalid value for --compare-layout: `{value}` is not two layouts (e.g. linear,interleaved; layouts: {names})"
-        ));
-    };
-    let one = |s: &str| {
-        s.parse::<Layout>().map_err(|_| {
-            format!("error: invalid value for --compare-layout: unknown layout `{s}` (layouts: {names})")
-        })
-    };
-    Ok((one(a)?, one(b)?))
-}
-
 /// `b` against `a` as "+58%", "-42%", "=" (empty when either is missing).
 fn change(a: f64, b: f64) -> String {
     if a <= 0.0 || !a.is_finite() || !b.is_finite() {
@@ -161,15 +141,6 @@ pub fn deltas(a: &Frame, b: &Frame, ascii: bool) -> Vec<Delta> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn layouts_parse_and_errors_name_the_flag() {
-        assert_eq!(parse_layouts("linear, interleaved"), Ok((Layout::Linear, Layout::Interleaved)));
-        let e = parse_layouts("linear").unwrap_err();
-        assert!(e.contains("--compare-layout") && e.contains("not two layouts"), "{e}");
-        let e = parse_layouts("linear,diagonal").unwrap_err();
-        assert!(e.contains("unknown layout `diagonal`"), "{e}");
-    }
 
     #[test]
     fn deltas_compare_b_with_a() {

@@ -150,6 +150,26 @@ fn bad_values_exit_2_naming_the_flag() {
     assert!(stderr(&o).contains("did you mean `churn`?"), "{}", stderr(&o));
     let o = expect_code(&["compare", "churn", "--backends", "slotscope,dashmapp"], 2);
     assert!(stderr(&o).contains("--backends") && stderr(&o).contains("did you mean `dashmap`?"));
+    // Every flag whose value is parsed: exit 2, the flag named, the bad part pointed at.
+    for (flag, value, says) in [
+        ("--layout", "interleave", "did you mean `interleaved`?"),
+        ("--variant", "relaxed", "unknown variant `relaxed`"),
+        ("--backend", "dashmapp", "did you mean `dashmap`?"),
+        ("--cores", "0-x", "expected a core number"),
+        ("--pin", "sideways", "sideways"),
+        ("--rate", "fast", "fast"),
+        ("--mix", "1/2", "1/2"),
+        ("--keys", "zipf:", "zipf"),
+        ("--record-limit", "bogus", "not a size or a duration"),
+        ("--compare-layout", "linear", "two layouts"),
+    ] {
+        let o = expect_code(&["run", "churn", "--no-tui", flag, value], 2);
+        let err = stderr(&o);
+        assert!(err.contains(flag) && err.contains(says), "{flag} {value}:\n{err}");
+        assert!(err.contains('^'), "{flag} {value}: a caret under the bad part:\n{err}");
+    }
+    let o = expect_code(&["check", "x.trace", "--window-time-limit", "forever"], 2);
+    assert!(stderr(&o).contains("--window-time-limit"), "{}", stderr(&o));
 }
 
 #[test]

@@ -72,6 +72,32 @@ pub enum RecordLimit {
     Duration(Duration),
 }
 
+impl Default for RecordLimit {
+    /// [`DEFAULT_RECORD_LIMIT`].
+    fn default() -> Self {
+        RecordLimit::Bytes(1 << 30)
+    }
+}
+
+impl std::fmt::Display for RecordLimit {
+    /// As [`parse_record_limit`] reads it back: the largest binary unit that divides a size, or
+    /// a duration.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            RecordLimit::Bytes(b) => {
+                let unit = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+                    .into_iter()
+                    .find(|(_, n)| b % n == 0);
+                match unit {
+                    Some((u, n)) => write!(f, "{}{u}", b / n),
+                    None => write!(f, "{b}B"),
+                }
+            }
+            RecordLimit::Duration(d) => f.write_str(&crate::scenario::values::format_duration(d)),
+        }
+    }
+}
+
 /// Parses `--record-limit`: a size (`256MiB`, `1GiB`, `500MB`, `4096B`; binary units KiB, MiB,
 /// GiB, TiB and decimal kB, MB, GB, TB) or a duration (`30s`, `2m`).
 ///

@@ -11,7 +11,9 @@ use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
 
-use crate::scenario::spec::{KeyChoice, Mix, PinPolicy};
+use slotscope_table::{Layout, Variant};
+
+use crate::scenario::spec::{BackendKind, KeyChoice, Mix, PinPolicy};
 
 /// The longest duration anything accepts: 366 days. Longer is a typo, and keeps nanosecond
 /// arithmetic far from overflow.
@@ -795,9 +797,94 @@ pub fn format_pin(pin: &PinPolicy) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Names: layouts, variants, backends
+
+/// One of `choices` by its name, as `what` (`"layout"`); an unknown name gets the list and the
+/// closest one.
+///
+/// # Errors
+/// The name is not one of the choices.
+pub fn parse_choice<T: Copy>(
+    input: &str,
+    what: &str,
+    choices: &[(&'static str, T)],
+) -> Result<T, ValueError> {
+    let name = input.trim();
+    if let Some(&(_, v)) = choices.iter().find(|(n, _)| *n == name) {
+        return Ok(v);
+    }
+    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+    let message = if name.is_empty() { format!("empty {what}") } else { format!("unknown {what} `{name}`") };
+    Err(ValueError::new(input, trimmed_range(input), message).with_hint(suggestion_hint(name, &names)))
+}
+
+/// A table layout: `interleaved`, `linear`, `padded`.
+///
+/// # Errors
+/// Not one of them.
+pub fn parse_layout(input: &str) -> Result<Layout, ValueError> {
+    parse_choice(input, "layout", &Layout::ALL.map(|l| (l.name(), l)))
+}
+
+/// A variant of our table: `correct`, `no-generation-check`, `relaxed-ring`.
+///
+/// # Errors
+/// Not one of them.
+pub fn parse_variant(input: &str) -> Result<Variant, ValueError> {
+    parse_choice(input, "variant", &Variant::ALL.map(|v| (v.name(), v)))
+}
+
+/// A backend by name (`slotscope`, `ptab`, ...).
+///
+/// # Errors
+/// Not one of them.
+pub fn parse_backend(input: &str) -> Result<BackendKind, ValueError> {
+    parse_choice(input, "backend", &BackendKind::ALL.map(|b| (b.name(), b)))
+}
+
+/// Two layouts, `A,B` (the A/B split).
+///
+/// # Errors
+/// Not two, or an unknown layout (pointed at).
+pub fn parse_layout_pair(input: &str) -> Result<(Layout, Layout), ValueError> {
+    let Some(comma) = input.find(',') else {
+        let names = Layout::ALL.map(Layout::name).join(", ");
+        return Err(ValueError::new(input, trimmed_range(input), "expected two layouts, `A,B`")
+            .with_hint(format!("e.g. `linear,interleaved` (layouts: {names})")));
+    };
+    let one = |range: Range<usize>| {
+        parse_layout(&input[range.clone()]).map_err(|e| {
+            let span = trimmed_within(input, range.clone());
+            ValueError { input: input.to_owned(), span, message: e.message, hint: e.hint }
+        })
+    };
+    if input[comma + 1..].contains(',') {
+        return Err(ValueError::new(input, comma + 1..input.len(), "expected two layouts, found more")
+            .with_hint("e.g. `linear,interleaved`"));
+    }
+    Ok((one(0..comma)?, one(comma + 1..input.len())?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_layout_pairs_parse_with_a_did_you_mean() {
+        assert_eq!(parse_layout("linear"), Ok(Layout::Linear));
+        let e = parse_layout("interleave").unwrap_err();
+        assert_eq!(e.message, "unknown layout `interleave`");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `interleaved`?"));
+        assert_eq!(parse_variant("relaxed-ring"), Ok(Variant::RelaxedRing));
+        assert_eq!(parse_backend("dashmapp").unwrap_err().hint.as_deref(), Some("did you mean `dashmap`?"));
+        assert_eq!(parse_layout_pair("linear, interleaved"), Ok((Layout::Linear, Layout::Interleaved)));
+        assert!(parse_layout_pair("linear").unwrap_err().message.contains("two layouts"));
+        let e = parse_layout_pair("linear,diagonal").unwrap_err();
+        assert_eq!(e.message, "unknown layout `diagonal`");
+        assert_eq!(e.column(), 8, "the caret is under the bad layout");
+        assert!(parse_layout_pair("a,b,c").unwrap_err().message.contains("more"));
+    }
 
     /// Asserts an error's column, width and message (exact), and optionally part of its hint.
     fn err_at<T: fmt::Debug>(r: Result<T, ValueError>, col: usize, width: usize, msg: &str) -> ValueError {
