@@ -223,41 +223,56 @@ fn text_table(doc: &CompareDocument) -> String {
     })
 }
 
+/// The columns of `compare --output-format csv`.
+const COMPARE_CSV_COLUMNS: [&str; 13] = [
+    "backend",
+    "op",
+    "count",
+    "ops_per_s",
+    "p50_ns",
+    "p99_ns",
+    "p99_9_ns",
+    "max_ns",
+    "ops_per_s_ratio",
+    "p50_ratio",
+    "p99_ratio",
+    "p99_9_ratio",
+    "max_ratio",
+];
+
 fn csv_table(doc: &CompareDocument) -> String {
-    let mut out = String::from(
-        "backend,op,count,ops_per_s,p50_ns,p99_ns,p99_9_ns,max_ns,ops_per_s_ratio,p50_ratio,p99_ratio,p99_9_ratio,max_ratio\n",
-    );
     let opt = |r: Option<f64>| r.map_or_else(String::new, |r| format!("{r:.4}"));
+    let mut rows = Vec::new();
     for b in &doc.backends {
-        let _ = writeln!(
-            out,
-            "{},all,{},{:.1},,,,,{},,,,",
-            b.backend,
-            b.ops.iter().map(|o| o.count).sum::<u64>(),
-            b.throughput_ops_per_s,
-            opt(b.throughput_ratio)
-        );
+        let mut all = vec![
+            b.backend.to_owned(),
+            "all".to_owned(),
+            b.ops.iter().map(|o| o.count).sum::<u64>().to_string(),
+            format!("{:.1}", b.throughput_ops_per_s),
+        ];
+        all.extend(std::iter::repeat_n(String::new(), 4));
+        all.push(opt(b.throughput_ratio));
+        all.extend(std::iter::repeat_n(String::new(), 4));
+        rows.push(all);
         for o in &b.ops {
-            let _ = writeln!(
-                out,
-                "{},{},{},{:.1},{},{},{},{},{},{},{},{},{}",
-                b.backend,
-                o.op.name(),
-                o.count,
-                o.ops_per_s,
-                o.p50_ns,
-                o.p99_ns,
-                o.p99_9_ns,
-                o.max_ns,
+            rows.push(vec![
+                b.backend.to_owned(),
+                o.op.name().to_owned(),
+                o.count.to_string(),
+                format!("{:.1}", o.ops_per_s),
+                o.p50_ns.to_string(),
+                o.p99_ns.to_string(),
+                o.p99_9_ns.to_string(),
+                o.max_ns.to_string(),
                 opt(o.ratios.ops_per_s),
                 opt(o.ratios.p50),
                 opt(o.ratios.p99),
                 opt(o.ratios.p99_9),
-                opt(o.ratios.max)
-            );
+                opt(o.ratios.max),
+            ]);
         }
     }
-    out
+    crate::output::csv::write_rows(&COMPARE_CSV_COLUMNS, rows)
 }
 
 /// `slotscope compare`.

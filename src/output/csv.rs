@@ -15,10 +15,8 @@
 //!   `violations`: thread-wide counters, on `all` rows only (empty on per-op rows, so that a
 //!   column sums to the run's total).
 //!
-//! Rows are sorted by interval start, then thread, then op. Group names are letters, digits,
-//! `-` and `_`, so no field needs quoting.
-
-use std::fmt::Write as _;
+//! Rows are sorted by interval start, then thread, then op. The `csv` crate writes them (and
+//! quotes a field if one ever needs it).
 
 use hdrhistogram::Histogram;
 use slotscope_stress::report::IntervalRecord;
@@ -62,75 +60,95 @@ fn unsuccessful(r: &IntervalRecord, k: OpKind) -> u64 {
     }
 }
 
-fn latency_fields(out: &mut String, service: &Histogram<u64>, corrected: &Histogram<u64>) {
+/// The latency columns: service time (7 fields), then corrected (3), empty where nothing was
+/// timed.
+fn latency_fields(row: &mut Vec<String>, service: &Histogram<u64>, corrected: &Histogram<u64>) {
     if service.is_empty() {
-        out.push_str(",,,,,,,");
+        row.extend(std::iter::repeat_n(String::new(), 7));
     } else {
         let s = LatencySummary::of(service);
-        let _ = write!(out, ",{},{:.1},{},{},{},{},{}", s.count, s.mean, s.p50, s.p90, s.p99, s.p999, s.max);
+        row.extend([
+            s.count.to_string(),
+            format!("{:.1}", s.mean),
+            s.p50.to_string(),
+            s.p90.to_string(),
+            s.p99.to_string(),
+            s.p999.to_string(),
+            s.max.to_string(),
+        ]);
     }
     if corrected.is_empty() {
-        out.push_str(",,,");
+        row.extend(std::iter::repeat_n(String::new(), 3));
     } else {
         let c = LatencySummary::of(corrected);
-        let _ = write!(out, ",{},{},{}", c.p50, c.p99, c.max);
+        row.extend([c.p50.to_string(), c.p99.to_string(), c.max.to_string()]);
     }
+}
+
+/// Rows as CSV text, through the `csv` crate.
+pub fn write_rows(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing into memory cannot fail.
+    let _ = w.write_record(header);
+    for row in rows {
+        let _ = w.write_record(&row);
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// The whole CSV, header first.
 pub fn render(report: &Report) -> String {
-    let mut out = CSV_COLUMNS.join(",");
-    out.push('\n');
+    let mut rows = Vec::new();
     let group_of = |t: usize| report.thread(t).map_or("", |th| th.group.as_str());
     for r in &report.series.records {
         #[allow(clippy::cast_precision_loss)]
         let (start, end) = (r.start_ns as f64 / 1e9, r.end_ns as f64 / 1e9);
         let secs = (end - start).max(1e-9);
+        let lead = |op: &str, ops: u64, failed: u64| {
+            #[allow(clippy::cast_precision_loss)]
+            let rate = ops as f64 / secs;
+            vec![
+                format!("{start:.6}"),
+                format!("{end:.6}"),
+                r.thread.to_string(),
+                group_of(r.thread).to_owned(),
+                op.to_owned(),
+                ops.to_string(),
+                format!("{rate:.1}"),
+                failed.to_string(),
+            ]
+        };
         let mut all_service = latency_histogram();
         let mut all_corrected = latency_histogram();
         for k in OpKind::ALL {
-            let ops = r.ops_of(k);
             let data = r.latency.iter().find(|l| l.op == k);
             let service = data.map_or_else(latency_histogram, |l| l.service.to_histogram());
             let corrected =
                 data.and_then(|l| l.corrected.as_ref()).map_or_else(latency_histogram, |c| c.to_histogram());
             let _ = all_service.add(&service);
             let _ = all_corrected.add(&corrected);
-            #[allow(clippy::cast_precision_loss)]
-            let rate = ops as f64 / secs;
-            let _ = write!(
-                out,
-                "{start:.6},{end:.6},{},{},{},{ops},{rate:.1},{}",
-                r.thread,
-                group_of(r.thread),
-                k.name(),
-                unsuccessful(r, k)
-            );
-            latency_fields(&mut out, &service, &corrected);
-            out.push_str(",,,,,,\n");
+            let mut row = lead(k.name(), r.ops_of(k), unsuccessful(r, k));
+            latency_fields(&mut row, &service, &corrected);
+            row.extend(std::iter::repeat_n(String::new(), 6));
+            rows.push(row);
         }
-        let ops = r.counts.ops();
-        #[allow(clippy::cast_precision_loss)]
-        let rate = ops as f64 / secs;
         let failed: u64 = OpKind::ALL.iter().map(|&k| unsuccessful(r, k)).sum();
-        let _ = write!(
-            out,
-            "{start:.6},{end:.6},{},{},all,{ops},{rate:.1},{failed}",
-            r.thread,
-            group_of(r.thread)
-        );
-        latency_fields(&mut out, &all_service, &all_corrected);
+        let mut row = lead("all", r.counts.ops(), failed);
+        latency_fields(&mut row, &all_service, &all_corrected);
         let c = &r.counts;
-        let _ = writeln!(
-            out,
-            ",{},{},{},{},{},{}",
-            c[Counter::Skipped],
-            c[Counter::TicketSkips],
-            c[Counter::RingRetries],
-            c[Counter::FullUndos],
-            c[Counter::StaleRejections],
-            c[Counter::Violations]
+        row.extend(
+            [
+                Counter::Skipped,
+                Counter::TicketSkips,
+                Counter::RingRetries,
+                Counter::FullUndos,
+                Counter::StaleRejections,
+                Counter::Violations,
+            ]
+            .map(|k| c[k].to_string()),
         );
+        rows.push(row);
     }
-    out
+    write_rows(&CSV_COLUMNS, rows)
 }

@@ -121,7 +121,7 @@ fn every_builtin_survives_a_round_trip_through_the_writer() {
 fn the_writer_keeps_every_kind_of_value() {
     let s = ok(r#"
         name = "all \"kinds\""
-        description = "tab\there"
+        description = "tab\there, a \\ backslash, a \u0007 belland ünïcödé"
         seed = 18446744073709551615
         ops = 1000
         time_every = 16

@@ -1,130 +1,171 @@
 //! Writing a [`RunSpec`] back as a scenario file, so that a run changed by overrides can be
 //! recorded, shown and re-run exactly. [`super::parse`] reads it back to an equal spec.
+//!
+//! The file is the `toml` crate's serialization of a mirror of the format (every key written
+//! out, in the order `docs/SCENARIOS.md` lists them), so that quoting and escaping are the
+//! crate's, not ours.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
 use crate::scenario::spec::{KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
 use crate::scenario::values::format_duration;
 
+#[derive(Serialize)]
+struct File<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ops: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cycle: Option<String>,
+    time_every: u32,
+    spare_core: bool,
+    table: Table<'a>,
+    group: Vec<Group<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    phase: Vec<Phase<'a>>,
+}
+
+#[derive(Serialize)]
+struct Table<'a> {
+    backend: &'a str,
+    capacity: usize,
+    layout: &'a str,
+    line_bytes: usize,
+    variant: &'a str,
+    prefill: f64,
+}
+
+#[derive(Serialize)]
+struct Weights {
+    lookup: u32,
+    insert: u32,
+    remove: u32,
+}
+
+impl From<Mix> for Weights {
+    fn from(m: Mix) -> Self {
+        Weights { lookup: m.lookup, insert: m.insert, remove: m.remove }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Keys {
+    Name(&'static str),
+    Zipf { zipf: f64 },
+    Hot { hot: usize, share: f64 },
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Pin<'a> {
+    Name(&'static str),
+    Cores(&'a [usize]),
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Rate {
+    PerSecond(f64),
+    Closed(&'static str),
+}
+
+#[derive(Serialize)]
+struct Group<'a> {
+    name: &'a str,
+    threads: usize,
+    mix: Weights,
+    keys: Keys,
+    stale: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate: Option<f64>,
+    pin: Pin<'a>,
+}
+
+#[derive(Serialize)]
+struct Phase<'a> {
+    at: String,
+    group: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mix: Option<Weights>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate: Option<Rate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threads: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ramp: Option<String>,
+}
+
 /// The scenario file of `spec`, every key written out.
 pub fn to_toml(spec: &RunSpec) -> String {
-    let mut out = String::new();
-    let w = &mut out;
-    let _ = writeln!(w, "name = {}", string(&spec.name));
-    if !spec.description.is_empty() {
-        let _ = writeln!(w, "description = {}", string(&spec.description));
-    }
-    let _ = writeln!(w, "seed = {}", spec.seed);
-    match spec.stop {
-        StopSpec::Duration(d) => {
-            let _ = writeln!(w, "duration = \"{}\"", format_duration(d));
-        }
-        StopSpec::Ops(n) => {
-            let _ = writeln!(w, "ops = {n}");
-        }
-        StopSpec::Forever => {
-            let _ = writeln!(w, "# no duration or ops: runs until stopped");
-        }
-    }
-    if let Some(c) = spec.cycle {
-        let _ = writeln!(w, "cycle = \"{}\"", format_duration(c));
-    }
-    let _ = writeln!(w, "time_every = {}", spec.time_every);
-    let _ = writeln!(w, "spare_core = {}", spec.spare_core);
-
     let t = &spec.table;
-    let _ = writeln!(w, "\n[table]");
-    let _ = writeln!(w, "backend = \"{}\"", t.backend.name());
-    let _ = writeln!(w, "capacity = {}", t.capacity);
-    let _ = writeln!(w, "layout = \"{}\"", t.layout.name());
-    let _ = writeln!(w, "line_bytes = {}", t.line_bytes);
-    let _ = writeln!(w, "variant = \"{}\"", t.variant.name());
-    let _ = writeln!(w, "prefill = {}", float(t.prefill));
-
-    for g in &spec.groups {
-        let _ = writeln!(w, "\n[[group]]");
-        let _ = writeln!(w, "name = {}", string(&g.name));
-        let _ = writeln!(w, "threads = {}", g.threads);
-        let _ = writeln!(w, "mix = {}", mix(g.mix));
-        let keys = match g.keys {
-            KeyChoice::Uniform => "\"uniform\"".to_owned(),
-            KeyChoice::Zipf { s } => format!("{{ zipf = {} }}", float(s)),
-            KeyChoice::HotSet { keys, share } => format!("{{ hot = {keys}, share = {} }}", float(share)),
-        };
-        let _ = writeln!(w, "keys = {keys}");
-        let _ = writeln!(w, "stale = {}", float(g.stale_share));
-        if let Some(r) = g.rate {
-            let _ = writeln!(w, "rate = {}", float(r));
-        }
-        let pin = match &g.pin {
-            PinPolicy::None => "\"none\"".to_owned(),
-            PinPolicy::Compact => "\"compact\"".to_owned(),
-            PinPolicy::Scatter => "\"scatter\"".to_owned(),
-            PinPolicy::Cores(c) => {
-                format!("[{}]", c.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
-            }
-        };
-        let _ = writeln!(w, "pin = {pin}");
-    }
-
-    for p in &spec.phases {
-        let _ = writeln!(w, "\n[[phase]]");
-        let _ = writeln!(w, "at = \"{}\"", format_duration(p.at));
-        let _ = writeln!(w, "group = {}", string(&p.group));
-        if let Some(m) = p.mix {
-            let _ = writeln!(w, "mix = {}", mix(m));
-        }
-        match p.rate {
-            Some(Some(r)) => {
-                let _ = writeln!(w, "rate = {}", float(r));
-            }
-            Some(None) => {
-                let _ = writeln!(w, "rate = \"closed\"");
-            }
-            None => {}
-        }
-        if let Some(n) = p.threads {
-            let _ = writeln!(w, "threads = {n}");
-        }
-        if let Some(r) = p.ramp {
-            let _ = writeln!(w, "ramp = \"{}\"", format_duration(r));
-        }
-    }
-    out
-}
-
-fn mix(m: Mix) -> String {
-    format!("{{ lookup = {}, insert = {}, remove = {} }}", m.lookup, m.insert, m.remove)
-}
-
-/// A TOML float that reads back to exactly `v` (Rust's shortest round-trip form).
-fn float(v: f64) -> String {
-    if v.is_nan() {
-        "nan".to_owned()
-    } else if v.is_infinite() {
-        if v > 0.0 { "inf" } else { "-inf" }.to_owned()
+    let file = File {
+        name: &spec.name,
+        description: &spec.description,
+        seed: spec.seed,
+        duration: match spec.stop {
+            StopSpec::Duration(d) => Some(format_duration(d)),
+            StopSpec::Ops(_) | StopSpec::Forever => None,
+        },
+        ops: match spec.stop {
+            StopSpec::Ops(n) => Some(n),
+            StopSpec::Duration(_) | StopSpec::Forever => None,
+        },
+        cycle: spec.cycle.map(format_duration),
+        time_every: spec.time_every,
+        spare_core: spec.spare_core,
+        table: Table {
+            backend: t.backend.name(),
+            capacity: t.capacity,
+            layout: t.layout.name(),
+            line_bytes: t.line_bytes,
+            variant: t.variant.name(),
+            prefill: t.prefill,
+        },
+        group: spec
+            .groups
+            .iter()
+            .map(|g| Group {
+                name: &g.name,
+                threads: g.threads,
+                mix: g.mix.into(),
+                keys: match g.keys {
+                    KeyChoice::Uniform => Keys::Name("uniform"),
+                    KeyChoice::Zipf { s } => Keys::Zipf { zipf: s },
+                    KeyChoice::HotSet { keys, share } => Keys::Hot { hot: keys, share },
+                },
+                stale: g.stale_share,
+                rate: g.rate,
+                pin: match &g.pin {
+                    PinPolicy::None => Pin::Name("none"),
+                    PinPolicy::Compact => Pin::Name("compact"),
+                    PinPolicy::Scatter => Pin::Name("scatter"),
+                    PinPolicy::Cores(c) => Pin::Cores(c),
+                },
+            })
+            .collect(),
+        phase: spec
+            .phases
+            .iter()
+            .map(|p| Phase {
+                at: format_duration(p.at),
+                group: &p.group,
+                mix: p.mix.map(Weights::from),
+                rate: p.rate.map(|r| r.map_or(Rate::Closed("closed"), Rate::PerSecond)),
+                threads: p.threads,
+                ramp: p.ramp.map(format_duration),
+            })
+            .collect(),
+    };
+    let body = toml::to_string(&file).unwrap_or_else(|e| format!("# could not write the scenario: {e}\n"));
+    if spec.stop == StopSpec::Forever {
+        format!("# no duration or ops: runs until stopped\n{body}")
     } else {
-        format!("{v:?}")
+        body
     }
-}
-
-/// A TOML basic string.
-fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
