@@ -1,35 +1,25 @@
 //! The workload engine of slotscope: pinned stress threads, mixes, scenarios, reports.
 //!
-//! - [`Engine`] runs a [`RunSpec`]: builds the table ([`backend`]), spawns pinned
-//!   [`worker`]s, applies the timeline and live [`Command`]s, and ends in a [`Report`].
+//! - [`Engine`] runs a [`RunSpec`]: builds the table ([`backend`]), spawns pinned workers,
+//!   applies the timeline and live [`Command`]s, and ends in a [`Report`].
 //! - [`Sampler`] is how a UI watches a running engine: it fills a reusable [`Sample`].
 //! - [`run_headless`] is the whole run without a UI.
 //!
 //! Workers write only their own cache-padded counters and histograms; the sampler and the
 //! control plane never make a worker wait.
 //!
-//! | module | what it is |
+//! | folder | what lives there |
 //! |---|---|
-//! | [`spec`] | `RunSpec`: the resolved run (scenario parsing lives elsewhere) |
-//! | [`engine`] | the public API: start, control, stop; report assembly |
-//! | `run`, `timeline`, `hosted` | the control plane, the phase conductor, worker spawning |
-//! | [`worker`] | the stress loop: choices, ops, self-checks, timing, batches |
-//! | [`mix`], [`rng`] | op choice from a versioned generator; the choice digest |
-//! | [`pacing`], [`timer`] | open-loop schedules (corrected latency); the clock and its cost |
-//! | [`stats`] | counters, latency histograms, per-line write heat, the worker's probe |
-//! | [`control`] | what each worker shares: inbox, settings, deposits, start gate |
-//! | [`check`] | violations and end-of-run balance checks |
-//! | [`sampler`] | `Sampler` and `Sample` for the UI |
-//! | [`report`] | `Report`: plain, serialisable results; `--fail-if` metrics of a run |
-//! | [`report_text`] | the text report (summary and percentile spectra), for CLI and TUI |
-//! | [`pin`], [`topology`], [`machine`] | core placement, cache/NUMA groups, machine facts |
-//! | [`event`] | per-op events for recording (a no-op sink by default) |
-//! | [`trace`] | the trace file: format, writer, reader, index |
-//! | [`history`] | checking a recorded run: per-key checks, capacity, linearizability, test emission |
-//! | [`reexec`] | re-executing a trace on one thread against a fresh table and a model |
-//! | [`recorder`] | recording a run: per-thread rings, the writer thread, limits |
-//! | [`gauge`], [`stall`] | garbage waiting for reclamation; a reader that holds its pin (lessons) |
-//! | [`lesson`] | workshop lessons: files, validation, the changes each step makes |
+//! | `engine/` (private; its API is re-exported here) | `Engine` and its commands, the control plane, the timeline, worker spawning and the worker loop, per-thread settings, counters and histograms, the sampler, op choice and pacing, the clock, violations, the pin holder |
+//! | [`backend`] | the tables the workers drive behind [`Backend`]: ours, ptab, the maps, sharded-slab; the garbage gauge |
+//! | [`machine`] | machine facts, cache/NUMA topology, core placement |
+//! | [`scenario`] | `RunSpec` and its parts, the scenario file format (loader, validation, writer), value parsers, command-line overrides |
+//! | [`recorder`] | recording a run into a trace: per-thread rings, the writer thread, limits |
+//! | [`report`] | `Report`: plain, serialisable results; its text form; `--fail-if` |
+//! | [`watchdog`] | a hang detector for tests (see [`Engine::stop_watched`]) |
+//!
+//! The trace format, the checker and replay live in the `slotscope-trace` crate, which this
+//! one writes traces with; the op vocabulary ([`OpKind`], [`Value`]) is defined there.
 
 pub mod backend;
 mod engine;

@@ -10,7 +10,7 @@
 //! the reader ([`GarbageGauge::read`]) sums all cells.
 //!
 //! Off by default: a gauged table stores 24-byte values instead of 16 (the engine turns it on
-//! for lessons, [`crate::engine::EngineOptions::garbage_gauge`]).
+//! for lessons, [`crate::EngineOptions::garbage_gauge`]).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};

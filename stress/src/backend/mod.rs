@@ -21,8 +21,6 @@ mod ptab;
 mod slab;
 mod slotscope;
 
-use std::fmt;
-
 use slotscope_table::{BuildError, Geometry, Probe, Snapshot};
 
 use crate::scenario::spec::{BackendKind, TableSpec};
@@ -103,40 +101,20 @@ pub trait Backend: BackendFacts + 'static {
 }
 
 /// Why a backend could not be built.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {
     /// Our table refused the configuration.
-    Table(BuildError),
+    #[error("table: {0}")]
+    Table(#[from] BuildError),
     /// `ptab` only exists at a few compile-time capacities.
+    #[error(
+        "the ptab backend has compile-time capacities only: {asked} rounds to none of {} (ask for one of them)",
+        PTAB_CAPACITIES.map(|c| c.to_string()).join(", ")
+    )]
     PtabCapacity {
         /// The capacity asked for.
         asked: usize,
     },
-}
-
-impl fmt::Display for BackendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BackendError::Table(e) => write!(f, "table: {e}"),
-            BackendError::PtabCapacity { asked } => {
-                let sizes: Vec<String> = PTAB_CAPACITIES.iter().map(ToString::to_string).collect();
-                write!(
-                    f,
-                    "the ptab backend has compile-time capacities only: {asked} rounds to none of {} \
-                     (ask for one of them)",
-                    sizes.join(", ")
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for BackendError {}
-
-impl From<BuildError> for BackendError {
-    fn from(e: BuildError) -> Self {
-        BackendError::Table(e)
-    }
 }
 
 /// Receives the concrete backend that [`open_backend`] built (so that the caller stays

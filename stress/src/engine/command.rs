@@ -2,7 +2,6 @@
 //! cannot obey ([`EngineError`]). Below the control plane: the run, the timeline and the API
 //! all speak it.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::backend::BackendError;
@@ -10,11 +9,13 @@ use crate::machine::pin::PinError;
 use crate::scenario::spec::{Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, TableSpec};
 
 /// Why the engine could not start or obey.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EngineError {
     /// The backend could not be built.
-    Backend(BackendError),
+    #[error("{0}")]
+    Backend(#[from] BackendError),
     /// A group's pin policy cannot be met.
+    #[error("group `{group}`: {error}")]
     Pin {
         /// The group.
         group: String,
@@ -22,6 +23,7 @@ pub enum EngineError {
         error: PinError,
     },
     /// No group by that name.
+    #[error("no thread group named `{name}` (groups: {})", .known.join(", "))]
     UnknownGroup {
         /// The name given.
         name: String,
@@ -29,56 +31,32 @@ pub enum EngineError {
         known: Vec<String>,
     },
     /// No live thread with that index.
+    #[error("no running thread with index {0}")]
     UnknownThread(usize),
     /// The group has no thread left to remove.
+    #[error("group `{0}` has no thread left to remove")]
     NoThreadToRemove(String),
     /// An open-loop rate must be finite and above zero.
+    #[error("rate {0} ops/s is not a positive number")]
     BadRate(f64),
     /// The run has no thread at all.
+    #[error("the run has no threads: give some group at least one")]
     NoThreads,
     /// A headless run must end by itself (`StopSpec::Forever` never does).
+    #[error("a headless run needs an end: a duration or an op count, not `forever`")]
     NeverEnds,
     /// Restarting needs a backend the engine built itself (not one passed to `start_with`).
+    #[error("this engine was given its backend ready-made, so it cannot build another")]
     RestartUnsupported,
     /// A thread could not be spawned.
+    #[error("could not start a worker thread: {0}")]
     Spawn(String),
     /// The trace file could not be created.
+    #[error("could not start recording: {0}")]
     Record(String),
 }
 
-impl fmt::Display for EngineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EngineError::Backend(e) => write!(f, "{e}"),
-            EngineError::Pin { group, error } => write!(f, "group `{group}`: {error}"),
-            EngineError::UnknownGroup { name, known } => {
-                write!(f, "no thread group named `{name}` (groups: {})", known.join(", "))
-            }
-            EngineError::UnknownThread(i) => write!(f, "no running thread with index {i}"),
-            EngineError::NoThreadToRemove(g) => write!(f, "group `{g}` has no thread left to remove"),
-            EngineError::BadRate(r) => write!(f, "rate {r} ops/s is not a positive number"),
-            EngineError::NoThreads => f.write_str("the run has no threads: give some group at least one"),
-            EngineError::NeverEnds => {
-                f.write_str("a headless run needs an end: a duration or an op count, not `forever`")
-            }
-            EngineError::RestartUnsupported => {
-                f.write_str("this engine was given its backend ready-made, so it cannot build another")
-            }
-            EngineError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
-            EngineError::Record(e) => write!(f, "could not start recording: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for EngineError {}
-
-impl From<BackendError> for EngineError {
-    fn from(e: BackendError) -> Self {
-        EngineError::Backend(e)
-    }
-}
-
-/// A live command, as the UI sends them (each also has its own method on [`Engine`]).
+/// A live command, as the UI sends them (each also has its own method on [`crate::Engine`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Add a thread to a group.
@@ -170,7 +148,7 @@ pub enum Command {
         keep: Option<usize>,
     },
     /// Start a reader that holds its epoch pin for at most this long (replacing any that
-    /// holds one), or (`None`) release the one that holds it. See [`crate::engine::stall`].
+    /// holds one), or (`None`) release the one that holds it. It holds its pin on a thread of its own.
     HoldPin {
         /// How long at most; `None` releases.
         hold: Option<Duration>,

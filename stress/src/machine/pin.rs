@@ -10,15 +10,17 @@
 //! With a spare core asked for, the last core in compact order is kept free of `compact` and
 //! `scatter` workers (for the UI and the sampler); an explicit list is obeyed as given.
 
-use std::fmt;
-
 use crate::machine::topology::Topology;
 use crate::scenario::spec::PinPolicy;
 
 /// A pin request that cannot be met.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PinError {
     /// A listed core is not one this process may run on.
+    #[error(
+        "core {core} is not available to this process (available: {})",
+        .available.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+    )]
     CoreNotAvailable {
         /// The core asked for.
         core: usize,
@@ -26,22 +28,9 @@ pub enum PinError {
         available: Vec<usize>,
     },
     /// An empty core list.
+    #[error("the core list is empty")]
     EmptyList,
 }
-
-impl fmt::Display for PinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PinError::CoreNotAvailable { core, available } => {
-                let list: Vec<String> = available.iter().map(ToString::to_string).collect();
-                write!(f, "core {core} is not available to this process (available: {})", list.join(","))
-            }
-            PinError::EmptyList => f.write_str("the core list is empty"),
-        }
-    }
-}
-
-impl std::error::Error for PinError {}
 
 /// The cores usable by workers, in the orders the policies use.
 #[derive(Clone, Debug, PartialEq, Eq)]

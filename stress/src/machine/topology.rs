@@ -67,21 +67,14 @@ pub struct Topology {
 }
 
 /// A malformed CPU list (e.g. `"0-3,x"`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("bad CPU list `{given}`: {reason}")]
 pub struct CpuListError {
     /// The text.
     pub given: String,
     /// What is wrong.
     pub reason: String,
 }
-
-impl fmt::Display for CpuListError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad CPU list `{}`: {}", self.given, self.reason)
-    }
-}
-
-impl std::error::Error for CpuListError {}
 
 /// Parses Linux's CPU list format: `0-3,8,10-11` (whitespace around items ignored). The result
 /// is ascending and without duplicates.

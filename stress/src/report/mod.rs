@@ -278,13 +278,13 @@ impl PhaseEcho {
 /// The generator, the digest, and whether this run's streams are reproducible.
 #[derive(Clone, Debug, Serialize)]
 pub struct DeterminismInfo {
-    /// Generator name ([`crate::engine::rng::RNG_NAME`]).
+    /// Generator name (xoshiro256**).
     pub rng: &'static str,
-    /// Version of seeding + generator + choice encoding + digest ([`crate::engine::rng::RNG_VERSION`]).
+    /// Version of seeding + generator + choice encoding + digest.
     pub rng_version: u32,
     /// How thread streams derive from the seed.
     pub seeding: &'static str,
-    /// Digest algorithm ([`crate::engine::rng::DIGEST_NAME`]).
+    /// Digest algorithm (FNV-1a over one word per op).
     pub digest: &'static str,
     /// What the digest covers.
     pub digest_covers: &'static str,

@@ -4,7 +4,7 @@
 //! | module | what it is |
 //! |---|---|
 //! | [`op`], [`counts`], [`latency`] | the vocabulary of one operation, shared with the engine: kinds, outcomes, values, events, counters, the latency histogram |
-//! | [`format`] | the trace file: records, writer, reader, index, the time-ordered merge of threads |
+//! | [`format`](mod@format) | the trace file: records, writer, reader, index, the time-ordered merge of threads |
 //! | [`replay`] | a cursor through a trace for the interactive replay, and the table model it keeps |
 //! | [`history`] | checking a recorded run: per-key checks, capacity, linearizability, test emission |
 //! | [`reexec`] | re-executing a trace on one thread against a fresh table and a model |

@@ -3,8 +3,6 @@
 //! The decoder never trusts a length it reads: every `take` is checked against the bytes that
 //! are left, so a corrupt length gives an error, never a huge allocation or a panic.
 
-use std::fmt;
-
 /// Appends encoded values to a byte buffer.
 #[derive(Debug, Default)]
 pub(crate) struct Enc {
@@ -92,18 +90,13 @@ pub(crate) const fn unzigzag(v: u64) -> i64 {
 }
 
 /// Why a record's body could not be decoded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what} (at offset {at} of the record body)")]
 pub struct DecodeError {
     /// Offset within the record body.
     pub at: usize,
     /// What was wrong.
     pub what: String,
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (at offset {} of the record body)", self.what, self.at)
-    }
 }
 
 /// Reads encoded values from a byte slice, with bounds checks everywhere.

@@ -11,52 +11,37 @@ use super::record::{Record, RecordType, TraceHeader};
 use super::{FORMAT_VERSION, MAGIC, MAX_RECORD_BYTES, PROLOGUE_BYTES};
 
 /// Why a trace cannot be read at all.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The file could not be opened or read.
+    #[error("cannot read the trace: {0}")]
     Io(io::Error),
     /// The file does not start with the trace magic.
+    #[error(
+        "not a slotscope trace: it starts with {found:02x?}, a trace starts with {MAGIC:02x?} (written by `slotscope run --record FILE`)"
+    )]
     NotATrace {
         /// The first bytes found (at most 8).
         found: Vec<u8>,
     },
     /// The format version is newer than this build understands.
+    #[error(
+        "trace format version {found} is newer than this slotscope understands ({FORMAT_VERSION}); use a newer slotscope"
+    )]
     NewerVersion {
         /// The version in the file.
         found: u16,
     },
     /// The format version is 0 (never written by any slotscope).
+    #[error("trace format version {found} is not a version any slotscope wrote")]
     BadVersion {
         /// The version in the file.
         found: u16,
     },
     /// The first record is not a whole, valid header.
+    #[error("the trace has no readable header: {0}")]
     NoHeader(ReadStop),
 }
-
-impl fmt::Display for TraceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TraceError::Io(e) => write!(f, "cannot read the trace: {e}"),
-            TraceError::NotATrace { found } => write!(
-                f,
-                "not a slotscope trace: it starts with {found:02x?}, a trace starts with {MAGIC:02x?} \
-                 (written by `slotscope run --record FILE`)"
-            ),
-            TraceError::NewerVersion { found } => write!(
-                f,
-                "trace format version {found} is newer than this slotscope understands ({FORMAT_VERSION}); \
-                 use a newer slotscope"
-            ),
-            TraceError::BadVersion { found } => {
-                write!(f, "trace format version {found} is not a version any slotscope wrote")
-            }
-            TraceError::NoHeader(stop) => write!(f, "the trace has no readable header: {stop}"),
-        }
-    }
-}
-
-impl std::error::Error for TraceError {}
 
 impl From<io::Error> for TraceError {
     fn from(e: io::Error) -> Self {
