@@ -50,3 +50,15 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+impl From<slotscope_stress::scenario::LoadError> for Failure {
+    /// An unknown name is a usage error; an unreadable or invalid file is a bad file.
+    fn from(e: slotscope_stress::scenario::LoadError) -> Self {
+        use slotscope_stress::scenario::LoadError;
+        let code = match e {
+            LoadError::Unknown { .. } => USAGE,
+            LoadError::Io { .. } | LoadError::Invalid(_) => BAD_SCENARIO,
+        };
+        Failure::new(code, e.to_string())
+    }
+}

@@ -111,15 +111,8 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
 /// its narration.
 fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
     use crate::lesson;
-    use slotscope_stress::scenario::LoadError;
     let ctx = slotscope_stress::scenario::ValidationContext::detect();
-    let lesson = lesson::resolve(name, &ctx).map_err(|e| {
-        let code = match e {
-            LoadError::Unknown { .. } => exit::USAGE,
-            LoadError::Io { .. } | LoadError::Invalid(_) => exit::BAD_SCENARIO,
-        };
-        Failure::new(code, e.to_string())
-    })?;
+    let lesson = lesson::resolve(name, &ctx)?;
     let mut warnings = Vec::new();
     let rendered = lesson.render_warnings();
     if !rendered.is_empty() {

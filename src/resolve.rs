@@ -2,11 +2,11 @@
 //! flags that override it. Shared by the headless runner and the TUI.
 
 use slotscope_stress::scenario::values;
-use slotscope_stress::scenario::{self, LoadError, Overrides, ValidationContext, MAX_TIME_EVERY};
+use slotscope_stress::scenario::{self, Overrides, ValidationContext, MAX_TIME_EVERY};
 use slotscope_stress::{BackendKind, PinPolicy, RunSpec, StopSpec};
 
 use crate::cli::RunArgs;
-use crate::exit::{self, Failure};
+use crate::exit::Failure;
 
 /// A run ready to start, and what is worth telling the user first.
 #[derive(Debug)]
@@ -26,13 +26,7 @@ pub struct ResolvedRun {
 /// scenario that would run until stopped the headless default duration instead.
 pub fn resolve_run(scenario: Option<&str>, args: &RunArgs, headless: bool) -> Result<ResolvedRun, Failure> {
     let ctx = ValidationContext::detect();
-    let loaded = scenario::resolve(scenario.unwrap_or(scenario::DEFAULT_SCENARIO), &ctx).map_err(|e| {
-        let code = match e {
-            LoadError::Unknown { .. } => exit::USAGE,
-            LoadError::Io { .. } | LoadError::Invalid(_) => exit::BAD_SCENARIO,
-        };
-        Failure::new(code, e.to_string())
-    })?;
+    let loaded = scenario::resolve(scenario.unwrap_or(scenario::DEFAULT_SCENARIO), &ctx)?;
     let mut warnings = Vec::new();
     let rendered = loaded.render_warnings();
     if !rendered.is_empty() {
@@ -167,6 +161,7 @@ pub fn overrides_from(args: &RunArgs) -> Overrides {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit;
     use slotscope_table::Layout;
 
     #[test]

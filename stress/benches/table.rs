@@ -1,9 +1,15 @@
-//! The table benchmark (issue 2): the table beside its peers, measured side by side in one run.
+//! The table benchmark: the table beside its peers, measured side by side in one run.
 //!
 //! ```text
-//! cargo bench -p slotscope-table --bench table
-//! cargo bench -p slotscope-table --bench table -- --threads 1,2,4 --repeats 9 --ms 150
+//! cargo bench -p slotscope-stress --bench table
+//! cargo bench -p slotscope-stress --bench table -- --threads 1,2,4 --repeats 9 --ms 150
 //! ```
+//!
+//! The table's own API paths (reader, writer, plain calls, probes) are measured directly; the
+//! peers (ptab, sharded-slab, `RwLock<HashMap>`, dashmap) run through the engine's backend
+//! adapters (`slotscope_stress::backend`), the code the stress workers run, so that the two
+//! never disagree about how a peer is driven. ptab with an outer guard has no adapter (the
+//! engine does not drive it that way) and is driven here.
 //!
 //! What every measurement shares: 2^16 slots filled completely and then emptied to half (the
 //! same random half for every contender, so the live entries lie spread over memory as after
@@ -16,27 +22,28 @@
 //! taken again, and the share it got is printed.
 //!
 //! Markdown goes to stdout (ready for `docs/PERFORMANCE.md`), progress to stderr. Settings come
-//! from flags or environment variables (a flag wins); `--help` lists them with their defaults.
-#![allow(clippy::disallowed_types)]
-// the contenders' own atomics (the boxed floor, the counters)
+//! from flags or environment variables (a flag wins), through clap; `--help` lists them with
+//! their defaults.
 
 // Figures are printed as floats from u64 counts far below 2^52; benchmarks run on 64-bit targets.
 #![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Barrier, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use core_affinity::CoreId;
-use dashmap::DashMap;
 use ptab::config::{Params, ParamsExt};
 use ptab::memory::CollectorWeak;
 use ptab::{ConstParams, Detached, PTab};
-use sharded_slab::Slab;
-use slotscope_table::{Key, Probe, ProbeCounts, Reader, Region, Table, Writer};
+use slotscope_stress::backend::{
+    Backend, DashMapBackend, PtabBackend, RwLockHashMapBackend, Session, ShardedSlabBackend,
+};
+use slotscope_stress::Value;
+use slotscope_table::{Key, NoProbe, Probe, ProbeCounts, Reader, Region, Table, Writer};
 
 /// Slots of every contender with a fixed capacity (2^16).
 const CAPACITY: usize = 1 << 16;
@@ -69,7 +76,7 @@ const SEED: u64 = 0x5107_5c09_e000_0002;
 /// Default thread counts (`--threads`, `SLOTSCOPE_BENCH_THREADS`).
 const DEFAULT_THREADS: &str = "1,2";
 /// Default repeats per contender (`--repeats`, `SLOTSCOPE_BENCH_REPEATS`).
-const DEFAULT_REPEATS: usize = 7;
+const DEFAULT_REPEATS: u64 = 7;
 /// Default length of one measurement in milliseconds (`--ms`, `SLOTSCOPE_BENCH_MS`).
 const DEFAULT_MS: u64 = 100;
 /// The contenders' ids, as `--only` takes them.
@@ -96,16 +103,14 @@ const MAX_THREADS: usize = 64;
 /// Longest measurement a run may ask for, in milliseconds.
 const MAX_MS: u64 = 10_000;
 
-type Value = [u64; 2];
 type PtabParams = ConstParams<CAPACITY>;
 type Ptab = PTab<Value, PtabParams>;
 type PtabGuard = <<PtabParams as Params>::Collector as CollectorWeak>::Guard;
-type LockedMap = RwLock<HashMap<u64, Value>>;
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Workload {
     Lookup,
     ReadHeavy,
@@ -132,133 +137,52 @@ impl Workload {
     }
 }
 
+/// The table beside its peers, side by side in one run (markdown on stdout, progress on
+/// stderr).
+#[derive(Parser, Debug)]
+#[command(name = "table bench")]
 struct Settings {
-    threads: Vec<usize>,
-    repeats: usize,
+    /// Thread counts, e.g. `1,2,4` or `1-4` (each 1..=64).
+    #[arg(long, env = "SLOTSCOPE_BENCH_THREADS", default_value = DEFAULT_THREADS, value_parser = parse_threads)]
+    threads: ThreadCounts,
+    /// Repeats per contender; figures are medians over them.
+    #[arg(long, env = "SLOTSCOPE_BENCH_REPEATS", default_value_t = DEFAULT_REPEATS,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    repeats: u64,
+    /// Milliseconds per measurement.
+    #[arg(long = "ms", env = "SLOTSCOPE_BENCH_MS", default_value_t = DEFAULT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_MS))]
     measure_ms: u64,
+    /// Workloads to run (default: all).
+    #[arg(long, env = "SLOTSCOPE_BENCH_WORKLOADS", value_enum, value_delimiter = ',')]
     workloads: Vec<Workload>,
-    /// Contender ids to run (all when empty), for profiling one at a time.
+    /// Run only these contenders (default: all), for profiling one at a time.
+    #[arg(long, env = "SLOTSCOPE_BENCH_ONLY", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CONTENDER_IDS))]
     only: Vec<String>,
+    /// Passed by `cargo bench` to every benchmark without the libtest harness.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
-fn usage() -> String {
-    format!(
-        "usage: cargo bench -p slotscope-table --bench table [-- OPTIONS]\n\
-         \n\
-         options (each also read from an environment variable; the flag wins):\n\
-         \x20 --threads LIST     thread counts, comma-separated, 1..={MAX_THREADS} \
-         [SLOTSCOPE_BENCH_THREADS, default {DEFAULT_THREADS}]\n\
-         \x20 --repeats N        repeats per contender, medians over them \
-         [SLOTSCOPE_BENCH_REPEATS, default {DEFAULT_REPEATS}]\n\
-         \x20 --ms N             milliseconds per measurement, 1..={MAX_MS} \
-         [SLOTSCOPE_BENCH_MS, default {DEFAULT_MS}]\n\
-         \x20 --workloads LIST   any of lookup,read-heavy,churn \
-         [SLOTSCOPE_BENCH_WORKLOADS, default all]\n\
-         \x20 --only IDS         run only these contenders, e.g. table,ptab \
-         [SLOTSCOPE_BENCH_ONLY, default all]; ids: {}\n",
-        CONTENDER_IDS.join(", ")
-    )
-}
+/// Thread counts; an alias, so that clap takes the list as one value.
+type ThreadCounts = Vec<usize>;
 
-fn parse_threads(from: &str, text: &str) -> Result<Vec<usize>, String> {
-    let mut out = Vec::new();
-    for part in text.split(',') {
-        match part.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_THREADS).contains(&n) => out.push(n),
-            _ => {
-                return Err(format!("{from}: `{part}` is not a thread count between 1 and {MAX_THREADS}"));
-            }
-        }
+/// `--threads`: the engine's core-list parser (numbers and ranges), each count 1..=64.
+fn parse_threads(text: &str) -> Result<ThreadCounts, String> {
+    let counts = slotscope_stress::scenario::values::parse_cores(text).map_err(|e| e.to_string())?;
+    match counts.iter().find(|&&n| !(1..=MAX_THREADS).contains(&n)) {
+        Some(n) => Err(format!("`{n}` is not a thread count between 1 and {MAX_THREADS}")),
+        None => Ok(counts),
     }
-    Ok(out)
-}
-
-fn parse_number(from: &str, text: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
-    match text.trim().parse::<u64>() {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(format!("{from}: `{text}` is not a number between {} and {}", range.start(), range.end())),
-    }
-}
-
-fn parse_workloads(from: &str, text: &str) -> Result<Vec<Workload>, String> {
-    let mut out = Vec::new();
-    for part in text.split(',') {
-        let w = Workload::ALL.into_iter().find(|w| w.name() == part.trim()).ok_or_else(|| {
-            format!("{from}: unknown workload `{part}` (expected lookup, read-heavy or churn)")
-        })?;
-        out.push(w);
-    }
-    Ok(out)
 }
 
 impl Settings {
-    fn read() -> Result<Settings, String> {
-        let env = |name: &str| std::env::var(name).ok();
-        let mut threads_text = env("SLOTSCOPE_BENCH_THREADS").map(|v| ("SLOTSCOPE_BENCH_THREADS", v));
-        let mut repeats_text = env("SLOTSCOPE_BENCH_REPEATS").map(|v| ("SLOTSCOPE_BENCH_REPEATS", v));
-        let mut ms_text = env("SLOTSCOPE_BENCH_MS").map(|v| ("SLOTSCOPE_BENCH_MS", v));
-        let mut workloads_text = env("SLOTSCOPE_BENCH_WORKLOADS").map(|v| ("SLOTSCOPE_BENCH_WORKLOADS", v));
-        let mut only_text = env("SLOTSCOPE_BENCH_ONLY").map(|v| ("SLOTSCOPE_BENCH_ONLY", v));
-
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
-                None => (arg.clone(), None),
-            };
-            let slot = match flag.as_str() {
-                // cargo passes `--bench` to every benchmark without the libtest harness.
-                "--bench" => continue,
-                "--help" | "-h" => {
-                    print!("{}", usage());
-                    std::process::exit(0);
-                }
-                "--threads" => &mut threads_text,
-                "--repeats" => &mut repeats_text,
-                "--ms" => &mut ms_text,
-                "--workloads" => &mut workloads_text,
-                "--only" => &mut only_text,
-                other => return Err(format!("unknown argument `{other}`\n\n{}", usage())),
-            };
-            let value = inline.or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"))?;
-            *slot = Some(match flag.as_str() {
-                "--threads" => ("--threads", value),
-                "--repeats" => ("--repeats", value),
-                "--ms" => ("--ms", value),
-                "--workloads" => ("--workloads", value),
-                _ => ("--only", value),
-            });
+    fn read() -> Settings {
+        let mut s = Settings::parse();
+        if s.workloads.is_empty() {
+            s.workloads = Workload::ALL.to_vec();
         }
-
-        let threads = match threads_text {
-            Some((from, text)) => parse_threads(from, &text)?,
-            None => parse_threads("default", DEFAULT_THREADS)?,
-        };
-        let repeats = match repeats_text {
-            Some((from, text)) => parse_number(from, &text, 1..=1000)? as usize,
-            None => DEFAULT_REPEATS,
-        };
-        let measure_ms = match ms_text {
-            Some((from, text)) => parse_number(from, &text, 1..=MAX_MS)?,
-            None => DEFAULT_MS,
-        };
-        let workloads = match workloads_text {
-            Some((from, text)) => parse_workloads(from, &text)?,
-            None => Workload::ALL.to_vec(),
-        };
-        let mut only = Vec::new();
-        if let Some((from, text)) = only_text {
-            for id in text.split(',').map(str::trim) {
-                if !CONTENDER_IDS.contains(&id) {
-                    return Err(format!(
-                        "{from}: unknown contender `{id}` (expected some of: {})",
-                        CONTENDER_IDS.join(", ")
-                    ));
-                }
-                only.push(id.to_owned());
-            }
-        }
-        Ok(Settings { threads, repeats, measure_ms, workloads, only })
+        s
     }
 }
 
@@ -312,8 +236,15 @@ fn boxed_array<T, const N: usize>(items: impl Iterator<Item = T>) -> Box<[T; N]>
     v.into_boxed_slice().try_into().ok().expect("the length was just checked")
 }
 
+/// The value of insertion index `i` of the fill (thread 0; workers are threads 1, 2, ...: the
+/// maps file values under `thread << 40 | seq`, so every value has its own id).
 fn value_of(i: usize) -> Value {
-    [i as u64 + 1, !(i as u64)]
+    Value { thread: 0, seq: i as u64 + 1 }
+}
+
+/// A worker's `n`-th new value (thread `t` counts from 0).
+fn fresh(t: u64, n: u64) -> Value {
+    Value { thread: t + 1, seq: n }
 }
 
 /// Inserts CAPACITY values (`value_of(i)` for insertion index i), then removes the plan's half.
@@ -351,41 +282,18 @@ fn build_ptab(plan: &Plan) -> (Ptab, Vec<Detached>) {
     (tab, keys)
 }
 
-fn build_slab(plan: &Plan) -> (Slab<Value>, Vec<usize>) {
-    let slab = Slab::new();
-    let keys = fill(plan, |i| slab.insert(value_of(i)).expect("the slab has room"), |k| slab.remove(k));
-    (slab, keys)
-}
-
-/// Ids of the maps' initial elements: thread prefix 0 (workers use 1, 2, ...).
-fn initial_id(i: usize) -> u64 {
-    i as u64
-}
-
-fn build_locked(plan: &Plan) -> (LockedMap, Vec<u64>) {
-    let map = RwLock::new(HashMap::with_capacity(CAPACITY));
-    let keys = fill(
-        plan,
-        |i| {
-            map.write().unwrap_or_else(PoisonError::into_inner).insert(initial_id(i), value_of(i));
-            initial_id(i)
-        },
-        |k| map.write().unwrap_or_else(PoisonError::into_inner).remove(&k).is_some(),
-    );
-    (map, keys)
-}
-
-fn build_dash(plan: &Plan) -> (DashMap<u64, Value>, Vec<u64>) {
-    let map = DashMap::with_capacity(CAPACITY);
-    let keys = fill(
-        plan,
-        |i| {
-            map.insert(initial_id(i), value_of(i));
-            initial_id(i)
-        },
-        |k| map.remove(&k).is_some(),
-    );
-    (map, keys)
+/// A peer through the engine's adapter, filled as every contender is.
+fn build_backend<B: Backend>(backend: B, plan: &Plan) -> (B, Vec<u64>) {
+    let keys = {
+        let mut s = backend.session();
+        let mut s2 = backend.session();
+        fill(
+            plan,
+            |i| s.insert(value_of(i), &mut NoProbe).expect("the backend has room"),
+            |k| s2.remove(k, &mut NoProbe),
+        )
+    };
+    (backend, keys)
 }
 
 /// The "boxed floor": a plain array of pointers to entries allocated up front, at
@@ -396,49 +304,33 @@ struct FloorEntry {
     value: Value,
 }
 
+/// Built up front and only read while measured, so it needs no atomics and no `unsafe`: an
+/// `Option<Box<_>>` is one nullable pointer, and a lookup is the same load, deref and compare as
+/// through an atomic pointer (a relaxed or acquire load is a plain load on x86-64 and arm64
+/// alike for reads that never race with a write).
 struct BoxedFloor {
-    slots: Box<[AtomicPtr<FloorEntry>; CAPACITY]>,
+    slots: Box<[Option<Box<FloorEntry>>; CAPACITY]>,
 }
 
 impl BoxedFloor {
     /// Allocates an entry for every key in insertion order (as the table's inserts did), then
     /// frees the plan's removed half (as its removes did), so the allocations interleave alike.
     fn new(plan: &Plan, table_keys: &[Key]) -> BoxedFloor {
-        let floor =
-            BoxedFloor { slots: boxed_array((0..CAPACITY).map(|_| AtomicPtr::new(std::ptr::null_mut()))) };
+        let mut floor = BoxedFloor { slots: boxed_array((0..CAPACITY).map(|_| None)) };
         for (i, key) in table_keys.iter().enumerate() {
             let entry = Box::new(FloorEntry { key: key.bits(), value: value_of(i) });
-            floor.slots[key.bits() as usize & CAPACITY_MASK].store(Box::into_raw(entry), Ordering::Release);
+            floor.slots[key.bits() as usize & CAPACITY_MASK] = Some(entry);
         }
         for &i in &plan.removed {
-            let slot = &floor.slots[table_keys[i].bits() as usize & CAPACITY_MASK];
-            let entry = slot.swap(std::ptr::null_mut(), Ordering::Relaxed);
-            // SAFETY: the pointer came from `Box::into_raw` just above and the swap took it out of
-            // the array, so nothing else can free or read it.
-            drop(unsafe { Box::from_raw(entry) });
+            floor.slots[table_keys[i].bits() as usize & CAPACITY_MASK] = None;
         }
         floor
     }
 
     #[inline]
     fn get(&self, key: Key) -> Option<u64> {
-        let ptr = self.slots[key.bits() as usize & CAPACITY_MASK].load(Ordering::Acquire);
-        // SAFETY: non-null pointers in the array are live boxes, freed only in `Drop` (which has
-        // `&mut self`, so no lookup runs then).
-        let entry = unsafe { ptr.as_ref() }?;
-        (entry.key == key.bits()).then_some(entry.value[0])
-    }
-}
-
-impl Drop for BoxedFloor {
-    fn drop(&mut self) {
-        for slot in self.slots.iter_mut() {
-            let ptr = *slot.get_mut();
-            if !ptr.is_null() {
-                // SAFETY: every non-null pointer came from `Box::into_raw` and is freed only here.
-                drop(unsafe { Box::from_raw(ptr) });
-            }
-        }
+        let entry = self.slots[key.bits() as usize & CAPACITY_MASK].as_deref()?;
+        (entry.key == key.bits()).then_some(entry.value.seq)
     }
 }
 
@@ -450,10 +342,12 @@ struct LookupWorld {
     floor: BoxedFloor,
     ptab: Ptab,
     ptab_keys: Box<[Detached; PRESENT]>,
-    slab: Slab<Value>,
-    slab_keys: Box<[usize; PRESENT]>,
-    locked: LockedMap,
-    dash: DashMap<u64, Value>,
+    ptab_adapted: PtabBackend<CAPACITY>,
+    ptab_adapted_keys: Box<[u64; PRESENT]>,
+    slab: ShardedSlabBackend,
+    slab_keys: Box<[u64; PRESENT]>,
+    locked: RwLockHashMapBackend,
+    dash: DashMapBackend,
     map_keys: Box<[u64; PRESENT]>,
 }
 
@@ -463,9 +357,10 @@ impl LookupWorld {
         let floor = BoxedFloor::new(plan, &all_table_keys);
         let raw = boxed_array((0..CAPACITY).map(|s| AtomicU64::new(s as u64 + 1)));
         let (ptab, ptab_keys) = build_ptab(plan);
-        let (slab, slab_keys) = build_slab(plan);
-        let (locked, map_keys) = build_locked(plan);
-        let (dash, _) = build_dash(plan);
+        let (ptab_adapted, ptab_adapted_keys) = build_backend(PtabBackend::<CAPACITY>::new(), plan);
+        let (slab, slab_keys) = build_backend(ShardedSlabBackend::new(), plan);
+        let (locked, map_keys) = build_backend(RwLockHashMapBackend::new(CAPACITY), plan);
+        let (dash, _) = build_backend(DashMapBackend::new(CAPACITY), plan);
         LookupWorld {
             table_keys: present(plan, &all_table_keys),
             table,
@@ -473,6 +368,8 @@ impl LookupWorld {
             floor,
             ptab_keys: present(plan, &ptab_keys),
             ptab,
+            ptab_adapted_keys: present(plan, &ptab_adapted_keys),
+            ptab_adapted,
             slab_keys: present(plan, &slab_keys),
             slab,
             map_keys: present(plan, &map_keys),
@@ -507,7 +404,7 @@ impl Lookup for TableReader<'_> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.0.get(k).map(|v| v[0])
+        self.0.get(k).map(|v| v.seq)
     }
     #[inline]
     fn batch_end(&mut self) {
@@ -524,7 +421,7 @@ impl<P: Probe> Lookup for TableReaderProbed<'_, P> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.reader.get_probed(k, &mut self.probe).map(|v| v[0])
+        self.reader.get_probed(k, &mut self.probe).map(|v| v.seq)
     }
     #[inline]
     fn batch_end(&mut self) {
@@ -538,7 +435,7 @@ impl Lookup for TableGet<'_> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.0.get(k).map(|v| v[0])
+        self.0.get(k).map(|v| v.seq)
     }
 }
 
@@ -548,7 +445,7 @@ impl Lookup for TableWith<'_> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.0.with(k, |v| v[0])
+        self.0.with(k, |v| v.seq)
     }
 }
 
@@ -559,7 +456,7 @@ impl Lookup for TablePlain<'_> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.0.with(k, |v| v[0])
+        self.0.with(k, |v| v.seq)
     }
 }
 
@@ -584,7 +481,7 @@ impl<P: Probe> Lookup for TableProbed<'_, P> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.table.with_probed(k, |v| v[0], &mut self.probe)
+        self.table.with_probed(k, |v| v.seq, &mut self.probe)
     }
 }
 
@@ -610,7 +507,7 @@ impl Lookup for TableMixed<'_> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.reader.get(k).map(|v| v[0])
+        self.reader.get(k).map(|v| v.seq)
     }
     #[inline]
     fn batch_end(&mut self) {
@@ -636,7 +533,7 @@ impl Lookup for TableWriter<'_> {
     type K = Key;
     #[inline]
     fn get(&mut self, k: Key) -> Option<u64> {
-        self.0.get(k).map(|v| v[0])
+        self.0.get(k).map(|v| v.seq)
     }
 }
 
@@ -716,28 +613,6 @@ impl Lookup for FloorGet<'_> {
     }
 }
 
-/// ptab's plain API: every call takes its own guard.
-struct PtabPlain<'a>(&'a Ptab);
-
-impl Lookup for PtabPlain<'_> {
-    type K = Detached;
-    #[inline]
-    fn get(&mut self, k: Detached) -> Option<u64> {
-        self.0.read(k).map(|v| v[0])
-    }
-}
-
-impl Mutate for PtabPlain<'_> {
-    #[inline]
-    fn insert(&mut self, v: Value) -> Detached {
-        self.0.insert(v).expect("ptab has room")
-    }
-    #[inline]
-    fn remove(&mut self, k: Detached) -> bool {
-        self.0.remove(k)
-    }
-}
-
 /// ptab with one outer guard held per batch: ptab's own guards then nest (cheaply) inside it.
 /// ptab has no guard-taking `read`, but `ParamsExt::guard()` hands out its collector's guard.
 struct PtabGuarded<'a> {
@@ -755,7 +630,7 @@ impl Lookup for PtabGuarded<'_> {
     type K = Detached;
     #[inline]
     fn get(&mut self, k: Detached) -> Option<u64> {
-        self.tab.read(k).map(|v| v[0])
+        self.tab.read(k).map(|v| v.seq)
     }
     #[inline]
     fn batch_end(&mut self) {
@@ -777,93 +652,29 @@ impl Mutate for PtabGuarded<'_> {
     }
 }
 
-struct SlabOps<'a>(&'a Slab<Value>);
+/// A peer through the engine's adapter: the session a stress worker uses.
+struct Adapted<S>(S);
 
-impl Lookup for SlabOps<'_> {
-    type K = usize;
-    #[inline]
-    fn get(&mut self, k: usize) -> Option<u64> {
-        self.0.get(k).map(|e| e[0])
-    }
-}
-
-impl Mutate for SlabOps<'_> {
-    #[inline]
-    fn insert(&mut self, v: Value) -> usize {
-        self.0.insert(v).expect("the slab has room")
-    }
-    #[inline]
-    fn remove(&mut self, k: usize) -> bool {
-        self.0.remove(k)
-    }
-}
-
-/// Ids for the maps: `thread << 40 | seq` threads numbered from 1 (0 is the fill).
-struct IdSource {
-    prefix: u64,
-    seq: u64,
-}
-
-impl IdSource {
-    fn for_thread(t: usize) -> IdSource {
-        IdSource { prefix: (t as u64 + 1) << 40, seq: 0 }
-    }
-    #[inline]
-    fn next(&mut self) -> u64 {
-        self.seq += 1;
-        self.prefix | self.seq
-    }
-}
-
-struct LockedOps<'a> {
-    map: &'a LockedMap,
-    ids: IdSource,
-}
-
-impl Lookup for LockedOps<'_> {
+impl<S: Session> Lookup for Adapted<S> {
     type K = u64;
     #[inline]
     fn get(&mut self, k: u64) -> Option<u64> {
-        self.map.read().unwrap_or_else(PoisonError::into_inner).get(&k).map(|v| v[0])
+        self.0.lookup(k, &mut NoProbe).map(|v| v.seq)
+    }
+    #[inline]
+    fn batch_end(&mut self) {
+        self.0.repin();
     }
 }
 
-impl Mutate for LockedOps<'_> {
+impl<S: Session> Mutate for Adapted<S> {
     #[inline]
     fn insert(&mut self, v: Value) -> u64 {
-        let id = self.ids.next();
-        self.map.write().unwrap_or_else(PoisonError::into_inner).insert(id, v);
-        id
+        self.0.insert(v, &mut NoProbe).expect("the backend has room")
     }
     #[inline]
     fn remove(&mut self, k: u64) -> bool {
-        self.map.write().unwrap_or_else(PoisonError::into_inner).remove(&k).is_some()
-    }
-}
-
-struct DashOps<'a> {
-    map: &'a DashMap<u64, Value>,
-    ids: IdSource,
-}
-
-impl Lookup for DashOps<'_> {
-    type K = u64;
-    #[inline]
-    fn get(&mut self, k: u64) -> Option<u64> {
-        self.map.get(&k).map(|v| v[0])
-    }
-}
-
-impl Mutate for DashOps<'_> {
-    #[inline]
-    fn insert(&mut self, v: Value) -> u64 {
-        let id = self.ids.next();
-        self.map.insert(id, v);
-        id
-    }
-    #[inline]
-    fn remove(&mut self, k: u64) -> bool {
-        self.map.remove(&k).is_some()
+        self.0.remove(k, &mut NoProbe)
     }
 }
 
@@ -975,7 +786,7 @@ fn churn_loop<M: Mutate>(m: &mut M, pool: &mut Pool<M::K>, ops: u64, thread: u64
                 removed += u64::from(m.remove(old));
             }
             n += 1;
-            let new = m.insert([n, thread]);
+            let new = m.insert(fresh(thread, n));
             pool.push_back(new);
         }
         m.batch_end();
@@ -1020,7 +831,7 @@ fn mixed_loop<M: Mutate>(
             } else if op < INSERT_BELOW {
                 inserted += 1;
                 if pool.len < POOL_CAP {
-                    let k = target.insert([inserted, thread]);
+                    let k = target.insert(fresh(thread, inserted));
                     pool.push_back(k);
                 }
             } else if let Some(k) = pool.pop_front() {
@@ -1046,14 +857,11 @@ struct Sample {
     cpu_share: f64,
 }
 
-/// The CPU time this thread has used.
+/// The CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`, through nix).
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid, writable timespec and CLOCK_THREAD_CPUTIME_ID is a clock every
-    // Linux kernel provides; the call writes only `ts`.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    let ts = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .expect("clock_gettime(CLOCK_THREAD_CPUTIME_ID) works on Linux");
+    Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32)
 }
 
 /// Runs `threads` pinned threads. Each prepares its job (untimed), waits for the others, runs
@@ -1157,12 +965,10 @@ no_probe_check!(
     TableMixed<'_>,
     RawLoad<'_>,
     FloorGet<'_>,
-    PtabPlain<'_>,
-    PtabGuarded<'_>,
-    SlabOps<'_>,
-    LockedOps<'_>,
-    DashOps<'_>
+    PtabGuarded<'_>
 );
+
+impl<S> ProbeCheck for Adapted<S> {}
 
 impl<P: Events> ProbeCheck for TableReaderProbed<'_, P> {
     fn check_probe(&self, ops: u64) {
@@ -1208,23 +1014,27 @@ fn lookup_contenders<'w>(ctx: &'w Ctx, w: &'w LookupWorld) -> Vec<Contender<'w>>
             lookup_measure(ctx, &w.table_keys, || RawLoad(&w.raw)),
         ),
         contender("floor", "boxed floor", lookup_measure(ctx, &w.table_keys, || FloorGet(&w.floor))),
-        contender("ptab", "ptab `read`", lookup_measure(ctx, &w.ptab_keys, || PtabPlain(&w.ptab))),
+        contender(
+            "ptab",
+            "ptab `read`",
+            lookup_measure(ctx, &w.ptab_adapted_keys, || Adapted(w.ptab_adapted.session())),
+        ),
         contender(
             "ptab-guarded",
             "ptab `read`, outer guard/256",
             lookup_measure(ctx, &w.ptab_keys, || PtabGuarded::new(&w.ptab)),
         ),
-        contender("slab", "sharded-slab `get`", lookup_measure(ctx, &w.slab_keys, || SlabOps(&w.slab))),
+        contender(
+            "slab",
+            "sharded-slab `get`",
+            lookup_measure(ctx, &w.slab_keys, || Adapted(w.slab.session())),
+        ),
         contender(
             "rwlock",
             "`RwLock<HashMap>` get",
-            lookup_measure(ctx, &w.map_keys, || LockedOps { map: &w.locked, ids: IdSource::for_thread(0) }),
+            lookup_measure(ctx, &w.map_keys, || Adapted(w.locked.session())),
         ),
-        contender(
-            "dashmap",
-            "dashmap `get`",
-            lookup_measure(ctx, &w.map_keys, || DashOps { map: &w.dash, ids: IdSource::for_thread(0) }),
-        ),
+        contender("dashmap", "dashmap `get`", lookup_measure(ctx, &w.map_keys, || Adapted(w.dash.session()))),
     ]
 }
 
@@ -1318,34 +1128,26 @@ fn measure_table(ctx: &Ctx, workload: Workload, probe: TableProbe, threads: usiz
 }
 
 fn measure_ptab(ctx: &Ctx, workload: Workload, guarded: bool, threads: usize, ops: u64) -> Sample {
-    let (tab, all) = build_ptab(&ctx.plan);
-    let keys = present(&ctx.plan, &all);
     if guarded {
+        let (tab, all) = build_ptab(&ctx.plan);
+        let keys = present(&ctx.plan, &all);
         run_mutating(ctx, workload, threads, ops, &keys, |_| PtabGuarded::new(&tab))
     } else {
-        run_mutating(ctx, workload, threads, ops, &keys, |_| PtabPlain(&tab))
+        measure_backend(ctx, workload, threads, ops, PtabBackend::<CAPACITY>::new())
     }
 }
 
-fn measure_slab(ctx: &Ctx, workload: Workload, threads: usize, ops: u64) -> Sample {
-    let (slab, all) = build_slab(&ctx.plan);
+/// A peer through the engine's adapter, on fresh state.
+fn measure_backend<B: Backend>(
+    ctx: &Ctx,
+    workload: Workload,
+    threads: usize,
+    ops: u64,
+    backend: B,
+) -> Sample {
+    let (backend, all) = build_backend(backend, &ctx.plan);
     let keys = present(&ctx.plan, &all);
-    run_mutating(ctx, workload, threads, ops, &keys, |_| SlabOps(&slab))
-}
-
-fn measure_locked(ctx: &Ctx, workload: Workload, threads: usize, ops: u64) -> Sample {
-    let (map, all) = build_locked(&ctx.plan);
-    let keys = present(&ctx.plan, &all);
-    run_mutating(ctx, workload, threads, ops, &keys, |t| LockedOps {
-        map: &map,
-        ids: IdSource::for_thread(t),
-    })
-}
-
-fn measure_dash(ctx: &Ctx, workload: Workload, threads: usize, ops: u64) -> Sample {
-    let (map, all) = build_dash(&ctx.plan);
-    let keys = present(&ctx.plan, &all);
-    run_mutating(ctx, workload, threads, ops, &keys, |t| DashOps { map: &map, ids: IdSource::for_thread(t) })
+    run_mutating(ctx, workload, threads, ops, &keys, |_| Adapted(backend.session()))
 }
 
 fn mutating_contenders(ctx: &Ctx, workload: Workload) -> Vec<Contender<'_>> {
@@ -1383,14 +1185,18 @@ fn mutating_contenders(ctx: &Ctx, workload: Workload) -> Vec<Contender<'_>> {
     out.push(contender(
         "slab",
         "sharded-slab",
-        Box::new(move |th, ops| measure_slab(ctx, workload, th, ops)),
+        Box::new(move |th, ops| measure_backend(ctx, workload, th, ops, ShardedSlabBackend::new())),
     ));
     out.push(contender(
         "rwlock",
         "`RwLock<HashMap>`",
-        Box::new(move |th, ops| measure_locked(ctx, workload, th, ops)),
+        Box::new(move |th, ops| measure_backend(ctx, workload, th, ops, RwLockHashMapBackend::new(CAPACITY))),
     ));
-    out.push(contender("dashmap", "dashmap", Box::new(move |th, ops| measure_dash(ctx, workload, th, ops))));
+    out.push(contender(
+        "dashmap",
+        "dashmap",
+        Box::new(move |th, ops| measure_backend(ctx, workload, th, ops, DashMapBackend::new(CAPACITY))),
+    ));
     out
 }
 
@@ -1475,13 +1281,13 @@ fn run(all: &[Contender<'_>], workload: Workload, threads: usize, settings: &Set
     }
     eprint!("{} at {threads} thread(s): calibrating", workload.name());
     let ops: Vec<u64> = contenders.iter().map(|c| calibrate(c, threads, settings.measure_ms)).collect();
-    let mut samples = vec![Vec::with_capacity(settings.repeats); contenders.len()];
+    let mut samples = vec![Vec::with_capacity(settings.repeats as usize); contenders.len()];
     for r in 0..settings.repeats {
         eprint!(", {}", r + 1);
         // A fresh random order every repeat, so that no contender always runs right after the
         // same neighbour (whatever one leaves in caches or the allocator, the next one meets).
         let mut order: Vec<usize> = (0..contenders.len()).collect();
-        let mut rng = Rng::new(SEED ^ (r as u64 + 1).wrapping_mul(0x9e37_79b9));
+        let mut rng = Rng::new(SEED ^ (r + 1).wrapping_mul(0x9e37_79b9));
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i + 1));
         }
@@ -1750,13 +1556,7 @@ fn pinning_works(cores: &[CoreId]) -> bool {
 }
 
 fn main() {
-    let settings = match Settings::read() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
+    let settings = Settings::read();
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let pinned = pinning_works(&cores);
     let max_threads = settings.threads.iter().copied().max().unwrap_or(1);
