@@ -94,12 +94,12 @@ fn frame_cost() {
             }
         }
         let (a, d) = (median(adapt), median(drawn));
-        println!(
+        crate::console::note(&format!(
             "2^{log2} slots, 200x60 dashboard: build {:.3} ms + draw {:.3} ms = {:.3} ms (medians of 40)",
             a.as_secs_f64() * 1e3,
             d.as_secs_f64() * 1e3,
             (a + d).as_secs_f64() * 1e3
-        );
+        ));
     }
 }
 
@@ -142,7 +142,7 @@ fn memory_beyond_the_table() {
     }
     let table_bytes = sample.backend.geometry.map_or(0, |g| g.table_bytes());
     let report = engine.stop();
-    println!(
+    crate::console::note(&format!(
         "2^20 slots: RSS before the engine {} MiB, engine alone for 10 s (table + prefill + workers) \
          {} MiB, peak while watching 10 s more {} MiB: the app beyond the running engine {:.1} MiB; \
          table arrays (slots + ring) {:.1} MiB; {} frames kept; {:.0} ops/s",
@@ -153,7 +153,7 @@ fn memory_beyond_the_table() {
         table_bytes as f64 / f64::from(1 << 20),
         model.frames.len(),
         report.throughput_ops_per_s
-    );
+    ));
 }
 
 #[test]
@@ -166,5 +166,8 @@ fn headless_throughput() {
     };
     let spec = crate::resolve::resolve_run(Some("read-heavy"), &args, true).unwrap().spec;
     let report = slotscope_stress::run_headless(spec).unwrap();
-    println!("read-heavy, 2 threads, 10 s headless: {:.3} M ops/s", report.throughput_ops_per_s / 1e6);
+    crate::console::note(&format!(
+        "read-heavy, 2 threads, 10 s headless: {:.3} M ops/s",
+        report.throughput_ops_per_s / 1e6
+    ));
 }

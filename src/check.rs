@@ -1,8 +1,10 @@
 //! `slotscope check FILE` and `slotscope replay FILE --exec`: the text front ends of the
 //! history checker and of re-execution (`slotscope_stress::history`, `::reexec`).
 //!
-//! Exit codes: 0 clean; 1 a violation (or a divergence) was found; 4 the trace is unreadable,
-//! or cut short / damaged with nothing found in what could be read (so CI notices).
+//! Exit codes: 0 the history is whole and clean; 1 a violation (or a divergence) was found; 4
+//! the trace cannot be read at all; 6 incomplete: nothing wrong was found in what could be
+//! read, but the trace was cut short or damaged (no end record), so the answer is not the
+//! whole history's (said on stderr too). Everything printed goes through [`console`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,18 @@ use slotscope_trace::history::emit::{emit_test, ReproMode};
 use slotscope_trace::history::{check, timeline, CheckOptions, History};
 use slotscope_trace::reexec::reexecute;
 
+use crate::console;
 use crate::exit::{self, Failure};
+
+/// `println!` through [`console::out`] (a closed or full stdout ends the command; see there).
+macro_rules! say {
+    () => {
+        console::out("\n")?
+    };
+    ($($t:tt)*) => {
+        console::out(&format!("{}\n", format_args!($($t)*)))?
+    };
+}
 
 /// Rows of the timeline printed with the first violation.
 const TIMELINE_ROWS: usize = 24;
@@ -73,6 +86,17 @@ fn describe(h: &History) -> String {
     s
 }
 
+/// Why the trace does not hold the whole run, if it does not: it has no end record (the
+/// recording was cut off: a kill, a full disk, a crash), or reading stopped at damage. The
+/// same answer whatever byte the cut fell on.
+fn cut_short(h: &History) -> Option<String> {
+    match (h.end.is_some(), h.stop.is_clean()) {
+        (true, true) => None,
+        (false, true) => Some("the trace was cut short: it ends after a whole record but has no end record (the recording did not close); only what was read was checked".to_owned()),
+        (_, false) => Some(format!("the trace was cut short or damaged ({}); only what was read was checked", h.stop)),
+    }
+}
+
 /// `slotscope check FILE [--emit-test DIR] [--window-time-limit D] [--table-path DIR]`.
 pub fn run_check(
     file: &Path,
@@ -82,31 +106,33 @@ pub fn run_check(
 ) -> Result<ExitCode, Failure> {
     let limit = window_time_limit;
     let history = read(file)?;
-    print!("{}", describe(&history));
+    console::out(&describe(&history))?;
     let options = CheckOptions {
         window_time_limit: limit,
         max_window_ops: DEFAULT_MAX_WINDOW_OPS,
         linearizability: true,
     };
     let out = check(&history, &options);
-    println!(
+    say!(
         "checked {} ops on {} keys; {} refused inserts against the definition of Full",
-        out.ops_checked, out.keys, out.fulls_checked
+        out.ops_checked,
+        out.keys,
+        out.fulls_checked
     );
-    println!(
+    say!(
         "linearizability (per key, Wing-Gong-Lowe, {:?} per window): {} windows: {} linearizable, {} not, {} unknown (over the time or size limit); {} keys not searched (a named check failed on them, or events are missing around them); largest window {} ops",
         limit, out.lin.windows, out.lin.ok, out.lin.violated, out.lin.unknown, out.lin.skipped_keys, out.lin.largest_window
     );
-    println!(
+    say!(
         "time: {:.3} s in the per-key, capacity and end-state checks, {:.3} s in the linearizability search",
         out.named_checks_time.as_secs_f64(),
         out.lin_time.as_secs_f64()
     );
     for n in &out.notes {
-        println!("note: {n}");
+        say!("note: {n}");
     }
     if !out.incomplete.is_empty() {
-        println!(
+        say!(
             "incomplete: {} finding(s) could be explained by missing events, so they are not counted as violations; the first: {}: {}",
             out.incomplete.len(),
             out.incomplete[0].kind.name(),
@@ -114,42 +140,40 @@ pub fn run_check(
         );
     }
     if out.violations.is_empty() {
-        println!("no violation found");
-        if !history.stop.is_clean() {
-            return Ok(ExitCode::from(exit::BAD_TRACE));
+        say!("no violation found");
+        if let Some(why) = cut_short(&history) {
+            say!("incomplete: {why}");
+            console::note(&format!("slotscope: {}: incomplete: {why}", file.display()));
+            return Ok(ExitCode::from(exit::INCOMPLETE));
         }
         return Ok(ExitCode::from(exit::OK));
     }
     let first = &out.violations[0];
-    println!();
-    println!("VIOLATION ({} found): {}", out.violations.len(), first.kind.name());
+    say!();
+    say!("VIOLATION ({} found): {}", out.violations.len(), first.kind.name());
     if let Some(i) = first.op {
         let seg = history.segments.iter().find(|s| s.index == first.segment);
         if let Some(seg) = seg {
-            println!(
-                "first illegal operation: {}: {}",
-                seg.ops[i].label(),
-                seg.ops[i].describe(seg.key_text())
-            );
+            say!("first illegal operation: {}: {}", seg.ops[i].label(), seg.ops[i].describe(seg.key_text()));
         }
     }
-    println!("  {}", first.message);
+    say!("  {}", first.message);
     let seg = history.segments.iter().find(|s| s.index == first.segment);
     let tl =
         seg.map(|s| timeline::render(s, first, history.clock_start(), TIMELINE_ROWS)).unwrap_or_default();
     if !tl.is_empty() {
-        println!();
-        println!("around it (times in µs since the run clock started; >> the illegal op, * its evidence):");
-        print!("{tl}");
+        say!();
+        say!("around it (times in µs since the run clock started; >> the illegal op, * its evidence):");
+        console::out(&tl)?;
     }
     if out.violations.len() > 1 {
-        println!();
-        println!("more violations:");
+        say!();
+        say!("more violations:");
         for f in out.violations.iter().skip(1).take(MORE_LISTED) {
-            println!("  {}: {}", f.kind.name(), f.message);
+            say!("  {}: {}", f.kind.name(), f.message);
         }
         if out.violations.len() > MORE_LISTED + 1 {
-            println!("  ... and {} more", out.violations.len() - MORE_LISTED - 1);
+            say!("  ... and {} more", out.violations.len() - MORE_LISTED - 1);
         }
     }
     if let Some(dir) = emit_dir {
@@ -157,8 +181,8 @@ pub fn run_check(
         let emitted = emit_test(&history, first, &tl, dir, &table).map_err(|e| {
             Failure::new(exit::OUTPUT_FAILED, format!("error: --emit-test {}: {e}", dir.display()))
         })?;
-        println!();
-        println!(
+        say!();
+        say!(
             "wrote a {} test into {} (depends on slotscope-table at {}); run it with:\n  {}",
             match emitted.mode {
                 ReproMode::Sequential => "sequential",
@@ -211,26 +235,29 @@ fn find_table_crate(given: Option<&Path>) -> Result<PathBuf, Failure> {
 /// `slotscope replay FILE --exec`.
 pub fn run_replay_exec(file: &Path) -> Result<ExitCode, Failure> {
     let history = read(file)?;
-    print!("{}", describe(&history));
+    console::out(&describe(&history))?;
     let out = reexecute(&history);
     for n in &out.notes {
-        println!("note: {n}");
+        say!("note: {n}");
     }
-    println!(
+    say!(
         "re-executed {} ops on one thread in recorded completion order ({} table segment(s)); {} removes pulled ahead to make room for an overlapping insert, {} Full refusals legal only under concurrency skipped, {} ops on keys whose insert is not in the trace skipped, {} snapshot checks",
         out.applied, out.segments, out.reordered, out.concurrent_fulls, out.unmapped, out.snapshot_checks
     );
     match &out.first {
         None => {
-            println!("no divergence: every re-executed result matches the recording and the model of a correct table");
-            if history.stop.is_clean() {
-                Ok(ExitCode::from(exit::OK))
-            } else {
-                Ok(ExitCode::from(exit::BAD_TRACE))
+            say!("no divergence: every re-executed result matches the recording and the model of a correct table");
+            match cut_short(&history) {
+                None => Ok(ExitCode::from(exit::OK)),
+                Some(why) => {
+                    say!("incomplete: {why}");
+                    console::note(&format!("slotscope: {}: incomplete: {why}", file.display()));
+                    Ok(ExitCode::from(exit::INCOMPLETE))
+                }
             }
         }
         Some(p) => {
-            println!("first divergence: {p}");
+            say!("first divergence: {p}");
             Ok(ExitCode::from(exit::CHECK_FAILED))
         }
     }

@@ -15,6 +15,9 @@ pub const BAD_SCENARIO: u8 = 3;
 pub const BAD_TRACE: u8 = 4;
 /// An output file could not be written.
 pub const OUTPUT_FAILED: u8 = 5;
+/// `check`, `replay --exec`: nothing wrong was found, but the history is incomplete (the trace
+/// was cut short or damaged, or events are missing), so the answer is not the whole run's.
+pub const INCOMPLETE: u8 = 6;
 /// Stopped by SIGHUP.
 pub const SIGHUP: u8 = 129;
 /// Stopped by SIGINT (Ctrl-C).

@@ -6,7 +6,7 @@
 //! signal cut the run short; the partial report is still written) before 1 (a self-check or a
 //! `--fail-if` failed).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -75,7 +75,7 @@ pub fn signal_exit(sig: i32) -> (&'static str, u8) {
 
 /// Prints to stderr, ignoring failures (after SIGHUP the terminal may be gone).
 pub fn note(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{text}");
+    crate::console::note(text);
 }
 
 /// Parses every `--fail-if` (exit 2 naming the flag and the position on a bad one).
@@ -133,13 +133,13 @@ impl Progress {
             if s.violations == 1 { "" } else { "s" }
         );
         // \r, the line, then clear to the end of the line.
-        let _ = write!(std::io::stderr(), "\r{line}\x1b[K");
+        crate::console::progress(&format!("\r{line}\x1b[K"));
         self.shown = true;
     }
 
     fn clear(&mut self) {
         if self.shown {
-            let _ = write!(std::io::stderr(), "\r\x1b[K");
+            crate::console::progress("\r\x1b[K");
         }
     }
 }

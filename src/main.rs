@@ -3,6 +3,8 @@
 //! `main` parses the command line, picks the TUI or the headless runner, and turns every
 //! outcome into an exit code (README.md, "Exit codes"). Errors print to stderr; the terminal is restored by
 //! whoever changed it before the error reaches here.
+// Everything is written through `console` (a write that fails must not panic or pass unseen).
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 mod adapt;
 mod app;
@@ -11,6 +13,7 @@ mod bench;
 mod check;
 mod cli;
 mod compare;
+mod console;
 mod engines;
 mod exit;
 mod explain;
@@ -38,7 +41,9 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(failure) => {
-            headless::note(&failure.to_string());
+            if !failure.message.is_empty() {
+                console::note(&failure.message);
+            }
             failure.exit_code()
         }
     }
@@ -50,10 +55,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Run { scenario, run: args }) => run(scenario.as_deref(), &args),
         Some(Command::Lessons) => {
             let ctx = slotscope_stress::scenario::ValidationContext::detect();
+            let mut text = String::new();
             for (name, summary, minutes) in crate::lesson::list(&ctx) {
-                println!("{name:<22} {minutes:>3} min  {summary}");
+                text.push_str(&format!("{name:<22} {minutes:>3} min  {summary}\n"));
             }
-            println!("\nslotscope lesson NAME opens one (n / p step through it); a path to a lesson file works too.");
+            text.push_str(
+                "\nslotscope lesson NAME opens one (n / p step through it); a path to a lesson file works too.\n",
+            );
+            console::out(&text)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Lesson { name, run: args }) => lesson(&name, &args),
@@ -131,7 +140,7 @@ fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
         warnings.extend(problems.iter().map(ToString::to_string));
     }
     for w in &warnings {
-        eprintln!("{w}");
+        console::note(w);
     }
     let split = args.compare_layout;
     let origin = lesson.origin.clone();

@@ -3,8 +3,6 @@
 //! as `slotscope-SCENARIO-YYYYMMDD-HHMMSSZ.{txt,json}` (UTC). Each file is written to a
 //! temporary name and renamed, so a file that exists is whole.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -96,18 +94,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("{}: {e}", path.display())
-    })
+    crate::output::write_atomically(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The screen as drawn now, as plain text (trailing spaces trimmed).
@@ -266,6 +253,7 @@ pub fn screen_json(model: &Model, saved_unix_s: u64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn utc_stamps_are_civil_dates() {

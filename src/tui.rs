@@ -189,9 +189,9 @@ pub struct Workshop {
 pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<ExitCode, Failure> {
     let look = &args.look;
     if args.output.is_some() || !args.fail_if.is_empty() || args.record.is_some() {
-        eprintln!(
+        crate::console::note(
             "note: the TUI does not write -o/--output, check --fail-if or --record yet; \
-             run with --no-tui for those"
+             run with --no-tui for those",
         );
     }
     check_rate("--fps", look.fps)?;
@@ -241,15 +241,21 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
     let report = run.finish();
     drop(guard);
     let exit = result.map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
-    // A closed terminal (SIGHUP) must not turn the summary into a panic.
-    let _ = io::stdout().lock().write_all(render_text(&report).as_bytes());
-    let _ = io::stdout().flush();
+    // After a signal (a hang-up: the terminal may be gone) the summary is best effort; after
+    // a quit, a stdout that cannot take it is an error like any other (exit 5, or 141 closed).
+    let printed = crate::console::out(&render_text(&report));
+    if let (Err(f), Exit::Quit) = (printed, exit) {
+        return Err(f);
+    }
     Ok(match exit {
         Exit::Signal(sig) => ExitCode::from(u8::try_from(128 + sig).unwrap_or(exit::CHECK_FAILED)),
         Exit::Quit if !report.passed() => {
             let broken = report.backends.iter().any(|b| b.broken);
             let why = if broken { " (a broken variant ran, on purpose)" } else { "" };
-            eprintln!("self-checks failed: {} violations{why}", report.checks.violations.count);
+            crate::console::note(&format!(
+                "self-checks failed: {} violations{why}",
+                report.checks.violations.count
+            ));
             ExitCode::from(exit::CHECK_FAILED)
         }
         Exit::Quit => ExitCode::SUCCESS,

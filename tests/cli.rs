@@ -437,8 +437,60 @@ fn a_closed_stdout_is_not_a_crash() {
         .unwrap();
     drop(child.stdout.take()); // like `| head` that has already exited
     let o = child.wait_with_output().unwrap();
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(code(&o), 141, "a closed stdout ends the command as SIGPIPE would: {}", stderr(&o));
+    assert!(!stderr(&o).contains("error") && !stderr(&o).contains("panicked"), "quietly: {}", stderr(&o));
+}
+
+/// A trace of the committed fixtures (stress/trace/tests/data/traces).
+fn fixture(name: &str) -> String {
+    format!("{}/stress/trace/tests/data/traces/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every subcommand that prints, against a closed pipe and a full disk: never a panic; a closed
+/// pipe ends quietly with 141, a full disk is exit 5 with a message.
+#[test]
+fn closed_and_full_stdout_in_every_subcommand() {
+    let broken = fixture("broken-1t.trace");
+    let commands: [&[&str]; 6] = [
+        &["check", &broken],
+        &["replay", &broken, "--exec"],
+        &["replay", &broken],
+        &["lessons"],
+        &["scenarios"],
+        &["run", "churn", "--ops", "300", "-t", "1"],
+    ];
+    for args in commands {
+        let mut child =
+            Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!([0, 141].contains(&code(&o)), "{args:?} closed pipe: exit {}: {err}", code(&o));
+        let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let o = Command::new(BIN).args(args).stdout(full).output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(code(&o), 5, "{args:?} > /dev/full: {err}");
+        assert!(err.contains("No space left"), "{args:?}: {err}");
+    }
+}
+
+/// `-o` into a character device writes into it and never replaces it; a write that fails is
+/// exit 5.
+#[test]
+fn output_to_devices_writes_into_them() {
+    use std::os::unix::fs::FileTypeExt;
+    let run = ["run", "churn", "--ops", "300", "-t", "1", "--output-format", "json", "-o"];
+    expect_code(&[&run[..], &["/dev/null"]].concat(), 0);
+    assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+    let o = expect_code(&[&run[..], &["/dev/full"]].concat(), 5);
+    assert!(stderr(&o).contains("/dev/full"), "{}", stderr(&o));
+    let dir = scratch("sock");
+    let sock = dir.join("s");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let o = expect_code(&[&run[..], &[sock.to_str().unwrap()]].concat(), 5);
+    assert!(stderr(&o).contains("a socket"), "{}", stderr(&o));
+    fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Starts a long run, waits until it is under way, sends `signal`, and returns its output.

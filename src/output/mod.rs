@@ -41,48 +41,89 @@ pub fn render(report: &Report, format: OutputFormat, extras: &Extras<'_>) -> Res
     }
 }
 
-/// Writes `bytes` to `path` (atomically) or to stdout. A closed stdout (`| head`) is not an
-/// error: the reader wanted no more.
+/// Writes `bytes` to `path` or to stdout (see [`crate::console`] for a closed or full stdout).
+/// A path is written as [`destination`] says: a regular file (or a new one) atomically, a
+/// character device or FIFO straight.
 pub fn deliver(bytes: &[u8], path: Option<&Path>) -> Result<(), Failure> {
-    match path {
-        Some(p) => write_atomically(p, bytes).map_err(|e| {
-            Failure::new(
-                exit::OUTPUT_FAILED,
-                format!("error: cannot write the report to `{}`: {e}", p.display()),
-            )
-        }),
-        None => {
-            let mut out = io::stdout().lock();
-            match out.write_all(bytes).and_then(|()| out.flush()) {
-                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Failure::new(
-                    exit::OUTPUT_FAILED,
-                    format!("error: cannot write the report to stdout: {e}"),
-                )),
-                _ => Ok(()),
-            }
-        }
+    let Some(path) = path else { return crate::console::out_bytes(bytes) };
+    let fail = |e: String| {
+        Failure::new(
+            exit::OUTPUT_FAILED,
+            format!("error: cannot write the report to `{}`: {e}", path.display()),
+        )
+    };
+    match destination(path).map_err(fail)? {
+        Destination::Replace(target) => write_atomically(&target, bytes).map_err(|e| fail(e.to_string())),
+        Destination::Stream => write_stream(path, bytes).map_err(|e| fail(e.to_string())),
     }
 }
 
-/// Checks before a run that `path` can be written: its directory exists and is a directory,
-/// and `path` itself is not a directory. (The write itself can still fail; it is atomic.)
+/// How a path given for output is written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// A regular file, or a new one: written to a temp file beside it and renamed over it, so
+    /// that it is the old file or the whole new one. The path is the file itself (a symbolic
+    /// link is followed, so the link stays a link).
+    Replace(PathBuf),
+    /// A character device (`/dev/null`, a terminal) or a FIFO: written straight into it; never
+    /// replaced (renaming over `/dev/null` would replace the system's node).
+    Stream,
+}
+
+/// What `path` is, for writing output to it: [`Destination`], or why it cannot be written
+/// (a directory, a socket, a block device, a missing directory).
+///
+/// # Errors
+/// The reason, in words.
+pub fn destination(path: &Path) -> Result<Destination, String> {
+    use std::os::unix::fs::FileTypeExt;
+    match fs::metadata(path) {
+        Ok(m) => {
+            let t = m.file_type();
+            if t.is_file() {
+                Ok(Destination::Replace(fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())))
+            } else if t.is_char_device() || t.is_fifo() {
+                Ok(Destination::Stream)
+            } else if t.is_dir() {
+                Err("it is a directory".to_owned())
+            } else {
+                let what = if t.is_socket() {
+                    "a socket"
+                } else if t.is_block_device() {
+                    "a block device"
+                } else {
+                    "not a regular file"
+                };
+                Err(format!("it is {what}: output goes to regular files, character devices and FIFOs"))
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let dir = directory_of(path);
+            match fs::metadata(&dir) {
+                Ok(m) if m.is_dir() => Ok(Destination::Replace(path.to_owned())),
+                Ok(_) => Err(format!("`{}` is not a directory", dir.display())),
+                Err(e) => Err(format!("directory `{}`: {e}", dir.display())),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Checks before a run that `path` can be written (see [`destination`]; the write itself can
+/// still fail, atomically).
 pub fn check_writable(path: &Path) -> Result<(), Failure> {
-    let fail = |why: String| {
+    destination(path).map(|_| ()).map_err(|why| {
         Failure::new(
             exit::OUTPUT_FAILED,
             format!("error: cannot write the report to `{}`: {why}", path.display()),
         )
-    };
-    let dir = directory_of(path);
-    match fs::metadata(&dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(fail(format!("`{}` is not a directory", dir.display()))),
-        Err(e) => return Err(fail(format!("directory `{}`: {e}", dir.display()))),
-    }
-    if path.is_dir() {
-        return Err(fail("it is a directory".to_owned()));
-    }
-    Ok(())
+    })
+}
+
+fn write_stream(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = fs::OpenOptions::new().write(true).open(path)?;
+    f.write_all(bytes)?;
+    f.flush()
 }
 
 fn directory_of(path: &Path) -> PathBuf {
@@ -152,6 +193,37 @@ mod tests {
         assert_eq!(check_writable(&missing).unwrap_err().code, exit::OUTPUT_FAILED);
         assert!(write_atomically(&missing, b"data").is_err());
         assert!(check_writable(&dir.join("fine.txt")).is_ok());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn devices_and_fifos_are_written_into_never_replaced() {
+        assert_eq!(destination(Path::new("/dev/null")), Ok(Destination::Stream));
+        deliver(b"gone", Some(Path::new("/dev/null"))).unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device(), "still a device");
+        let e = deliver(b"x", Some(Path::new("/dev/full"))).unwrap_err();
+        assert_eq!(e.code, exit::OUTPUT_FAILED);
+        assert!(e.message.contains("/dev/full"), "{}", e.message);
+        let dir = scratch("fifo");
+        let fifo = dir.join("f");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert_eq!(destination(&fifo), Ok(Destination::Stream));
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(&fifo).unwrap())
+        };
+        deliver(b"through the fifo", Some(&fifo)).unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the fifo");
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
+        // A symbolic link to a file: the file is replaced, the link stays.
+        let file = dir.join("real.txt");
+        fs::write(&file, "old").unwrap();
+        let link = dir.join("link.txt");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        deliver(b"new", Some(&link)).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&file).unwrap(), "new");
         fs::remove_dir_all(&dir).unwrap();
     }
 }

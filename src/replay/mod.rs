@@ -15,7 +15,7 @@ pub mod frame;
 pub mod model;
 
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,7 +79,7 @@ pub fn run(file: &Path, args: &ReplayArgs) -> Result<ExitCode, Failure> {
     if !io::stdout().is_terminal() {
         let text = summary(file, &mut player)
             .map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))?;
-        let _ = io::stdout().lock().write_all(text.as_bytes());
+        crate::console::out(&text)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut parts = TraceParts::of(player.index());
@@ -139,7 +139,7 @@ fn mark_violation(file: &Path, player: &Player, parts: &mut TraceParts) -> Resul
             let at = player.event_key(event).ok().flatten().map_or(parts.facts.span_ns.0, |k| k.0);
             parts.mark_violation(event, at);
         }
-        None => eprintln!("note: the checker found no violation with an op to go to"),
+        None => crate::console::note("note: the checker found no violation with an op to go to"),
     }
     Ok(())
 }

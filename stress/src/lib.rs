@@ -20,6 +20,8 @@
 //!
 //! The trace format, the checker and replay live in the `slotscope-trace` crate, which this
 //! one writes traces with; the op vocabulary ([`OpKind`], [`Value`]) is defined there.
+// A library prints nothing: it returns what the caller shows.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod backend;
 mod engine;

@@ -47,6 +47,8 @@
 //! `slotscope replay` draws the same screens from a trace: [`Dashboard::replay`] adds a REPLAY
 //! badge, the [`ReplayBar`] (timeline, cursor, speed, the op at the cursor; inputs in
 //! [`ReplayInfo`]) and the replay's keys ([`controls::REPLAY_CONTROLS`]).
+// A library prints nothing: it returns what the caller shows.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 mod chrome;
 mod contention;

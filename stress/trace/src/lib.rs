@@ -11,6 +11,8 @@
 //!
 //! It depends on the table (re-execution runs one) and not on the engine: `slotscope check`
 //! and `slotscope replay` link no worker threads, pinning or backends.
+// A library prints nothing: it returns what the caller shows.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod counts;
 pub mod format;

@@ -39,7 +39,7 @@ pub enum TraceError {
         found: u16,
     },
     /// The first record is not a whole, valid header.
-    #[error("the trace has no readable header: {0}")]
+    #[error("{}", no_header_text(.0))]
     NoHeader(ReadStop),
 }
 
@@ -146,6 +146,15 @@ impl ReadStop {
             | ReadStop::Malformed { at, .. }
             | ReadStop::Io { at, .. } => Some(*at),
         }
+    }
+}
+
+fn no_header_text(stop: &ReadStop) -> String {
+    match stop {
+        ReadStop::End => format!(
+            "the trace has no header: the file ends after its {PROLOGUE_BYTES}-byte prologue, before any record"
+        ),
+        other => format!("the trace has no readable header: {other}"),
     }
 }
 
