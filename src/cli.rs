@@ -13,7 +13,7 @@ use slotscope_stress::recorder::{parse_record_limit, RecordLimit};
 use slotscope_stress::report::fail_if::{parse_fail_if, FailIf};
 use slotscope_stress::scenario::values::{
     parse_backend, parse_cores, parse_duration, parse_keys, parse_layout, parse_layout_pair, parse_mix,
-    parse_pin, parse_rate, parse_variant,
+    parse_ops, parse_pin, parse_rate, parse_threads, parse_variant,
 };
 use slotscope_stress::{BackendKind, KeyChoice, Mix, PinPolicy};
 use slotscope_table::{Layout, Variant};
@@ -142,7 +142,7 @@ pub type CoreList = Vec<usize>;
 #[derive(Args, Debug, Default, Clone)]
 pub struct RunArgs {
     /// Worker threads (with several thread groups: shared out in proportion). Up to 1024.
-    #[arg(short = 't', long)]
+    #[arg(short = 't', long, allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Cores to pin to, e.g. `0-3,8` (implies --pin list).
     #[arg(short = 'c', long, value_parser = parse_cores)]
@@ -157,26 +157,26 @@ pub struct RunArgs {
     pub duration: Option<Duration>,
     /// Run each thread for exactly this many operations instead of a duration
     /// (deterministic op streams).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_ops)]
     pub ops: Option<u64>,
     /// Open loop: this many operations per second per thread (e.g. `100k`), latency measured
     /// from the intended start (coordinated-omission corrected). Default: closed loop.
-    #[arg(short = 'R', long, value_parser = parse_rate)]
+    #[arg(short = 'R', long, allow_negative_numbers = true, value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Seed of every thread's op stream. Default: the scenario's.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Table capacity in slots (rounded up to a power of two, 16 ..= 134217728).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub capacity: Option<usize>,
     /// Slot layout: interleaved, linear or padded.
     #[arg(long, value_parser = parse_layout)]
     pub layout: Option<Layout>,
     /// Cache line size the layout is built for: 64 or 128.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub line_bytes: Option<usize>,
     /// Fraction of the capacity filled before the clock starts, 0..=1.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub prefill: Option<f64>,
     /// Backend: slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab.
     #[arg(long, value_parser = parse_backend)]
@@ -193,7 +193,7 @@ pub struct RunArgs {
     pub keys: Option<KeyChoice>,
     /// Time one operation in this many, 1 ..= 1048576 (1 = every op). Default: the
     /// scenario's (1). Open-loop ops are always timed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub time_every: Option<u32>,
     /// Run without the TUI (automatic when stdout is not a terminal).
     #[arg(long)]
@@ -231,10 +231,10 @@ pub struct RunArgs {
 #[derive(Args, Debug, Default, Clone)]
 pub struct LookArgs {
     /// Frames drawn per second (1..=60).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=60))]
     pub fps: u32,
     /// Samples taken per second (1..=60): counters, latency, the table snapshot.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
     pub sample_hz: u32,
     /// No colour (also when the NO_COLOR environment variable is set).
     #[arg(long)]

@@ -162,11 +162,19 @@ fn bad_values_exit_2_naming_the_flag() {
         ("--keys", "zipf:", "zipf"),
         ("--record-limit", "bogus", "not a size or a duration"),
         ("--compare-layout", "linear", "two layouts"),
+        ("--threads", "0", "a run needs at least 1 thread"),
+        ("--rate", "-5", "a rate cannot be negative"),
+        ("--ops", "0", "at least 1 operation"),
     ] {
         let o = expect_code(&["run", "churn", "--no-tui", flag, value], 2);
         let err = stderr(&o);
         assert!(err.contains(flag) && err.contains(says), "{flag} {value}:\n{err}");
         assert!(err.contains('^'), "{flag} {value}: a caret under the bad part:\n{err}");
+    }
+    // Headless runs check the TUI's rates too; negative numbers are values, not flags.
+    for args in [&["--fps", "0"][..], &["--sample-hz", "61"], &["--time-every", "0"], &["--seed", "-1"]] {
+        let o = expect_code(&[&["run", "churn", "--no-tui"][..], args].concat(), 2);
+        assert!(stderr(&o).contains(args[0]) && !stderr(&o).contains("-- "), "{args:?}: {}", stderr(&o));
     }
     let o = expect_code(&["check", "x.trace", "--window-time-limit", "forever"], 2);
     assert!(stderr(&o).contains("--window-time-limit"), "{}", stderr(&o));
@@ -399,6 +407,47 @@ fn repeat_command_repeats_the_run() {
     let again = json_of(&expect_code(&words, 0));
     assert_eq!(digests(&first), digests(&again));
     assert_eq!(first["spec"]["source"], again["spec"]["source"], "the same resolved scenario");
+}
+
+/// The `repeat:` line each run prints runs itself, as printed (through a shell, for its
+/// quoting), and repeats to the same line: every built-in, and the pin flags in every form.
+#[test]
+fn every_printed_repeat_line_runs() {
+    let repeat_of = |o: &Output| -> String {
+        stderr(o)
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("repeat: "))
+            .unwrap_or_else(|| panic!("no repeat line:\n{}", stderr(o)))
+            .to_owned()
+    };
+    let scenarios = stdout(&expect_code(&["scenarios"], 0));
+    let mut cases: Vec<Vec<String>> = scenarios
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|name| vec!["run".to_owned(), name.to_owned()])
+        .collect();
+    assert!(cases.len() >= 9, "{scenarios}");
+    for pin in
+        [&["--pin", "0"][..], &["--cores", "0"], &["--pin", "none"], &["-c", "0-1"], &["--pin", "scatter"]]
+    {
+        let mut c = vec!["run".to_owned(), "churn".to_owned()];
+        c.extend(pin.iter().map(|s| (*s).to_owned()));
+        cases.push(c);
+    }
+    for mut case in cases {
+        case.extend(["--no-tui", "--ops", "200", "-t", "1"].map(String::from));
+        let args: Vec<&str> = case.iter().map(String::as_str).collect();
+        let first = expect_code(&args, 0);
+        let line = repeat_of(&first);
+        let again = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{BIN}{}", line.strip_prefix("slotscope").expect("starts with slotscope")))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(code(&again), 0, "{args:?}: the repeat line failed: {line}\n{}", stderr(&again));
+        assert_eq!(repeat_of(&again), line, "{args:?}: the repeat repeats itself");
+    }
 }
 
 #[test]

@@ -798,6 +798,60 @@ pub fn format_pin(pin: &PinPolicy) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Counts
+
+/// A whole number in `range`, as `what` (`"a thread count"`); `unit` names one (`"thread"`).
+///
+/// # Errors
+/// Not a whole number, negative, or out of the range.
+pub fn parse_count(
+    input: &str,
+    what: &str,
+    unit: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ValueError> {
+    let t = input.trim();
+    let span = trimmed_range(input);
+    let bounds = format!("{} ..= {}", range.start(), range.end());
+    if t.starts_with('-') {
+        return Err(ValueError::new(input, span, format!("{what} cannot be negative")).with_hint(bounds));
+    }
+    let n: u64 = t.replace('_', "").parse().map_err(|_| {
+        ValueError::new(input, span.clone(), format!("expected {what}, found `{t}`"))
+            .with_hint(bounds.clone())
+    })?;
+    if n < *range.start() {
+        let msg = if n == 0 {
+            format!("a run needs at least {} {unit}", range.start())
+        } else {
+            format!("{n} is too few")
+        };
+        return Err(ValueError::new(input, span, msg).with_hint(bounds));
+    }
+    if n > *range.end() {
+        return Err(ValueError::new(input, span, format!("{n} is too many")).with_hint(bounds));
+    }
+    Ok(n)
+}
+
+/// `--threads`: 1 ..= [`crate::scenario::MAX_GROUP_THREADS`].
+///
+/// # Errors
+/// As [`parse_count`].
+pub fn parse_threads(input: &str) -> Result<usize, ValueError> {
+    let max = crate::scenario::MAX_GROUP_THREADS as u64;
+    parse_count(input, "a thread count", "thread", 1..=max).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// `--ops`: operations per thread, 1 or more.
+///
+/// # Errors
+/// As [`parse_count`].
+pub fn parse_ops(input: &str) -> Result<u64, ValueError> {
+    parse_count(input, "an operation count", "operation", 1..=u64::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Names: layouts, variants, backends
 
 /// One of `choices` by its name, as `what` (`"layout"`); an unknown name gets the list and the
