@@ -8,7 +8,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,32 +27,40 @@ use crate::resolve::{self, ResolvedRun};
 pub const PROGRESS_PERIOD: Duration = Duration::from_millis(250);
 
 /// Signals that stop a run: the first asks the workers to stop and the report to be written;
-/// a second of the same kinds exits at once (with the same code, and no report).
+/// a second of the same kinds exits at once (with the same code, and no report), saying on
+/// stderr what it leaves behind ([`Signals::set_last_words`]). A thread of its own receives
+/// them (signal-hook's iterator), so the second one is handled whatever the run is doing.
 pub struct Signals {
     received: Arc<AtomicUsize>,
+    last_words: Arc<std::sync::Mutex<String>>,
 }
 
 impl Signals {
     /// Installs the handlers for SIGINT, SIGTERM and SIGHUP.
     pub fn install() -> Result<Signals, Failure> {
         let received = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::new(AtomicBool::new(false));
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            // Registered first, so it runs before `seen` is set: a second signal exits.
-            signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&seen))
-                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&seen)))
-                .and_then(|_| {
-                    signal_hook::flag::register_usize(
-                        sig,
-                        Arc::clone(&received),
-                        usize::try_from(sig).unwrap_or(0),
-                    )
-                })
-                .map_err(|e| {
-                    Failure::new(exit::USAGE, format!("error: cannot install a signal handler: {e}"))
-                })?;
-        }
-        Ok(Signals { received })
+        let last_words = Arc::new(std::sync::Mutex::new(String::new()));
+        let mut iter = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            .map_err(|e| Failure::new(exit::USAGE, format!("error: cannot install a signal handler: {e}")))?;
+        let (got, words) = (Arc::clone(&received), Arc::clone(&last_words));
+        std::thread::Builder::new()
+            .name("slotscope-signals".to_owned())
+            .spawn(move || {
+                for sig in iter.forever() {
+                    if got.load(Ordering::Relaxed) == 0 {
+                        got.store(usize::try_from(sig).unwrap_or(1), Ordering::Relaxed);
+                        continue;
+                    }
+                    let (name, code) = signal_exit(sig);
+                    let words = words.lock().map(|w| w.clone()).unwrap_or_default();
+                    note(&format!(
+                        "slotscope: a second signal ({name}): exiting at once, without a report{words}"
+                    ));
+                    std::process::exit(i32::from(code));
+                }
+            })
+            .map_err(|e| Failure::new(exit::USAGE, format!("error: cannot start the signal thread: {e}")))?;
+        Ok(Signals { received, last_words })
     }
 
     /// The signal received, if any.
@@ -60,6 +68,14 @@ impl Signals {
         match self.received.load(Ordering::Relaxed) {
             0 => None,
             s => i32::try_from(s).ok(),
+        }
+    }
+
+    /// What a second signal says it leaves behind (appended to its message, e.g. `; the
+    /// recording stays unfinished in ...`).
+    pub fn set_last_words(&self, words: String) {
+        if let Ok(mut w) = self.last_words.lock() {
+            *w = words;
         }
     }
 }
@@ -161,6 +177,12 @@ pub fn execute(
         EngineError::Record(m) => Failure::new(exit::OUTPUT_FAILED, format!("error: cannot record: {m}")),
         other => Failure::usage(format!("error: cannot start the run: {other}")),
     })?;
+    if let Some(file) = engine.recording_file() {
+        signals.set_last_words(format!(
+            "; the recording stays unfinished in `{}` (it reads up to its last whole record: `slotscope check` it, or remove it)",
+            file.display()
+        ));
+    }
     let mut progress = show_progress.then(|| Progress::new(&engine, label.to_owned()));
     let mut stopped_by = None;
     let mut next_draw = Instant::now();
@@ -278,6 +300,9 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
 /// `--record FILE` and `--record-limit` as the recorder takes them (`None` without `--record`).
 fn record_options(args: &RunArgs, repeat: &str) -> Result<Option<RecordOptions>, Failure> {
     let Some(path) = &args.record else { return Ok(None) };
+    slotscope_stress::recorder::target::check(path).map_err(|why| {
+        Failure::new(exit::OUTPUT_FAILED, format!("error: cannot record into `{}`: {why}", path.display()))
+    })?;
     let mut options = RecordOptions::new(path);
     options.limit = args.record_limit;
     options.limit_text = args.record_limit.to_string();

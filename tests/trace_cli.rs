@@ -16,6 +16,15 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
+/// The partial files of recordings in `dir` (`NAME.<pid>-<n>.partial`).
+fn partials(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect()
+}
+
 #[test]
 fn record_check_and_reexecute_a_clean_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -23,7 +32,7 @@ fn record_check_and_reexecute_a_clean_run() {
     let o = slotscope(&["run", "churn", "--capacity", "1024", "--ops", "3000", "--record", "ok.trace"], d);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("recorded ok.trace"), "{}", text(&o));
-    assert!(d.join("ok.trace").exists() && !d.join("ok.trace.partial").exists());
+    assert!(d.join("ok.trace").exists() && partials(d).is_empty(), "{:?}", partials(d));
 
     let o = slotscope(&["check", "ok.trace"], d);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -33,15 +42,31 @@ fn record_check_and_reexecute_a_clean_run() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("no divergence"), "{}", text(&o));
 
-    // Cut inside the last record: what is there is checked, and the exit code says the file
-    // is damaged.
+    // Cut inside the last record, or exactly before it (what a killed recorder leaves): what
+    // is there is checked, and either way the answer is "incomplete" (exit 6), said on stderr.
     let bytes = std::fs::read(d.join("ok.trace")).unwrap();
-    std::fs::write(d.join("cut.trace"), &bytes[..bytes.len() - 3]).unwrap();
+    let mut last = 10; // after the prologue: records are len (u32 LE) | type | body | crc (u32)
+    let mut at = 10;
+    while at < bytes.len() {
+        last = at;
+        at += 4 + u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize + 4;
+    }
+    for (name, cut) in [("cut.trace", bytes.len() - 3), ("boundary.trace", last)] {
+        std::fs::write(d.join(name), &bytes[..cut]).unwrap();
+        let o = slotscope(&["check", name], d);
+        assert_eq!(o.status.code(), Some(6), "{name}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("incomplete"),
+            "{name}: said on stderr: {}",
+            text(&o)
+        );
+        let o = slotscope(&["replay", name, "--exec"], d);
+        assert_eq!(o.status.code(), Some(6), "{name}: {}", text(&o));
+    }
     let o = slotscope(&["check", "cut.trace"], d);
-    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(text(&o).contains("truncated in record"), "{}", text(&o));
-    let o = slotscope(&["replay", "cut.trace", "--exec"], d);
-    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let o = slotscope(&["check", "boundary.trace"], d);
+    assert!(text(&o).contains("no end record"), "{}", text(&o));
 
     // A newer format version is refused with a clear message.
     let mut newer = bytes.clone();
@@ -127,7 +152,7 @@ fn sigterm_stops_the_run_and_leaves_a_closed_trace() {
         .unwrap();
     // Wait (generously) until recording has begun, then signal.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !d.join("sig.trace.partial").exists() {
+    while partials(d).is_empty() {
         assert!(Instant::now() < deadline, "recording never started");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -177,4 +202,53 @@ fn replay_without_a_terminal_prints_a_summary_and_refuses_bad_files() {
     assert!(text(&o).contains("nothing-here.trace: cannot read the trace"), "{}", text(&o));
     let o = slotscope(&["replay", "ok.trace", "--speed", "0"], d);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// Two recordings into one file at once: the second is refused before it runs, naming the
+/// first; once the first has closed, the file takes a new recording. A directory as the
+/// target is refused before the run too, and leaves nothing behind.
+#[test]
+fn a_trace_file_takes_one_recording_at_a_time() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+        .args(["run", "read-heavy", "-d", "60s", "-t", "1", "--record", "x.trace"])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while partials(d).is_empty() {
+        assert!(Instant::now() < deadline, "the first recording never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let started = Instant::now();
+    let second = slotscope(&["run", "churn", "--ops", "100", "-t", "1", "--record", "x.trace"], d);
+    let t = text(&second);
+    assert_eq!(second.status.code(), Some(5), "{t}");
+    assert!(t.contains(&format!("pid {}", first.id())) && t.contains("is recording into"), "{t}");
+    assert!(started.elapsed() < Duration::from_secs(30), "refused before running");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(first.id() as i32), nix::sys::signal::Signal::SIGTERM)
+        .unwrap();
+    assert_eq!(first.wait().unwrap().code(), Some(143));
+    let o = slotscope(&["check", "x.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "the first run's trace is whole: {}", text(&o));
+    let third = slotscope(&["run", "churn", "--ops", "100", "-t", "1", "--record", "x.trace"], d);
+    assert_eq!(third.status.code(), Some(0), "{}", text(&third));
+    let o = slotscope(&["check", "x.trace"], d);
+    assert!(text(&o).contains("scenario `churn`"), "the third run's trace replaced it: {}", text(&o));
+    let names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["x.trace"], "no partial or lock file left");
+
+    std::fs::create_dir(d.join("adir")).unwrap();
+    let o = slotscope(&["run", "churn", "--ops", "100", "-t", "1", "--record", "adir"], d);
+    assert_eq!(o.status.code(), Some(5), "{}", text(&o));
+    assert!(text(&o).contains("it is a directory"), "{}", text(&o));
+    assert!(!text(&o).contains("throughput"), "refused before the run: {}", text(&o));
+    assert!(partials(d).is_empty());
 }

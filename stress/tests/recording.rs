@@ -43,7 +43,12 @@ fn a_recorded_run_holds_every_op_the_engine_counted() {
         run_headless_recorded(spec(2, Mix { lookup: 60, insert: 20, remove: 20 }, 3000), &options).unwrap();
     let rec = report.recording.clone().expect("a recording report");
     assert_eq!(rec.path, path.display().to_string());
-    assert!(!options.partial_path().exists(), "the partial file was renamed");
+    let left: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial") || n.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "the partial file was renamed, the lock file removed: {left:?}");
     assert_eq!(rec.dropped, 0, "64 Ki events per thread hold a 3000-op run");
     assert!(rec.error.is_none(), "{rec:?}");
 

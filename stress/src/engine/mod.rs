@@ -283,6 +283,12 @@ impl Engine {
         Ok(Engine { core, conductor: Some(conductor) })
     }
 
+    /// The file a recorded run is being written into now (a temporary name beside the trace's
+    /// path, or the device it goes to), if the run is recorded.
+    pub fn recording_file(&self) -> Option<std::path::PathBuf> {
+        self.core.recorder.as_ref().map(|r| r.writing().to_owned())
+    }
+
     /// The spec the run started from.
     pub fn spec(&self) -> &RunSpec {
         &self.core.spec

@@ -4,10 +4,10 @@
 //!  worker ──op──> ThreadSink ──7 words──> EventRing (SPSC, per thread, bounded)
 //!                     │ full? drop, count, and push a drop marker once there is room
 //!                     v
-//!  writer thread: drains every ring ──> OpBatch records ──> BufWriter ──> FILE.partial
+//!  writer thread: drains every ring ──> OpBatch records ──> BufWriter ──> FILE.<pid>-<n>.partial
 //!                 control queue (thread start/end, tables, pause, ...) ──> records, in order
 //!                 every 250 ms: a table snapshot
-//!  finish(): drain, End record, flush, rename FILE.partial -> FILE
+//!  finish(): drain, End record, flush, rename the partial file -> FILE
 //! ```
 //!
 //! A worker never waits for the writer: when its ring is full the event is dropped and
@@ -17,13 +17,17 @@
 //! reading them, and the same for the head in the other direction. No locks, no allocation per
 //! op, no `unsafe`.
 //!
-//! The file is written as `FILE.partial` and renamed to `FILE` when the recording closes
-//! (run end, `Engine::stop`, a signal handled by the caller). A process killed outright leaves
-//! `FILE.partial`, which reads up to its last whole record.
+//! The file is written under a name of this process's own beside `FILE` and renamed to `FILE`
+//! when the recording closes (run end, `Engine::stop`, a signal handled by the caller); a
+//! second recording into the same `FILE` at once is refused; a device or FIFO is written
+//! straight ([`target`]). A process killed outright leaves its `FILE.<pid>-<n>.partial`, which
+//! reads up to its last whole record.
+
+pub mod target;
 
 use std::fs::File;
 use std::io::{self, BufWriter};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -148,7 +152,8 @@ pub fn parse_record_limit(input: &str) -> Result<RecordLimit, ValueError> {
 /// How to record a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordOptions {
-    /// The trace file (written as `PATH.partial`, renamed when closed).
+    /// The trace file (written under a temporary name beside it, renamed when closed; see
+    /// [`target`]).
     pub path: PathBuf,
     /// When recording stops.
     pub limit: RecordLimit,
@@ -175,17 +180,6 @@ impl RecordOptions {
             snapshot_interval: SNAPSHOT_INTERVAL,
         }
     }
-
-    /// The file written while recording.
-    pub fn partial_path(&self) -> PathBuf {
-        partial_path(&self.path)
-    }
-}
-
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
-    name.push(".partial");
-    path.with_file_name(name)
 }
 
 /// The header of a recording of `spec`.
@@ -581,6 +575,8 @@ pub(crate) struct RecordedTable {
 
 /// Records one run: hands out thread sinks, takes control events, and closes the file.
 pub(crate) struct Recorder {
+    /// The file being written (the partial file, or a device).
+    writing: PathBuf,
     shared: Arc<RecorderShared>,
     writer: Mutex<Option<JoinHandle<RecordingReport>>>,
     report: Mutex<Option<RecordingReport>>,
@@ -594,16 +590,16 @@ impl std::fmt::Debug for Recorder {
 }
 
 impl Recorder {
-    /// Creates `PATH.partial`, writes the prologue and `header`, and starts the writer thread.
+    /// Claims the path and creates the file ([`target`]), writes the prologue and `header`,
+    /// and starts the writer thread.
     pub(crate) fn create(
         options: &RecordOptions,
         header: &TraceHeader,
         clock: Clock,
     ) -> io::Result<Recorder> {
-        let partial = options.partial_path();
-        let file = File::create(&partial).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot create the trace file `{}`: {e}", partial.display()))
-        })?;
+        let (target, file) = target::Target::open(&options.path)
+            .map_err(|e| io::Error::other(format!("cannot record into `{}`: {e}", options.path.display())))?;
+        let writing = target.writing().to_owned();
         let mut out = TraceWriter::new(BufWriter::with_capacity(1 << 20, file))?;
         out.write(&Record::Header(Box::new(header.clone())))?;
         let shared = Arc::new(RecorderShared {
@@ -617,8 +613,7 @@ impl Recorder {
         });
         let state = WriterState {
             out,
-            partial,
-            path: options.path.clone(),
+            target: Some(target),
             rings: Vec::new(),
             segment: None,
             events: 0,
@@ -636,6 +631,7 @@ impl Recorder {
         let writer =
             std::thread::Builder::new().name("slotscope-recorder".to_owned()).spawn(move || state.run())?;
         Ok(Recorder {
+            writing,
             shared,
             writer: Mutex::new(Some(writer)),
             report: Mutex::new(None),
@@ -644,6 +640,11 @@ impl Recorder {
     }
 
     /// A sink for worker `thread` on the current table.
+    /// The file being written while recording (renamed to the trace's path when it closes).
+    pub(crate) fn writing(&self) -> &std::path::Path {
+        &self.writing
+    }
+
     pub(crate) fn thread_sink(&self, thread: usize, group: &str) -> ThreadSink {
         let ring = Arc::new(EventRing::new(self.ring_events));
         let segment = self.shared.segment.load(Ordering::Relaxed);
@@ -768,8 +769,8 @@ struct RingEntry {
 
 struct WriterState {
     out: TraceWriter<BufWriter<File>>,
-    partial: PathBuf,
-    path: PathBuf,
+    /// Where the trace goes; taken when it is put in place.
+    target: Option<target::Target>,
     rings: Vec<RingEntry>,
     segment: Option<u32>,
     events: u64,
@@ -827,12 +828,13 @@ impl WriterState {
         if let Err(e) = file.sync_all() {
             self.error.get_or_insert(e.to_string());
         }
-        let path = match std::fs::rename(&self.partial, &self.path) {
-            Ok(()) => self.path.clone(),
-            Err(e) => {
-                self.error.get_or_insert(format!("could not rename `{}`: {e}", self.partial.display()));
-                self.partial.clone()
+        let path = match self.target.take().map(target::Target::commit) {
+            Some(Ok(path)) => path,
+            Some(Err((left, e))) => {
+                self.error.get_or_insert(e);
+                left
             }
+            None => PathBuf::new(),
         };
         let final_reason = self.stopped.unwrap_or(reason);
         RecordingReport {
@@ -1130,7 +1132,6 @@ mod tests {
         assert!(parse_record_limit("lots").unwrap_err().to_string().contains("not a size or a duration"));
         assert!(parse_record_limit("xMiB").is_err());
         assert!(parse_record_limit("0s").is_err());
-        assert_eq!(partial_path(Path::new("out/run.trace")), PathBuf::from("out/run.trace.partial"));
     }
 
     /// A sink and a consumer on a tiny ring: whatever the interleaving, every event is either
