@@ -247,7 +247,11 @@ pub fn run_replay_exec(file: &Path) -> Result<ExitCode, Failure> {
     match &out.first {
         None => {
             say!("no divergence: every re-executed result matches the recording and the model of a correct table");
-            match cut_short(&history) {
+            let why = cut_short(&history).or_else(|| {
+                (out.too_large > 0)
+                    .then(|| format!("{} table(s) too large to re-execute were left out", out.too_large))
+            });
+            match why {
                 None => Ok(ExitCode::from(exit::OK)),
                 Some(why) => {
                     say!("incomplete: {why}");

@@ -252,3 +252,51 @@ fn a_trace_file_takes_one_recording_at_a_time() {
     assert!(!text(&o).contains("throughput"), "refused before the run: {}", text(&o));
     assert!(partials(d).is_empty());
 }
+
+/// A trace rewritten to claim a table of `capacity` slots prefilled to `prefill` (the
+/// committed 1-thread fixture's records otherwise), as a forged or damaged file might.
+fn forged(dir: &Path, name: &str, capacity: usize, prefill: f64) -> std::path::PathBuf {
+    use slotscope_trace::{Record, Trace, TraceWriter};
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("stress/trace/tests/data/traces/correct-1t.trace");
+    let mut trace = Trace::load(&fixture).unwrap();
+    trace.header.table.capacity = capacity as u64;
+    trace.header.table.prefill = prefill;
+    let path = dir.join(name);
+    let mut w = TraceWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    w.write(&Record::Header(Box::new(trace.header.clone()))).unwrap();
+    for mut r in trace.records {
+        if let Record::TableBegin(b) = &mut r {
+            b.capacity = Some(capacity as u64);
+            let g = b.geometry.unwrap();
+            b.geometry = Some(slotscope_table::Geometry::new(capacity, g.layout(), g.line_bytes()).unwrap());
+        }
+        w.write(&r).unwrap();
+    }
+    path
+}
+
+/// Sizes a trace claims are checked against what it holds before anything is allocated for
+/// them: a header that promises a prefill the file does not hold is refused as damaged (4), a
+/// table too large to re-execute is left out and said so (6), never allocated.
+#[test]
+fn claimed_sizes_are_checked_before_they_are_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    forged(d, "promise.trace", 1 << 27, 0.5);
+    let o = slotscope(&["check", "promise.trace"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("contradicts itself") && text(&o).contains("prefill"), "{}", text(&o));
+    let o = slotscope(&["replay", "promise.trace", "--exec"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+
+    forged(d, "huge.trace", 1 << 27, 0.0);
+    let o = slotscope(&["replay", "huge.trace", "--exec"], d);
+    assert_eq!(o.status.code(), Some(6), "{}", text(&o));
+    assert!(text(&o).contains("too large to re-execute"), "{}", text(&o));
+    assert!(text(&o).contains("more than the 1024 MiB allowed"), "{}", text(&o));
+    // The replay does not model a table that large (it would allocate for every slot): it
+    // opens the trace as it would another backend's.
+    let o = slotscope(&["replay", "huge.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

@@ -97,7 +97,14 @@ impl Reader<'_> {
     }
 
     fn warning(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
-        self.l.found.push(Diagnostic::new(self.l.src, Severity::Warning, span, message, hint));
+        self.l.found.push(Diagnostic::located(
+            &self.l.lines,
+            self.l.src,
+            Severity::Warning,
+            span,
+            message,
+            hint,
+        ));
     }
 
     /// The entries of `table` whose key is known; the others are reported.
@@ -734,7 +741,14 @@ impl Reader<'_> {
                 _ => continue,
             };
             if let Some((_, value)) = spans.get(key) {
-                self.l.found.push(Diagnostic::new(self.l.src, p.severity, value.clone(), p.message, p.hint));
+                self.l.found.push(Diagnostic::located(
+                    &self.l.lines,
+                    self.l.src,
+                    p.severity,
+                    value.clone(),
+                    p.message,
+                    p.hint,
+                ));
             }
         }
         if step.hold_pin.flatten().is_some() && spec.table.backend != BackendKind::Slotscope {

@@ -536,3 +536,28 @@ fn the_documented_example_is_valid() {
     assert_eq!(s.spec.phases.len(), 2);
     assert_eq!(s.spec.seed, 42);
 }
+
+/// Untrusted sizes: a file of many errors reports the first few and how many more; a line of a
+/// megabyte is shown as a window around the error; control bytes never reach the terminal.
+#[test]
+fn huge_and_hostile_files_give_bounded_reports() {
+    let mut text = String::from("name = \"many\"\n");
+    for i in 0..2000 {
+        text.push_str(&format!("unknown_key_{i} = {i}\n"));
+    }
+    let e = parse(&text, "many.toml", "many", &ctx()).unwrap_err();
+    assert_eq!(e.errors.len(), 2000, "every error is counted");
+    let shown = e.to_string();
+    assert_eq!(shown.matches("error: unknown key").count(), scenario::MAX_ERRORS_SHOWN, "{shown}");
+    assert!(shown.contains("... and 1980 more errors"), "{shown}");
+
+    let line = format!("{}\n", "[".repeat(1 << 20));
+    let e = parse(&line, "brackets.toml", "b", &ctx()).unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.lines().all(|l| l.chars().count() <= scenario::MAX_LINE_SHOWN + 16), "{}", &shown[..400]);
+    assert!(shown.len() < 10_000, "{} bytes of report for one line", shown.len());
+
+    let e = parse("name = \"x\"\nbad\u{0}key = 1\n", "nul.toml", "n", &ctx()).unwrap_err();
+    let shown = e.to_string();
+    assert!(!shown.contains('\u{0}'), "no NUL echoed: {shown:?}");
+}

@@ -13,6 +13,34 @@ use std::ops::Range;
 
 pub use super::check::Severity;
 
+/// Errors shown of one file; past it the report ends with "... and N more errors".
+pub const MAX_ERRORS_SHOWN: usize = 20;
+/// Columns of the source line shown around a diagnostic's span (a line of a megabyte is shown
+/// as this much of it, with `…` where it is cut).
+pub const MAX_LINE_SHOWN: usize = 200;
+
+/// Where each line of a text starts, to locate many diagnostics in one text in `O(log n)`
+/// each (a scan from the start for every one made a file of many errors quadratic).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// The index of `source` (one pass).
+    pub fn of(source: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(source.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The 1-based line of byte `at`, and where that line starts.
+    pub fn locate(&self, at: usize) -> (usize, usize) {
+        let i = self.starts.partition_point(|&s| s <= at).max(1) - 1;
+        (i + 1, self.starts[i])
+    }
+}
+
 /// One error or warning at a place in a scenario file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -39,10 +67,22 @@ impl Diagnostic {
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Diagnostic {
+        Diagnostic::located(&LineIndex::of(source), source, severity, span, message, hint)
+    }
+
+    /// [`Diagnostic::new`] with the lines of `source` indexed already (many diagnostics of
+    /// one file).
+    pub fn located(
+        lines: &LineIndex,
+        source: &str,
+        severity: Severity,
+        span: Range<usize>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Diagnostic {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let end = floor_char_boundary(source, span.end.clamp(start, source.len()));
-        let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line = source[..start].matches('\n').count() + 1;
+        let (line, line_start) = lines.locate(start);
         let col = source[line_start..start].chars().count() + 1;
         Diagnostic { severity, line, col, span: start..end, message: message.into(), hint }
     }
@@ -58,14 +98,41 @@ impl Diagnostic {
         let line_start = source[..self.span.start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
         let text = source[line_start..line_end].trim_end_matches('\r');
-        let shown: String = text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
         let number = self.line.to_string();
         let gutter = " ".repeat(number.len());
         let span_end = self.span.end.min(line_start + text.len()).max(self.span.start);
         let width = source[self.span.start..span_end].chars().count().max(1);
+        // Control characters (a NUL, an escape) are shown as `?`, never sent to the terminal.
+        let chars: Vec<char> = text
+            .chars()
+            .map(|c| {
+                if c == '\t' {
+                    ' '
+                } else if c.is_control() {
+                    '?'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        // A window of the line around the span: from a little before it, at most
+        // MAX_LINE_SHOWN columns, `…` where it is cut.
+        let col0 = self.col - 1;
+        let first = col0.saturating_sub(MAX_LINE_SHOWN / 4);
+        let last = (first + MAX_LINE_SHOWN).min(chars.len());
+        let mut shown: String = chars[first.min(last)..last].iter().collect();
+        let mut pad = col0 - first;
+        if first > 0 {
+            shown.insert(0, '…');
+            pad += 1;
+        }
+        if last < chars.len() {
+            shown.push('…');
+        }
+        let width = width.min(MAX_LINE_SHOWN.saturating_sub(col0 - first)).max(1);
         out.push_str(&format!(" {gutter} |\n"));
         out.push_str(&format!(" {number} | {shown}\n"));
-        out.push_str(&format!(" {gutter} | {}{}\n", " ".repeat(self.col - 1), "^".repeat(width)));
+        out.push_str(&format!(" {gutter} | {}{}\n", " ".repeat(pad), "^".repeat(width)));
         if let Some(hint) = &self.hint {
             out.push_str(&format!(" {gutter} = hint: {hint}\n"));
         }
@@ -96,11 +163,18 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.errors.iter().enumerate() {
+        for (i, d) in self.errors.iter().take(MAX_ERRORS_SHOWN).enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
             f.write_str(&d.render(&self.origin, &self.source))?;
+        }
+        if self.errors.len() > MAX_ERRORS_SHOWN {
+            write!(
+                f,
+                "\n... and {} more errors (the first {MAX_ERRORS_SHOWN} are shown)\n",
+                self.errors.len() - MAX_ERRORS_SHOWN
+            )?;
         }
         if self.errors.len() > 1 {
             write!(f, "\n{} errors in {}\n", self.errors.len(), self.origin)?;
@@ -111,9 +185,19 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Renders several diagnostics of one file, separated by blank lines.
+/// Renders several diagnostics of one file, separated by blank lines (at most
+/// [`MAX_ERRORS_SHOWN`], then how many more).
 pub fn render_all(origin: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    diagnostics.iter().map(|d| d.render(origin, source)).collect::<Vec<_>>().join("\n")
+    let mut text = diagnostics
+        .iter()
+        .take(MAX_ERRORS_SHOWN)
+        .map(|d| d.render(origin, source))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if diagnostics.len() > MAX_ERRORS_SHOWN {
+        text.push_str(&format!("\n... and {} more\n", diagnostics.len() - MAX_ERRORS_SHOWN));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use toml::de::{DeString, DeTable, DeValue};
 use toml::Spanned;
 
 use super::check::{validate, Field, GroupField, PhaseField, Severity, ValidationContext};
-use super::diag::{Diagnostic, ScenarioError};
+use super::diag::{Diagnostic, LineIndex, ScenarioError};
 use super::Scenario;
 use crate::scenario::spec::{
     BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec,
@@ -125,6 +125,8 @@ impl Spans {
 /// messages, hints and positions are the same as a scenario's.
 pub struct Loader<'s> {
     pub src: &'s str,
+    /// Where the lines of `src` start (diagnostics are located with it).
+    pub lines: LineIndex,
     pub found: Vec<Diagnostic>,
     spans: Spans,
     /// How the top level of the scenario is named in messages ("at the top level", or "in
@@ -186,6 +188,7 @@ fn syntax_hint(message: &str) -> Option<String> {
 
 /// The syntax errors of a document that did not parse, located (shared with lessons).
 pub fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagnostic> {
+    let lines = LineIndex::of(text);
     let mut errors: Vec<Diagnostic> = syntax
         .iter()
         .map(|e| {
@@ -197,9 +200,16 @@ pub fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagnostic> 
                 && after_equals
                 && (rest_of_line.trim().is_empty() || rest_of_line.trim_start().starts_with('#'))
             {
-                return Diagnostic::new(text, Severity::Error, span, "missing value after `=`", None);
+                return Diagnostic::located(
+                    &lines,
+                    text,
+                    Severity::Error,
+                    span,
+                    "missing value after `=`",
+                    None,
+                );
             }
-            Diagnostic::new(text, Severity::Error, span, e.message(), syntax_hint(e.message()))
+            Diagnostic::located(&lines, text, Severity::Error, span, e.message(), syntax_hint(e.message()))
         })
         .collect();
     errors.sort_by_key(|d| (d.span.start, d.span.end));
@@ -208,7 +218,13 @@ pub fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagnostic> 
 
 impl<'s> Loader<'s> {
     pub fn new(src: &'s str) -> Self {
-        Loader { src, found: Vec::new(), spans: Spans::default(), top: "at the top level" }
+        Loader {
+            src,
+            lines: LineIndex::of(src),
+            found: Vec::new(),
+            spans: Spans::default(),
+            top: "at the top level",
+        }
     }
 
     /// Runs the semantic checks of [`validate`] on `spec` and records their findings at the
@@ -219,7 +235,7 @@ impl<'s> Loader<'s> {
                 continue;
             }
             let span = self.spans.locate(p.field, p.item);
-            self.found.push(Diagnostic::new(self.src, p.severity, span, p.message, p.hint));
+            self.found.push(Diagnostic::located(&self.lines, self.src, p.severity, span, p.message, p.hint));
         }
     }
 }
@@ -229,7 +245,7 @@ impl Loader<'_> {
     // Recording
 
     pub fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
-        self.found.push(Diagnostic::new(self.src, Severity::Error, span, message, hint));
+        self.found.push(Diagnostic::located(&self.lines, self.src, Severity::Error, span, message, hint));
     }
 
     pub fn fail(

@@ -41,7 +41,7 @@ pub use check::{
     MAX_GROUPS, MAX_GROUP_NAME_CHARS, MAX_GROUP_THREADS, MAX_NAME_CHARS, MAX_PHASES, MAX_TIME_EVERY,
     MAX_TOTAL_THREADS,
 };
-pub use diag::{render_all, Diagnostic, ScenarioError};
+pub use diag::{render_all, Diagnostic, LineIndex, ScenarioError, MAX_ERRORS_SHOWN, MAX_LINE_SHOWN};
 pub use file::{parse, GROUP_KEYS, PHASE_KEYS, TABLE_KEYS, TOP_KEYS};
 pub use file::{syntax_errors, Key, Loader, Val};
 pub use overrides::{distribute_threads, FlagProblem, OverrideError, Overrides};

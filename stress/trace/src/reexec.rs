@@ -37,6 +37,14 @@ use crate::op::OpKind;
 use crate::op::OpOutcome;
 use crate::op::Value;
 
+/// Memory re-execution may take for one table: the table (a slot word, a ring cell), the
+/// snapshot it is checked against (17 bytes a slot) and the model (per live key). A trace that
+/// claims a larger table is not re-executed (`check` needs no table): 1 GiB, about 2^25
+/// slots' worth.
+pub const REEXEC_MEMORY_BUDGET: u64 = 1 << 30;
+/// Bytes a slot costs re-execution: 8 (slot) + 8 (ring cell) + 17 (snapshot).
+const REEXEC_BYTES_PER_SLOT: u64 = 33;
+
 /// How far ahead a remove may be pulled to make room for an insert.
 pub const REORDER_LOOKAHEAD: usize = 256;
 /// Ops between full snapshot checks.
@@ -106,6 +114,9 @@ pub struct ReexecOutcome {
     pub first: Option<FirstProblem>,
     /// Segments that could not be re-executed, and why.
     pub notes: Vec<String>,
+    /// Segments of our table left out because they would not fit [`REEXEC_MEMORY_BUDGET`]:
+    /// the answer is then not the whole trace's.
+    pub too_large: u32,
 }
 
 /// The outcome of one step: the first problem, boxed (it is rare and large).
@@ -270,6 +281,18 @@ pub fn reexecute(history: &History) -> ReexecOutcome {
             ));
             continue;
         };
+        let need = g.capacity() as u64 * REEXEC_BYTES_PER_SLOT;
+        if need > REEXEC_MEMORY_BUDGET {
+            out.too_large += 1;
+            out.notes.push(format!(
+                "segment {}: a table of {} slots would need about {} MiB to re-execute, more than the {} MiB allowed; not re-executed (`slotscope check` checks it without a table)",
+                seg.index,
+                g.capacity(),
+                need >> 20,
+                REEXEC_MEMORY_BUDGET >> 20
+            ));
+            continue;
+        }
         let table = match Table::builder()
             .capacity(g.capacity())
             .layout(g.layout())
@@ -423,7 +446,9 @@ fn run_segment(
         run.applied += 1;
         out.applied += 1;
         run.check_len(Some(o))?;
-        if run.applied.is_multiple_of(SNAPSHOT_EVERY) {
+        // A scan costs a pass over every slot: on a large table, fewer of them.
+        let every = SNAPSHOT_EVERY.max(run.table.capacity() as u64 / 64);
+        if run.applied.is_multiple_of(every) {
             out.snapshot_checks += 1;
             run.check_snapshot(Some(o))?;
         }

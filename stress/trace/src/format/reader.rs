@@ -41,6 +41,9 @@ pub enum TraceError {
     /// The first record is not a whole, valid header.
     #[error("{}", no_header_text(.0))]
     NoHeader(ReadStop),
+    /// The records contradict one another (damaged, or made by hand).
+    #[error("the trace contradicts itself: {0}")]
+    Inconsistent(String),
 }
 
 impl From<io::Error> for TraceError {

@@ -239,7 +239,79 @@ impl History {
     /// [`TraceError`] when the file is not a readable trace.
     pub fn read(path: &Path) -> Result<History, TraceError> {
         let (header, reader) = TraceReader::open(path)?;
-        Ok(History::from_records(header, reader))
+        let history = History::from_records(header, reader);
+        history.consistency().map_err(TraceError::Inconsistent)?;
+        Ok(history)
+    }
+
+    /// Whether the trace's records agree with one another, as a recording's always do: a
+    /// table's size and shape agree with its header, every op comes from a thread that started
+    /// on its table, and a whole recording holds the prefill its header promises. A trace that
+    /// does not is damaged or made by hand; checking it would answer about a run that never
+    /// happened.
+    ///
+    /// # Errors
+    /// The first disagreement, in words.
+    pub fn consistency(&self) -> Result<(), String> {
+        for s in &self.segments {
+            if let Some(b) = &s.begin {
+                if let (Some(g), Some(c)) = (b.geometry, b.capacity) {
+                    if g.capacity() as u64 != c {
+                        return Err(format!(
+                            "table {} is described as {c} slots and as a geometry of {} slots",
+                            s.index,
+                            g.capacity()
+                        ));
+                    }
+                }
+                if let Some(g) = b.geometry {
+                    if (g.capacity() as u64) < self.header.table.capacity {
+                        return Err(format!(
+                            "table {} has {} slots, fewer than the {} the header asked for",
+                            s.index,
+                            g.capacity(),
+                            self.header.table.capacity
+                        ));
+                    }
+                }
+            } else if !s.ops.is_empty() {
+                return Err(format!("table {} has ops but no description of the table", s.index));
+            }
+            if let Some(op) = s.ops.iter().find(|o| !s.threads.contains(&o.thread)) {
+                return Err(format!(
+                    "{} comes from thread {}, which never started on table {}",
+                    op.label(),
+                    op.thread,
+                    s.index
+                ));
+            }
+        }
+        // A whole recording of the first table holds every prefill insert.
+        let whole =
+            self.end.is_some() && self.stop.is_clean() && self.segments.iter().all(|s| s.drops.is_empty());
+        if let (true, Some(first)) = (whole, self.segments.first()) {
+            if let Some(cap) = first.capacity() {
+                #[allow(
+                    clippy::cast_precision_loss,
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss
+                )]
+                let asked = (self.header.table.prefill.clamp(0.0, 1.0) * cap as f64).round() as u64;
+                let recorded = first.ops.iter().filter(|o| o.origin == OpOrigin::Prefill).count() as u64;
+                // A refused prefill insert (a full table) ends the prefill early, legally.
+                let cut_by_full = first
+                    .ops
+                    .iter()
+                    .any(|o| o.origin == OpOrigin::Prefill && o.outcome == OpOutcome::Refused);
+                if recorded < asked.min(cap) && !cut_by_full {
+                    return Err(format!(
+                        "the header promises a table of {cap} slots prefilled to {}, i.e. {asked} prefill inserts, but the whole trace holds {recorded}",
+                        self.header.table.prefill
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Builds the history from a reader positioned after the header.

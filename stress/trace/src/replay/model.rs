@@ -32,6 +32,10 @@ pub struct Tickets {
     pub count: u32,
 }
 
+/// The largest table a replay models: 2^22 slots (a model is a snapshot, 17 bytes a slot; the
+/// engine's end-of-run check stops at the same size).
+pub const MODEL_MAX_CAPACITY: usize = 1 << 22;
+
 /// A table segment's state, modelled from its ops (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableModel {
@@ -43,7 +47,9 @@ impl TableModel {
     /// The table of `segment` as built: `geometry` (none for backends without one: then only
     /// the segment is tracked), every slot free at generation 0, the ring full.
     pub fn fresh(segment: u32, geometry: Option<Geometry>, variant: Variant) -> TableModel {
-        let snapshot = geometry.map(|g| {
+        // Larger tables are not modelled (memory and time grow with the slots, not with the
+        // trace): the replay shows them as it shows other backends, without a table.
+        let snapshot = geometry.filter(|g| g.capacity() <= MODEL_MAX_CAPACITY).map(|g| {
             let mut s = Snapshot::fresh(g);
             s.set_variant(variant);
             s
