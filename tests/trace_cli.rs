@@ -300,3 +300,40 @@ fn claimed_sizes_are_checked_before_they_are_allocated() {
     let o = slotscope(&["replay", "huge.trace"], d);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// A trace that arrives through a FIFO replays (it is read once into a temporary file) and
+/// checks, like a file.
+#[test]
+fn traces_read_from_a_fifo() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("stress/trace/tests/data/traces/correct-1t.trace");
+    let bytes = std::fs::read(&fixture).unwrap();
+    for args in [&["replay", "fifo"][..], &["check", "fifo"], &["replay", "fifo", "--exec"]] {
+        let fifo = d.join("fifo");
+        let _ = std::fs::remove_file(&fifo);
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let feeder = {
+            let (fifo, bytes) = (fifo.clone(), bytes.clone());
+            std::thread::spawn(move || std::fs::write(fifo, bytes).unwrap())
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_slotscope"))
+            .args(args)
+            .current_dir(d)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "{args:?} hangs on a FIFO");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("stale-keys"), "{args:?}: {}", text(&o));
+    }
+}

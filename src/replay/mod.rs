@@ -60,6 +60,42 @@ pub struct ReplayArgs {
     pub look: LookArgs,
 }
 
+/// A copy of a trace that cannot be read twice (a FIFO, a device), in a temporary file that
+/// goes when this does; nothing for a regular file.
+struct Spool(Option<std::path::PathBuf>);
+
+impl Spool {
+    fn of(file: &Path) -> io::Result<Spool> {
+        let meta = std::fs::metadata(file)?;
+        if meta.is_file() {
+            return Ok(Spool(None));
+        }
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let tmp = std::env::temp_dir().join(format!("slotscope-replay-{}-{nanos}.trace", std::process::id()));
+        let copy = std::fs::File::open(file)
+            .and_then(|mut from| std::fs::File::create(&tmp).and_then(|mut to| io::copy(&mut from, &mut to)));
+        match copy {
+            Ok(_) => Ok(Spool(Some(tmp))),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    fn path(&self) -> Option<&Path> {
+        self.0.as_deref()
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// `slotscope replay FILE`: the TUI on a terminal, a summary otherwise.
 ///
 /// # Errors
@@ -74,7 +110,12 @@ pub fn run(file: &Path, args: &ReplayArgs) -> Result<ExitCode, Failure> {
         }
     }
     tui::check_rate("--fps", args.look.fps)?;
-    let mut player = Player::open(file, IndexOptions::default())
+    // A replay reads its file more than once (an index, then seeks): a FIFO or a device is
+    // first copied into a temporary file, removed again when the replay ends.
+    let spooled = Spool::of(file)
+        .map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))?;
+    let readable = spooled.path().unwrap_or(file);
+    let mut player = Player::open(readable, IndexOptions::default())
         .map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))?;
     if !io::stdout().is_terminal() {
         let text = summary(file, &mut player)
