@@ -305,6 +305,9 @@ pub fn run(
     let repeat = compare_repeat(&runs[0], &list.join(","));
     note(&format!("{} · compare on {}", headless::banner(&runs[0]), list.join(", ")));
     note(&format!("  repeat: {repeat}"));
+    if let Some(caveat) = resolve::repeat_caveat(&runs[0]) {
+        note(&caveat);
+    }
 
     let (stop, threads) = (runs[0].spec.stop, runs[0].spec.initial_threads());
     let mut reports = Vec::new();

@@ -254,6 +254,9 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     let record = record_options(args, &repeat)?;
     note(&banner(&resolved));
     note(&format!("  repeat: {repeat}"));
+    if let Some(caveat) = resolve::repeat_caveat(&resolved) {
+        note(&caveat);
+    }
     if let Some(r) = &record {
         note(&format!("  recording into {} (limit {})", r.path.display(), args.record_limit));
     }
@@ -313,16 +316,19 @@ fn record_options(args: &RunArgs, repeat: &str) -> Result<Option<RecordOptions>,
 /// Says what was recorded; true if writing the trace failed.
 fn report_recording(report: &Report) -> bool {
     let Some(r) = &report.recording else { return false };
+    if let Some(e) = &r.error {
+        note(&format!(
+            "error: recording into {} failed: {e}; at most {} bytes reached it (it reads up to its last whole record)",
+            r.path, r.bytes
+        ));
+        return true;
+    }
     note(&format!(
         "slotscope: recorded {}: {} bytes, {} op events, {} dropped; {}",
         r.path, r.bytes, r.events, r.dropped, r.end
     ));
     if r.dropped > 0 {
         note("  the writer fell behind: checks over the dropped stretches will say \"incomplete\"");
-    }
-    if let Some(e) = &r.error {
-        note(&format!("error: writing the trace failed: {e} (it reads up to its last whole record)"));
-        return true;
     }
     note(&format!("  check it with: slotscope check {}", r.path));
     false

@@ -121,6 +121,18 @@ pub fn repeat_words(subcommand: &str, run: &ResolvedRun, headless: bool) -> Vec<
     words
 }
 
+/// A note for a repeat line that cannot repeat the run as printed: the scenario came from a
+/// pipe or a process substitution (`<(...)`, `/dev/fd/63`), which cannot be read again.
+pub fn repeat_caveat(run: &ResolvedRun) -> Option<String> {
+    let meta = std::fs::metadata(&run.scenario_arg).ok()?;
+    (!meta.is_file()).then(|| {
+        format!(
+            "  note: the scenario was read from `{}`, which cannot be read again: to repeat the run, save the scenario to a file (the report's `spec.source` holds it as resolved) and name that file instead",
+            run.scenario_arg
+        )
+    })
+}
+
 /// `word` as a POSIX shell reads it back: as is when it has only safe characters, else in
 /// single quotes.
 pub fn shell_word(word: &str) -> String {

@@ -188,6 +188,7 @@ pub struct Workshop {
 /// terminal and prints the run's text summary to stdout.
 pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<ExitCode, Failure> {
     let look = &args.look;
+    let is_lesson = workshop.lesson.is_some();
     if args.output.is_some() || !args.fail_if.is_empty() || args.record.is_some() {
         crate::console::note(
             "note: the TUI does not write -o/--output, check --fail-if or --record yet; \
@@ -247,10 +248,25 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
     if let (Err(f), Exit::Quit) = (printed, exit) {
         return Err(f);
     }
+    let broken = report.backends.iter().any(|b| b.broken);
+    let violations = report.checks.violations.count;
     Ok(match exit {
         Exit::Signal(sig) => ExitCode::from(u8::try_from(128 + sig).unwrap_or(exit::CHECK_FAILED)),
+        // A lesson shows something: it succeeded when what it set out to show happened. A
+        // broken variant ran on purpose, so violations were expected; without one, none were.
+        Exit::Quit if is_lesson => {
+            let (ok, said) = match (broken, violations > 0) {
+                (true, true) => (true, format!("the lesson's broken variant showed {violations} violations, as it set out to")),
+                (true, false) => (false, "the lesson ran a broken variant but no violation showed: the demonstration did not happen".to_owned()),
+                (false, false) => (true, String::new()),
+                (false, true) => (false, format!("self-checks failed: {violations} violations on the correct table")),
+            };
+            if !said.is_empty() {
+                crate::console::note(&said);
+            }
+            ExitCode::from(if ok { exit::OK } else { exit::CHECK_FAILED })
+        }
         Exit::Quit if !report.passed() => {
-            let broken = report.backends.iter().any(|b| b.broken);
             let why = if broken { " (a broken variant ran, on purpose)" } else { "" };
             crate::console::note(&format!(
                 "self-checks failed: {} violations{why}",

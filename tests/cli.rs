@@ -629,3 +629,45 @@ fn completions_are_printed() {
     assert!(stdout(&o).contains("slotscope") && stdout(&o).contains("--fail-if"));
     expect_code(&["completions", "tcsh"], 2);
 }
+
+/// Messages that say where and what: each file below is wrong in one way, and the report
+/// names the place and the mistake in the file's own terms.
+#[test]
+fn bad_files_are_answered_at_their_place_in_their_terms() {
+    let dir = scratch("messages");
+    let cases: [(&str, &[u8], &str); 6] = [
+        ("phase.toml", b"name = \"p\"\nduration = \"1s\"\n[[group]]\nname = \"g\"\nthreads = 1\n[[phase]]\nat = \"5s\"\ngroup = \"g\"\nthreads = 2\n", "phase.toml:7:6: error: phase at 5s never runs"),
+        ("utf8.toml", b"name = \"u\"\ndescription = \"caf\xe9\"\n", "utf8.toml:2:19: error: byte 0xE9 is not UTF-8"),
+        ("inf.toml", b"name = \"i\"\n[[group]]\nname = \"g\"\nthreads = 1\nrate = inf\n", "a rate must be a finite number of ops/s, not inf"),
+        ("dup.toml", b"name = \"d\"\n[table]\ncapacity = 64\n[table]\nprefill = 0.5\n", "`[table]` appears twice (first on line 2)"),
+        ("nul.toml", b"name = \"n\"\nbad\0key = 1\n", "a control character where a key should be"),
+        ("deep/./x.toml", b"name = \"x\"\n[tabel]\n", "deep/x.toml:2:2"),
+    ];
+    fs::create_dir_all(dir.join("deep")).unwrap();
+    for (name, text, says) in cases {
+        let path = dir.join(name);
+        fs::write(&path, text).unwrap();
+        let o = expect_code(&["run", path.to_str().unwrap(), "--no-tui"], 3);
+        let err = stderr(&o);
+        assert!(err.contains(says), "{name}: {err}");
+        assert!(!err.contains('\0'), "{name}: no raw control bytes echoed");
+    }
+    let o = expect_code(&["run", "churn", "--fail-if", "p99(insert)>1e400us"], 2);
+    assert!(stderr(&o).contains("too large to be a number"), "{}", stderr(&o));
+    // A lesson that gives its scenario twice is told so once.
+    fs::write(
+        dir.join("l.toml"),
+        "name = \"l\"\ntitle = \"t\"\nsummary = \"s\"\nscenario = \"churn\"\n[scenario.table]\ncapacity = 64\n[[step]]\ntitle = \"a\"\nsay = \"b\"\n",
+    )
+    .unwrap();
+    let o = expect_code(&["lesson", dir.join("l.toml").to_str().unwrap()], 3);
+    let err = stderr(&o);
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    assert!(err.contains("`scenario` is given twice"), "{err}");
+    // A recording into a full disk says what failed and claims no bytes it did not write.
+    let o = expect_code(&["run", "churn", "--ops", "300", "-t", "1", "--record", "/dev/full"], 5);
+    let err = stderr(&o);
+    assert!(err.contains("recording into /dev/full failed: No space left"), "{err}");
+    assert!(!err.contains("the run was stopped"), "{err}");
+    fs::remove_dir_all(&dir).unwrap();
+}

@@ -231,3 +231,22 @@ fn replay_stops_on_sigterm_with_143_and_ctrl_c_quits_with_0() {
     assert_eq!(s.wait_exit(), 0);
     s.assert_restored();
 }
+
+/// A lesson's exit code is the lesson's: `aba` runs a broken variant on purpose, and quitting
+/// after its violations showed is a success; quitting before it got there is one too (no
+/// broken variant ran, no violation).
+#[test]
+fn a_lesson_exits_0_when_it_showed_what_it_set_out_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&["lesson", "aba"], dir.path());
+    s.wait_for("Stale keys, correct table", true);
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0, "{}", s.after_tui());
+    let mut s = Session::start(&["lesson", "aba"], dir.path());
+    s.wait_for("Stale keys, correct table", true);
+    s.send(b"n");
+    s.wait_for("VIOLATIONS", true);
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0, "{}", s.after_tui());
+    assert!(s.after_tui().contains("as it set out to"), "{}", s.after_tui());
+}

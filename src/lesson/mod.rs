@@ -613,7 +613,7 @@ pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Lesson, LoadE
 /// [`LoadError::Io`] or [`LoadError::Invalid`].
 pub fn load_file(path: &Path, ctx: &ValidationContext) -> Result<Lesson, LoadError> {
     let (text, stem) = read_file(FileKind::Lesson, path, "lesson")?;
-    Ok(parse(&text, &path.display().to_string(), &stem, path.parent(), ctx)?)
+    Ok(parse(&text, &slotscope_stress::scenario::shown_path(path), &stem, path.parent(), ctx)?)
 }
 
 /// A built-in lesson if `arg` names one, else a file.

@@ -619,6 +619,7 @@ impl Recorder {
             events: 0,
             dropped: 0,
             stopped: None,
+            written_at_failure: None,
             error: None,
             limit: options.limit,
             started_ns: clock.now_ns(),
@@ -777,6 +778,9 @@ struct WriterState {
     dropped: u64,
     /// Set when recording stopped early (limit or error): nothing more is written.
     stopped: Option<EndReason>,
+    /// Bytes that had reached the file when a write failed (at most; the failed write may have
+    /// put part of a record there).
+    written_at_failure: Option<u64>,
     error: Option<String>,
     limit: RecordLimit,
     started_ns: u64,
@@ -839,10 +843,11 @@ impl WriterState {
         let final_reason = self.stopped.unwrap_or(reason);
         RecordingReport {
             path: path.display().to_string(),
-            bytes: self.out.bytes(),
+            // After a failed write only what reached the file before it counts.
+            bytes: self.written_at_failure.unwrap_or_else(|| self.out.bytes()),
             events: self.events,
             dropped: self.dropped,
-            end: final_reason.describe(),
+            end: if self.error.is_some() { "writing the trace failed" } else { final_reason.describe() },
             limit_reached: final_reason.is_limit(),
             error: self.error.clone(),
         }
@@ -1082,6 +1087,11 @@ impl WriterState {
 
     fn fail(&mut self, error: String) {
         self.shared.accepting.store(false, Ordering::Relaxed);
+        if self.error.is_none() {
+            // What reached the file: everything encoded, less what still sat in the buffer.
+            let buffered = self.out.get_ref().buffer().len() as u64;
+            self.written_at_failure = Some(self.out.bytes().saturating_sub(buffered));
+        }
         self.error.get_or_insert(error);
         self.stopped.get_or_insert(EndReason::Stopped);
     }

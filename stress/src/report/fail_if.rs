@@ -531,6 +531,10 @@ fn parse_threshold(input: &str, at: usize, end: usize, metric: &Metric) -> Resul
         Unit::PerSecond | Unit::Count => {
             let what = if metric.unit() == Unit::PerSecond { "a rate" } else { "a count" };
             let (v, mut e) = number_with_multiplier(input, at, what)?;
+            if !v.is_finite() {
+                return Err(ValueError::new(input, at..e, format!("{what} too large to be a number"))
+                    .with_hint("write a finite threshold, e.g. `1e6` or `10M`"));
+            }
             if metric.unit() == Unit::PerSecond && input[e..end].starts_with("/s") {
                 e += 2;
             }

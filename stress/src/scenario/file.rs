@@ -169,6 +169,49 @@ pub fn parse(
     Ok(Scenario { spec, origin: origin.to_owned(), warnings })
 }
 
+/// The parser's message about `text[span]`, said in the file's terms where the parser's are
+/// unclear, and a hint.
+fn explain_syntax(text: &str, span: &Range<usize>, message: &str) -> (String, Option<String>) {
+    let at = text.get(span.clone()).unwrap_or("");
+    let line_start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    if message.starts_with("duplicate key") && line.starts_with('[') {
+        let header = line.split(']').next().unwrap_or(line).trim_start_matches('[');
+        let first = text[..line_start]
+            .lines()
+            .position(|l| {
+                l.trim().trim_start_matches('[').split(']').next() == Some(header)
+                    && l.trim().starts_with('[')
+            })
+            .map(|i| i + 1);
+        let message = match first {
+            Some(n) => format!("`[{header}]` appears twice (first on line {n})"),
+            None => format!("`[{header}]` appears twice"),
+        };
+        return (
+            message,
+            Some("give each table once, with all its keys; `[[group]]` and `[[phase]]` repeat".to_owned()),
+        );
+    }
+    if message.contains("cannot extend value of type") && message.contains("dotted key") {
+        let key = at.split('.').next().unwrap_or(at).trim_start_matches('[').trim();
+        let written = if line.starts_with('[') { line.to_owned() } else { format!("{key}.…") };
+        return (
+            format!("`{key}` is given twice: once as a value, once as a table (`{written}`)"),
+            Some(format!(
+                "give `{key}` one way: a name (`{key} = \"churn\"`) or a table (`[{key}]`), not both"
+            )),
+        );
+    }
+    if message.contains("invalid unquoted key") && at.chars().any(char::is_control) {
+        return (
+            "a control character where a key should be".to_owned(),
+            Some("scenario and lesson files are text: remove the control character (shown as ?)".to_owned()),
+        );
+    }
+    (message.to_owned(), syntax_hint(message))
+}
+
 fn syntax_hint(message: &str) -> Option<String> {
     let hint = if message.contains("must be quoted") {
         "text values need quotes, e.g. layout = \"linear\""
@@ -209,10 +252,13 @@ pub fn syntax_errors(text: &str, syntax: &[toml::de::Error]) -> Vec<Diagnostic> 
                     None,
                 );
             }
-            Diagnostic::located(&lines, text, Severity::Error, span, e.message(), syntax_hint(e.message()))
+            let (message, hint) = explain_syntax(text, &span, e.message());
+            Diagnostic::located(&lines, text, Severity::Error, span, message, hint)
         })
         .collect();
     errors.sort_by_key(|d| (d.span.start, d.span.end));
+    // The parser can report one mistake twice at one place.
+    errors.dedup_by(|a, b| a.span == b.span && a.message == b.message);
     errors
 }
 
@@ -230,9 +276,20 @@ impl<'s> Loader<'s> {
     /// Runs the semantic checks of [`validate`] on `spec` and records their findings at the
     /// spans recorded while reading it.
     pub fn check_spec(&mut self, spec: &RunSpec, ctx: &ValidationContext) {
-        for p in validate(spec, ctx) {
+        for mut p in validate(spec, ctx) {
             if self.spans.failed.contains(&p.field) {
                 continue;
+            }
+            // A phase past the end is only a warning when the command line shortened the run
+            // (`run demo -d 3s`); a file whose own phase never runs is wrong.
+            if p.severity == Severity::Warning
+                && matches!(p.field, Field::Phase(_, PhaseField::At))
+                && p.also == Some(Field::Stop)
+            {
+                p.severity = Severity::Error;
+                p.hint = Some(
+                    "a phase starts before the run ends: move it earlier, or make the run longer".to_owned(),
+                );
             }
             let span = self.spans.locate(p.field, p.item);
             self.found.push(Diagnostic::located(&self.lines, self.src, p.severity, span, p.message, p.hint));

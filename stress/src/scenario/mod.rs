@@ -146,15 +146,42 @@ impl LoadError {
 /// Reads a file of `kind`: its text, and its stem (or `default_stem`).
 ///
 /// # Errors
-/// [`LoadError::Io`].
+/// [`LoadError::Io`]; [`LoadError::Invalid`] at the first byte that is not UTF-8.
 pub fn read_file(kind: FileKind, path: &Path, default_stem: &str) -> Result<(String, String), LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
-        kind,
-        path: path.to_owned(),
-        error,
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Io { kind, path: path.to_owned(), error })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[at];
+        // The text up to the bad byte, and the bad byte shown as a replacement character.
+        let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        let d = Diagnostic::new(
+            &shown,
+            Severity::Error,
+            at..at + 1,
+            format!("byte 0x{byte:02X} is not UTF-8"),
+            Some(format!("{} files are UTF-8 text", kind.noun())),
+        );
+        LoadError::Invalid(ScenarioError {
+            origin: shown_path(path),
+            source: shown,
+            errors: vec![d],
+            warnings: Vec::new(),
+        })
     })?;
     let stem = path.file_stem().map_or_else(|| default_stem.to_owned(), |s| s.to_string_lossy().into_owned());
     Ok((text, stem))
+}
+
+/// `path` as messages show it: `.` components dropped (`./les/./x.toml` is `./les/x.toml`).
+pub fn shown_path(path: &Path) -> String {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for (i, c) in path.components().enumerate() {
+        if c != Component::CurDir || i == 0 {
+            out.push(c);
+        }
+    }
+    out.display().to_string()
 }
 
 /// Whether a command-line word that is not a built-in's name is meant as a path: it has a
@@ -181,7 +208,7 @@ pub fn load_builtin(name: &str, ctx: &ValidationContext) -> Result<Scenario, Loa
 /// Loads a scenario file. Its name defaults to the file stem.
 pub fn load_file(path: &Path, ctx: &ValidationContext) -> Result<Scenario, LoadError> {
     let (text, stem) = read_file(FileKind::Scenario, path, "custom")?;
-    Ok(parse(&text, &path.display().to_string(), &stem, ctx)?)
+    Ok(parse(&text, &shown_path(path), &stem, ctx)?)
 }
 
 /// Loads what the command line named: a built-in scenario if `arg` is one's name, else a file

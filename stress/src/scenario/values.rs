@@ -315,7 +315,12 @@ pub fn time_term(
             ValueError::new(input, unit_at..unit_end, format!("unknown time unit `{unit}`")).with_hint(hint)
         );
     };
-    Ok((n * scale, unit_end))
+    let ns = n * scale;
+    if !ns.is_finite() {
+        return Err(ValueError::new(input, at..unit_end, "this time is too large to be a number")
+            .with_hint("write a finite time, e.g. `2us` or `1.5ms`"));
+    }
+    Ok((ns, unit_end))
 }
 
 /// Parses a duration (see [`parse_time_ns`]) of at most [`MAX_DURATION`], rounded to whole
@@ -443,7 +448,16 @@ pub fn parse_rate(input: &str) -> Result<f64, ValueError> {
 
 /// The range rule for rates, shared with scenario validation: (message, hint) on failure.
 pub(crate) fn check_rate(v: f64) -> Result<(), (String, String)> {
-    if v.is_nan() || v <= 0.0 || v.is_infinite() {
+    if v.is_infinite() || v.is_nan() {
+        return Err((
+            format!(
+                "a rate must be a finite number of ops/s, not {}",
+                if v.is_nan() { "nan" } else { "inf" }
+            ),
+            "leave the rate out for a closed loop (as fast as possible)".to_owned(),
+        ));
+    }
+    if v <= 0.0 {
         return Err((
             format!("a rate must be more than 0 ops/s, not {}", format_rate(v)),
             "leave the rate out for a closed loop (as fast as possible)".to_owned(),
