@@ -25,7 +25,7 @@ use slotscope_views::Theme;
 
 use crate::adapt::RunFacts;
 use crate::app::{draw, update, Message, Model};
-use crate::cli::RunArgs;
+use crate::cli::WorkloadArgs;
 use crate::frames::FrameRing;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -71,7 +71,7 @@ fn frame_cost() {
         let capacity = 1usize << log2;
         let mut sample = big_sample(capacity);
         let fresh = sample.snapshot.clone();
-        let spec = crate::resolve::resolve_run(None, &RunArgs::default(), false).unwrap().spec;
+        let spec = crate::resolve::resolve_run(None, &WorkloadArgs::default(), false).unwrap().spec;
         let facts = RunFacts::of(&spec, 10);
         let area = Rect::new(0, 0, 200, 60);
         let mut model =
@@ -115,7 +115,7 @@ fn vm_rss_kib() -> u64 {
 #[test]
 #[ignore = "a benchmark: run by hand in release"]
 fn memory_beyond_the_table() {
-    let args = RunArgs { capacity: Some(1 << 20), threads: Some(2), ..RunArgs::default() };
+    let args = WorkloadArgs { capacity: Some(1 << 20), threads: Some(2), ..WorkloadArgs::default() };
     let spec = crate::resolve::resolve_run(Some("read-heavy"), &args, false).unwrap().spec;
     let before_engine = vm_rss_kib();
     let facts = RunFacts::of(&spec, 10);
@@ -159,10 +159,10 @@ fn memory_beyond_the_table() {
 #[test]
 #[ignore = "a benchmark: run by hand in release"]
 fn headless_throughput() {
-    let args = RunArgs {
+    let args = WorkloadArgs {
         threads: Some(2),
         duration: Some(std::time::Duration::from_secs(10)),
-        ..RunArgs::default()
+        ..WorkloadArgs::default()
     };
     let spec = crate::resolve::resolve_run(Some("read-heavy"), &args, true).unwrap().spec;
     let report = slotscope_stress::run_headless(spec).unwrap();

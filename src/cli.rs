@@ -79,7 +79,7 @@ pub enum Command {
         )]
         backends: Vec<BackendKind>,
         #[command(flatten)]
-        run: RunArgs,
+        run: CompareArgs,
     },
     /// Open a recorded trace in the TUI (pause, step, seek, speed), or re-execute it.
     #[command(after_long_help = REPLAY_HELP)]
@@ -138,115 +138,139 @@ pub enum Command {
 /// A list of cores (`0-3,8`); an alias, so that clap takes it as one value.
 pub type CoreList = Vec<usize>;
 
-/// Flags of a run; they override the scenario's values.
+/// What a run does: the flags that override the scenario's workload and table.
 #[derive(Args, Debug, Default, Clone)]
-pub struct RunArgs {
+pub struct WorkloadArgs {
     /// Worker threads (with several thread groups: shared out in proportion). Up to 1024.
-    #[arg(short = 't', long, allow_negative_numbers = true, value_parser = parse_threads)]
+    #[arg(help_heading = "Workload", short = 't', long, allow_negative_numbers = true, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Cores to pin to, e.g. `0-3,8` (implies --pin list).
-    #[arg(short = 'c', long, value_parser = parse_cores)]
+    #[arg(help_heading = "Workload", short = 'c', long, value_parser = parse_cores)]
     pub cores: Option<CoreList>,
     /// Pinning policy: none, compact, scatter (over L3/NUMA groups) or list (with --cores).
     /// Default: the scenario's (compact).
-    #[arg(long, value_parser = parse_pin)]
+    #[arg(help_heading = "Workload", long, value_parser = parse_pin)]
     pub pin: Option<PinPolicy>,
     /// Run for this long, e.g. `10s`, `1.5m`, `500ms`. Default: the scenario's (10s headless;
     /// until quit in the TUI).
-    #[arg(short = 'd', long, value_parser = parse_duration)]
+    #[arg(help_heading = "Workload", short = 'd', long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Run each thread for exactly this many operations instead of a duration
     /// (deterministic op streams).
-    #[arg(long, allow_negative_numbers = true, value_parser = parse_ops)]
+    #[arg(help_heading = "Workload", long, allow_negative_numbers = true, value_parser = parse_ops)]
     pub ops: Option<u64>,
     /// Open loop: this many operations per second per thread (e.g. `100k`), latency measured
     /// from the intended start (coordinated-omission corrected). Default: closed loop.
-    #[arg(short = 'R', long, allow_negative_numbers = true, value_parser = parse_rate)]
+    #[arg(help_heading = "Workload", short = 'R', long, allow_negative_numbers = true, value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Seed of every thread's op stream. Default: the scenario's.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(help_heading = "Workload", long, allow_negative_numbers = true)]
     pub seed: Option<u64>,
-    /// Table capacity in slots (rounded up to a power of two, 16 ..= 134217728).
-    #[arg(long, allow_negative_numbers = true)]
-    pub capacity: Option<usize>,
-    /// Slot layout: interleaved, linear or padded.
-    #[arg(long, value_parser = parse_layout)]
-    pub layout: Option<Layout>,
-    /// Cache line size the layout is built for: 64 or 128.
-    #[arg(long, allow_negative_numbers = true)]
-    pub line_bytes: Option<usize>,
-    /// Fraction of the capacity filled before the clock starts, 0..=1.
-    #[arg(long, allow_negative_numbers = true)]
-    pub prefill: Option<f64>,
-    /// Backend: slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab.
-    #[arg(long, value_parser = parse_backend)]
-    pub backend: Option<BackendKind>,
-    /// A broken-on-purpose variant of our table: no-generation-check or relaxed-ring.
-    #[arg(long, value_parser = parse_variant)]
-    pub variant: Option<Variant>,
     /// Operation mix: `lookup/insert/remove` weights (e.g. `98/1/1`) or read-heavy, exchange,
     /// churn.
-    #[arg(long, value_parser = parse_mix)]
+    #[arg(help_heading = "Workload", long, value_parser = parse_mix)]
     pub mix: Option<Mix>,
     /// Lookup key choice: uniform, zipf:S (e.g. zipf:1.1), hot:KEYS:SHARE (e.g. hot:16:0.9).
-    #[arg(long, value_parser = parse_keys)]
+    #[arg(help_heading = "Workload", long, value_parser = parse_keys)]
     pub keys: Option<KeyChoice>,
     /// Time one operation in this many, 1 ..= 1048576 (1 = every op). Default: the
     /// scenario's (1). Open-loop ops are always timed.
-    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    #[arg(help_heading = "Workload", long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub time_every: Option<u32>,
-    /// Run without the TUI (automatic when stdout is not a terminal).
-    #[arg(long)]
-    pub no_tui: bool,
+    /// Table capacity in slots (rounded up to a power of two, 16 ..= 134217728).
+    #[arg(help_heading = "Table", long, allow_negative_numbers = true)]
+    pub capacity: Option<usize>,
+    /// Slot layout: interleaved, linear or padded.
+    #[arg(help_heading = "Table", long, value_parser = parse_layout)]
+    pub layout: Option<Layout>,
+    /// Cache line size the layout is built for: 64 or 128.
+    #[arg(help_heading = "Table", long, allow_negative_numbers = true)]
+    pub line_bytes: Option<usize>,
+    /// Fraction of the capacity filled before the clock starts, 0..=1.
+    #[arg(help_heading = "Table", long, allow_negative_numbers = true)]
+    pub prefill: Option<f64>,
+    /// Backend: slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab.
+    #[arg(help_heading = "Table", long, value_parser = parse_backend)]
+    pub backend: Option<BackendKind>,
+    /// A broken-on-purpose variant of our table: no-generation-check or relaxed-ring.
+    #[arg(help_heading = "Table", long, value_parser = parse_variant)]
+    pub variant: Option<Variant>,
+}
+
+/// What a headless run (or `compare`) writes.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ReportArgs {
     /// Write the report to this file instead of stdout (atomically: a temp file in the same
     /// directory, then a rename; exit 5 if it cannot be written).
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(help_heading = "Output", short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Report format (headless runs and `compare`; `compare` has no hlog).
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(help_heading = "Output", long, value_enum, default_value_t = OutputFormat::Text)]
     pub output_format: OutputFormat,
     /// Fail (exit 1) if this holds at the end. Repeatable. Metrics: p50(OP) p99(OP) p99.9(OP)
     /// mean(OP) min(OP) max(OP) (latency, needs a unit: ns us ms s), throughput[(OP)],
     /// ops[(OP)], violations, full_refusals, ticket_skips, ring_retries, stale_rejections;
     /// OP: lookup insert remove all. E.g. `p99(lookup)>2us`, `violations>0`,
     /// `throughput<1e6`. A metric the run did not measure fails too.
-    #[arg(long, value_name = "EXPR", value_parser = parse_fail_if)]
+    #[arg(help_heading = "Output", long, value_name = "EXPR", value_parser = parse_fail_if)]
     pub fail_if: Vec<FailIf>,
+}
+
+/// Flags of `run` (and of the bare command): the workload, the report, recording, the TUI.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Run without the TUI (automatic when stdout is not a terminal).
+    #[arg(help_heading = "Output", long)]
+    pub no_tui: bool,
     /// Record a trace of the run into this file (see `slotscope replay` and `check`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(help_heading = "Recording", long, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// Stop recording after this size (e.g. `256MiB`, `1GiB`) or duration (e.g. `30s`); the
     /// run goes on unrecorded. Each thread buffers 64 Ki events; when the writer falls behind,
     /// events are dropped and counted, never waited for.
-    #[arg(long, default_value = "1GiB", value_parser = parse_record_limit)]
+    #[arg(help_heading = "Recording", long, default_value = "1GiB", value_parser = parse_record_limit)]
     pub record_limit: RecordLimit,
     /// A/B split: run two tables side by side under the same load, e.g. `linear,interleaved`.
-    #[arg(long, value_name = "A,B", value_parser = parse_layout_pair)]
+    #[arg(help_heading = "TUI", long, value_name = "A,B", value_parser = parse_layout_pair)]
     pub compare_layout: Option<(Layout, Layout)>,
     #[command(flatten)]
     pub look: LookArgs,
+}
+
+/// Flags of `compare`: the workload and the report (it is always headless, and records
+/// nothing).
+#[derive(Args, Debug, Default, Clone)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// How the TUI looks and how often it updates.
 #[derive(Args, Debug, Default, Clone)]
 pub struct LookArgs {
     /// Frames drawn per second (1..=60).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=60))]
+    #[arg(help_heading = "TUI", long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=60))]
     pub fps: u32,
     /// Samples taken per second (1..=60): counters, latency, the table snapshot.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
+    #[arg(help_heading = "TUI", long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=60))]
     pub sample_hz: u32,
     /// No colour (also when the NO_COLOR environment variable is set).
-    #[arg(long)]
+    #[arg(help_heading = "TUI", long)]
     pub no_color: bool,
     /// Colour theme.
-    #[arg(long, value_enum, default_value_t = ThemeName::Dark)]
+    #[arg(help_heading = "TUI", long, value_enum, default_value_t = ThemeName::Dark)]
     pub theme: ThemeName,
     /// Plain ASCII glyphs, for terminals without Unicode block characters.
-    #[arg(long)]
+    #[arg(help_heading = "TUI", long)]
     pub ascii: bool,
     /// Presenter mode for projectors: large high-contrast glyphs, fewer panels.
-    #[arg(long)]
+    #[arg(help_heading = "TUI", long)]
     pub present: bool,
 }
 
@@ -303,11 +327,11 @@ mod tests {
         .unwrap();
         let Some(Command::Run { scenario, run }) = cli.command else { panic!("not run") };
         assert_eq!(scenario.as_deref(), Some("churn"));
-        assert_eq!(run.threads, Some(4));
-        assert_eq!(run.duration, Some(Duration::from_secs(5)));
+        assert_eq!(run.workload.threads, Some(4));
+        assert_eq!(run.workload.duration, Some(Duration::from_secs(5)));
         assert!(run.no_tui);
         assert_eq!(
-            run.fail_if,
+            run.report.fail_if,
             [parse_fail_if("violations>0").unwrap(), parse_fail_if("p99(lookup)>2us").unwrap()]
         );
         assert_eq!(run.look.fps, 30);

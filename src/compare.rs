@@ -11,7 +11,7 @@ use slotscope_stress::scenario::values::{format_duration, format_ns, format_rate
 use slotscope_stress::BackendKind;
 use slotscope_stress::{OpKind, Report, StopSpec};
 
-use crate::cli::{OutputFormat, RunArgs};
+use crate::cli::{CompareArgs, OutputFormat, WorkloadArgs};
 use crate::exit::{self, Failure};
 use crate::headless::{self, note, signal_exit, Signals};
 use crate::output;
@@ -279,22 +279,21 @@ fn csv_table(doc: &CompareDocument) -> String {
 pub fn run(
     scenario: Option<&str>,
     backend_names: &[BackendKind],
-    args: &RunArgs,
+    args: &CompareArgs,
 ) -> Result<ExitCode, Failure> {
-    if args.backend.is_some() {
+    if args.workload.backend.is_some() {
         return Err(Failure::usage("error: `compare` takes --backends a,b,... rather than --backend"));
     }
-    headless::refuse_unsupported(args)?;
     let backends = parse_backends(backend_names)?;
-    let conditions = headless::parse_conditions(args)?;
-    if let Some(path) = &args.output {
+    let conditions = args.report.fail_if.clone();
+    if let Some(path) = &args.report.output {
         output::check_writable(path)?;
     }
     let scenario = scenario.unwrap_or(DEFAULT_COMPARE_SCENARIO);
     // Resolve once per backend: the flags are validated against each.
     let mut runs: Vec<ResolvedRun> = Vec::new();
     for kind in &backends {
-        let with = RunArgs { backend: Some(*kind), ..args.clone() };
+        let with = WorkloadArgs { backend: Some(*kind), ..args.workload.clone() };
         runs.push(resolve::resolve_run(Some(scenario), &with, true)?);
     }
     for w in &runs[0].warnings {
@@ -341,7 +340,7 @@ pub fn run(
         baseline: backends[0].name(),
         backends: figures(&reports),
     };
-    let bytes = match args.output_format {
+    let bytes = match args.report.output_format {
         OutputFormat::Text => text_table(&doc).into_bytes(),
         OutputFormat::Csv => csv_table(&doc).into_bytes(),
         OutputFormat::Json => {
@@ -357,7 +356,7 @@ pub fn run(
             ))
         }
     };
-    output::deliver(&bytes, args.output.as_deref())?;
+    output::deliver(&bytes, args.report.output.as_deref())?;
 
     let mut failed = false;
     for r in &reports {

@@ -96,7 +96,7 @@ pub fn note(text: &str) {
 
 /// Parses every `--fail-if` (exit 2 naming the flag and the position on a bad one).
 pub fn parse_conditions(args: &RunArgs) -> Result<Vec<FailIf>, Failure> {
-    Ok(args.fail_if.clone())
+    Ok(args.report.fail_if.clone())
 }
 
 /// Refuses flags that belong to features a headless run does not have (yet), rather than
@@ -245,7 +245,7 @@ pub fn banner(resolved: &ResolvedRun) -> String {
 pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     refuse_unsupported(args)?;
     let conditions = parse_conditions(args)?;
-    if let Some(path) = &args.output {
+    if let Some(path) = &args.report.output {
         output::check_writable(path)?;
     }
     // Before anything is printed: whoever waits for the banner may signal right away.
@@ -265,9 +265,9 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     let trace_failed = report_recording(&report);
 
     let verdicts = evaluate_all(&conditions, &report);
-    let bytes = output::render(&report, args.output_format, &Extras { verdicts: &verdicts })?;
-    output::deliver(&bytes, args.output.as_deref())?;
-    if let Some(path) = &args.output {
+    let bytes = output::render(&report, args.report.output_format, &Extras { verdicts: &verdicts })?;
+    output::deliver(&bytes, args.report.output.as_deref())?;
+    if let Some(path) = &args.report.output {
         note(&format!("slotscope: report written to {}", path.display()));
     }
 

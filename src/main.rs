@@ -98,7 +98,7 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
     let headless = args.no_tui || !std::io::stdout().is_terminal();
     // Recorded runs are headless in this build: the TUI does not record yet.
     let headless = headless || args.record.is_some();
-    let resolved = resolve::resolve_run(scenario, args, headless)?;
+    let resolved = resolve::resolve_run(scenario, &args.workload, headless)?;
     for w in &resolved.warnings {
         headless::note(w);
     }
@@ -134,7 +134,7 @@ fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
         )));
     }
     let mut spec = lesson.start_spec();
-    let overrides = resolve::overrides_from(args);
+    let overrides = resolve::overrides_from(&args.workload);
     if !overrides.is_empty() {
         let problems = overrides.apply(&mut spec, &ctx).map_err(|e| Failure::usage(e.to_string()))?;
         warnings.extend(problems.iter().map(ToString::to_string));

@@ -5,7 +5,7 @@ use slotscope_stress::scenario::values;
 use slotscope_stress::scenario::{self, Overrides, ValidationContext};
 use slotscope_stress::{BackendKind, PinPolicy, RunSpec, StopSpec};
 
-use crate::cli::RunArgs;
+use crate::cli::WorkloadArgs;
 use crate::exit::Failure;
 
 /// A run ready to start, and what is worth telling the user first.
@@ -24,7 +24,11 @@ pub struct ResolvedRun {
 
 /// Loads `scenario` (default: the built-in `demo`) and applies the flags. `headless` gives a
 /// scenario that would run until stopped the headless default duration instead.
-pub fn resolve_run(scenario: Option<&str>, args: &RunArgs, headless: bool) -> Result<ResolvedRun, Failure> {
+pub fn resolve_run(
+    scenario: Option<&str>,
+    args: &WorkloadArgs,
+    headless: bool,
+) -> Result<ResolvedRun, Failure> {
     let ctx = ValidationContext::detect();
     let loaded = scenario::resolve(scenario.unwrap_or(scenario::DEFAULT_SCENARIO), &ctx)?;
     let mut warnings = Vec::new();
@@ -145,7 +149,7 @@ pub fn shell_word(word: &str) -> String {
 }
 
 /// The flags that override a scenario (clap parsed their values already).
-pub fn overrides_from(args: &RunArgs) -> Overrides {
+pub fn overrides_from(args: &WorkloadArgs) -> Overrides {
     Overrides {
         threads: args.threads,
         cores: args.cores.clone(),
@@ -173,20 +177,20 @@ mod tests {
 
     #[test]
     fn defaults_to_demo_and_bounds_headless_runs() {
-        let run = resolve_run(None, &RunArgs::default(), true).unwrap();
+        let run = resolve_run(None, &WorkloadArgs::default(), true).unwrap();
         assert_eq!(run.spec.name, "demo");
         assert_eq!(run.spec.stop, StopSpec::Duration(scenario::HEADLESS_DEFAULT_DURATION));
-        let tui = resolve_run(None, &RunArgs::default(), false).unwrap();
+        let tui = resolve_run(None, &WorkloadArgs::default(), false).unwrap();
         assert_eq!(tui.spec.stop, StopSpec::Forever);
     }
 
     #[test]
     fn flags_override_the_scenario() {
-        let args = RunArgs {
+        let args = WorkloadArgs {
             threads: Some(3),
             layout: Some(Layout::Linear),
             duration: Some(std::time::Duration::from_secs(2)),
-            ..RunArgs::default()
+            ..WorkloadArgs::default()
         };
         let run = resolve_run(Some("churn"), &args, true).unwrap();
         assert_eq!(run.spec.initial_threads(), 3);
@@ -196,18 +200,18 @@ mod tests {
 
     #[test]
     fn unknown_scenarios_and_bad_files_have_their_own_codes() {
-        let e = resolve_run(Some("chrun"), &RunArgs::default(), true).unwrap_err();
+        let e = resolve_run(Some("chrun"), &WorkloadArgs::default(), true).unwrap_err();
         assert_eq!(e.code, exit::USAGE);
         assert!(e.message.contains("churn"), "{}", e.message);
         let dir = std::env::temp_dir().join(format!("slotscope-resolve-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "[table]\ncapcity = 5\n").unwrap();
-        let e = resolve_run(Some(bad.to_str().unwrap()), &RunArgs::default(), true).unwrap_err();
+        let e = resolve_run(Some(bad.to_str().unwrap()), &WorkloadArgs::default(), true).unwrap_err();
         assert_eq!(e.code, exit::BAD_SCENARIO);
         assert!(e.message.contains("bad.toml:2:1"), "{}", e.message);
         let missing = dir.join("missing.toml");
-        let e = resolve_run(Some(missing.to_str().unwrap()), &RunArgs::default(), true).unwrap_err();
+        let e = resolve_run(Some(missing.to_str().unwrap()), &WorkloadArgs::default(), true).unwrap_err();
         assert_eq!(e.code, exit::BAD_SCENARIO);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -189,7 +189,7 @@ pub struct Workshop {
 pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<ExitCode, Failure> {
     let look = &args.look;
     let is_lesson = workshop.lesson.is_some();
-    if args.output.is_some() || !args.fail_if.is_empty() || args.record.is_some() {
+    if args.report.output.is_some() || !args.report.fail_if.is_empty() || args.record.is_some() {
         crate::console::note(
             "note: the TUI does not write -o/--output, check --fail-if or --record yet; \
              run with --no-tui for those",
