@@ -34,8 +34,10 @@ pub struct Cli {
 
 pub const EXIT_CODES: &str = "\
 Exit codes: 0 ok; 1 a self-check, `check` or `--fail-if` failed; 2 usage error;
-3 bad scenario or lesson file; 4 unreadable trace file (for `check` and `replay --exec` also a truncated one); 5 output file could not be
-written; 130 after SIGINT (Ctrl-C), 143 after SIGTERM, 129 after SIGHUP.";
+3 bad scenario or lesson file; 4 unreadable or self-contradicting trace file; 5 output, recording
+or stdout could not be written; 6 `check`/`replay --exec` incomplete (a trace cut short or
+damaged, nothing found in what was read); 141 stdout closed; 130 after SIGINT (Ctrl-C), 143 after
+SIGTERM, 129 after SIGHUP.";
 
 /// `slotscope replay --help`: the keys, and what opening and seeking cost.
 pub const REPLAY_HELP: &str = "\
@@ -231,7 +233,8 @@ pub struct RunArgs {
     pub record: Option<PathBuf>,
     /// Stop recording after this size (e.g. `256MiB`, `1GiB`) or duration (e.g. `30s`); the
     /// run goes on unrecorded. Each thread buffers 64 Ki events; when the writer falls behind,
-    /// events are dropped and counted, never waited for.
+    /// events are dropped and counted, never waited for. The trace is written beside FILE
+    /// and renamed over it at the end; a second recording into FILE meanwhile is refused.
     #[arg(help_heading = "Recording", long, default_value = "1GiB", value_parser = parse_record_limit)]
     pub record_limit: RecordLimit,
     /// A/B split: run two tables side by side under the same load, e.g. `linear,interleaved`.
