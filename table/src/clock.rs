@@ -27,6 +27,56 @@ pub fn read_tsc() -> u64 {
     }
 }
 
+/// The time-stamp counter read so that it *precedes* everything after it: `lfence; rdtsc;
+/// lfence` (Intel SDM, RDTSC: an `lfence` after it keeps later instructions, memory accesses
+/// included, from starting before it has read the counter; the one before keeps it from
+/// reading early). A recorded op's start: its first load or RMW cannot pass this reading.
+/// 0 where [`TSC_AVAILABLE`] is false.
+#[inline]
+pub fn read_tsc_before() -> u64 {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        use core::arch::x86_64::{_mm_lfence, _rdtsc};
+        // SAFETY: `lfence` and `rdtsc` have no preconditions: they order instructions and read a
+        // counter register, touch no memory, and are available on every x86-64 CPU (SSE2 is
+        // part of the x86-64 baseline).
+        unsafe {
+            _mm_lfence();
+            let t = _rdtsc();
+            _mm_lfence();
+            t
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    {
+        0
+    }
+}
+
+/// The time-stamp counter read so that it *follows* everything before it, stores included:
+/// `mfence; lfence; rdtsc` (Intel SDM, RDTSC: "MFENCE;LFENCE immediately before RDTSC" makes it
+/// execute only after all previous instructions have executed and all previous loads and
+/// stores are globally visible). A recorded op's end: its last store or RMW is visible to
+/// other cores before this reading. 0 where [`TSC_AVAILABLE`] is false.
+#[inline]
+pub fn read_tsc_after() -> u64 {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        use core::arch::x86_64::{_mm_lfence, _mm_mfence, _rdtsc};
+        // SAFETY: as in `read_tsc_before`: fences and a counter read, no memory touched, always
+        // available on x86-64.
+        unsafe {
+            _mm_mfence();
+            _mm_lfence();
+            _rdtsc()
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -38,8 +88,11 @@ mod tests {
                 b = super::read_tsc();
             }
             assert!(b > a, "the counter must advance: {a} then {b}");
+            let (c, d) = (super::read_tsc_before(), super::read_tsc_after());
+            assert!(c > b && d >= c, "fenced reads advance too: {b}, {c}, {d}");
         } else {
             assert_eq!(super::read_tsc(), 0);
+            assert_eq!(super::read_tsc_before() + super::read_tsc_after(), 0);
         }
     }
 }

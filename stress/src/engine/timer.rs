@@ -67,6 +67,36 @@ impl Clock {
         }
     }
 
+    /// Nanoseconds since the epoch, read so that the op after it cannot start before the
+    /// reading: its first memory access is later in real time. The start of a recorded op
+    /// (see [`slotscope_table::clock::read_tsc_before`]; on the OS clock a `SeqCst` fence after
+    /// the reading does the same for memory accesses).
+    #[inline]
+    pub fn op_start_ns(&self) -> u64 {
+        match self.tsc {
+            Some(cal) => cal.to_ns(slotscope_table::clock::read_tsc_before()),
+            None => {
+                let t = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                t
+            }
+        }
+    }
+
+    /// Nanoseconds since the epoch, read only after the op before it is done and its stores
+    /// are visible to other cores. The end of a recorded op (see
+    /// [`slotscope_table::clock::read_tsc_after`]; on the OS clock a `SeqCst` fence first).
+    #[inline]
+    pub fn op_end_ns(&self) -> u64 {
+        match self.tsc {
+            Some(cal) => cal.to_ns(slotscope_table::clock::read_tsc_after()),
+            None => {
+                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+            }
+        }
+    }
+
     /// The instant `ns` nanoseconds after the epoch.
     pub fn instant_at(&self, ns: u64) -> Instant {
         self.epoch + Duration::from_nanos(ns)

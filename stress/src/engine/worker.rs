@@ -362,10 +362,10 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             let seq = self.next_seq;
             self.next_seq += 1;
             let value = Value { thread: self.thread_tag, seq };
-            let start = if S::ENABLED { self.clock.now_ns() } else { 0 };
+            let start = if S::ENABLED { self.clock.op_start_ns() } else { 0 };
             let got = session.insert(value, &mut self.probe);
             if S::ENABLED {
-                let end = self.clock.now_ns();
+                let end = self.clock.op_end_ns();
                 let result = match got {
                     Some(id) => (OpOutcome::Inserted, Some(id), Some(value)),
                     None => (OpOutcome::Refused, None, None),
@@ -505,12 +505,14 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 // one thread's ops never overlap in the trace.
                 self.retire_oldest(session, choice.index);
             }
-            let start = self.clock.now_ns();
+            // Fenced readings: the interval holds the op's effects as other cores see them
+            // (see `Clock::op_start_ns`), which the checker's precedence rule relies on.
+            let start = self.clock.op_start_ns();
             if start >= self.hiccup_at {
                 self.hiccup(start);
             }
             let (outcome, key, value) = self.do_op(session, choice);
-            let end = self.clock.now_ns();
+            let end = self.clock.op_end_ns();
             if self.until_timed == 0 {
                 self.until_timed = self.time_every;
                 self.fresh.record_service(choice.kind, end.saturating_sub(start));
@@ -533,13 +535,16 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             if S::ENABLED && choice.kind == OpKind::Insert && self.held.len() >= self.keep {
                 // As in `run_recorded`; the wait it adds counts in the corrected latency.
                 self.retire_oldest(session, choice.index);
-                start = self.clock.now_ns();
+            }
+            if S::ENABLED {
+                // Recorded: the fenced reading, as in `run_recorded`.
+                start = self.clock.op_start_ns();
             }
             if start >= self.hiccup_at {
                 self.hiccup(start);
             }
             let (outcome, key, value) = self.do_op(session, choice);
-            let end = self.clock.now_ns();
+            let end = if S::ENABLED { self.clock.op_end_ns() } else { self.clock.now_ns() };
             let lat = open_loop_latency(intended, start, end);
             self.fresh.record_service(choice.kind, lat.uncorrected);
             self.fresh.record_corrected(choice.kind, lat.corrected);
@@ -751,7 +756,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         while self.held.len() >= self.keep {
             let Some(held) = self.held.pop_front() else { return };
             self.counts[Counter::Removes] += 1;
-            let start = if S::ENABLED { self.clock.now_ns() } else { 0 };
+            let start = if S::ENABLED { self.clock.op_start_ns() } else { 0 };
             let outcome = if session.remove(held.id, &mut self.probe) {
                 self.removed += 1;
                 self.stale.push(held.id);
@@ -763,7 +768,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                 OpOutcome::RemoveMissed
             };
             if S::ENABLED {
-                let end = self.clock.now_ns();
+                let end = self.clock.op_end_ns();
                 let result = (outcome, Some(held.id), None);
                 self.emit_event(OpOrigin::Run, op_index, OpKind::Remove, result, start, end);
             }
@@ -792,10 +797,10 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         for i in 0..self.held.len() {
             let held = self.held[i];
             let expected = Value { thread: self.thread_tag, seq: held.seq };
-            let start = if S::ENABLED { self.clock.now_ns() } else { 0 };
+            let start = if S::ENABLED { self.clock.op_start_ns() } else { 0 };
             let got = session.lookup(held.id, &mut self.probe);
             if S::ENABLED {
-                let end = self.clock.now_ns();
+                let end = self.clock.op_end_ns();
                 let outcome = if got.is_some() { OpOutcome::Hit } else { OpOutcome::Miss };
                 self.emit_event(
                     OpOrigin::Sweep,
