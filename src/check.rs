@@ -1,19 +1,26 @@
 //! `slotscope check FILE` and `slotscope replay FILE --exec`: the text front ends of the
 //! history checker and of re-execution (`slotscope_stress::history`, `::reexec`).
 //!
-//! Exit codes: 0 the history is whole and clean; 1 a violation (or a divergence) was found; 4
-//! the trace cannot be read at all; 6 incomplete: nothing wrong was found in what could be
-//! read, but the trace was cut short or damaged (no end record), so the answer is not the
-//! whole history's (said on stderr too). Everything printed goes through [`console`].
+//! Exit codes: 0 the history is whole and clean (no violation, nothing dropped, no finding
+//! left undecided, no linearizability window unknown); 1 a violation (or a divergence) was
+//! found; 4 the trace cannot be read at all; 6 incomplete: nothing wrong was found in what
+//! could be read, but the trace was cut short or damaged (no end record), ops were dropped,
+//! the recording stopped at its limit, or some finding or window could not be decided, so the
+//! answer is not the whole history's (said on stderr too). Everything printed goes through
+//! [`console`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+use std::time::Instant;
+
 use slotscope_trace::history::check::DEFAULT_MAX_WINDOW_OPS;
 use slotscope_trace::history::emit::{emit_test, ReproMode};
-use slotscope_trace::history::{check, timeline, CheckOptions, History};
+use slotscope_trace::history::{check_file, timeline, CheckOptions, CheckReport, History, KeyText, Progress};
 use slotscope_trace::reexec::reexecute;
+use slotscope_trace::{EndRecord, ReadStop, TraceError, TraceHeader};
 
 use crate::console;
 use crate::exit::{self, Failure};
@@ -39,14 +46,25 @@ fn read(file: &Path) -> Result<History, Failure> {
     History::read(file).map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))
 }
 
-fn describe(h: &History) -> String {
+fn bad_trace(file: &Path, e: &TraceError) -> Failure {
+    Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display()))
+}
+
+/// The lines that say what the trace is.
+fn describe(
+    header: &TraceHeader,
+    events: u64,
+    segments: usize,
+    end: Option<EndRecord>,
+    stop: &ReadStop,
+) -> String {
     let mut s = String::new();
-    let t = &h.header.table;
+    let t = &header.table;
     let _ = writeln!(
         s,
         "trace: scenario `{}`, seed {}, {} ({} slots asked, {} layout, {} B lines), variant {}{}",
-        h.header.scenario,
-        h.header.seed,
+        header.scenario,
+        header.seed,
         t.backend,
         t.capacity,
         t.layout,
@@ -57,13 +75,9 @@ fn describe(h: &History) -> String {
     let _ = writeln!(
         s,
         "       recorded by slotscope {} on {} ({} cores), {} op events in {} table segment(s)",
-        h.header.tool_version,
-        h.header.machine.cpu_model,
-        h.header.machine.logical_cores,
-        h.events,
-        h.segments.len()
+        header.tool_version, header.machine.cpu_model, header.machine.logical_cores, events, segments
     );
-    match h.end {
+    match end {
         Some(e) => {
             let _ = writeln!(
                 s,
@@ -80,8 +94,8 @@ fn describe(h: &History) -> String {
             let _ = writeln!(s, "       not closed: no end record (the recording was cut off)");
         }
     }
-    if !h.stop.is_clean() {
-        let _ = writeln!(s, "       read up to the last whole record: {}", h.stop);
+    if !stop.is_clean() {
+        let _ = writeln!(s, "       read up to the last whole record: {stop}");
     }
     s
 }
@@ -89,13 +103,109 @@ fn describe(h: &History) -> String {
 /// Why the trace does not hold the whole run, if it does not: it has no end record (the
 /// recording was cut off: a kill, a full disk, a crash), or reading stopped at damage. The
 /// same answer whatever byte the cut fell on.
-fn cut_short(h: &History) -> Option<String> {
-    match (h.end.is_some(), h.stop.is_clean()) {
+fn cut_short(end: Option<EndRecord>, stop: &ReadStop) -> Option<String> {
+    match (end.is_some(), stop.is_clean()) {
         (true, true) => None,
         (false, true) => Some("the trace was cut short: it ends after a whole record but has no end record (the recording did not close); only what was read was checked".to_owned()),
-        (_, false) => Some(format!("the trace was cut short or damaged ({}); only what was read was checked", h.stop)),
+        (_, false) => Some(format!("the trace was cut short or damaged ({stop}); only what was read was checked")),
     }
 }
+
+/// Why the answer is not "clean": the reasons a check that found no violation is incomplete
+/// (exit 6), empty when there are none.
+fn incomplete_reasons(report: &CheckReport) -> Vec<String> {
+    let out = &report.outcome;
+    let mut why: Vec<String> = cut_short(report.end, &report.stop).into_iter().collect();
+    if let Some(e) = report.end {
+        if e.reason.is_limit() {
+            why.push(format!("{}: the trace holds only the start of the run", e.reason.describe()));
+        }
+        if e.dropped > 0 {
+            why.push(format!("{} op events were dropped while recording", e.dropped));
+        }
+    }
+    let dropped: u64 = out.gaps.iter().filter_map(|(_, g)| g.ops).sum();
+    if dropped > 0 && report.end.is_none_or(|e| e.dropped == 0) {
+        why.push(format!("{dropped} op events are missing (dropped while recording)"));
+    }
+    if !out.incomplete.is_empty() {
+        why.push(format!("{} finding(s) could be explained by missing events", out.incomplete.len()));
+    }
+    if out.lin.unknown > 0 {
+        why.push(format!(
+            "{} linearizability window(s) answered unknown (over the time or size limit)",
+            out.lin.unknown
+        ));
+    }
+    if out.late_ops > 0 {
+        why.push(format!("{} ops arrived out of the trace's own order", out.late_ops));
+    }
+    why
+}
+
+/// A progress line on stderr while a check reads a large trace, when stderr is a terminal:
+/// phase, events, rate, how far through the file, time left.
+struct ProgressLine {
+    shown: bool,
+    started: Instant,
+    on: bool,
+}
+
+impl ProgressLine {
+    fn new() -> Self {
+        ProgressLine { shown: false, started: Instant::now(), on: std::io::stderr().is_terminal() }
+    }
+
+    fn update(&mut self, p: Progress) {
+        // Short checks finish before a line would help.
+        let secs = self.started.elapsed().as_secs_f64();
+        if !self.on || secs < 0.5 {
+            return;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let rate = p.events as f64 / secs;
+        let mut line = format!("checking: {} events, {}/s", si(p.events as f64), si(rate));
+        if p.total > 0 {
+            #[allow(clippy::cast_precision_loss)]
+            let done = p.bytes as f64 / p.total as f64;
+            let width = 24;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let filled = ((done * f64::from(width)) as u32).min(width);
+            let eta = if done > 0.0 { secs * (1.0 - done) / done } else { 0.0 };
+            line = format!(
+                "[{}{}] {:>3.0}%  {line}, about {eta:.0} s left",
+                "#".repeat(filled as usize),
+                " ".repeat((width - filled) as usize),
+                done * 100.0
+            );
+        }
+        console::progress(&format!("\r{line}\x1b[K"));
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            console::progress("\r\x1b[K");
+            self.shown = false;
+        }
+    }
+}
+
+/// 1234567 -> "1.23M".
+fn si(v: f64) -> String {
+    if v >= 1e9 {
+        format!("{:.2}G", v / 1e9)
+    } else if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// Padding (ns) around a finding's evidence when its window is read back for the timeline.
+const TIMELINE_PAD_NS: u64 = 20_000;
 
 /// `slotscope check FILE [--emit-test DIR] [--window-time-limit D] [--table-path DIR]`.
 pub fn run_check(
@@ -105,28 +215,39 @@ pub fn run_check(
     table_path: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
     let limit = window_time_limit;
-    let history = read(file)?;
-    console::out(&describe(&history))?;
     let options = CheckOptions {
         window_time_limit: limit,
         max_window_ops: DEFAULT_MAX_WINDOW_OPS,
         linearizability: true,
     };
-    let out = check(&history, &options);
+    let mut line = ProgressLine::new();
+    let result = check_file(file, &options, &mut |p| line.update(p));
+    line.clear();
+    let report = result.map_err(|e| bad_trace(file, &e))?;
+    let out = &report.outcome;
+    console::out(&describe(&report.header, report.events, report.segments, report.end, &report.stop))?;
     say!(
-        "checked {} ops on {} keys; {} refused inserts against the definition of Full",
+        "checked {} ops on {} keys; {} refused inserts against the definition of Full; {} periodic snapshots",
         out.ops_checked,
         out.keys,
-        out.fulls_checked
+        out.fulls_checked,
+        out.snapshots_checked
     );
     say!(
-        "linearizability (per key, Wing-Gong-Lowe, {:?} per window): {} windows: {} linearizable, {} not, {} unknown (over the time or size limit); {} keys not searched (a named check failed on them, or events are missing around them); largest window {} ops",
+        "precedence: A surely precedes B when one thread ran both, A first, or when A.end + {} ns < B.start (ε: {})",
+        out.epsilon_ns,
+        epsilon_words(&report.header, out)
+    );
+    say!(
+        "linearizability (per key, Wing-Gong-Lowe, {:?} per window): {} windows: {} linearizable, {} not, {} unknown (over the time or size limit); {} keys not searched further (a named check failed on them); largest window {} ops",
         limit, out.lin.windows, out.lin.ok, out.lin.violated, out.lin.unknown, out.lin.skipped_keys, out.lin.largest_window
     );
     say!(
-        "time: {:.3} s in the per-key, capacity and end-state checks, {:.3} s in the linearizability search",
+        "time: {:.3} s reading and in the per-key, capacity and end-state checks, {:.3} s in the linearizability search; at most {} ops and {} keys held at once",
         out.named_checks_time.as_secs_f64(),
-        out.lin_time.as_secs_f64()
+        out.lin_time.as_secs_f64(),
+        out.peak_pending,
+        out.peak_keys
     );
     for n in &out.notes {
         say!("note: {n}");
@@ -141,26 +262,28 @@ pub fn run_check(
     }
     if out.violations.is_empty() {
         say!("no violation found");
-        if let Some(why) = cut_short(&history) {
-            say!("incomplete: {why}");
-            console::note(&format!("slotscope: {}: incomplete: {why}", file.display()));
-            return Ok(ExitCode::from(exit::INCOMPLETE));
+        let why = incomplete_reasons(&report);
+        if why.is_empty() {
+            say!("clean: the history is whole and no check is left undecided");
+            return Ok(ExitCode::from(exit::OK));
         }
-        return Ok(ExitCode::from(exit::OK));
+        let why = why.join("; ");
+        say!("incomplete: {why}");
+        console::note(&format!("slotscope: {}: incomplete: {why}", file.display()));
+        return Ok(ExitCode::from(exit::INCOMPLETE));
     }
     let first = &out.violations[0];
     say!();
     say!("VIOLATION ({} found): {}", out.violations.len(), first.kind.name());
-    if let Some(i) = first.op {
-        let seg = history.segments.iter().find(|s| s.index == first.segment);
-        if let Some(seg) = seg {
-            say!("first illegal operation: {}: {}", seg.ops[i].label(), seg.ops[i].describe(seg.key_text()));
-        }
+    // The timeline and the emitted test need the ops around it: read back only those.
+    let around = History::read_around(file, first, TIMELINE_PAD_NS).map_err(|e| bad_trace(file, &e))?;
+    let seg = around.segments.iter().find(|s| s.index == first.segment);
+    if let Some(o) = &first.op {
+        let keys = seg.map_or(KeyText { capacity_log2: None }, |s| s.key_text());
+        say!("first illegal operation: {}: {}", o.label(), o.describe(keys));
     }
     say!("  {}", first.message);
-    let seg = history.segments.iter().find(|s| s.index == first.segment);
-    let tl =
-        seg.map(|s| timeline::render(s, first, history.clock_start(), TIMELINE_ROWS)).unwrap_or_default();
+    let tl = seg.map(|s| timeline::render(s, first, around.clock_start(), TIMELINE_ROWS)).unwrap_or_default();
     if !tl.is_empty() {
         say!();
         say!("around it (times in µs since the run clock started; >> the illegal op, * its evidence):");
@@ -178,7 +301,7 @@ pub fn run_check(
     }
     if let Some(dir) = emit_dir {
         let table = find_table_crate(table_path)?;
-        let emitted = emit_test(&history, first, &tl, dir, &table).map_err(|e| {
+        let emitted = emit_test(&around, first, &tl, dir, &table).map_err(|e| {
             Failure::new(exit::OUTPUT_FAILED, format!("error: --emit-test {}: {e}", dir.display()))
         })?;
         say!();
@@ -194,6 +317,18 @@ pub fn run_check(
         );
     }
     Ok(ExitCode::from(exit::CHECK_FAILED))
+}
+
+/// Where ε came from, in words.
+fn epsilon_words(header: &TraceHeader, out: &slotscope_trace::history::CheckOutcome) -> String {
+    match (header.precision, out.epsilon_note) {
+        (Some(p), None) => format!(
+            "the clock's resolution {} ns + the cross-core offset bound {} ns, measured over {} cores when recording began",
+            p.resolution_ns, p.cross_core_offset_ns, p.cores
+        ),
+        (_, Some(note)) => note.to_owned(),
+        (None, None) => "not measured".to_owned(),
+    }
 }
 
 fn is_table_crate(dir: &Path) -> bool {
@@ -235,7 +370,8 @@ fn find_table_crate(given: Option<&Path>) -> Result<PathBuf, Failure> {
 /// `slotscope replay FILE --exec`.
 pub fn run_replay_exec(file: &Path) -> Result<ExitCode, Failure> {
     let history = read(file)?;
-    console::out(&describe(&history))?;
+    let segments = history.segments.len();
+    console::out(&describe(&history.header, history.events, segments, history.end, &history.stop))?;
     let out = reexecute(&history);
     for n in &out.notes {
         say!("note: {n}");
@@ -247,7 +383,7 @@ pub fn run_replay_exec(file: &Path) -> Result<ExitCode, Failure> {
     match &out.first {
         None => {
             say!("no divergence: every re-executed result matches the recording and the model of a correct table");
-            let why = cut_short(&history).or_else(|| {
+            let why = cut_short(history.end, &history.stop).or_else(|| {
                 (out.too_large > 0)
                     .then(|| format!("{} table(s) too large to re-execute were left out", out.too_large))
             });

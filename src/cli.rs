@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use slotscope_stress::recorder::{parse_record_limit, RecordLimit};
+use slotscope_stress::recorder::{parse_record_limit, RecordLimit, DEFAULT_RECORD_LIMIT};
 use slotscope_stress::report::fail_if::{parse_fail_if, FailIf};
 use slotscope_stress::scenario::values::{
     parse_backend, parse_cores, parse_duration, parse_keys, parse_layout, parse_layout_pair, parse_mix,
@@ -231,12 +231,18 @@ pub struct RunArgs {
     /// Record a trace of the run into this file (see `slotscope replay` and `check`).
     #[arg(help_heading = "Recording", long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Stop recording after this size (e.g. `256MiB`, `1GiB`) or duration (e.g. `30s`); the
-    /// run goes on unrecorded. Each thread buffers 64 Ki events; when the writer falls behind,
-    /// events are dropped and counted, never waited for. The trace is written beside FILE
-    /// and renamed over it at the end; a second recording into FILE meanwhile is refused.
-    #[arg(help_heading = "Recording", long, default_value = "1GiB", value_parser = parse_record_limit)]
+    /// Stop recording after this size (e.g. `256MiB`, `4GiB`) or duration (e.g. `30s`); the
+    /// run goes on unrecorded, and the check of such a trace says "incomplete". The trace is
+    /// written beside FILE and renamed over it at the end; a second recording into FILE
+    /// meanwhile is refused.
+    #[arg(help_heading = "Recording", long, default_value = DEFAULT_RECORD_LIMIT, value_parser = parse_record_limit)]
     pub record_limit: RecordLimit,
+    /// Drop events when a thread's 64 Ki-event buffer is full, instead of waiting for the
+    /// writer (the default: a recording loses nothing, and the report says how long workers
+    /// waited). Dropped ops make a check "incomplete" around them; for long soak runs where a
+    /// throttled workload would not be the one you meant to watch.
+    #[arg(help_heading = "Recording", long, requires = "record")]
+    pub record_lossy: bool,
     /// A/B split: run two tables side by side under the same load, e.g. `linear,interleaved`.
     #[arg(help_heading = "TUI", long, value_name = "A,B", value_parser = parse_layout_pair)]
     pub compare_layout: Option<(Layout, Layout)>,

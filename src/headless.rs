@@ -309,6 +309,7 @@ fn record_options(args: &RunArgs, repeat: &str) -> Result<Option<RecordOptions>,
     let mut options = RecordOptions::new(path);
     options.limit = args.record_limit;
     options.limit_text = args.record_limit.to_string();
+    options.lossy = args.record_lossy;
     options.command = repeat.to_owned();
     Ok(Some(options))
 }
@@ -327,9 +328,30 @@ fn report_recording(report: &Report) -> bool {
         "slotscope: recorded {}: {} bytes, {} op events, {} dropped; {}",
         r.path, r.bytes, r.events, r.dropped, r.end
     ));
-    if r.dropped > 0 {
-        note("  the writer fell behind: checks over the dropped stretches will say \"incomplete\"");
+    for line in recording_notes(r) {
+        note(&format!("  {line}"));
     }
     note(&format!("  check it with: slotscope check {}", r.path));
     false
+}
+
+/// What a recording's report adds: drops, the time workers waited for the writer (and what
+/// that does to the figures), the limit a stopped recording would have needed.
+pub fn recording_notes(r: &slotscope_stress::report::RecordingReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if r.dropped > 0 {
+        lines.push("the writer fell behind (--record-lossy): checks over the dropped stretches will say \"incomplete\"".to_owned());
+    }
+    if r.waits > 0 {
+        #[allow(clippy::cast_precision_loss)]
+        let ms = r.waited_ns as f64 / 1e6;
+        lines.push(format!(
+            "workers waited {ms:.1} ms in all ({} waits) for the writer to make room; the waits come between ops (not in any service time; in open loop they count in the corrected latency), but the run was throttled: its throughput and contention figures are not comparable with an unrecorded run",
+            r.waits
+        ));
+    }
+    if let Some(a) = &r.advice {
+        lines.push(a.clone());
+    }
+    lines
 }

@@ -76,7 +76,7 @@ fn record_check_and_reexecute_a_clean_run() {
     let o = slotscope(&["check", "newer.trace"], d);
     assert_eq!(o.status.code(), Some(4));
     assert!(
-        text(&o).contains("trace format version 7 is newer than this slotscope understands (1)"),
+        text(&o).contains("trace format version 7 is newer than this slotscope understands (2)"),
         "{}",
         text(&o)
     );

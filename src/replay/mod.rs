@@ -112,8 +112,12 @@ pub fn run(file: &Path, args: &ReplayArgs) -> Result<ExitCode, Failure> {
     tui::check_rate("--fps", args.look.fps)?;
     // A replay reads its file more than once (an index, then seeks): a FIFO or a device is
     // first copied into a temporary file, removed again when the replay ends.
-    let spooled = Spool::of(file)
-        .map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))?;
+    let spooled = Spool::of(file).map_err(|e| {
+        Failure::new(
+            exit::BAD_TRACE,
+            format!("error: {}: {}", file.display(), slotscope_trace::TraceError::Io(e)),
+        )
+    })?;
     let readable = spooled.path().unwrap_or(file);
     let mut player = Player::open(readable, IndexOptions::default())
         .map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))?;
@@ -171,10 +175,7 @@ fn mark_violation(file: &Path, player: &Player, parts: &mut TraceParts) -> Resul
     let history = History::read(file)
         .map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))?;
     let out = check(&history, &CheckOptions::default());
-    let found = out.violations.iter().find_map(|f| {
-        let seg = history.segments.iter().find(|s| s.index == f.segment)?;
-        f.op.and_then(|i| seg.ops.get(i)).map(|o| o.event)
-    });
+    let found = out.violations.iter().find_map(|f| f.op.map(|o| o.event));
     match found {
         Some(event) => {
             let at = player.event_key(event).ok().flatten().map_or(parts.facts.span_ns.0, |k| k.0);

@@ -297,6 +297,7 @@ fn semantic_errors_are_reported_together_at_their_values() {
             (16, 9, "a rate must be more than 0 ops/s, not 0"),
             (17, 12, "core 9 does not exist on this machine"),
             (20, 8, "two groups are named `readers`"),
+            (24, 6, "phase at 40s never runs: the run ends at 30s"),
             (25, 9, "no group named `reader`"),
         ]
     );

@@ -39,6 +39,7 @@ fn header() -> TraceHeader {
         ring_events: 16,
         snapshot_interval_ns: 0,
         snapshot_max_capacity: 0,
+        precision: None,
     }
 }
 

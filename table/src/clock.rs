@@ -37,15 +37,14 @@ pub fn read_tsc_before() -> u64 {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         use core::arch::x86_64::{_mm_lfence, _rdtsc};
-        // SAFETY: `lfence` and `rdtsc` have no preconditions: they order instructions and read a
-        // counter register, touch no memory, and are available on every x86-64 CPU (SSE2 is
-        // part of the x86-64 baseline).
-        unsafe {
-            _mm_lfence();
-            let t = _rdtsc();
-            _mm_lfence();
-            t
-        }
+        // SAFETY: `lfence` has no preconditions: it orders instructions, touches no memory, and
+        // is available on every x86-64 CPU (SSE2 is part of the x86-64 baseline).
+        unsafe { _mm_lfence() };
+        // SAFETY: `rdtsc` reads a counter register, touches no memory, always available.
+        let t = unsafe { _rdtsc() };
+        // SAFETY: as the first `lfence`.
+        unsafe { _mm_lfence() };
+        t
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     {
@@ -63,13 +62,13 @@ pub fn read_tsc_after() -> u64 {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         use core::arch::x86_64::{_mm_lfence, _mm_mfence, _rdtsc};
-        // SAFETY: as in `read_tsc_before`: fences and a counter read, no memory touched, always
-        // available on x86-64.
-        unsafe {
-            _mm_mfence();
-            _mm_lfence();
-            _rdtsc()
-        }
+        // SAFETY: `mfence` has no preconditions: it orders memory accesses, touches no memory
+        // itself, and is available on every x86-64 CPU (SSE2 baseline).
+        unsafe { _mm_mfence() };
+        // SAFETY: as `mfence`: an instruction-ordering fence, always available.
+        unsafe { _mm_lfence() };
+        // SAFETY: `rdtsc` reads a counter register, touches no memory, always available.
+        unsafe { _rdtsc() }
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     {

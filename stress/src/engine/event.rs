@@ -2,8 +2,8 @@
 //!
 //! The worker is generic over the sink; [`NoEvents`] has `ENABLED = false`, so the calls and
 //! the extra clock reads they need compile away. The recording sink (`crate::recorder`) pushes
-//! events into a per-thread bounded ring drained by a writer thread, dropping (and counting)
-//! when full, so that a slow disk never stalls a worker.
+//! events into a per-thread bounded ring drained by a writer thread; when the ring is full it
+//! waits for the writer (or, lossy, drops and counts).
 
 use slotscope_trace::OpEvent;
 
@@ -13,6 +13,8 @@ pub trait OpSink: Send + 'static {
     const ENABLED: bool;
     /// One op finished.
     fn op(&mut self, event: &OpEvent);
+    /// The worker is about to go quiet (a pause, a paced sleep) and starts no op before now.
+    fn quiet(&mut self) {}
 }
 
 /// The sink that records nothing (the default): compiled away.

@@ -23,6 +23,7 @@ pub mod event;
 pub(crate) mod hosted;
 pub mod mix;
 pub mod pacing;
+pub mod precision;
 pub mod rng;
 pub(crate) mod run;
 pub mod sampler;
@@ -220,8 +221,13 @@ impl Engine {
         };
         let recorder = match record {
             Some(options) => {
-                let header = header_for(&spec, &machine, &timing, options, started_unix_ms);
-                let r = Recorder::create(options, &header, clock)
+                let precision = precision::measure(&clock, plan.available());
+                let header = header_for(&spec, &machine, &timing, options, started_unix_ms, precision);
+                let expected = match spec.stop {
+                    StopSpec::Duration(d) => Some(d),
+                    StopSpec::Ops(_) | StopSpec::Forever => None,
+                };
+                let r = Recorder::create(options, &header, clock, plan.available().to_vec(), expected)
                     .map_err(|e| EngineError::Record(e.to_string()))?;
                 r.begin_table(0, recorded_table(&hosted), spec.table.variant);
                 Some(Arc::new(r))
@@ -455,6 +461,9 @@ impl Engine {
     }
 
     fn shutdown(&mut self) {
+        if let Some(r) = &self.core.recorder {
+            r.release();
+        }
         *lock(&self.core.conductor_stop) = true;
         self.core.conductor_wake.notify_all();
         if let Some(c) = self.conductor.take() {

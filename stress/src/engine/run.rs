@@ -189,6 +189,9 @@ impl RunCore {
             .plan
             .core_for(&g.spec.pin, index, in_group)
             .map_err(|error| EngineError::Pin { group: g.spec.name.clone(), error })?;
+        if let Some(r) = &self.recorder {
+            r.worker_placed(core);
+        }
         let settings = WorkerSettings {
             mix: g.spec.mix,
             keys: g.picker.clone(),

@@ -421,6 +421,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             match pace(intended, self.clock.now_ns()) {
                 Pace::Go | Pace::Spin => return true,
                 Pace::Sleep(d) => {
+                    self.sink.quiet();
                     std::thread::sleep(d.min(IDLE_POLL));
                     if self.shared.inbox.generation.load(Ordering::Relaxed) != self.seen_generation {
                         return false;
@@ -997,6 +998,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
         self.publish();
         let from = self.clock.now_ns();
         while self.settings.paused && !self.settings.stop {
+            self.sink.quiet();
             std::thread::park_timeout(IDLE_POLL);
             self.poll_inbox();
         }

@@ -443,6 +443,12 @@ pub struct RecordingReport {
     pub limit_reached: bool,
     /// A write error, if one stopped it.
     pub error: Option<String>,
+    /// Times a worker waited for the writer because its buffer was full (lossless recording),
+    /// and the time all workers waited, ns. Waits come between ops: not in any service time.
+    pub waits: u64,
+    pub waited_ns: u64,
+    /// When a size limit stopped the recording: the limit the whole run would need.
+    pub advice: Option<String>,
 }
 
 /// The per-interval series.

@@ -24,10 +24,10 @@ pub mod replay;
 
 pub use counts::{Counter, Counts};
 pub use format::{
-    ControlKind, ControlRecord, DecodeError, DropRecord, EndReason, EndRecord, IndexEntry, MachineLine,
-    OpBatch, ReadStop, Record, RecordPos, RecordType, RunSummary, SnapshotRecord, TableBegin, TableEnd,
-    TableInfo, ThreadEnd, ThreadStart, Trace, TraceError, TraceHeader, TraceIndex, TraceReader, TraceWriter,
-    FORMAT_VERSION, MAGIC,
+    ClockPrecision, ControlKind, ControlRecord, DecodeError, DropRecord, EndReason, EndRecord,
+    FrontierRecord, IndexEntry, MachineLine, OpBatch, ReadStop, Record, RecordPos, RecordType, RunSummary,
+    SnapshotRecord, TableBegin, TableEnd, TableInfo, ThreadEnd, ThreadStart, Trace, TraceError, TraceHeader,
+    TraceIndex, TraceReader, TraceWriter, FORMAT_VERSION, FRONTIER_INTERVAL_NS, MAGIC, UNMEASURED_EPSILON_NS,
 };
 pub use latency::latency_histogram;
 pub use op::{OpEvent, OpKind, OpOrigin, OpOutcome, OpProbes, Value};

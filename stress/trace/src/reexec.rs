@@ -31,7 +31,7 @@ use std::fmt;
 
 use slotscope_table::{Key, SlotState, Table};
 
-use crate::history::check::full_claim_bounds;
+use crate::history::claims::full_claim_bounds;
 use crate::history::{value_text, History, KeyText, Op};
 use crate::op::OpKind;
 use crate::op::OpOutcome;

@@ -28,8 +28,9 @@ mod writer;
 pub use codec::DecodeError;
 pub use reader::{IndexEntry, ReadStop, RecordPos, Trace, TraceError, TraceIndex, TraceReader};
 pub use record::{
-    ControlKind, ControlRecord, DropRecord, EndReason, EndRecord, MachineLine, OpBatch, Record, RecordType,
-    RunSummary, SnapshotRecord, TableBegin, TableEnd, TableInfo, ThreadEnd, ThreadStart, TraceHeader,
+    ClockPrecision, ControlKind, ControlRecord, DropRecord, EndReason, EndRecord, FrontierRecord,
+    MachineLine, OpBatch, Record, RecordType, RunSummary, SnapshotRecord, TableBegin, TableEnd, TableInfo,
+    ThreadEnd, ThreadStart, TraceHeader, FRONTIER_INTERVAL_NS, UNMEASURED_EPSILON_NS,
 };
 pub use writer::TraceWriter;
 
@@ -37,7 +38,11 @@ pub use writer::TraceWriter;
 /// that text-mode mangling shows).
 pub const MAGIC: [u8; 8] = *b"\x89SLSCTR\n";
 /// The format version this build writes and the newest it reads.
-pub const FORMAT_VERSION: u16 = 1;
+///
+/// - 1: the first.
+/// - 2: the header ends with the clock's [`ClockPrecision`]. Version 1 traces still read
+///   (their header's `precision` is `None`).
+pub const FORMAT_VERSION: u16 = 2;
 /// Magic plus version.
 pub const PROLOGUE_BYTES: usize = 10;
 /// The largest record (length field) this format writes: 64 MiB. A reader refuses longer
@@ -85,6 +90,12 @@ pub(crate) mod tests {
             ring_events: 1 << 15,
             snapshot_interval_ns: 250_000_000,
             snapshot_max_capacity: 1 << 20,
+            precision: Some(ClockPrecision {
+                resolution_ns: 10,
+                cross_core_offset_ns: 90,
+                cores: 2,
+                pinned: true,
+            }),
         }
     }
 
@@ -317,7 +328,7 @@ pub(crate) mod tests {
         let e = Trace::from_reader(bytes.as_slice()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "trace format version 7 is newer than this slotscope understands (1); use a newer slotscope"
+            "trace format version 7 is newer than this slotscope understands (2); use a newer slotscope"
         );
         bytes[8] = 0;
         assert!(matches!(Trace::from_reader(bytes.as_slice()), Err(TraceError::BadVersion { found: 0 })));

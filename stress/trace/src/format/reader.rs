@@ -477,6 +477,10 @@ impl TraceIndex {
     /// Adds the record read at `pos` (the next in file order): for callers that read the file
     /// themselves and index it on the way. Set [`TraceIndex::stop`] when done.
     pub fn push(&mut self, pos: RecordPos, r: &Record) {
+        // Frontier records say nothing a reader seeks by (there are thousands a second).
+        if matches!(r, Record::Frontier(_)) {
+            return;
+        }
         let (n, t_min, t_max) = match r {
             Record::Ops(b) => (
                 b.events.len(),
@@ -491,7 +495,7 @@ impl TraceIndex {
             Record::ThreadEnd(t) => (0, t.clock_ns, t.clock_ns),
             Record::Snapshot(s) => (0, s.started_ns, s.ended_ns),
             Record::End(e) => (0, e.clock_ns, e.clock_ns),
-            Record::Header(_) => (0, 0, 0),
+            Record::Header(_) | Record::Frontier(_) => (0, 0, 0),
         };
         let events_here = u32::try_from(n).unwrap_or(u32::MAX);
         self.entries.push(IndexEntry {

@@ -37,6 +37,8 @@ pub enum RecordType {
     Snapshot = 9,
     /// [`EndRecord`]: the last record of a cleanly closed trace.
     End = 10,
+    /// [`FrontierRecord`] (format version 2 on).
+    Frontier = 11,
 }
 
 impl RecordType {
@@ -53,6 +55,7 @@ impl RecordType {
             8 => RecordType::ThreadEnd,
             9 => RecordType::Snapshot,
             10 => RecordType::End,
+            11 => RecordType::Frontier,
             _ => return None,
         })
     }
@@ -70,6 +73,7 @@ impl RecordType {
             RecordType::ThreadEnd => "thread-end",
             RecordType::Snapshot => "snapshot",
             RecordType::End => "end",
+            RecordType::Frontier => "frontier",
         }
     }
 }
@@ -141,6 +145,63 @@ pub struct TraceHeader {
     pub snapshot_interval_ns: u64,
     /// Tables above this many slots get no periodic snapshots.
     pub snapshot_max_capacity: u64,
+    /// How far apart two readings of the clock on different cores can be and still be in
+    /// either order, measured at the start (format version 2 on; `None` in older traces).
+    pub precision: Option<ClockPrecision>,
+}
+
+/// The precision of a recording's clock, measured when recording starts: how close in time two
+/// ops on different cores may be before their recorded order stops meaning anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockPrecision {
+    /// The smallest step seen between two consecutive fenced readings, ns (at least the
+    /// clock's resolution).
+    pub resolution_ns: u64,
+    /// A bound on the offset between the clocks of any two of the measured cores, ns: for
+    /// each pair, the larger of the two smallest one-way differences of a ping-pong (a reading
+    /// on one core, then, after the other has seen it, a reading there: that difference is the
+    /// transfer time plus the offset, so it bounds the offset from above), then the largest
+    /// over the pairs. Includes the transfer time: an upper bound, not an estimate.
+    pub cross_core_offset_ns: u64,
+    /// How many cores were measured (every pair among them).
+    pub cores: u32,
+    /// Whether the measuring threads were pinned to those cores. When not, the pairs the
+    /// threads ran on are unknown, and the checker uses at least [`UNMEASURED_EPSILON_NS`].
+    pub pinned: bool,
+}
+
+/// The ε a checker uses when the trace does not say (format version 1) or measured without
+/// pinning: 1 µs, far above the resolution and cross-core offsets of the invariant TSCs and
+/// OS clocks this tool runs on.
+pub const UNMEASURED_EPSILON_NS: u64 = 1_000;
+
+impl ClockPrecision {
+    /// ε: A surely precedes B when `A.end + ε < B.start`.
+    pub fn epsilon_ns(&self) -> u64 {
+        let measured = self.resolution_ns.saturating_add(self.cross_core_offset_ns);
+        if self.pinned {
+            measured
+        } else {
+            measured.max(UNMEASURED_EPSILON_NS)
+        }
+    }
+}
+
+impl TraceHeader {
+    /// The ε the checker must use for this trace, and, when it is not the measured one, why.
+    pub fn epsilon(&self) -> (u64, Option<&'static str>) {
+        match self.precision {
+            Some(p) if p.pinned => (p.epsilon_ns(), None),
+            Some(p) => (
+                p.epsilon_ns(),
+                Some("the clock's cross-core offset was measured without pinning: ε is at least 1 µs"),
+            ),
+            None => (
+                UNMEASURED_EPSILON_NS,
+                Some("this trace (format version 1) does not store its clock's precision: ε is the worst case, 1 µs"),
+            ),
+        }
+    }
 }
 
 /// Consecutive ops of one thread. Timestamps and indices are delta-encoded within the record,
@@ -321,6 +382,25 @@ pub struct SnapshotRecord {
     pub snapshot: Snapshot,
 }
 
+/// How far the trace is complete: every op of the segment that starts before `clock_ns` is in
+/// an earlier record, and so is every thread that runs an op from then on (its
+/// [`ThreadStart`]). The writer writes one after a pass over every thread's buffer (at most one
+/// per [`FRONTIER_INTERVAL_NS`] of clock time), from what that pass saw: for each running
+/// thread, the end of the last op it wrote, or a later time the thread declared, before it
+/// waited, as one before which it would start no op; for threads not yet started, the time it
+/// took the list of threads. A checker reading the file in order can decide everything about
+/// the ops before the frontier without waiting for the end of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrontierRecord {
+    /// Table segment.
+    pub segment: u32,
+    /// The frontier, clock ns.
+    pub clock_ns: u64,
+}
+
+/// The writer writes frontier records at most this often, clock ns (100 µs).
+pub const FRONTIER_INTERVAL_NS: u64 = 100_000;
+
 /// Why recording ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -411,6 +491,8 @@ pub enum Record {
     ThreadStart(ThreadStart),
     /// See [`ThreadEnd`].
     ThreadEnd(ThreadEnd),
+    /// See [`FrontierRecord`].
+    Frontier(FrontierRecord),
     /// See [`SnapshotRecord`].
     Snapshot(Box<SnapshotRecord>),
     /// See [`EndRecord`].
@@ -431,6 +513,7 @@ impl Record {
             Record::ThreadEnd(_) => RecordType::ThreadEnd,
             Record::Snapshot(_) => RecordType::Snapshot,
             Record::End(_) => RecordType::End,
+            Record::Frontier(_) => RecordType::Frontier,
         }
     }
 
@@ -489,6 +572,10 @@ impl Record {
                 e.delta(s.ended_ns, s.started_ns);
                 e.bool(s.at_end);
                 encode_snapshot(&s.snapshot, e);
+            }
+            Record::Frontier(f) => {
+                e.varint(u64::from(f.segment));
+                e.varint(f.clock_ns);
             }
             Record::End(r) => {
                 e.varint(r.clock_ns);
@@ -567,6 +654,9 @@ impl Record {
                 let snapshot = decode_snapshot(&mut d)?;
                 Record::Snapshot(Box::new(SnapshotRecord { segment, started_ns, ended_ns, at_end, snapshot }))
             }
+            RecordType::Frontier => {
+                Record::Frontier(FrontierRecord { segment: d.varint_u32()?, clock_ns: d.varint()? })
+            }
             RecordType::End => {
                 let clock_ns = d.varint()?;
                 let code = d.u8()?;
@@ -615,6 +705,14 @@ fn encode_header(h: &TraceHeader, e: &mut Enc) {
     e.varint(u64::from(h.ring_events));
     e.varint(h.snapshot_interval_ns);
     e.varint(h.snapshot_max_capacity);
+    // Version 2: the clock's precision, at the end so that a version 1 header decodes as the
+    // same fields without it.
+    if let Some(p) = h.precision {
+        e.varint(p.resolution_ns);
+        e.varint(p.cross_core_offset_ns);
+        e.varint(u64::from(p.cores));
+        e.bool(p.pinned);
+    }
 }
 
 fn decode_header(d: &mut Dec<'_>) -> Result<TraceHeader, DecodeError> {
@@ -648,6 +746,16 @@ fn decode_header(d: &mut Dec<'_>) -> Result<TraceHeader, DecodeError> {
         ring_events: d.varint_u32()?,
         snapshot_interval_ns: d.varint()?,
         snapshot_max_capacity: d.varint()?,
+        precision: if d.is_empty() {
+            None
+        } else {
+            Some(ClockPrecision {
+                resolution_ns: d.varint()?,
+                cross_core_offset_ns: d.varint()?,
+                cores: d.varint_u32()?,
+                pinned: d.bool()?,
+            })
+        },
     })
 }
 

@@ -229,8 +229,9 @@ fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
 /// involved incarnation live to the illegal op, in completion order.
 fn sequential_ops(seg: &Segment, finding: &Finding) -> Vec<usize> {
     let ops = &seg.ops;
-    let Some(bad) = finding.op else { return Vec::new() };
-    let mut keys: Vec<u64> = finding.evidence.iter().chain([&bad]).filter_map(|&i| ops[i].key).collect();
+    let (bad, evidence) = seg.positions(finding);
+    let Some(bad) = bad else { return Vec::new() };
+    let mut keys: Vec<u64> = evidence.iter().chain([&bad]).filter_map(|&i| ops[i].key).collect();
     keys.extend(finding.key);
     keys.sort_unstable();
     keys.dedup();
@@ -247,13 +248,13 @@ fn sequential_ops(seg: &Segment, finding: &Finding) -> Vec<usize> {
             .copied()
             .filter(|&i| {
                 ops[i].outcome == OpOutcome::Inserted
-                    && (finding.evidence.contains(&i) || ops[i].end < ops[bad].start)
+                    && (evidence.contains(&i) || ops[i].end < ops[bad].start)
             })
-            .max_by_key(|&i| (finding.evidence.contains(&i), ops[i].end))
+            .max_by_key(|&i| (evidence.contains(&i), ops[i].end))
             .map_or(0, |i| ops[i].end);
         chosen.extend(on_key.into_iter().filter(|&i| ops[i].end >= from || i == bad));
     }
-    chosen.extend(finding.evidence.iter().copied());
+    chosen.extend(evidence.iter().copied());
     chosen.push(bad);
     chosen.sort_by_key(|&i| (ops[i].end, ops[i].event));
     chosen.dedup();
@@ -299,9 +300,10 @@ fn sequential_body(src: &mut String, seg: &Segment, finding: &Finding) {
     let mut var_of: HashMap<u64, usize> = HashMap::new();
     let mut live: HashMap<usize, Option<(u64, u64)>> = HashMap::new();
     let mut next_var = 0;
+    let bad = seg.positions(finding).0;
     for i in sequential_ops(seg, finding) {
         let o = &ops[i];
-        let marker = if finding.op == Some(i) { "  <- the violation" } else { "" };
+        let marker = if bad == Some(i) { "  <- the violation" } else { "" };
         let _ = writeln!(src, "    // {}: recorded {}{marker}", o.label(), o.describe(keys));
         let key_expr = |var_of: &HashMap<u64, usize>, k: u64| match var_of.get(&k) {
             Some(v) => format!("k{v}"),

@@ -1,21 +1,34 @@
-//! A recorded run as a history to check: per table segment, every op with its interval and
-//! result, the gaps (dropped events, the unrecorded tail), and the table's state at the end.
+//! A recorded run as a history to check.
 //!
-//! - [`History::read`] builds it from a trace in one pass (the events are not kept twice).
-//! - [`check()`] runs the per-key checks, the capacity checks and the linearizability check
-//!   and returns a [`CheckOutcome`]; [`timeline`] draws the events around a finding;
-//!   [`emit`] writes a finding as a Rust test.
+//! - [`check::check_file`] checks a trace as it reads it ([`stream::Checker`]): memory follows
+//!   the live keys and the ops not yet decided, not the length of the run. [`check()`] runs
+//!   the same checks on a [`History`] held in memory.
+//! - [`History::read`] loads a whole trace (the replay and re-execution need it);
+//!   [`History::read_around`] loads only what a finding's timeline and test need.
+//! - [`timeline`] draws the events around a finding; [`emit`] writes a finding as a Rust
+//!   test.
+//!
+//! | file | what lives there |
+//! |---|---|
+//! | `findings.rs` | finding kinds, findings, options, the outcome |
+//! | `stream.rs` | the streaming checker: frontier, deciding ops, gaps, the end state |
+//! | `keys.rs` | per-key state, the precedence rule, the named per-key checks, windows |
+//! | `claims.rs` | the sweep through time: capacity, `Full`, periodic snapshots |
+//! | `lin.rs` | the linearizability search of one window |
 //!
 //! The checks and what each one can and cannot conclude are written down in
 //! `docs/CHECKING.md`.
 
 pub mod check;
+pub(crate) mod claims;
 pub mod emit;
+pub mod findings;
+pub(crate) mod keys;
 pub mod lin;
+pub mod stream;
 pub mod timeline;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
@@ -27,7 +40,9 @@ use crate::op::OpKind;
 use crate::op::Value;
 use crate::op::{OpEvent, OpOrigin, OpOutcome};
 
-pub use check::{check, CheckOptions, CheckOutcome, Finding, FindingKind};
+pub use check::{check, check_file, CheckReport, Progress};
+pub use findings::{CheckOptions, CheckOutcome, Finding, FindingKind, Gap};
+pub use keys::Precedence;
 
 /// One op of the history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +70,7 @@ pub struct Op {
 }
 
 impl Op {
-    fn of(event: u64, e: &OpEvent) -> Op {
+    pub(crate) fn of(event: u64, e: &OpEvent) -> Op {
         Op {
             event,
             thread: u32::try_from(e.thread).unwrap_or(u32::MAX),
@@ -136,19 +151,6 @@ impl Op {
     }
 }
 
-/// A stretch of time in which some thread's ops are unknown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Gap {
-    /// The thread.
-    pub thread: u32,
-    /// From, clock ns.
-    pub from: u64,
-    /// To, clock ns (`u64::MAX`: to the end).
-    pub to: u64,
-    /// Ops lost, if known.
-    pub ops: Option<u64>,
-}
-
 /// One table of the run, with its ops.
 #[derive(Clone, Debug, Default)]
 pub struct Segment {
@@ -178,40 +180,17 @@ impl Segment {
         self.begin.as_ref().and_then(|b| b.geometry).map(|g| g.capacity() as u64)
     }
 
+    /// Where the finding's illegal op and its evidence are among this segment's ops (ops
+    /// that are not held, e.g. outside a window read with [`History::read_around`], are left
+    /// out).
+    pub fn positions(&self, finding: &Finding) -> (Option<usize>, Vec<usize>) {
+        let at = |o: &Op| self.ops.binary_search_by_key(&o.event, |x| x.event).ok();
+        (finding.op.as_ref().and_then(at), finding.evidence.iter().filter_map(at).collect())
+    }
+
     /// How keys are shown.
     pub fn key_text(&self) -> KeyText {
         KeyText { capacity_log2: self.begin.as_ref().and_then(|b| b.geometry).map(|g| g.capacity_log2()) }
-    }
-
-    /// Stretches in which ops are missing: dropped spans, and for every thread whose stream
-    /// is not complete, everything after its last recorded op.
-    pub fn gaps(&self) -> Vec<Gap> {
-        let mut gaps: Vec<Gap> = self
-            .drops
-            .iter()
-            .map(|d| Gap {
-                thread: d.thread,
-                from: d.first_ns,
-                to: d.last_ns.max(d.first_ns),
-                ops: Some(d.count),
-            })
-            .collect();
-        let mut last_end: BTreeMap<u32, u64> = BTreeMap::new();
-        for op in &self.ops {
-            let e = last_end.entry(op.thread).or_insert(0);
-            *e = (*e).max(op.end);
-        }
-        let begin = self.begin.as_ref().map_or(0, |b| b.clock_ns);
-        for &t in self.threads.iter().chain(last_end.keys()) {
-            if !self.threads_complete.contains(&t) {
-                let from = last_end.get(&t).copied().unwrap_or(begin);
-                if !gaps.iter().any(|g| g.thread == t && g.to == u64::MAX) {
-                    gaps.push(Gap { thread: t, from, to: u64::MAX, ops: None });
-                }
-            }
-        }
-        gaps.sort_by_key(|g| (g.from, g.thread));
-        gaps
     }
 }
 
@@ -314,8 +293,42 @@ impl History {
         Ok(())
     }
 
+    /// Reads from the trace at `path` only what `finding`'s timeline and emitted test need:
+    /// its segment's ops within `pad` ns of its evidence, the ops on its keys up to its
+    /// illegal op, and its evidence itself; everything but ops whole. Memory follows the
+    /// window, not the trace.
+    ///
+    /// # Errors
+    /// As [`History::read`].
+    pub fn read_around(path: &Path, finding: &Finding, pad: u64) -> Result<History, TraceError> {
+        let (header, reader) = TraceReader::open(path)?;
+        let involved: Vec<&Op> = finding.op.iter().chain(finding.evidence.iter()).collect();
+        let lo = involved.iter().map(|o| o.start).min().unwrap_or(finding.span.0).saturating_sub(pad);
+        let hi = involved.iter().map(|o| o.end).max().unwrap_or(finding.span.1).saturating_add(pad);
+        let horizon = finding.op.map_or(hi, |o| o.end.saturating_add(pad));
+        let keys: BTreeSet<u64> = involved.iter().filter_map(|o| o.key).chain(finding.key).collect();
+        let events: BTreeSet<u64> = finding.events().into_iter().collect();
+        let segment = finding.segment;
+        let mut keep = |seg: u32, o: &Op| {
+            seg == segment
+                && ((o.end >= lo && o.start <= hi)
+                    || events.contains(&o.event)
+                    || o.key.is_some_and(|k| keys.contains(&k)) && o.end <= horizon)
+        };
+        Ok(History::from_records_kept(header, reader, &mut keep))
+    }
+
     /// Builds the history from a reader positioned after the header.
-    pub fn from_records<R: Read>(header: TraceHeader, mut reader: TraceReader<R>) -> History {
+    pub fn from_records<R: Read>(header: TraceHeader, reader: TraceReader<R>) -> History {
+        History::from_records_kept(header, reader, &mut |_, _| true)
+    }
+
+    /// [`History::from_records`], keeping only the ops `keep` (segment, op) accepts.
+    fn from_records_kept<R: Read>(
+        header: TraceHeader,
+        mut reader: TraceReader<R>,
+        keep: &mut dyn FnMut(u32, &Op) -> bool,
+    ) -> History {
         let mut segments: Vec<Segment> = Vec::new();
         let mut controls = Vec::new();
         let mut end = None;
@@ -332,7 +345,10 @@ impl History {
                 Record::Ops(b) => {
                     let s = seg(&mut segments, b.segment);
                     for e in &b.events {
-                        s.ops.push(Op::of(events, e));
+                        let op = Op::of(events, e);
+                        if keep(b.segment, &op) {
+                            s.ops.push(op);
+                        }
                         events += 1;
                     }
                 }
@@ -358,7 +374,7 @@ impl History {
                 }
                 Record::Control(c) => controls.push(c),
                 Record::End(e) => end = Some(e),
-                Record::Header(_) => {}
+                Record::Header(_) | Record::Frontier(_) => {}
             }
         }
         segments.sort_by_key(|s| s.index);
@@ -383,17 +399,5 @@ impl History {
         self.stop.is_clean()
             && self.end.is_some_and(|e| !e.reason.is_limit() && e.dropped == 0)
             && self.segments.iter().all(|s| s.drops.is_empty())
-    }
-}
-
-impl fmt::Display for Gap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.to, self.ops) {
-            (u64::MAX, _) => write!(f, "thread {}: nothing recorded after {} ns", self.thread, self.from),
-            (to, Some(n)) => {
-                write!(f, "thread {}: {n} ops dropped between {} and {to} ns", self.thread, self.from)
-            }
-            (to, None) => write!(f, "thread {}: ops unknown between {} and {to} ns", self.thread, self.from),
-        }
     }
 }

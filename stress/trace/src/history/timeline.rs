@@ -21,7 +21,8 @@ const BAR: usize = 32;
 /// relative to `origin` (the run clock's start, if known).
 pub fn render(seg: &Segment, finding: &Finding, origin: Option<u64>, max_rows: usize) -> String {
     let ops = &seg.ops;
-    let mut involved: Vec<usize> = finding.op.into_iter().chain(finding.evidence.iter().copied()).collect();
+    let (bad, evidence) = seg.positions(finding);
+    let mut involved: Vec<usize> = bad.into_iter().chain(evidence.iter().copied()).collect();
     involved.sort_unstable();
     involved.dedup();
     if involved.is_empty() {
@@ -54,8 +55,8 @@ pub fn render(seg: &Segment, finding: &Finding, origin: Option<u64>, max_rows: u
     // Same key or slot first: those after the evidence (where whatever went wrong happened)
     // before those leading up to it, each closest to the illegal op first; then a few ops of
     // any thread closest to it in time.
-    let centre = finding.op.map_or(lo, |i| ops[i].start);
-    let evidence_end = finding.evidence.iter().map(|&i| ops[i].end).max().unwrap_or(lo);
+    let centre = bad.map_or(lo, |i| ops[i].start);
+    let evidence_end = evidence.iter().map(|&i| ops[i].end).max().unwrap_or(lo);
     same_key.sort_by_key(|&i| (ops[i].end < evidence_end, ops[i].start.abs_diff(centre)));
     nearby.sort_by_key(|&i| ops[i].start.abs_diff(centre));
     let nearby_rows = (max_rows / 3).max(2);
@@ -91,9 +92,9 @@ pub fn render(seg: &Segment, finding: &Finding, origin: Option<u64>, max_rows: u
     );
     for &i in &chosen {
         let o = ops[i];
-        let mark = if finding.op == Some(i) {
+        let mark = if bad == Some(i) {
             ">> "
-        } else if finding.evidence.contains(&i) {
+        } else if evidence.contains(&i) {
             " * "
         } else {
             "   "

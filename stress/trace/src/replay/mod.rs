@@ -527,7 +527,7 @@ pub fn build_index(path: &Path, options: IndexOptions) -> Result<ReplayIndex, Tr
                 at_end: s.at_end,
             }),
             Record::End(e) => idx.end = Some(*e),
-            Record::Ops(_) | Record::Header(_) => {}
+            Record::Ops(_) | Record::Header(_) | Record::Frontier(_) => {}
         }
     };
     loop {
