@@ -337,3 +337,58 @@ fn traces_read_from_a_fifo() {
         assert!(text(&o).contains("stale-keys"), "{args:?}: {}", text(&o));
     }
 }
+
+/// A recording with a stretch of ops missing (one ops record swapped for the drop record a
+/// lossy recorder writes in its place): nothing may be called a violation, what rests on the
+/// gap is "incomplete", and the exit code says so (6), on stderr too.
+#[test]
+fn a_gap_makes_findings_incomplete_never_violations() {
+    use slotscope_trace::{DropRecord, Record, Trace, TraceWriter};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = ["run", "stale-keys", "--ops", "20000", "-t", "2", "--capacity", "16", "--prefill", "1.0"];
+    let o = slotscope(&[&args[..], &["--record", "whole.trace"]].concat(), d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = slotscope(&["check", "whole.trace"], d);
+    assert_eq!(o.status.code(), Some(0), "the whole trace is clean: {}", text(&o));
+    assert!(text(&o).contains("clean: the history is whole"), "{}", text(&o));
+
+    let trace = Trace::load(&d.join("whole.trace")).unwrap();
+    let batches: Vec<usize> =
+        (0..trace.records.len()).filter(|&i| matches!(trace.records[i], Record::Ops(_))).collect();
+    let cut = batches[batches.len() / 2];
+    let mut w = TraceWriter::new(std::fs::File::create(d.join("gap.trace")).unwrap()).unwrap();
+    w.write(&Record::Header(Box::new(trace.header.clone()))).unwrap();
+    for (i, r) in trace.records.iter().enumerate() {
+        match r {
+            Record::Ops(b) if i == cut => {
+                let (first, last) = (b.events.first().unwrap(), b.events.last().unwrap());
+                w.write(&Record::Drop(DropRecord {
+                    thread: b.thread,
+                    segment: b.segment,
+                    count: b.events.len() as u64,
+                    first_op: first.op_index,
+                    last_op: last.op_index,
+                    first_ns: first.start_ns,
+                    last_ns: last.end_ns,
+                }))
+                .unwrap();
+            }
+            r => {
+                w.write(r).unwrap();
+            }
+        }
+    }
+    w.flush().unwrap();
+    drop(w);
+    let o = slotscope(&["check", "gap.trace"], d);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(6), "{out}");
+    assert!(!out.contains("VIOLATION"), "{out}");
+    assert!(out.contains("ops dropped between"), "the gap is named: {out}");
+    assert!(
+        out.contains("could be explained by missing events"),
+        "findings resting on it are incomplete: {out}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("incomplete"), "{out}");
+}

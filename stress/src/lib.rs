@@ -37,6 +37,7 @@ pub use engine::check::{Violation, ViolationKind};
 pub use engine::command::{Command, EngineError, EngineOptions};
 pub use engine::control::ThreadState;
 pub use engine::mix::scale as scale_draw;
+pub use engine::precision::measure as measure_clock_precision;
 pub use engine::rng::{thread_stream, SplitMix64};
 pub use engine::sampler::{
     BackendSample, GarbageSample, LineHeat, OpSample, PhaseInfo, Sample, Sampler, SamplerOptions,

@@ -184,3 +184,109 @@ fn restarts_and_live_control_are_recorded_in_order() {
         other => panic!("last record: {other:?}"),
     }
 }
+
+/// Every op in the file after a frontier record starts at or after the frontier (less the
+/// clock's cross-core ε): what the streaming checker relies on. Exercised with pauses and a
+/// paced thread, whose quiet stretches the writer must not wait for forever.
+#[test]
+fn frontier_records_promise_only_what_the_file_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frontier.trace");
+    let mut s = spec(2, Mix::CHURN, 0);
+    s.stop = StopSpec::Forever;
+    s.groups.push(GroupSpec {
+        name: "paced".into(),
+        threads: 1,
+        mix: Mix::READ_HEAVY,
+        pin: PinPolicy::None,
+        rate: Some(2000.0),
+        ..GroupSpec::default()
+    });
+    let engine = Engine::start_recorded(s, &RecordOptions::new(&path)).unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    engine.pause();
+    std::thread::sleep(Duration::from_millis(30));
+    engine.resume();
+    std::thread::sleep(Duration::from_millis(30));
+    let report = engine.stop_watched(STOP_LIMIT);
+    assert_eq!(report.recording.unwrap().dropped, 0);
+    let trace = Trace::load(&path).unwrap();
+    let eps = trace.header.epsilon().0;
+    let mut frontier = 0u64;
+    let mut frontiers = 0;
+    let mut during_pause = 0;
+    let paused_at = trace.records.iter().find_map(|r| match r {
+        Record::Control(c) if c.kind == ControlKind::Pause => Some(c.clock_ns),
+        _ => None,
+    });
+    for r in &trace.records {
+        match r {
+            Record::Frontier(f) => {
+                assert!(f.clock_ns >= frontier, "frontiers only advance");
+                frontier = f.clock_ns;
+                frontiers += 1;
+                if paused_at.is_some_and(|p| f.clock_ns > p + 5_000_000) {
+                    during_pause += 1;
+                }
+            }
+            Record::Ops(b) => {
+                for e in &b.events {
+                    assert!(
+                        e.start_ns.saturating_add(eps) >= frontier,
+                        "thread {} op {} starts at {} ns, before the frontier {frontier} ns already written",
+                        e.thread,
+                        e.op_index,
+                        e.start_ns
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(frontiers > 10, "{frontiers} frontier records in ~90 ms");
+    assert!(during_pause > 0, "a paused run's frontier moves on (the workers declared themselves quiet)");
+}
+
+/// The default: a worker whose buffer is full waits for the writer. A 64-event buffer
+/// against 2 x 20000 ops must wait, and lose nothing; the trace checks clean.
+#[test]
+fn a_lossless_recording_waits_instead_of_dropping() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lossless.trace");
+    let mut options = RecordOptions::new(&path);
+    options.ring_events = 64;
+    let report = run_headless_recorded(spec(2, Mix::CHURN, 20_000), &options).unwrap();
+    let rec = report.recording.unwrap();
+    assert_eq!(rec.dropped, 0, "{rec:?}");
+    assert!(rec.waits > 0, "a 64-event buffer must have waited: {rec:?}");
+    let checked = slotscope_trace::history::check_file(&path, &Default::default(), &mut |_| {}).unwrap();
+    let out = checked.outcome;
+    assert!(out.violations.is_empty() && !out.has_unknowns(), "{:?} {:?}", out.violations, out.notes);
+}
+
+/// `--record-lossy` keeps the old behaviour: drops are counted, marked in the trace, and what
+/// rests on them is incomplete, never a violation.
+#[test]
+fn a_lossy_recording_drops_and_its_check_is_incomplete_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    for attempt in 0..5u64 {
+        let path = dir.path().join(format!("lossy-{attempt}.trace"));
+        let mut options = RecordOptions::new(&path);
+        options.ring_events = 2;
+        options.lossy = true;
+        let mut s = spec(2, Mix::CHURN, 20_000);
+        s.seed += attempt;
+        let report = run_headless_recorded(s, &options).unwrap();
+        let rec = report.recording.unwrap();
+        assert_eq!(rec.waits, 0, "lossy never waits");
+        if rec.dropped == 0 {
+            continue;
+        }
+        let checked = slotscope_trace::history::check_file(&path, &Default::default(), &mut |_| {}).unwrap();
+        let out = checked.outcome;
+        assert!(out.violations.is_empty(), "drops are never violations: {:?}", out.violations);
+        assert!(out.has_unknowns() && !out.gaps.is_empty(), "the gaps are said: {:?}", out.notes);
+        return;
+    }
+    panic!("five lossy recordings through a 2-event buffer dropped nothing");
+}

@@ -162,7 +162,7 @@ pub fn check_reader<R: Read>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{DropRecord, ReadStop, SnapshotRecord, TableBegin, TableEnd};
+    use crate::format::{DropRecord, ReadStop, SnapshotRecord, TableBegin, TableEnd, TraceReader};
     use crate::history::{History, Op, Segment};
     use crate::op::OpOrigin;
     use crate::op::{OpKind, OpOutcome, Value};
@@ -271,6 +271,7 @@ mod tests {
     /// A header whose clock is exact (ε = 0), so that the intervals below mean what they say.
     fn exact_header() -> crate::format::TraceHeader {
         let mut h = crate::format::tests::sample_header();
+        h.table.capacity = N as u64;
         h.precision = Some(crate::format::ClockPrecision {
             resolution_ns: 0,
             cross_core_offset_ns: 0,
@@ -535,5 +536,237 @@ mod tests {
         fn clone_ops(&self) -> Builder {
             Builder { ops: self.ops.clone() }
         }
+    }
+
+    /// The history of `b` with ε = `eps` (resolution 0, the rest offset).
+    fn with_eps(b: &Builder, eps: u64) -> History {
+        let mut h = b.history();
+        h.header.precision = Some(crate::format::ClockPrecision {
+            resolution_ns: 0,
+            cross_core_offset_ns: eps,
+            cores: 2,
+            pinned: true,
+        });
+        h
+    }
+
+    #[test]
+    fn other_threads_closer_than_epsilon_are_not_ordered_but_one_thread_always_is() {
+        let a = key(4, 0);
+        // Thread 1 misses 5 ns after thread 0's insert returned: with an exact clock a lost
+        // insert; with ε = 100 ns the miss may have come first.
+        let mut b = Builder::new();
+        b.insert(0, a, 0, 0, 10).miss(1, a, 15, 20);
+        assert_eq!(kinds(&run(&b.history()).violations), [FindingKind::LostInsert]);
+        let out = run(&with_eps(&b, 100));
+        assert!(out.violations.is_empty() && out.incomplete.is_empty(), "{:#?}", out.violations);
+        assert_eq!(out.epsilon_ns, 100);
+        // Far enough apart, it is one again.
+        let mut b = Builder::new();
+        b.insert(0, a, 0, 0, 10).miss(1, a, 115, 120);
+        assert_eq!(kinds(&run(&with_eps(&b, 100)).violations), [FindingKind::LostInsert]);
+        // The same thread: program order, whatever ε.
+        let mut b = Builder::new();
+        b.insert(0, a, 0, 0, 10).miss(0, a, 11, 20);
+        assert_eq!(kinds(&run(&with_eps(&b, 1000)).violations), [FindingKind::LostInsert]);
+        // A Full refused 5 ns after another thread's remove ended: the remove may still have
+        // held its claim (ε/2 on each side).
+        let mut b = Builder::new();
+        for s in 0..N {
+            b.insert(0, key(s, 0), s as u64, 10 * s as u64, 10 * s as u64 + 5);
+        }
+        b.remove(0, key(0, 0), true, 480, 490).full(1, 495, 510);
+        assert_eq!(kinds(&run(&b.history()).violations), [FindingKind::FalseFull]);
+        assert!(run(&with_eps(&b, 100)).violations.is_empty());
+    }
+
+    #[test]
+    fn a_trace_without_its_precision_is_checked_with_the_worst_case_epsilon() {
+        let mut h = Builder::new().insert(0, key(1, 0), 0, 0, 10).miss(1, key(1, 0), 500, 600).history();
+        h.header.precision = None;
+        let out = run(&h);
+        assert_eq!(out.epsilon_ns, crate::format::UNMEASURED_EPSILON_NS);
+        assert!(out.epsilon_note.is_some_and(|n| n.contains("version 1")), "{:?}", out.epsilon_note);
+        // 490 ns apart is within the worst case: no verdict.
+        assert!(out.violations.is_empty());
+    }
+
+    #[test]
+    fn findings_that_rest_on_a_gap_are_incomplete() {
+        let (a, b2) = (key(2, 0), key(3, 0));
+        // Thread 1 dropped ops early on; later thread 0 finds a key whose insert is not in the
+        // trace: it may have been among the dropped ones.
+        let mut h = Builder::new().insert(0, b2, 0, 0, 10).hit(0, a, (1, 5), 1000, 1010).history();
+        h.segments[0].threads.insert(1);
+        h.segments[0].threads_complete.insert(1);
+        let drop = DropRecord {
+            thread: 1,
+            segment: 0,
+            count: 4,
+            first_op: 0,
+            last_op: 3,
+            first_ns: 20,
+            last_ns: 60,
+        };
+        h.segments[0].drops.push(drop);
+        let out = run(&h);
+        assert!(out.violations.is_empty(), "{:#?}", out.violations);
+        assert_eq!(kinds(&out.incomplete), [FindingKind::PhantomValue]);
+        assert!(out.incomplete[0].message.contains("4 ops dropped"), "{}", out.incomplete[0].message);
+        // Without the drop the same history is a violation.
+        h.segments[0].drops.clear();
+        assert_eq!(kinds(&run(&h).violations), [FindingKind::PhantomValue]);
+        // A key whose history begins with its insert after the drop is judged on its own.
+        let mut h = Builder::new().insert(0, a, 0, 100, 110).miss(0, a, 200, 210).history();
+        h.segments[0].threads.insert(1);
+        h.segments[0].threads_complete.insert(1);
+        h.segments[0].drops.push(DropRecord { first_ns: 20, last_ns: 60, ..drop });
+        assert_eq!(kinds(&run(&h).violations), [FindingKind::LostInsert]);
+        // Counts over the whole table (the end state) rest on all of it.
+        let mut h = Builder::new().insert(0, a, 0, 100, 110).history();
+        h.segments[0].threads.insert(1);
+        h.segments[0].threads_complete.insert(1);
+        h.segments[0].drops.push(drop);
+        h.segments[0].end =
+            Some(TableEnd { segment: 0, clock_ns: 500, elements: Some(0), inserted: 1, removed: 0 });
+        let out = run(&h);
+        assert!(out.violations.is_empty());
+        assert_eq!(kinds(&out.incomplete), [FindingKind::CountMismatch]);
+    }
+
+    /// A trace file with frontier records, written the way the recorder writes one: ops of two
+    /// threads interleaved in records, a frontier after each round.
+    fn streamed(ops: &[Op], frontier_every: usize) -> Vec<u8> {
+        use crate::format::{FrontierRecord, OpBatch, Record, ThreadStart, TraceWriter};
+        let mut w = TraceWriter::new(Vec::new()).unwrap();
+        w.write(&Record::Header(Box::new(exact_header()))).unwrap();
+        w.write(&Record::TableBegin(TableBegin {
+            segment: 0,
+            clock_ns: 0,
+            backend: "slotscope".into(),
+            description: "test".into(),
+            capacity: Some(N as u64),
+            geometry: Some(geometry()),
+            variant: Variant::Correct,
+        }))
+        .unwrap();
+        for t in 0..2 {
+            w.write(&Record::ThreadStart(ThreadStart {
+                thread: t,
+                segment: 0,
+                group: "g".into(),
+                clock_ns: 0,
+            }))
+            .unwrap();
+        }
+        for (n, chunk) in ops.chunks(frontier_every).enumerate() {
+            for t in 0..2u32 {
+                let events: Vec<crate::op::OpEvent> = chunk
+                    .iter()
+                    .filter(|o| o.thread == t)
+                    .map(|o| crate::op::OpEvent {
+                        thread: o.thread as usize,
+                        op_index: o.op_index,
+                        kind: o.kind,
+                        key: o.key,
+                        outcome: o.outcome,
+                        value: o.value,
+                        origin: o.origin,
+                        probes: crate::op::OpProbes::default(),
+                        start_ns: o.start,
+                        end_ns: o.end,
+                    })
+                    .collect();
+                if !events.is_empty() {
+                    w.write(&Record::Ops(OpBatch { thread: t, segment: 0, events })).unwrap();
+                }
+            }
+            let last = chunk.iter().map(|o| o.end).max().unwrap_or(0);
+            let _ = n;
+            w.write(&Record::Frontier(FrontierRecord { segment: 0, clock_ns: last + 1 })).unwrap();
+        }
+        w.into_inner()
+    }
+
+    /// Many keys, each inserted, looked up and removed, on two threads, with every `k`-th
+    /// lookup after the removal going wrong when `broken`.
+    fn churn(keys: usize, broken: bool) -> Builder {
+        let mut b = Builder::new();
+        let mut t = 0u64;
+        for i in 0..keys {
+            let thread = (i % 2) as u32;
+            let k = key(i % N, (i / N) as u64);
+            b.insert(thread, k, i as u64, t, t + 10);
+            b.hit(thread, k, (u64::from(thread), i as u64), t + 20, t + 30);
+            b.remove(thread, k, true, t + 40, t + 50);
+            if broken && i == keys / 2 {
+                b.hit(thread, k, (u64::from(thread), i as u64), t + 60, t + 70);
+            } else {
+                b.miss(thread, k, t + 60, t + 70);
+            }
+            t += 100;
+        }
+        b
+    }
+
+    fn check_bytes(bytes: Vec<u8>) -> CheckOutcome {
+        let (header, reader) = TraceReader::with_header(std::io::Cursor::new(bytes)).unwrap();
+        check_reader(header, reader, 0, &CheckOptions::default(), &mut |_| {}).unwrap().outcome
+    }
+
+    #[test]
+    fn streaming_finds_what_the_whole_history_shows_and_forgets_dead_keys() {
+        for broken in [false, true] {
+            let b = churn(20_000, broken);
+            let whole = run(&b.history());
+            let streamed = check_bytes(streamed(&b.ops, 64));
+            assert_eq!(kinds(&streamed.violations), kinds(&whole.violations), "broken: {broken}");
+            assert_eq!(streamed.violations.len(), usize::from(broken));
+            assert_eq!(streamed.ops_checked, whole.ops_checked);
+            assert_eq!(streamed.lin.ok + streamed.lin.violated, whole.lin.ok + whole.lin.violated);
+            // Dead keys are forgotten and ops decided as the frontier passes: memory follows
+            // the frontier's lag, not the 80000 ops.
+            assert!(streamed.peak_keys < 200, "{} keys held", streamed.peak_keys);
+            assert!(streamed.peak_pending < 1000, "{} ops held", streamed.peak_pending);
+            assert_eq!(whole.peak_pending, b.ops.len(), "in memory, everything waits for the end");
+        }
+        // The stale hit is found long after its key was forgotten.
+        let b = churn(20_000, true);
+        let out = check_bytes(streamed(&b.ops, 64));
+        assert_eq!(kinds(&out.violations), [FindingKind::StaleRead]);
+    }
+
+    #[test]
+    fn ops_behind_the_frontier_make_later_findings_incomplete() {
+        // Thread 1's insert arrives after a frontier that promised every op before it: a miss
+        // decided without it would accuse the table.
+        let a = key(6, 0);
+        let b = Builder::new().clone_ops();
+        let mut b = b;
+        b.insert(1, a, 0, 100, 110).miss(0, a, 5000, 5010);
+        let mut ops = b.ops.clone();
+        ops.swap(0, 1);
+        use crate::format::{FrontierRecord, Record};
+        let mut bytes = streamed(&ops[..1], 64);
+        let mut w = crate::format::TraceWriter::new(Vec::new()).unwrap();
+        w.write(&Record::Frontier(FrontierRecord { segment: 0, clock_ns: 100_000 })).unwrap();
+        // Appends the frontier and then the late insert (written by hand: same framing).
+        let frame = w.into_inner();
+        bytes.extend_from_slice(&frame[crate::format::PROLOGUE_BYTES..]);
+        let rest = streamed(&ops[1..], 64);
+        // Skip the second file's prologue, header, table begin and thread starts: take its
+        // records from the first ops record on.
+        let (_, mut r) = TraceReader::with_header(std::io::Cursor::new(rest)).unwrap();
+        let mut w = crate::format::TraceWriter::new(Vec::new()).unwrap();
+        while let Some((_, rec)) = r.next_record() {
+            if matches!(rec, Record::Ops(_)) {
+                w.write(&rec).unwrap();
+            }
+        }
+        bytes.extend_from_slice(&w.into_inner()[crate::format::PROLOGUE_BYTES..]);
+        let out = check_bytes(bytes);
+        assert!(out.late_ops > 0);
+        assert!(out.violations.is_empty(), "{:#?}", out.violations);
+        assert!(out.notes.iter().any(|n| n.contains("out of its own order")), "{:?}", out.notes);
     }
 }
