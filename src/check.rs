@@ -162,24 +162,7 @@ impl ProgressLine {
         if !self.on || secs < 0.5 {
             return;
         }
-        #[allow(clippy::cast_precision_loss)]
-        let rate = p.events as f64 / secs;
-        let mut line = format!("checking: {} events, {}/s", si(p.events as f64), si(rate));
-        if p.total > 0 {
-            #[allow(clippy::cast_precision_loss)]
-            let done = p.bytes as f64 / p.total as f64;
-            let width = 24;
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let filled = ((done * f64::from(width)) as u32).min(width);
-            let eta = if done > 0.0 { secs * (1.0 - done) / done } else { 0.0 };
-            line = format!(
-                "[{}{}] {:>3.0}%  {line}, about {eta:.0} s left",
-                "#".repeat(filled as usize),
-                " ".repeat((width - filled) as usize),
-                done * 100.0
-            );
-        }
-        console::progress(&format!("\r{line}\x1b[K"));
+        console::progress(&format!("\r{}\x1b[K", progress_text(p, secs)));
         self.shown = true;
     }
 
@@ -189,6 +172,30 @@ impl ProgressLine {
             self.shown = false;
         }
     }
+}
+
+/// The progress line after `secs` seconds: a bar and how far through the file (when its size
+/// is known), events read, the rate, and the time left at that rate.
+fn progress_text(p: Progress, secs: f64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let rate = p.events as f64 / secs.max(1e-9);
+    #[allow(clippy::cast_precision_loss)]
+    let line = format!("checking: {} events, {}/s", si(p.events as f64), si(rate));
+    if p.total == 0 {
+        return line;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let done = (p.bytes as f64 / p.total as f64).clamp(0.0, 1.0);
+    let width = 24;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let filled = ((done * f64::from(width)) as u32).min(width);
+    let eta = if done > 0.0 { secs * (1.0 - done) / done } else { 0.0 };
+    format!(
+        "[{}{}] {:>3.0}%  {line}, about {eta:.0} s left",
+        "#".repeat(filled as usize),
+        " ".repeat((width - filled) as usize),
+        done * 100.0
+    )
 }
 
 /// 1234567 -> "1.23M".
@@ -406,6 +413,18 @@ pub fn run_replay_exec(file: &Path) -> Result<ExitCode, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_line_says_how_far_how_fast_and_how_long() {
+        let p = Progress { bytes: 25, total: 100, events: 2_500_000 };
+        let line = progress_text(p, 1.0);
+        assert!(line.starts_with("[######                  ]  25%"), "{line}");
+        assert!(line.contains("2.50M events, 2.50M/s"), "{line}");
+        assert!(line.contains("about 3 s left"), "{line}");
+        // From a pipe the size is unknown: no bar, no estimate.
+        let line = progress_text(Progress { total: 0, ..p }, 2.0);
+        assert_eq!(line, "checking: 2.50M events, 1.25M/s");
+    }
 
     #[test]
     fn the_table_crate_is_found_from_the_source_tree() {

@@ -35,8 +35,9 @@ pub struct Cli {
 pub const EXIT_CODES: &str = "\
 Exit codes: 0 ok; 1 a self-check, `check` or `--fail-if` failed; 2 usage error;
 3 bad scenario or lesson file; 4 unreadable or self-contradicting trace file; 5 output, recording
-or stdout could not be written; 6 `check`/`replay --exec` incomplete (a trace cut short or
-damaged, nothing found in what was read); 141 stdout closed; 130 after SIGINT (Ctrl-C), 143 after
+or stdout could not be written; 6 `check`/`replay --exec` incomplete (nothing found in what was
+read, but the trace was cut short or damaged, dropped ops, hit its limit, or left findings or
+windows undecided); 141 stdout closed; 130 after SIGINT (Ctrl-C), 143 after
 SIGTERM, 129 after SIGHUP.";
 
 /// `slotscope replay --help`: the keys, and what opening and seeking cost.
@@ -104,8 +105,15 @@ pub enum Command {
         #[command(flatten)]
         look: LookArgs,
     },
-    /// Check a recorded trace: per-key checks and a linearizability check of history windows.
-    /// Exit 0 when clean, 1 when a violation is found.
+    /// Check a recorded trace: per-key, capacity, end-state and linearizability checks.
+    ///
+    /// Per key, capacity and `Full`, the end state, and a linearizability check of each key's
+    /// windows. Two ops on other threads count as ordered
+    /// only when more than ε apart (ε: the clock's precision, measured when recording began).
+    /// It reads the trace once and holds only what it has not decided yet; a progress line on
+    /// a terminal. Exit 0 when clean (whole and nothing undecided), 1 when a violation is
+    /// found, 4 for an unreadable trace, 6 when incomplete (cut short, damaged, ops dropped,
+    /// a recording limit, findings missing ops could explain, unknown windows).
     Check {
         /// A trace written by `run --record FILE`.
         file: PathBuf,

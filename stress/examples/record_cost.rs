@@ -1,6 +1,8 @@
 //! What recording costs the workers: throughput of the same run with and without `--record`,
-//! trace bytes per op, and events dropped. Alternates plain and recorded runs and prints
-//! medians (the figures in docs/PERFORMANCE.md, "Recording").
+//! trace bytes per op, events dropped (lossy only) and the share of the run workers spent
+//! waiting for the writer (lossless, the default). Alternates plain and recorded runs and
+//! prints medians (the figures in docs/PERFORMANCE.md, "Recording"). `LOSSY=1` records with
+//! `--record-lossy`.
 //!
 //! ```sh
 //! cargo run --release -p slotscope-stress --example record_cost -- [SECONDS] [REPEATS] [SCENARIO...]
@@ -41,7 +43,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     println!("{secs} s runs, {repeats} repeats each, medians; threads as the scenario says");
     println!(
-        "{:<12} {:>14} {:>14} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12}",
+        "{:<12} {:>14} {:>14} {:>8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>10}",
         "scenario",
         "plain ops/s",
         "recorded ops/s",
@@ -50,14 +52,16 @@ fn main() {
         "rec. CPU",
         "bytes/op",
         "dropped %",
-        "trace MB/s"
+        "trace MB/s",
+        "waited %"
     );
     println!("{:<12} {:>14} {:>14} {:>8} {:>10} {:>10}", "", "", "", "", "ns/op", "ns/op");
     for name in &scenarios {
         let mut spec = load_builtin(name, &ValidationContext::detect()).unwrap().spec;
         spec.stop = StopSpec::Duration(Duration::from_secs_f64(secs));
-        let (mut plain, mut recorded, mut bytes_per_op, mut dropped, mut mbps) =
-            (vec![], vec![], vec![], vec![], vec![]);
+        let (mut plain, mut recorded, mut bytes_per_op, mut dropped, mut mbps, mut waited) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let lossy = std::env::var_os("LOSSY").is_some();
         let (mut plain_cpu, mut rec_cpu) = (vec![], vec![]);
         for i in 0..repeats {
             let c0 = cpu_seconds();
@@ -67,7 +71,9 @@ fn main() {
             plain.push(r.throughput_ops_per_s);
             let path = dir.join(format!("{name}-{i}.trace"));
             let c0 = cpu_seconds();
-            let r = run_headless_recorded(spec.clone(), &RecordOptions::new(&path)).unwrap();
+            let mut options = RecordOptions::new(&path);
+            options.lossy = lossy;
+            let r = run_headless_recorded(spec.clone(), &options).unwrap();
             #[allow(clippy::cast_precision_loss)]
             rec_cpu.push((cpu_seconds() - c0) * 1e9 / r.totals.ops().max(1) as f64);
             recorded.push(r.throughput_ops_per_s);
@@ -78,12 +84,15 @@ fn main() {
                 bytes_per_op.push(rec.bytes as f64 / rec.events.max(1) as f64);
                 dropped.push(100.0 * rec.dropped as f64 / total.max(1) as f64);
                 mbps.push(rec.bytes as f64 / 1e6 / r.active().as_secs_f64());
+                // Waits summed over threads, against the threads' run time.
+                let threads = r.threads.len().max(1) as f64;
+                waited.push(100.0 * rec.waited_ns as f64 / 1e9 / (r.active().as_secs_f64() * threads));
             }
             std::fs::remove_file(&path).ok();
         }
         let (p, q) = (median(plain), median(recorded));
         println!(
-            "{:<12} {:>14.0} {:>14.0} {:>8.2} {:>10.1} {:>10.1} {:>10.1} {:>10.2} {:>12.1}",
+            "{:<12} {:>14.0} {:>14.0} {:>8.2} {:>10.1} {:>10.1} {:>10.1} {:>10.2} {:>12.1} {:>10.2}",
             name,
             p,
             q,
@@ -92,7 +101,8 @@ fn main() {
             median(rec_cpu),
             median(bytes_per_op),
             median(dropped),
-            median(mbps)
+            median(mbps),
+            median(waited)
         );
     }
     std::fs::remove_dir_all(&dir).ok();

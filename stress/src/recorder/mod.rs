@@ -326,7 +326,7 @@ impl Recorder {
     /// The engine is stopping: workers waiting for room wait at most [`ring::STOP_WAIT`]
     /// longer.
     pub(crate) fn release(&self) {
-        self.shared.releasing.store(true, Ordering::Relaxed);
+        self.shared.gate.releasing.store(true, Ordering::Relaxed);
     }
 
     /// A sink for worker `thread` on the current table.
@@ -350,7 +350,7 @@ impl Recorder {
             };
             q.push(Pending::Ring(Arc::clone(&ring), start));
         }
-        ThreadSink::new(ring, Arc::clone(&self.shared))
+        ThreadSink::new(ring, Arc::clone(&self.shared.gate))
     }
 
     /// A control event.

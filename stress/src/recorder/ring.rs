@@ -18,10 +18,34 @@ use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
-use super::shared::RecorderShared;
 use crate::engine::event::OpSink;
+use crate::engine::timer::Clock;
 use crate::sync::lock;
 use slotscope_trace::{OpEvent, OpKind, OpOrigin, OpOutcome, OpProbes, Value};
+
+/// What every sink of a recording shares with the writer: whether to push at all, whether to
+/// wait for room, and the clock.
+pub(crate) struct Gate {
+    /// False once recording stopped at a limit or an error: sinks push nothing more and wait
+    /// for nothing.
+    pub accepting: CachePadded<AtomicBool>,
+    /// Set when the engine stops: a sink waiting for room gives up after [`STOP_WAIT`].
+    pub releasing: AtomicBool,
+    /// Drop events when a ring is full instead of waiting (`--record-lossy`).
+    pub lossy: bool,
+    pub clock: Clock,
+}
+
+impl Gate {
+    pub(crate) fn new(clock: Clock, lossy: bool) -> Self {
+        Gate {
+            accepting: CachePadded::new(AtomicBool::new(true)),
+            releasing: AtomicBool::new(false),
+            lossy,
+            clock,
+        }
+    }
+}
 
 /// How long a waiting worker parks before it looks again (the writer wakes it sooner).
 const WAIT_PARK: Duration = Duration::from_micros(200);
@@ -138,7 +162,7 @@ pub(crate) struct DropSpan {
 /// A worker's sink: packs each event into its ring, or drops and counts it.
 pub(crate) struct ThreadSink {
     ring: Arc<EventRing>,
-    shared: Arc<RecorderShared>,
+    shared: Arc<Gate>,
     tail: u64,
     head_seen: u64,
     pushed: u64,
@@ -157,7 +181,7 @@ impl std::fmt::Debug for ThreadSink {
 }
 
 impl ThreadSink {
-    pub(crate) fn new(ring: Arc<EventRing>, shared: Arc<RecorderShared>) -> Self {
+    pub(crate) fn new(ring: Arc<EventRing>, shared: Arc<Gate>) -> Self {
         ThreadSink {
             ring,
             shared,
@@ -393,7 +417,6 @@ impl Drop for ThreadSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::timer::Clock;
     use std::sync::atomic::Ordering;
 
     fn event(i: u64) -> OpEvent {
@@ -463,7 +486,7 @@ mod tests {
     /// accounted for by a drop marker, and nothing is delivered twice.
     #[test]
     fn a_lossy_ring_delivers_in_order_or_counts_drops() {
-        let shared = Arc::new(RecorderShared::new(Clock::new(), true));
+        let shared = Arc::new(Gate::new(Clock::new(), true));
         let ring = Arc::new(EventRing::new(8));
         let mut sink = ThreadSink::new(Arc::clone(&ring), shared);
         const N: u64 = 20_000;
@@ -485,7 +508,7 @@ mod tests {
     /// lost; the waits are counted.
     #[test]
     fn a_lossless_ring_waits_and_loses_nothing() {
-        let shared = Arc::new(RecorderShared::new(Clock::new(), false));
+        let shared = Arc::new(Gate::new(Clock::new(), false));
         let ring = Arc::new(EventRing::new(8));
         let mut sink = ThreadSink::new(Arc::clone(&ring), shared);
         const N: u64 = 20_000;
@@ -505,7 +528,7 @@ mod tests {
     /// once the engine is stopping it waits at most STOP_WAIT.
     #[test]
     fn a_waiting_producer_is_released() {
-        let shared = Arc::new(RecorderShared::new(Clock::new(), false));
+        let shared = Arc::new(Gate::new(Clock::new(), false));
         let ring = Arc::new(EventRing::new(4));
         let mut sink = ThreadSink::new(Arc::clone(&ring), Arc::clone(&shared));
         for i in 0..4 {
@@ -522,7 +545,7 @@ mod tests {
         stopper.join().unwrap();
         assert_eq!(sink.counts(), (4, 1), "released by the stop, the event is dropped and counted");
 
-        let shared = Arc::new(RecorderShared::new(Clock::new(), false));
+        let shared = Arc::new(Gate::new(Clock::new(), false));
         let ring = Arc::new(EventRing::new(4));
         let mut sink = ThreadSink::new(ring, Arc::clone(&shared));
         for i in 0..4 {

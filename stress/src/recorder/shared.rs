@@ -3,11 +3,10 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
 use std::sync::{Arc, Mutex};
 
-use crossbeam_utils::CachePadded;
 use slotscope_table::Snapshot;
 use slotscope_trace::{EndReason, Record, RunSummary, TableEnd};
 
-use super::ring::EventRing;
+use super::ring::{EventRing, Gate};
 use crate::engine::timer::Clock;
 use slotscope_trace::ThreadStart;
 
@@ -42,14 +41,8 @@ pub(crate) const NO_CORE: usize = usize::MAX;
 
 /// Shared by the recorder, its sinks and its writer thread.
 pub(crate) struct RecorderShared {
-    /// False once recording stopped at a limit or an error: sinks push nothing more and wait
-    /// for nothing.
-    pub accepting: CachePadded<AtomicBool>,
-    /// Set when the engine stops: a sink waiting for room gives up after
-    /// [`super::ring::STOP_WAIT`].
-    pub releasing: AtomicBool,
-    /// Drop events when a ring is full instead of waiting (`--record-lossy`).
-    pub lossy: bool,
+    /// What the sinks see: accepting, releasing, lossy, the clock.
+    pub gate: Arc<Gate>,
     pub queue: Mutex<Vec<Pending>>,
     pub finish: Mutex<Option<(EndReason, Option<RunSummary>)>>,
     pub finishing: AtomicBool,
@@ -64,9 +57,7 @@ pub(crate) struct RecorderShared {
 impl RecorderShared {
     pub(crate) fn new(clock: Clock, lossy: bool) -> Self {
         RecorderShared {
-            accepting: CachePadded::new(AtomicBool::new(true)),
-            releasing: AtomicBool::new(false),
-            lossy,
+            gate: Arc::new(Gate::new(clock, lossy)),
             queue: Mutex::new(Vec::new()),
             finish: Mutex::new(None),
             finishing: AtomicBool::new(false),

@@ -37,6 +37,15 @@ struct RingEntry {
     last_end: u64,
 }
 
+/// Sets `accepting` to false when dropped: a writer that is gone makes room for nobody.
+struct ReleaseOnExit(Arc<RecorderShared>);
+
+impl Drop for ReleaseOnExit {
+    fn drop(&mut self) {
+        self.0.gate.accepting.store(false, Ordering::Relaxed);
+    }
+}
+
 pub(crate) struct WriterState {
     out: TraceWriter<BufWriter<File>>,
     /// Where the trace goes; taken when it is put in place.
@@ -109,6 +118,8 @@ impl WriterState {
     }
 
     pub(crate) fn run(mut self) -> RecordingReport {
+        // However the writer ends (a panic included), workers waiting for room are released.
+        let _release = ReleaseOnExit(Arc::clone(&self.shared));
         loop {
             let finishing = self.shared.finishing.load(Ordering::Acquire);
             self.follow_core();
@@ -452,7 +463,7 @@ impl WriterState {
     }
 
     fn stop_recording(&mut self, reason: EndReason, what: String) {
-        self.shared.accepting.store(false, Ordering::Relaxed);
+        self.shared.gate.accepting.store(false, Ordering::Relaxed);
         let note = ControlRecord {
             clock_ns: self.shared.clock.now_ns(),
             kind: ControlKind::RecordingStopped,
@@ -475,7 +486,7 @@ impl WriterState {
     }
 
     fn fail(&mut self, error: String) {
-        self.shared.accepting.store(false, Ordering::Relaxed);
+        self.shared.gate.accepting.store(false, Ordering::Relaxed);
         if self.error.is_none() {
             // What reached the file: everything encoded, less what still sat in the buffer.
             let buffered = self.out.get_ref().buffer().len() as u64;
