@@ -438,17 +438,17 @@ impl WriterState {
         let total = self.expected_ns?;
         #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let need = (max as f64 * total as f64 / elapsed as f64 * 1.2).ceil() as u64;
-        let gib = need.div_ceil(1 << 30).max(1);
+        // Rounded up to a whole GiB, or to 64 MiB below that.
+        let limit = if need >= 1 << 30 {
+            RecordLimit::Bytes(need.div_ceil(1 << 30) << 30)
+        } else {
+            RecordLimit::Bytes(need.div_ceil(64 << 20).max(1) * (64 << 20))
+        };
         #[allow(clippy::cast_precision_loss)]
-        let secs = elapsed as f64 / 1e9;
+        let (secs, run) = (elapsed as f64 / 1e9, total as f64 / 1e9);
         Some(format!(
-            "the limit of {} was reached after {secs:.1} s of a {:.1} s run: recording all of it needs about {gib} GiB at this rate (--record-limit {gib}GiB)",
-            RecordLimit::Bytes(max),
-            {
-                #[allow(clippy::cast_precision_loss)]
-                let t = total as f64 / 1e9;
-                t
-            }
+            "the limit of {} was reached after {secs:.1} s of a {run:.1} s run: recording all of it needs about {limit} at this rate (--record-limit {limit})",
+            RecordLimit::Bytes(max)
         ))
     }
 
