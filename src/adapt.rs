@@ -336,6 +336,17 @@ fn fill_header(sample: &Sample, facts: &RunFacts, snapshot: Option<&Snapshot>, h
     h.frozen = false;
     h.paused = sample.paused;
     h.violations = sample.violations;
+    let m = &mut h.machine;
+    match &sample.machine_watch {
+        Some(w) => {
+            m.noisy = w.noise_known.then_some(w.noisy);
+            m.noise_cores = w.noise_average_cores;
+            m.transfer_ns = w.transfer_last_ns;
+            m.transfer_changed = w.transfer_changed;
+        }
+        None => *m = slotscope_views::model::MachineState::default(),
+    }
+    m.overhead_ns = sample.timing.as_ref().and_then(|t| t.calibration).map(|c| c.overhead_ns_per_op);
 }
 
 /// Spreads the engine's heat (cells of `lines_per_cell` lines for big tables) over lines: each
@@ -437,6 +448,8 @@ fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
     if let Some(t) = &sample.timing {
         lat.timed_every = t.time_every;
         lat.timer_cost_ns = t.ns_per_read;
+        lat.floor_ns = t.floor_ns;
+        lat.overhead_ns = t.calibration.map(|c| c.overhead_ns_per_op);
     }
     for ((out, op), corrected) in lat.ops.iter_mut().zip(&sample.ops).zip(open) {
         let (interval, run) = main_summaries(op, corrected);
@@ -573,6 +586,11 @@ pub(crate) mod tests {
             source: slotscope_stress::TimeSource::Tsc,
             ns_per_read: 7.5,
             time_every: 4,
+            time_every_auto: false,
+            clock_tick_ns: 1,
+            floor_ns: 22.5,
+            clock_share: None,
+            calibration: None,
             open_loop_times_every_op: true,
             note: "",
         });

@@ -13,7 +13,7 @@ use slotscope_stress::recorder::{parse_record_limit, RecordLimit, DEFAULT_RECORD
 use slotscope_stress::report::fail_if::{parse_fail_if, FailIf};
 use slotscope_stress::scenario::values::{
     parse_backend, parse_cores, parse_duration, parse_keys, parse_layout, parse_layout_pair, parse_mix,
-    parse_ops, parse_pin, parse_rate, parse_threads, parse_variant,
+    parse_ops, parse_pin, parse_rate, parse_threads, parse_time_every, parse_variant,
 };
 use slotscope_stress::{BackendKind, KeyChoice, Mix, PinPolicy};
 use slotscope_table::{Layout, Variant};
@@ -183,9 +183,11 @@ pub struct WorkloadArgs {
     /// Lookup key choice: uniform, zipf:S (e.g. zipf:1.1), hot:KEYS:SHARE (e.g. hot:16:0.9).
     #[arg(help_heading = "Workload", long, value_parser = parse_keys)]
     pub keys: Option<KeyChoice>,
-    /// Time one operation in this many, 1 ..= 1048576 (1 = every op). Default: the
-    /// scenario's (1). Open-loop ops are always timed.
-    #[arg(help_heading = "Workload", long, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    /// Time one operation in this many: `auto` or 1 ..= 1048576 (1 = every op). Default: the
+    /// scenario's, `auto`: k chosen at start so that the clock costs at most 2% of the loop,
+    /// a power of two up to 4096, printed in the banner, the report and the repeat line.
+    /// Every op is counted either way. Open-loop ops are always timed.
+    #[arg(help_heading = "Workload", long, allow_negative_numbers = true, value_parser = parse_time_every)]
     pub time_every: Option<u32>,
     /// Table capacity in slots (rounded up to a power of two, 16 ..= 134217728).
     #[arg(help_heading = "Table", long, allow_negative_numbers = true)]

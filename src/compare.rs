@@ -315,7 +315,7 @@ pub fn run(
     for (i, run) in runs.into_iter().enumerate() {
         let name = run.spec.table.backend.name();
         let (mut report, sig) =
-            headless::execute(run.spec, &signals, &format!("  [{}/{total} {name}] ", i + 1), None)?;
+            headless::execute(run.spec, &signals, &format!("  [{}/{total} {name}] ", i + 1), None, None)?;
         report.repeat_command = Some(repeat.clone());
         reports.push(report);
         if sig.is_some() {

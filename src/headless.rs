@@ -13,10 +13,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use slotscope_stress::engine_calibration::ROUNDS;
 use slotscope_stress::recorder::RecordOptions;
 use slotscope_stress::report::fail_if::{evaluate_all, FailIf};
+use slotscope_stress::scenario::spec::TIME_EVERY_AUTO;
 use slotscope_stress::scenario::values::{format_duration, format_ns, format_rate};
-use slotscope_stress::{Engine, EngineError, Report, RunSpec, Sample, SamplerOptions, StopSpec};
+use slotscope_stress::{Calibration, FALLBACK_TIME_EVERY};
+use slotscope_stress::{
+    Engine, EngineError, EngineOptions, Report, RunSpec, Sample, SamplerOptions, StopSpec,
+};
 
 use crate::cli::RunArgs;
 use crate::exit::{self, Failure};
@@ -167,11 +172,15 @@ pub fn execute(
     signals: &Signals,
     label: &str,
     record: Option<&RecordOptions>,
+    calibration: Option<Calibration>,
 ) -> Result<(Report, Option<i32>), Failure> {
     let show_progress = std::io::stderr().is_terminal();
     let started = match record {
         Some(options) => Engine::start_recorded(spec.clone(), options),
-        None => Engine::start(spec.clone()),
+        None => Engine::start_with_options(
+            spec.clone(),
+            EngineOptions { headless: true, calibration, ..EngineOptions::default() },
+        ),
     };
     let engine = started.map_err(|e| match e {
         EngineError::Record(m) => Failure::new(exit::OUTPUT_FAILED, format!("error: cannot record: {m}")),
@@ -217,6 +226,40 @@ pub fn execute(
     Ok((report, stopped_by))
 }
 
+/// The `time_every` the engine will use for `spec` after `calibration` (see
+/// `slotscope_stress::engine::calibration`).
+pub fn chosen_time_every(spec: &RunSpec, calibration: Option<&Calibration>) -> u32 {
+    match (spec.time_every, calibration) {
+        (TIME_EVERY_AUTO, Some(c)) => c.auto_time_every(),
+        (TIME_EVERY_AUTO, None) => FALLBACK_TIME_EVERY,
+        (k, _) => k,
+    }
+}
+
+/// The banner's timing line: the sampling, the clock, and the engine's own cost.
+pub fn timing_line(time_every: u32, auto: bool, calibration: Option<&Calibration>) -> String {
+    let sampling = match (time_every, auto) {
+        (1, _) => "every op timed".to_owned(),
+        (k, true) => format!("1 op in {k} timed (auto)"),
+        (k, false) => format!("1 op in {k} timed"),
+    };
+    match calibration {
+        Some(c) => format!(
+            "timing: {sampling}, clock {:.1} ns per read ({:.1}% of the loop) · engine overhead ~{:.1} ns/op \
+             ({:.0} to {:.0} over {ROUNDS} rounds; bare loop {:.1}, engine {:.1} ns/op, 1 thread, {} slots)",
+            c.clock_read_ns,
+            100.0 * c.clock_share(time_every),
+            c.overhead_ns_per_op,
+            c.overhead_range_ns.0,
+            c.overhead_range_ns.1,
+            c.bare_ns_per_op,
+            c.engine_ns_per_op,
+            c.slots
+        ),
+        None => format!("timing: {sampling} · engine overhead not measured"),
+    }
+}
+
 /// One line about what is about to run.
 pub fn banner(resolved: &ResolvedRun) -> String {
     let spec = &resolved.spec;
@@ -250,9 +293,21 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     }
     // Before anything is printed: whoever waits for the banner may signal right away.
     let signals = Signals::install()?;
+    // Before the banner, so that it and the repeat line can say what automatic timing chose.
+    let calibration = if resolved.spec.groups.iter().any(|g| g.threads > 0) {
+        Engine::calibrate(&resolved.spec)
+    } else {
+        None
+    };
+    let time_every = chosen_time_every(&resolved.spec, calibration.as_ref());
+    let mut resolved = resolved;
+    let asked_every = resolved.spec.time_every;
+    resolved.spec.time_every = time_every;
     let repeat = resolve::repeat_command("run", &resolved, true);
+    resolved.spec.time_every = asked_every;
     let record = record_options(args, &repeat)?;
     note(&banner(&resolved));
+    note(&format!("  {}", timing_line(time_every, asked_every == TIME_EVERY_AUTO, calibration.as_ref())));
     note(&format!("  repeat: {repeat}"));
     if let Some(caveat) = resolve::repeat_caveat(&resolved) {
         note(&caveat);
@@ -260,7 +315,7 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     if let Some(r) = &record {
         note(&format!("  recording into {} (limit {})", r.path.display(), args.record_limit));
     }
-    let (mut report, stopped_by) = execute(resolved.spec, &signals, "  ", record.as_ref())?;
+    let (mut report, stopped_by) = execute(resolved.spec, &signals, "  ", record.as_ref(), calibration)?;
     report.repeat_command = Some(repeat);
     let trace_failed = report_recording(&report);
 

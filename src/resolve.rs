@@ -1,6 +1,7 @@
 //! From the command line to a validated `RunSpec`: the scenario (built-in or file), then the
 //! flags that override it. Shared by the headless runner and the TUI.
 
+use slotscope_stress::scenario::spec::TIME_EVERY_AUTO;
 use slotscope_stress::scenario::values;
 use slotscope_stress::scenario::{self, Overrides, ValidationContext};
 use slotscope_stress::{BackendKind, PinPolicy, RunSpec, StopSpec};
@@ -43,7 +44,7 @@ pub fn resolve_run(
         warnings.extend(problems.iter().map(ToString::to_string));
     }
     if let Some(k) = args.time_every {
-        // 1 ..= MAX_TIME_EVERY, checked by its value parser.
+        // `auto` or 1 ..= MAX_TIME_EVERY, checked by its value parser.
         spec.time_every = k;
     }
     if headless && spec.stop == StopSpec::Forever {
@@ -116,7 +117,7 @@ pub fn repeat_words(subcommand: &str, run: &ResolvedRun, headless: bool) -> Vec<
         Some(p) => flag("--pin", values::format_pin(&p)),
         None => {}
     }
-    if spec.time_every != 1 {
+    if spec.time_every != TIME_EVERY_AUTO {
         flag("--time-every", spec.time_every.to_string());
     }
     if headless {

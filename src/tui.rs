@@ -208,7 +208,7 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
     let snapshots = FrameRing::snapshots_for(spec.table.capacity);
     let spare_core = spec.spare_core;
     // Lessons count garbage (the epoch-stall lesson shows it; values grow to 24 bytes).
-    let options = EngineOptions { garbage_gauge: workshop.lesson.is_some() };
+    let options = EngineOptions { garbage_gauge: workshop.lesson.is_some(), ..EngineOptions::default() };
     let base = spec.clone();
     let engine =
         Engine::start_with_options(spec, options).map_err(|e| Failure::usage(format!("error: {e}")))?;

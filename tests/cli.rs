@@ -203,7 +203,7 @@ fn json_report_matches_the_schema_and_the_run() {
     );
     let doc = json_of(&o);
     assert_valid(&doc);
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["spec"]["groups"][0]["mix"], serde_json::json!([10, 45, 45]));
     assert_eq!(doc["threads"].as_array().unwrap().len(), 2);
     assert_eq!(
@@ -223,7 +223,7 @@ fn json_report_matches_the_schema_and_the_run() {
     // The schema rejects what it should: a wrong version, a missing field.
     let v = schema_validator();
     let mut bad = doc.clone();
-    bad["schema_version"] = serde_json::json!(2);
+    bad["schema_version"] = serde_json::json!(3);
     assert!(!v.is_valid(&bad));
     let mut bad = doc;
     bad.as_object_mut().unwrap().remove("threads");
@@ -276,8 +276,71 @@ fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 #[test]
+fn the_report_says_what_the_instrument_costs_and_what_the_machine_did() {
+    let args = ["run", "churn", "-t", "2", "--ops", "200000", "--seed", "3", "--no-tui"];
+    let out = expect_code(&args, 0);
+    let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr).into_owned());
+    // Automatic timing: k chosen at start, a power of two, in the banner and the repeat line.
+    let k: u32 = err
+        .split("1 op in ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no timing line in the banner:\n{err}"));
+    assert!(k.is_power_of_two() && k <= 4096, "{k}");
+    assert!(err.contains(&format!("--time-every {k} ")), "the repeat line fixes k:\n{err}");
+    assert!(text.contains(&format!("1 op in {k} timed (chosen at start")), "{text}");
+    assert!(text.contains("engine      overhead ~"), "{text}");
+    assert!(text.contains("are not resolved and show as `<"), "{text}");
+    assert!(text.contains("mean ") && text.contains("timed by batch"), "{text}");
+    // Noise: measured or unknown, never silent; the transfer between the two worker cores
+    // where there are two.
+    assert!(
+        text.contains("noise")
+            && (text.contains("quiet:") || text.contains("NOISY:") || text.contains("noise: unknown")),
+        "{text}"
+    );
+    let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
+    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["timing"]["time_every_auto"], true);
+    let c = &doc["timing"]["calibration"];
+    assert!(
+        c["bare_ns_per_op"].as_f64().unwrap() > 0.0 && c["engine_ns_per_op"].as_f64().unwrap() > 0.0,
+        "{c}"
+    );
+    assert!(doc["timing"]["floor_ns"].as_f64().unwrap() >= 1.0);
+    assert!(doc["batch_mean_ns_per_op"].as_f64().unwrap() > 0.0);
+    assert!(doc["ops"][1]["latency"]["service_unresolved"].is_array());
+    let w = &doc["machine_watch"];
+    assert!(w["noise_known"].is_boolean() && w["noisy_average_threshold"] == 0.1, "{w}");
+    // With `--time-every 1` the report states what timing every op adds.
+    let every = stdout(&expect_code(
+        &["run", "churn", "-t", "1", "--ops", "100000", "--time-every", "1", "--no-tui"],
+        0,
+    ));
+    assert!(every.contains("every op timed"), "{every}");
+    assert!(
+        every.contains("timing 1 op in 1 adds ~") || every.contains("engine      overhead not measured"),
+        "{every}"
+    );
+}
+
+#[test]
 fn csv_series_parses_and_adds_up() {
-    let args = ["run", "read-heavy", "--mix", "exchange", "-t", "2", "--ops", "3000", "--seed", "7"];
+    let args = [
+        "run",
+        "read-heavy",
+        "--mix",
+        "exchange",
+        "-t",
+        "2",
+        "--ops",
+        "3000",
+        "--seed",
+        "7",
+        "--time-every",
+        "1",
+    ];
     let csv = stdout(&expect_code(&[&args[..], &["--output-format", "csv"]].concat(), 0));
     let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
     let (header, rows) = parse_csv(&csv);
@@ -307,7 +370,20 @@ fn hlog_reads_back_with_the_hdrhistogram_reader() {
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     use hdrhistogram::serialization::Deserializer;
 
-    let args = ["run", "read-heavy", "--mix", "exchange", "-t", "2", "--ops", "3000", "--seed", "9"];
+    let args = [
+        "run",
+        "read-heavy",
+        "--mix",
+        "exchange",
+        "-t",
+        "2",
+        "--ops",
+        "3000",
+        "--seed",
+        "9",
+        "--time-every",
+        "4",
+    ];
     let log = expect_code(&[&args[..], &["--output-format", "hlog"]].concat(), 0).stdout;
     let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
     let mut deserializer = Deserializer::new();

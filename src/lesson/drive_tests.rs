@@ -22,7 +22,8 @@ fn start(lesson: &Lesson, layout: Option<slotscope_table::Layout>) -> Engine {
     if let Some(l) = layout {
         spec.table.layout = l;
     }
-    Engine::start_with_options(spec, EngineOptions { garbage_gauge: true }).expect("the lesson's run starts")
+    Engine::start_with_options(spec, EngineOptions { garbage_gauge: true, ..EngineOptions::default() })
+        .expect("the lesson's run starts")
 }
 
 /// Applies `changes` as the TUI does: to side A, and to side B while split (with B's layout).

@@ -93,11 +93,49 @@ fn verdict_json(v: &Verdict<'_>) -> FailIfJson {
     FailIfJson {
         condition: v.condition.to_string(),
         measured: match v.outcome {
-            Outcome::Clear(x) | Outcome::Triggered(x) => Some(x),
+            Outcome::Clear(x) | Outcome::Triggered(x) | Outcome::Unresolved(x, _) => Some(x),
             Outcome::Unavailable => None,
         },
         failed: v.failed(),
         message: v.to_string(),
+    }
+}
+
+/// The statistics of a latency summary that are percentiles (min and max included).
+const PERCENTILES: [&str; 7] = ["min", "p50", "p90", "p99", "p999", "p9999", "max"];
+
+/// Beside each latency summary (`service`, `corrected`) of the per-op and per-thread reports,
+/// `service_unresolved` / `corrected_unresolved`: the percentiles below `timing.floor_ns`,
+/// which the text and the TUI print as `<X`. The values themselves stay as measured.
+fn flag_unresolved(doc: &mut serde_json::Value, floor_ns: f64) {
+    let flag = |lat: &mut serde_json::Value| {
+        for which in ["service", "corrected"] {
+            let Some(summary) = lat.get(which).filter(|v| v.is_object()) else {
+                lat[format!("{which}_unresolved")] = serde_json::json!([]);
+                continue;
+            };
+            let under: Vec<&str> = PERCENTILES
+                .iter()
+                .copied()
+                .filter(|p| summary.get(*p).and_then(serde_json::Value::as_f64).is_some_and(|v| v < floor_ns))
+                .filter(|_| summary.get("count").and_then(serde_json::Value::as_u64).unwrap_or(0) > 0)
+                .collect();
+            lat[format!("{which}_unresolved")] = serde_json::json!(under);
+        }
+    };
+    if let Some(ops) = doc.get_mut("ops").and_then(serde_json::Value::as_array_mut) {
+        for op in ops {
+            if let Some(lat) = op.get_mut("latency") {
+                flag(lat);
+            }
+        }
+    }
+    if let Some(threads) = doc.get_mut("threads").and_then(serde_json::Value::as_array_mut) {
+        for t in threads {
+            if let Some(lats) = t.get_mut("latency").and_then(serde_json::Value::as_array_mut) {
+                lats.iter_mut().for_each(flag);
+            }
+        }
     }
 }
 
@@ -111,6 +149,7 @@ pub fn document(report: &Report, extras: &Extras<'_>) -> Result<serde_json::Valu
         "intervals": serde_json::to_value(intervals(&report.series.records, report.series.interval_ns))?,
     });
     doc["series"] = series;
+    flag_unresolved(&mut doc, report.timing.floor_ns);
     doc["fail_if"] = serde_json::to_value(extras.verdicts.iter().map(verdict_json).collect::<Vec<_>>())?;
     Ok(doc)
 }

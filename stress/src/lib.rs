@@ -11,6 +11,7 @@
 //! | folder | what lives there |
 //! |---|---|
 //! | `engine/` (private; its API is re-exported here) | `Engine` and its commands, the control plane, the timeline, worker spawning and the worker loop, per-thread settings, counters and histograms, the sampler, op choice and pacing, the clock, violations, the pin holder |
+//! | [`bare`] | the bare loop: the same table driven by what a caller would write, the reference for the engine's figures |
 //! | [`backend`] | the tables the workers drive behind [`Backend`]: ours, ptab, the maps, sharded-slab; the garbage gauge |
 //! | [`machine`] | machine facts, cache/NUMA topology, core placement |
 //! | [`scenario`] | `RunSpec` and its parts, the scenario file format (loader, validation, writer), value parsers, command-line overrides |
@@ -24,6 +25,7 @@
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
 pub mod backend;
+pub mod bare;
 mod engine;
 pub mod machine;
 pub mod recorder;
@@ -33,6 +35,7 @@ mod sync;
 pub mod watchdog;
 
 pub use backend::{Backend, BackendError, Session};
+pub use engine::calibration::{self as engine_calibration, Calibration, FALLBACK_TIME_EVERY};
 pub use engine::check::{Violation, ViolationKind};
 pub use engine::command::{Command, EngineError, EngineOptions};
 pub use engine::control::ThreadState;

@@ -72,6 +72,10 @@ impl<'a> HeaderBar<'a> {
         if h.paused {
             s.push((0, vec![Span::styled(" PAUSED ", t.badge())]));
         }
+        let m = &h.machine;
+        if m.noisy == Some(true) {
+            s.push((0, vec![Span::styled(format!(" NOISY {:.2} cores ", m.noise_cores), t.alarm())]));
+        }
         if h.frozen {
             s.push((0, vec![Span::styled(" FROZEN ", t.badge())]));
         }
@@ -110,6 +114,20 @@ impl<'a> HeaderBar<'a> {
         }
         if let Some(r) = self.replay {
             s.push((3, vec![Span::styled(r.table_text(ascii), bar)]));
+        }
+        if let Some(ns) = m.transfer_ns {
+            let mut sp = vec![Span::styled("line transfer ~", dim), Span::styled(format!("{ns:.0} ns"), val)];
+            if m.transfer_changed {
+                sp.push(Span::styled(" CHANGED", t.alarm()));
+            }
+            s.push((if m.transfer_changed { 1 } else { 5 }, sp));
+        }
+        if let Some(o) = m.overhead_ns {
+            s.push((5, vec![Span::styled("engine ~", dim), Span::styled(format!("{o:.0} ns/op"), val)]));
+        }
+        if m.noisy.is_none() && self.replay.is_none() && h.elapsed.as_secs() >= 2 {
+            // Not before the first reading could have come (one a second).
+            s.push((5, vec![Span::styled("noise: unknown", dim)]));
         }
         s
     }
@@ -495,6 +513,7 @@ impl Widget for &TooSmall<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::MachineState;
     use slotscope_table::Variant;
 
     fn rows(buf: &Buffer) -> Vec<String> {
@@ -528,6 +547,37 @@ mod tests {
         let mut narrow = Buffer::empty(Rect::new(0, 0, 40, 1));
         (&HeaderBar::new(&h, &t)).render(narrow.area, &mut narrow);
         assert_eq!(rows(&narrow)[0].trim_end(), " slotscope │ demo → warm │ 2.50M ops/s");
+    }
+
+    #[test]
+    fn a_noisy_machine_gets_a_badge_and_an_unknown_one_says_so() {
+        let t = Theme::new(crate::theme::Palette::Mono, true);
+        let mut h = header();
+        h.machine = MachineState {
+            noisy: Some(true),
+            noise_cores: 0.56,
+            transfer_ns: Some(81.0),
+            ..MachineState::default()
+        };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 200, 1));
+        (&HeaderBar::new(&h, &t)).render(buf.area, &mut buf);
+        let r = rows(&buf);
+        assert!(r[0].starts_with(" slotscope |  NOISY 0.56 cores  | demo"), "{}", r[0]);
+        assert!(r[0].contains("line transfer ~81 ns"), "{}", r[0]);
+        // Narrow: the badge stays, the transfer goes.
+        let mut narrow = Buffer::empty(Rect::new(0, 0, 50, 1));
+        (&HeaderBar::new(&h, &t)).render(narrow.area, &mut narrow);
+        let n = rows(&narrow);
+        assert!(n[0].contains("NOISY") && !n[0].contains("transfer"), "{}", n[0]);
+        // Quiet: no badge. Unknown after the first readings could have come: said.
+        h.machine.noisy = Some(false);
+        (&HeaderBar::new(&h, &t)).render(buf.area, &mut buf);
+        assert!(!rows(&buf)[0].contains("NOISY"));
+        h.machine.noisy = None;
+        h.elapsed = std::time::Duration::from_secs(3);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 200, 1));
+        (&HeaderBar::new(&h, &t)).render(buf.area, &mut buf);
+        assert!(rows(&buf)[0].contains("noise: unknown"), "{}", rows(&buf)[0]);
     }
 
     #[test]

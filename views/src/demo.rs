@@ -9,8 +9,8 @@ use std::time::Duration;
 use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, SplitMix64, Table, Variant};
 
 use crate::model::{
-    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, OpLatency, Percentiles,
-    SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, MachineState, OpLatency,
+    Percentiles, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
 /// What to build.
@@ -139,6 +139,7 @@ impl Demo {
             frozen: false,
             paused: false,
             violations: thread_table.violations(),
+            machine: MachineState { noisy: Some(false), ..MachineState::default() },
         };
         Demo { header, snapshot, heat, activity, threads: thread_table, latency, timeline, topology }
     }
@@ -361,6 +362,7 @@ fn latency(open_loop: bool) -> LatencyStats {
         ops: [op(38, 812_000_000), op(112, 410_000_000), op(96, 409_000_000)],
         timed_every: 16,
         timer_cost_ns: 7.2,
+        ..LatencyStats::default()
     }
 }
 

@@ -56,6 +56,34 @@ impl LatencyView<'_> {
         Nanos::new(v, self.theme.glyphs.micro != "µ").to_string()
     }
 
+    /// A percentile: `<X` below the clock's floor (it does not resolve it).
+    fn pct(&self, v: u64) -> String {
+        let floor = self.latency.floor_ns;
+        #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        if (v as f64) < floor {
+            return format!("<{}", self.ns(floor.ceil() as u64));
+        }
+        self.ns(v)
+    }
+
+    /// The ops whose median is at most twice the instrument's own cost per op (the engine's
+    /// overhead plus one clock read): their figures are dominated by it.
+    fn dominated(&self) -> Vec<&'static str> {
+        let l = self.latency;
+        let Some(o) = l.overhead_ns else { return Vec::new() };
+        let own = o + l.timer_cost_ns;
+        Op::ALL
+            .into_iter()
+            .filter(|&op| {
+                let p = l.op(op).run;
+                #[allow(clippy::cast_precision_loss)]
+                let median = p.p50 as f64;
+                p.count > 0 && median <= 2.0 * own
+            })
+            .map(Op::name)
+            .collect()
+    }
+
     fn mode_note(&self) -> String {
         let l = self.latency;
         let loop_note =
@@ -65,10 +93,22 @@ impl LatencyView<'_> {
         } else {
             "every op timed".to_owned()
         };
-        format!(
+        let mut note = format!(
             "{loop_note} {} {timed} {} clock {:.1} ns",
             self.theme.glyphs.dot, self.theme.glyphs.dot, l.timer_cost_ns
-        )
+        );
+        if let Some(o) = l.overhead_ns {
+            note.push_str(&format!(" {} engine ~{o:.0} ns/op", self.theme.glyphs.dot));
+        }
+        let dominated = self.dominated();
+        if !dominated.is_empty() {
+            note.push_str(&format!(
+                " {} {}: dominated by the engine + clock (p50 <= 2x their cost)",
+                self.theme.glyphs.warn,
+                dominated.join(", ")
+            ));
+        }
+        note
     }
 
     /// A percentile table: a row per operation (plus an `uncorrected` row in open loop).
@@ -118,7 +158,7 @@ impl LatencyView<'_> {
                         } else {
                             t.text()
                         };
-                        (self.ns(vals[i - 2]), style)
+                        (self.pct(vals[i - 2]), style)
                     }
                 });
                 y += 1;
@@ -147,7 +187,7 @@ impl LatencyView<'_> {
             if let Some(v) = label_value(op) {
                 let row = if h >= 2 { y + 1 } else { y };
                 if h >= 2 {
-                    put(buf, area.x, row, area.x + label_w, &self.ns(v), t.text());
+                    put(buf, area.x, row, area.x + label_w, &self.pct(v), t.text());
                 }
             }
             // Bands of 3+ rows keep a blank row below.
@@ -364,7 +404,7 @@ impl LatencyView<'_> {
             table_row(buf, inner.x, y, inner.right(), &cols, mask, |c| match c {
                 0 => (op.name().to_owned(), t.op(op)),
                 _ if p.count == 0 => ("-".to_owned(), t.dim()),
-                c => (self.ns(vals[c - 1]), if c == 2 { t.value() } else { t.text() }),
+                c => (self.pct(vals[c - 1]), if c == 2 { t.value() } else { t.text() }),
             });
             if trend_w >= 6 {
                 let s = &series[op.index()];
@@ -446,7 +486,30 @@ mod tests {
             ops: [op(40), op(100), OpLatency::default()],
             timed_every: 1,
             timer_cost_ns: 7.0,
+            ..LatencyStats::default()
         }
+    }
+
+    #[test]
+    fn percentiles_under_the_clock_floor_show_as_less_than_and_dominated_ops_are_named() {
+        let mut l = stats(false);
+        l.floor_ns = 90.0;
+        l.overhead_ns = Some(20.0);
+        let tl = Timeline::default();
+        let t = Theme::default();
+        let v = LatencyView::new(&l, &tl, &t);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 69, 6));
+        let a = buf.area;
+        v.table(&mut buf, a, "Last interval", |o| (o.interval, o.interval_uncorrected));
+        let r = rows(&buf);
+        // 40 and 80 ns are under the 90 ns floor; 120 ns and up print as measured.
+        assert_eq!(r[2], "lookup          1.00k   <90ns   <90ns   120ns   160ns   200ns  40.0µs");
+        assert_eq!(r[3], "insert          1.00k   100ns   200ns   300ns   400ns   500ns   100µs");
+        // Lookup's whole-run p50 (41 ns) is within twice the engine + clock (27 ns); insert's is not.
+        let note = v.mode_note();
+        assert!(note.contains("engine ~20 ns/op"), "{note}");
+        assert!(note.contains("lookup: dominated by the engine + clock"), "{note}");
+        assert!(!note.contains("insert"), "{note}");
     }
 
     #[test]

@@ -251,11 +251,22 @@ pub struct LatencyStats {
     pub timed_every: u32,
     /// What one clock read costs, ns (shown so that sub-10 ns figures are read with care).
     pub timer_cost_ns: f64,
+    /// Below this a percentile is not resolved and shows as `<X` (0: no floor).
+    pub floor_ns: f64,
+    /// The engine's own cost per op, ns, measured at start (`None`: not measured).
+    pub overhead_ns: Option<f64>,
 }
 
 impl Default for LatencyStats {
     fn default() -> Self {
-        LatencyStats { open_loop: false, ops: Default::default(), timed_every: 1, timer_cost_ns: 0.0 }
+        LatencyStats {
+            open_loop: false,
+            ops: Default::default(),
+            timed_every: 1,
+            timer_cost_ns: 0.0,
+            floor_ns: 0.0,
+            overhead_ns: None,
+        }
     }
 }
 
@@ -416,6 +427,24 @@ pub struct HeaderInfo {
     pub paused: bool,
     /// Self-check violations so far (any non-zero count is shown loudly).
     pub violations: u64,
+    /// The machine under the run, as the engine watches it.
+    pub machine: MachineState,
+}
+
+/// Noise on the worker cores and the line-transfer cost between them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MachineState {
+    /// `Some(true)`: other processes or steal took more than the threshold (a NOISY badge);
+    /// `Some(false)`: below it; `None`: unknown (no reading yet, or no `/proc/stat` view).
+    pub noisy: Option<bool>,
+    /// Other processes + steal on the worker cores, run average, cores.
+    pub noise_cores: f64,
+    /// One line transfer between two worker cores, ns (latest measurement).
+    pub transfer_ns: Option<f64>,
+    /// The transfer cost moved more than the engine's threshold since the start.
+    pub transfer_changed: bool,
+    /// The engine's overhead per op, measured at start, ns.
+    pub overhead_ns: Option<f64>,
 }
 
 /// Everything a frame draws from, borrowed from the app for one draw.

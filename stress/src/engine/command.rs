@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::backend::BackendError;
+use crate::engine::calibration::Calibration;
 use crate::machine::pin::PinError;
 use crate::scenario::spec::{Hiccup, KeyChoice, Mix, PinPolicy, RemoveOrder, TableSpec};
 
@@ -156,9 +157,19 @@ pub enum Command {
 }
 
 /// How the engine is built, beyond the run it runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct EngineOptions {
     /// Count the elements retired and freed by our table ([`crate::backend::gauge`]): values grow from
     /// 16 to 24 bytes and every free is counted, so it is off unless a lesson needs it.
     pub garbage_gauge: bool,
+    /// No viewer: the workers keep their contention counts but not the per-line write heat
+    /// that only the views draw (a store per line write, and a per-thread array of a counter
+    /// per line, saved). Headless runs set it.
+    pub headless: bool,
+    /// A calibration already made for this run (the CLI makes it before its banner, so that
+    /// the banner can print the time sampling it chose); `None`: the engine makes one.
+    pub calibration: Option<Calibration>,
+    /// Start without calibrating (the calibration's own scratch runs): no overhead figure,
+    /// and automatic timing falls back to [`crate::engine::calibration::FALLBACK_TIME_EVERY`].
+    pub skip_calibration: bool,
 }

@@ -13,7 +13,7 @@ use crate::backend::{
 };
 use crate::engine::event::NoEvents;
 use crate::engine::stall::{HoldState, PinRelease, HOLD_POLL, PIN_HOLD_GARBAGE_CAP};
-use crate::engine::stats::ThreadProbe;
+use crate::engine::stats::{NoHeat, ThreadProbe};
 use crate::engine::worker::{ThreadResult, Worker, WorkerSetup};
 use crate::recorder::{OpProbe, RecordedTable};
 use crate::scenario::spec::{BackendKind, TableSpec};
@@ -66,13 +66,20 @@ impl<B: Backend> Hosted for HostedBackend<B> {
         let sink = setup.sink.take();
         let backend = Arc::clone(&self.backend);
         std::thread::Builder::new().name(format!("{WORKER_THREAD_PREFIX}{index}")).spawn(move || {
+            let probes = setup.probes;
             let outcome = match (heat, sink) {
                 (Some(heat), None) => {
                     run_worker(Worker::new(backend, setup, ThreadProbe::new(heat), NoEvents))
                 }
+                (None, None) if probes => {
+                    run_worker(Worker::new(backend, setup, ThreadProbe::new(NoHeat), NoEvents))
+                }
                 (None, None) => run_worker(Worker::new(backend, setup, NoProbe, NoEvents)),
                 (Some(heat), Some(sink)) => {
                     run_worker(Worker::new(backend, setup, OpProbe::new(ThreadProbe::new(heat)), sink))
+                }
+                (None, Some(sink)) if probes => {
+                    run_worker(Worker::new(backend, setup, OpProbe::new(ThreadProbe::new(NoHeat)), sink))
                 }
                 (None, Some(sink)) => run_worker(Worker::new(backend, setup, OpProbe::new(NoProbe), sink)),
             };

@@ -199,17 +199,14 @@ pub struct Choice {
     pub index: u64,
 }
 
-impl Choice {
-    /// The word the digest folds in for this choice.
-    #[inline]
-    pub fn digest_word(&self) -> u64 {
-        let code = (self.kind as u64) | (u64::from(self.stale) << 2);
-        self.key_draw ^ (code + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-}
-
 /// A thread's stream of choices: its generator, the mix, stale share and key choice in force,
 /// and the digest of everything chosen so far.
+///
+/// The choices are a pure function of the generator's draws and of the settings in force (see
+/// the module's doc), so the digest folds the settings, each change of them with the choice
+/// index it took effect at, and, when read, the number of choices and the generator's state
+/// after them: two streams with the same digest made the same choices. Nothing of it is per
+/// op (the hot loop only draws).
 #[derive(Clone, Debug)]
 pub struct ChoiceStream {
     rng: Xoshiro256StarStar,
@@ -223,29 +220,71 @@ pub struct ChoiceStream {
 impl ChoiceStream {
     /// A stream drawing from `rng`; `picker` says whether lookups take a second draw.
     pub fn new(rng: Xoshiro256StarStar, mix: Mix, stale_share: f64, picker: &KeyPicker) -> Self {
-        ChoiceStream {
+        let mut stream = ChoiceStream {
             rng,
             chooser: OpChooser::new(mix),
             stale_below: share_threshold(stale_share, 16),
             lookup_draws_own_key: picker.needs_own_draw(),
             digest: ChoiceDigest::new(),
             chosen: 0,
-        }
+        };
+        // The settings in force from the start are part of what the digest covers.
+        let c = stream.chooser;
+        stream.note_change(1, c.total << 32 | c.lookup_below << 16 | c.insert_below);
+        stream.note_change(2, stream.stale_below);
+        stream.note_change(3, u64::from(stream.lookup_draws_own_key));
+        stream
     }
 
     /// Switches to another mix from the next choice on.
     pub fn set_mix(&mut self, mix: Mix) {
-        self.chooser = OpChooser::new(mix);
+        let chooser = OpChooser::new(mix);
+        if chooser != self.chooser {
+            self.chooser = chooser;
+            self.note_change(1, chooser.total << 32 | chooser.lookup_below << 16 | chooser.insert_below);
+        }
     }
 
     /// Switches to another stale share from the next choice on.
     pub fn set_stale_share(&mut self, share: f64) {
-        self.stale_below = share_threshold(share, 16);
+        let below = share_threshold(share, 16);
+        if below != self.stale_below {
+            self.stale_below = below;
+            self.note_change(2, below);
+        }
     }
 
     /// Switches to another key choice from the next choice on.
     pub fn set_picker(&mut self, picker: &KeyPicker) {
-        self.lookup_draws_own_key = picker.needs_own_draw();
+        let own = picker.needs_own_draw();
+        if own != self.lookup_draws_own_key {
+            self.lookup_draws_own_key = own;
+            self.note_change(3, u64::from(own));
+        }
+    }
+
+    /// Folds a change of setting `what` to `value` at the current choice index.
+    fn note_change(&mut self, what: u64, value: u64) {
+        self.digest.feed(self.chosen);
+        self.digest.feed(what);
+        self.digest.feed(value);
+    }
+
+    /// The next raw draw of a [`ChoiceStream::is_plain`] stream, counted as one choice: its
+    /// kind is [`ChoiceStream::kind_of`] it and its key draw `r << 32`, the same choice
+    /// [`ChoiceStream::next_choice`] makes with the stale test and the second draw left out.
+    /// The worker's lean loop uses it.
+    #[inline]
+    pub fn next_plain_draw(&mut self) -> u64 {
+        debug_assert!(self.is_plain());
+        self.chosen += 1;
+        self.rng.next_u64()
+    }
+
+    /// The op kind of draw `r` under the mix in force.
+    #[inline]
+    pub fn kind_of(&self, r: u64) -> OpKind {
+        self.chooser.choose(r)
     }
 
     /// The next choice, folded into the digest.
@@ -258,34 +297,25 @@ impl ChoiceStream {
         // The low 32 bits, moved up to where `scale` reads them.
         let key_draw = if lookup && self.lookup_draws_own_key { self.rng.next_u64() } else { r << 32 };
         let choice = Choice { kind, stale, key_draw, index: self.chosen };
-        self.digest.feed(choice.digest_word());
         self.chosen += 1;
         choice
     }
 
     /// Whether lookups take no stale keys and no draw of their own (uniform key choice): then
-    /// [`ChoiceStream::next_plain_choice`] gives the same choices with less work.
+    /// [`ChoiceStream::next_plain_draw`] gives the same choices with less work.
     pub fn is_plain(&self) -> bool {
         self.stale_below == 0 && !self.lookup_draws_own_key
     }
 
-    /// [`ChoiceStream::next_choice`] for a stream that [`ChoiceStream::is_plain`]: the same
-    /// choice and digest, without the stale test and the second draw (the worker's hot loop
-    /// picks this once per batch).
-    #[inline]
-    pub fn next_plain_choice(&mut self) -> Choice {
-        debug_assert!(self.is_plain());
-        let r = self.rng.next_u64();
-        let choice =
-            Choice { kind: self.chooser.choose(r), stale: false, key_draw: r << 32, index: self.chosen };
-        self.digest.feed(choice.digest_word());
-        self.chosen += 1;
-        choice
-    }
-
-    /// The digest of every choice made so far.
+    /// The digest of every choice made so far: the settings' history, the number of choices
+    /// and the generator's state after them.
     pub fn digest(&self) -> ChoiceDigest {
-        self.digest
+        let mut d = self.digest;
+        d.feed(self.chosen);
+        for w in self.rng.state() {
+            d.feed(w);
+        }
+        d
     }
 
     /// Choices made so far.
@@ -306,7 +336,11 @@ mod tests {
             let mut plain = full.clone();
             assert!(plain.is_plain());
             for _ in 0..10_000 {
-                assert_eq!(full.next_choice(), plain.next_plain_choice());
+                let want = full.next_choice();
+                let index = plain.chosen();
+                let r = plain.next_plain_draw();
+                let got = Choice { kind: plain.kind_of(r), stale: false, key_draw: r << 32, index };
+                assert_eq!(want, got);
             }
             assert_eq!(full.digest(), plain.digest());
         }
@@ -328,6 +362,51 @@ mod tests {
             counts[stream.next_choice().kind.index()] += 1;
         }
         counts
+    }
+
+    #[test]
+    fn the_digest_tells_streams_apart_and_costs_nothing_per_op() {
+        let new = |seed| ChoiceStream::new(thread_stream(seed, 0), Mix::READ_HEAVY, 0.0, &KeyPicker::Uniform);
+        let (mut a, mut b, mut c) = (new(1), new(1), new(2));
+        for _ in 0..1000 {
+            a.next_choice();
+            b.next_plain_draw();
+            c.next_choice();
+        }
+        assert_eq!(a.digest(), b.digest(), "the same draws, by either path");
+        assert_ne!(a.digest(), c.digest(), "another seed");
+        // One more choice, or a mix changed at another op, is another stream.
+        let mut d = new(1);
+        for _ in 0..1001 {
+            d.next_choice();
+        }
+        assert_ne!(a.digest(), d.digest());
+        let (mut e, mut f) = (new(1), new(1));
+        for i in 0..1000 {
+            if i == 10 {
+                e.set_mix(Mix::CHURN);
+            }
+            if i == 11 {
+                f.set_mix(Mix::CHURN);
+            }
+            e.next_choice();
+            f.next_choice();
+        }
+        assert_ne!(e.digest(), f.digest());
+        // Setting what is already in force changes nothing.
+        let mut g = new(1);
+        g.set_mix(Mix::READ_HEAVY);
+        g.set_stale_share(0.0);
+        for _ in 0..1000 {
+            g.next_choice();
+        }
+        assert_eq!(g.digest(), a.digest());
+        // Other settings from the start: other choices from the same draws.
+        let mut h = ChoiceStream::new(thread_stream(1, 0), Mix::CHURN, 0.0, &KeyPicker::Uniform);
+        for _ in 0..1000 {
+            h.next_choice();
+        }
+        assert_ne!(h.digest(), a.digest());
     }
 
     #[test]

@@ -16,10 +16,12 @@
 //! most about 10 ms in open loop). The timeline (phases, the duration) runs on "active" time:
 //! it stands still while the run is paused or a restarted table is being prefilled.
 
+pub mod calibration;
 pub mod check;
 pub mod command;
 pub mod control;
 pub mod event;
+pub(crate) mod held;
 pub(crate) mod hosted;
 pub mod mix;
 pub mod pacing;
@@ -43,6 +45,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use slotscope_table::Layout;
 
 use crate::backend::Backend;
+use crate::engine::calibration::Calibration;
 use crate::engine::check::{ViolationLog, VIOLATION_DETAILS_IN_REPORT};
 use crate::engine::command::{Command, EngineError, EngineOptions};
 use crate::engine::control::{ExitSignal, ThreadState};
@@ -52,9 +55,10 @@ use crate::engine::rng::{DIGEST_NAME, RNG_NAME, RNG_VERSION};
 use crate::engine::run::{ControlState, GroupState, PauseClock, RunCore, SegmentTotals};
 use crate::engine::stats::LatencySet;
 use crate::engine::timeline::conduct;
-use crate::engine::timer::{measure_read_cost, nanos, Clock, TimingInfo};
+use crate::engine::timer::{measure_read_cost, measure_tick, nanos, Clock, TimingInfo};
 use crate::machine::pin::CorePlan;
 use crate::machine::topology::Topology;
+use crate::machine::watch::MachineWatch;
 use crate::machine::MachineInfo;
 use crate::recorder::{header_for, RecordOptions, Recorder};
 use crate::report::{
@@ -97,6 +101,24 @@ impl Engine {
     /// run without threads, or a thread that cannot be spawned.
     pub fn start(spec: RunSpec) -> Result<Engine, EngineError> {
         Engine::start_with_options(spec, EngineOptions::default())
+    }
+
+    /// Measures the engine's overhead per op against the bare loop for `spec` and the time
+    /// sampling automatic timing would choose (see [`calibration`]); about 20 ms, before any
+    /// worker starts. `None` if the scratch runs could not start.
+    pub fn calibrate(spec: &RunSpec) -> Option<Calibration> {
+        let clock = Clock::best();
+        let (read_ns, tick_ns) = (measure_read_cost(&clock, TIMER_COST_READS), measure_tick(&clock));
+        calibration::calibrate(spec, read_ns, tick_ns, |scratch| {
+            let options =
+                EngineOptions { headless: true, skip_calibration: true, ..EngineOptions::default() };
+            let engine = Engine::start_with_options(scratch.clone(), options).ok()?;
+            engine.wait(None);
+            // The worker's own rate (from its first op to its last), not the run's span,
+            // which includes starting the thread and noticing its end.
+            let rate = engine.stop().threads.first().map_or(0.0, |t| t.throughput_ops_per_s);
+            (rate > 0.0).then(|| 1e9 / rate)
+        })
     }
 
     /// [`Engine::start`] with `options` (kept for table restarts).
@@ -152,11 +174,31 @@ impl Engine {
         for g in &spec.groups {
             plan.check(&g.pin).map_err(|error| EngineError::Pin { group: g.name.clone(), error })?;
         }
+        let calibration = match options.calibration {
+            Some(c) => Some(c),
+            None if options.skip_calibration => None,
+            None => Engine::calibrate(&spec),
+        };
         let clock = Clock::best();
+        let ns_per_read = measure_read_cost(&clock, TIMER_COST_READS);
+        let (time_every, time_every_auto) = match (spec.time_every, calibration) {
+            (0, Some(c)) => (c.auto_time_every(), true),
+            (0, None) => (calibration::FALLBACK_TIME_EVERY, true),
+            (k, _) => (k, false),
+        };
+        // Fixed from here on: workers, restarts and the report's echo use the chosen k.
+        let mut spec = spec;
+        spec.time_every = time_every;
+        let clock_tick_ns = calibration.map_or_else(|| measure_tick(&clock), |c| c.clock_tick_ns);
         let timing = TimingInfo {
             source: clock.source(),
-            ns_per_read: measure_read_cost(&clock, TIMER_COST_READS),
-            time_every: spec.time_every.max(1),
+            ns_per_read,
+            time_every,
+            time_every_auto,
+            clock_tick_ns,
+            floor_ns: calibration::floor_ns(clock_tick_ns, ns_per_read),
+            clock_share: calibration.map(|c| c.clock_share(time_every)),
+            calibration,
             open_loop_times_every_op: true,
             note: "latency of a timed op = clock read after it - clock read before it (includes one \
                    clock read's cost)",
@@ -259,6 +301,7 @@ impl Engine {
             state: Mutex::new(state),
             conductor_stop: Mutex::new(false),
             conductor_wake: Condvar::new(),
+            watch: std::sync::OnceLock::new(),
         });
         {
             let mut st = lock(&core.state);
@@ -280,6 +323,19 @@ impl Engine {
                 })
                 .collect();
             st.warnings.extend(unpinned);
+        }
+        if !core.options.skip_calibration {
+            let weak = Arc::downgrade(&core);
+            let watch = MachineWatch::start(move || {
+                weak.upgrade().map_or_else(Vec::new, |core| {
+                    lock(&core.registry)
+                        .iter()
+                        .filter(|t| !t.state().is_over())
+                        .filter_map(|t| t.core())
+                        .collect()
+                })
+            });
+            let _ = core.watch.set(watch);
         }
         let conductor_core = Arc::clone(&core);
         let conductor = std::thread::Builder::new()
@@ -470,6 +526,9 @@ impl Engine {
             let _ = c.join();
         }
         self.core.release_pin_holder();
+        if let Some(w) = self.core.watch.get() {
+            w.stop();
+        }
         let mut st = lock(&self.core.state);
         self.core.reap(&mut st);
         self.core.stop_all(&mut st);
@@ -545,6 +604,16 @@ impl Engine {
             })
             .collect();
         let reproducible = matches!(core.spec.stop, StopSpec::Ops(_)) && !st.streams_changed;
+        let batch_mean_ns_per_op = batch_mean_ns_per_op(&threads);
+        let machine_watch = core.watch.get().map(MachineWatch::report);
+        let mut warnings = st.warnings.clone();
+        if let Some(w) = machine_watch.as_ref().filter(|w| w.noisy) {
+            warnings.push(format!("{}: the figures include their time", w.noise_text()));
+        }
+        if let Some(t) = machine_watch.as_ref().filter(|w| w.transfer_changed).and_then(|w| w.transfer_text())
+        {
+            warnings.push(t);
+        }
         #[allow(clippy::cast_precision_loss)]
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
@@ -572,10 +641,12 @@ impl Engine {
             ops,
             totals,
             throughput_ops_per_s: totals.ops() as f64 / active_s,
+            batch_mean_ns_per_op,
+            machine_watch,
             checks: CheckReport { passed: violations.is_empty(), violations, segments: st.segments.clone() },
             series: SeriesReport { interval_ns: nanos(core.spec.series_interval), records, dropped },
             control: st.control_log.clone(),
-            warnings: st.warnings.clone(),
+            warnings,
             repeat_command: None,
             stopped_by: None,
             recording: None,
@@ -644,6 +715,20 @@ impl EngineMonitor {
     }
 }
 
+/// Every op's mean time on its thread, timed by batch: the threads' running time (paused time
+/// out) over their ops, ns (0 without ops). No clock read per op goes into it.
+fn batch_mean_ns_per_op(threads: &[ThreadReport]) -> f64 {
+    let running: u64 =
+        threads.iter().map(|t| t.stopped_ns.saturating_sub(t.started_ns).saturating_sub(t.paused_ns)).sum();
+    let ops: u64 = threads.iter().map(|t| t.counts.ops()).sum();
+    #[allow(clippy::cast_precision_loss)]
+    if ops == 0 {
+        0.0
+    } else {
+        running as f64 / ops as f64
+    }
+}
+
 /// Runs `spec` to its end without a UI and returns the report (what `--no-tui` does).
 ///
 /// # Errors
@@ -652,7 +737,8 @@ pub fn run_headless(spec: RunSpec) -> Result<Report, EngineError> {
     if spec.stop == StopSpec::Forever {
         return Err(EngineError::NeverEnds);
     }
-    let engine = Engine::start(spec)?;
+    let engine =
+        Engine::start_with_options(spec, EngineOptions { headless: true, ..EngineOptions::default() })?;
     engine.wait(None);
     Ok(engine.stop())
 }

@@ -14,9 +14,10 @@ use serde::Serialize;
 /// Name of the generator, as reports print it.
 pub const RNG_NAME: &str = "xoshiro256**";
 /// Version of the whole derivation (seeding, generator, choice encoding, digest).
-pub const RNG_VERSION: u32 = 1;
+pub const RNG_VERSION: u32 = 2;
 /// Name of the digest over a thread's choices.
-pub const DIGEST_NAME: &str = "fnv1a-64 over one 64-bit word per op";
+pub const DIGEST_NAME: &str =
+    "fnv1a-64 over the settings and each change of them (with its op index), the op count and the generator state after the last op";
 
 /// Multiplier that separates thread indices before they meet the seed.
 const THREAD_SPREAD: u64 = 0xD1B5_4A32_D192_ED03;
@@ -44,6 +45,11 @@ impl Xoshiro256StarStar {
     pub fn from_seed(seed: u64) -> Self {
         let mut sm = SplitMix64::new(seed);
         Xoshiro256StarStar { s: [sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()] }
+    }
+
+    /// The state (for digests).
+    pub fn state(&self) -> [u64; 4] {
+        self.s
     }
 
     /// The next output.

@@ -124,6 +124,8 @@ pub(crate) struct RunCore {
     pub(crate) state: Mutex<ControlState>,
     pub(crate) conductor_stop: Mutex<bool>,
     pub(crate) conductor_wake: Condvar,
+    /// Noise and line transfer on the worker cores (not for calibration runs).
+    pub(crate) watch: std::sync::OnceLock<crate::machine::watch::MachineWatch>,
 }
 
 impl RunCore {
@@ -205,7 +207,8 @@ impl RunCore {
             hiccup: g.hiccup,
             keep: g.keep,
         };
-        let heat = if self.spec.probes && hosted.facts().has_probes() {
+        let probes = self.spec.probes && hosted.facts().has_probes();
+        let heat = if probes && !self.options.headless {
             hosted.facts().geometry().map(|geo| Arc::new(HeatCounters::new(geo)))
         } else {
             None
@@ -239,6 +242,7 @@ impl RunCore {
             expected_keys: fair_share,
             exits: Arc::clone(&self.exits),
             sink: self.recorder.as_ref().map(|r| r.thread_sink(index, &g.spec.name)),
+            probes,
         };
         let handle = hosted.spawn(setup).map_err(|e| EngineError::Spawn(e.to_string()))?;
         st.groups[group].members.push(index);

@@ -258,6 +258,8 @@ pub struct Sample {
     pub first_violations: Vec<Violation>,
     /// How ops are timed.
     pub timing: Option<TimingInfo>,
+    /// Noise and line transfer on the worker cores so far (`None`: not watched).
+    pub machine_watch: Option<crate::machine::watch::WatchReport>,
     /// What this `sample_into` call cost.
     pub sampler_cost: Duration,
     /// Mean cost per sample so far.
@@ -294,6 +296,7 @@ impl Sample {
             violations: 0,
             first_violations: Vec::new(),
             timing: None,
+            machine_watch: None,
             sampler_cost: Duration::ZERO,
             sampler_cost_mean: Duration::ZERO,
             history: VecDeque::new(),
@@ -440,6 +443,7 @@ impl Sampler {
         if out.groups.len() != core.spec.groups.len() {
             out.groups = core.spec.groups.iter().map(|g| g.name.clone()).collect();
         }
+        out.machine_watch = core.watch.get().map(crate::machine::watch::MachineWatch::report);
         if out.timing.is_none() {
             out.timing = Some(core.timing.clone());
         }

@@ -305,21 +305,46 @@ impl WorkerProbe for NoProbe {
     fn drain_into(&mut self, _counts: &mut Counts) {}
 }
 
-/// The probe of a worker on our table: contention counts, and per-line write heat.
-#[derive(Debug)]
-pub struct ThreadProbe {
-    counts: Counts,
-    heat: Arc<HeatCounters>,
+/// Where a [`ThreadProbe`] puts per-line write heat: a worker's [`HeatCounters`] when a viewer
+/// draws it, or nowhere ([`NoHeat`]) in a headless run, whose report uses only the counts.
+pub trait HeatSink {
+    /// Counts a write to `line` of `region`.
+    fn record(&self, region: Region, line: usize);
 }
 
-impl ThreadProbe {
+impl HeatSink for Arc<HeatCounters> {
+    #[inline]
+    fn record(&self, region: Region, line: usize) {
+        HeatCounters::record(self, region, line);
+    }
+}
+
+/// Heat that is not kept (headless runs: it saves a worker a store per line write and, at
+/// 2^20 slots, a 512 KiB array that competes with the table for the cache).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHeat;
+
+impl HeatSink for NoHeat {
+    #[inline]
+    fn record(&self, _region: Region, _line: usize) {}
+}
+
+/// The probe of a worker on our table: contention counts, and per-line write heat where `H`
+/// keeps it.
+#[derive(Debug)]
+pub struct ThreadProbe<H: HeatSink = Arc<HeatCounters>> {
+    counts: Counts,
+    heat: H,
+}
+
+impl<H: HeatSink> ThreadProbe<H> {
     /// A probe writing heat into `heat`.
-    pub fn new(heat: Arc<HeatCounters>) -> Self {
+    pub fn new(heat: H) -> Self {
         ThreadProbe { counts: Counts::ZERO, heat }
     }
 }
 
-impl Probe for ThreadProbe {
+impl<H: HeatSink> Probe for ThreadProbe<H> {
     #[inline]
     fn ticket_skip(&mut self) {
         self.counts[Counter::TicketSkips] += 1;
@@ -348,7 +373,7 @@ impl Probe for ThreadProbe {
     }
 }
 
-impl WorkerProbe for ThreadProbe {
+impl<H: HeatSink> WorkerProbe for ThreadProbe<H> {
     #[inline]
     fn drain_into(&mut self, counts: &mut Counts) {
         counts.add(&self.counts);

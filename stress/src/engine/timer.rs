@@ -147,10 +147,40 @@ pub struct TimingInfo {
     pub ns_per_read: f64,
     /// Closed-loop ops were timed 1 in this many (1 = every op).
     pub time_every: u32,
+    /// Whether k was chosen at start by automatic timing (`time_every = "auto"`).
+    pub time_every_auto: bool,
+    /// Smallest step between consecutive readings, ns.
+    pub clock_tick_ns: u64,
+    /// Percentiles below this are not resolved and print as `< X` (three times the larger of
+    /// the tick and the read cost).
+    pub floor_ns: f64,
+    /// Share of the loop that timing adds at `time_every` (`None` uncalibrated).
+    pub clock_share: Option<f64>,
+    /// What the start's calibration measured (`None`: not calibrated).
+    pub calibration: Option<crate::engine::calibration::Calibration>,
     /// Open-loop ops are always timed (pacing reads the clock before each op anyway).
     pub open_loop_times_every_op: bool,
     /// What a timed op's latency includes.
     pub note: &'static str,
+}
+
+/// The clock's tick as the closed loop sees it: the smallest positive step between
+/// consecutive `now_ns` readings, ns (at least 1).
+pub fn measure_tick(clock: &Clock) -> u64 {
+    let mut best = u64::MAX;
+    let mut prev = clock.now_ns();
+    for _ in 0..2000 {
+        let t = clock.now_ns();
+        if t > prev {
+            best = best.min(t - prev);
+        }
+        prev = t;
+    }
+    if best == u64::MAX {
+        1
+    } else {
+        best
+    }
 }
 
 /// Rounds of [`measure_read_cost`].

@@ -10,7 +10,7 @@
 //! ends up holding more; that is amortised and rare). In open loop a worker that must wait
 //! for its next op sleeps outside its session, holding no epoch pin.
 
-use std::collections::VecDeque;
+use crate::engine::held::{HeldKey, HeldKeys, StaleKeys};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,8 +42,6 @@ pub const BATCH_OPS: u64 = 256;
 pub const OPEN_LOOP_BATCH_SPAN: Duration = Duration::from_millis(10);
 /// Longest single sleep of a paused or pacing worker before it looks at its inbox again.
 pub const IDLE_POLL: Duration = Duration::from_millis(10);
-/// Own removed keys remembered for stale-key lookups (a ring: the oldest are forgotten).
-pub const STALE_KEYS_KEPT: usize = 1024;
 /// Most held keys a worker reserves room for up front (4 Mi keys, 64 MiB).
 pub const HELD_RESERVE_MAX: usize = 1 << 22;
 /// Most series intervals a worker keeps (an hour at the default 1 s); later ones are counted
@@ -53,37 +51,16 @@ pub const MAX_SERIES_INTERVALS: usize = 3600;
 /// What an op did: its outcome, the key it used or got, and the value it stored or found.
 type OpResult = (OpOutcome, Option<u64>, Option<Value>);
 
-/// A key this thread inserted and still holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct HeldKey {
-    id: u64,
-    seq: u64,
-}
-
-/// The last [`STALE_KEYS_KEPT`] ids this thread removed.
-#[derive(Debug)]
-struct StaleKeys {
-    ids: Box<[u64]>,
-    len: usize,
-    next: usize,
-}
-
-impl StaleKeys {
-    fn new() -> Self {
-        StaleKeys { ids: vec![0; STALE_KEYS_KEPT].into_boxed_slice(), len: 0, next: 0 }
-    }
-
-    #[inline]
-    fn push(&mut self, id: u64) {
-        self.ids[self.next] = id;
-        self.next = (self.next + 1) % self.ids.len();
-        self.len = (self.len + 1).min(self.ids.len());
-    }
-
-    #[inline]
-    fn pick(&self, r: u64) -> Option<u64> {
-        (self.len > 0).then(|| self.ids[scale(r, self.len)])
-    }
+/// What [`Worker::run_lean`] counts per batch.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    inserts: u64,
+    removes: u64,
+    lookup_skips: u64,
+    remove_skips: u64,
+    misses: u64,
+    refused: u64,
+    remove_failed: u64,
 }
 
 /// What a worker carries over a table restart (its stream continues where it was).
@@ -113,6 +90,8 @@ pub(crate) struct WorkerSetup {
     pub(crate) exits: Arc<ExitSignal>,
     /// Where the worker's events go when the run is recorded (taken by the spawner).
     pub(crate) sink: Option<ThreadSink>,
+    /// Contention probes wanted (with heat where `shared.heat` is kept, counts only without).
+    pub(crate) probes: bool,
 }
 
 /// A thread's results: what a worker hands back when it exits, and (merged with
@@ -177,7 +156,7 @@ pub(crate) struct Worker<B: Backend, P: WorkerProbe, S: OpSink> {
     stream: ChoiceStream,
     picker: KeyPicker,
     /// Oldest first (a deque, so that removes may take the oldest key in O(1)).
-    held: VecDeque<HeldKey>,
+    held: HeldKeys,
     stale: StaleKeys,
     next_seq: u64,
     budget: Option<usize>,
@@ -247,7 +226,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             sink,
             picker: settings.keys.clone(),
             stream: setup.stream,
-            held: VecDeque::with_capacity(setup.budget.map_or(reserve, |b| b.min(reserve))),
+            held: HeldKeys::with_capacity(setup.budget.map_or(reserve, |b| b.min(reserve))),
             stale: StaleKeys::new(),
             next_seq: setup.next_seq,
             budget: setup.budget,
@@ -445,12 +424,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.run_recorded(session, &mut stream, n);
             false
         } else if stream.is_plain() && matches!(self.picker, KeyPicker::Uniform) {
-            // The common case, with the per-op tests for stale lookups and key choice compiled
-            // out.
-            self.run_closed_loop::<T, true>(session, &mut stream, n);
+            // The common case: the lean loop (see `run_lean`).
+            self.run_lean(session, &mut stream, n);
             false
         } else {
-            self.run_closed_loop::<T, false>(session, &mut stream, n);
+            self.run_closed_loop(session, &mut stream, n);
             false
         };
         self.stream = stream;
@@ -459,23 +437,14 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     /// Closed loop: stretches of untimed ops, each followed by one timed op. `until_timed`
     /// counts the ops up to and including the next timed one.
-    ///
-    /// `PLAIN`: the stream [`ChoiceStream::is_plain`] and keys are uniform.
     #[inline]
-    fn run_closed_loop<T: Session, const PLAIN: bool>(
-        &mut self,
-        session: &mut T,
-        stream: &mut ChoiceStream,
-        n: u64,
-    ) {
-        let next =
-            |stream: &mut ChoiceStream| if PLAIN { stream.next_plain_choice() } else { stream.next_choice() };
+    fn run_closed_loop<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) {
         let mut left = n;
         while left > 0 {
             let stretch = (self.until_timed - 1).min(left);
             for _ in 0..stretch {
-                let choice = next(stream);
-                self.do_op_with::<T, PLAIN>(session, choice);
+                let choice = stream.next_choice();
+                self.do_op(session, choice);
             }
             self.until_timed -= stretch;
             left -= stretch;
@@ -486,14 +455,129 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             if start >= self.hiccup_at {
                 self.hiccup(start);
             }
-            let choice = next(stream);
-            self.do_op_with::<T, PLAIN>(session, choice);
+            let choice = stream.next_choice();
+            self.do_op(session, choice);
             let end = self.clock.now_ns();
             self.fresh.record_service(choice.kind, end.saturating_sub(start));
             self.counts[Counter::TimedOps] += 1;
             self.until_timed = self.time_every;
             left -= 1;
         }
+    }
+
+    /// The closed loop of a plain stream (uniform keys, no stale lookups) without recording:
+    /// each op does what the bare loop (`crate::bare`) does (one draw, the op on one of the
+    /// thread's keys, the value compared) and counts only what a result makes rare: a miss,
+    /// a refusal, a skip, a failed remove, a violation. Op kinds, hits, and keys inserted and
+    /// removed are derived from those and the number of ops when the batch ends; the digest
+    /// needs nothing per op (see [`ChoiceStream`]). Every op is still checked: a lookup's value
+    /// against the one stored, a remove's success.
+    #[inline]
+    fn run_lean<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) {
+        let mut t = Tally::default();
+        let first = stream.chosen();
+        let mut left = n;
+        while left > 0 {
+            let stretch = (self.until_timed - 1).min(left);
+            for _ in 0..stretch {
+                let r = stream.next_plain_draw();
+                self.lean_op(session, stream.kind_of(r), r, stream.chosen() - 1, &mut t);
+            }
+            self.until_timed -= stretch;
+            left -= stretch;
+            if left == 0 {
+                break;
+            }
+            let start = self.clock.now_ns();
+            if start >= self.hiccup_at {
+                self.hiccup(start);
+            }
+            let r = stream.next_plain_draw();
+            let kind = stream.kind_of(r);
+            self.lean_op(session, kind, r, stream.chosen() - 1, &mut t);
+            let end = self.clock.now_ns();
+            self.fresh.record_service(kind, end.saturating_sub(start));
+            self.counts[Counter::TimedOps] += 1;
+            self.until_timed = self.time_every;
+            left -= 1;
+        }
+        let ops = stream.chosen() - first;
+        let lookups = ops - t.inserts - t.removes;
+        let c = &mut self.counts;
+        c[Counter::Lookups] += lookups;
+        c[Counter::Inserts] += t.inserts;
+        c[Counter::Removes] += t.removes;
+        c[Counter::LookupHits] += lookups - t.misses - t.lookup_skips;
+        c[Counter::LookupMisses] += t.misses;
+        c[Counter::Skipped] += t.lookup_skips + t.remove_skips;
+        c[Counter::InsertsRefused] += t.refused;
+        c[Counter::RemovesMissed] += t.remove_failed;
+        self.inserted += t.inserts - t.refused;
+        self.removed += t.removes - t.remove_skips - t.remove_failed;
+    }
+
+    /// One op of [`Worker::run_lean`].
+    #[inline(always)]
+    fn lean_op<T: Session>(&mut self, session: &mut T, kind: OpKind, r: u64, index: u64, t: &mut Tally) {
+        match kind {
+            OpKind::Lookup => {
+                if self.held.is_empty() {
+                    t.lookup_skips += 1;
+                    return;
+                }
+                let held = self.held.get(scale(r << 32, self.held.len()));
+                let expected = Value { thread: self.thread_tag, seq: held.seq };
+                match session.lookup(held.id, &mut self.probe) {
+                    Some(found) if found == expected => {}
+                    found => {
+                        t.misses += u64::from(found.is_none());
+                        self.lookup_failed(index, held.id, expected, found);
+                    }
+                }
+            }
+            OpKind::Insert => {
+                t.inserts += 1;
+                if self.held.len() >= self.keep {
+                    self.retire_oldest(session, index);
+                }
+                if self.budget.is_some_and(|b| self.held.len() >= b) {
+                    t.refused += 1;
+                    return;
+                }
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                match session.insert(Value { thread: self.thread_tag, seq }, &mut self.probe) {
+                    Some(id) => self.held.push_back(HeldKey { id, seq }),
+                    None => t.refused += 1,
+                }
+            }
+            OpKind::Remove => {
+                t.removes += 1;
+                if self.held.is_empty() {
+                    t.remove_skips += 1;
+                    return;
+                }
+                let held = match self.settings.remove_order {
+                    RemoveOrder::Random => self.held.swap_remove(scale(r << 32, self.held.len())),
+                    RemoveOrder::Oldest => self.held.pop_front().unwrap_or(HeldKey { id: 0, seq: 0 }),
+                };
+                if session.remove(held.id, &mut self.probe) {
+                    self.stale.push(held.id);
+                } else {
+                    t.remove_failed += 1;
+                    let expected = Value { thread: self.thread_tag, seq: held.seq };
+                    self.violation(ViolationKind::RemoveFailed, index, held.id, Some(expected), None);
+                }
+            }
+        }
+    }
+
+    /// A lookup that did not find its own value: a lost key or a wrong value.
+    #[cold]
+    #[inline(never)]
+    fn lookup_failed(&mut self, index: u64, id: u64, expected: Value, found: Option<Value>) {
+        let kind = if found.is_some() { ViolationKind::WrongValue } else { ViolationKind::LostKey };
+        self.violation(kind, index, id, Some(expected), found);
     }
 
     /// With an event sink: both timestamps of every op (latency still recorded 1 in k).
@@ -639,15 +723,9 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
     fn do_op<T: Session>(&mut self, session: &mut T, choice: Choice) -> OpResult {
-        self.do_op_with::<T, false>(session, choice)
-    }
-
-    /// `PLAIN`: no stale lookups, uniform keys (see [`ChoiceStream::is_plain`]).
-    #[inline(always)]
-    fn do_op_with<T: Session, const PLAIN: bool>(&mut self, session: &mut T, choice: Choice) -> OpResult {
         self.counts[Counter::ops_of(choice.kind)] += 1;
         match choice.kind {
-            OpKind::Lookup => self.lookup::<T, PLAIN>(session, choice),
+            OpKind::Lookup => self.lookup(session, choice),
             OpKind::Insert => self.insert(session, choice),
             OpKind::Remove => self.remove(session, choice),
         }
@@ -655,8 +733,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     // Inlined into the batch loop so that the table's fields stay in registers.
     #[inline(always)]
-    fn lookup<T: Session, const PLAIN: bool>(&mut self, session: &mut T, choice: Choice) -> OpResult {
-        if !PLAIN && choice.stale {
+    fn lookup<T: Session>(&mut self, session: &mut T, choice: Choice) -> OpResult {
+        if choice.stale {
             if let Some(id) = self.stale.pick(choice.key_draw) {
                 self.counts[Counter::StaleLookups] += 1;
                 return match session.lookup(id, &mut self.probe) {
@@ -676,12 +754,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             self.counts[Counter::Skipped] += 1;
             return (OpOutcome::Skipped, None, None);
         }
-        let at = if PLAIN {
-            scale(choice.key_draw, self.held.len())
-        } else {
-            self.picker.pick(choice.key_draw, self.held.len())
-        };
-        let held = self.held[at];
+        let at = self.picker.pick(choice.key_draw, self.held.len());
+        let held = self.held.get(at);
         let expected = Value { thread: self.thread_tag, seq: held.seq };
         match session.lookup(held.id, &mut self.probe) {
             Some(found) if found == expected => {
@@ -735,7 +809,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             return (OpOutcome::Skipped, None, None);
         }
         let taken = match self.settings.remove_order {
-            RemoveOrder::Random => self.held.swap_remove_back(scale(choice.key_draw, self.held.len())),
+            RemoveOrder::Random => Some(self.held.swap_remove(scale(choice.key_draw, self.held.len()))),
             RemoveOrder::Oldest => self.held.pop_front(),
         };
         let Some(held) = taken else { unreachable!("held is not empty") };
@@ -796,7 +870,7 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     /// At the end: every held key must still be there with its value.
     fn final_sweep<T: Session>(&mut self, session: &mut T) {
         for i in 0..self.held.len() {
-            let held = self.held[i];
+            let held = self.held.get(i);
             let expected = Value { thread: self.thread_tag, seq: held.seq };
             let start = if S::ENABLED { self.clock.op_start_ns() } else { 0 };
             let got = session.lookup(held.id, &mut self.probe);

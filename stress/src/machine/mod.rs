@@ -2,6 +2,7 @@
 
 pub mod pin;
 pub mod topology;
+pub mod watch;
 
 use std::fs;
 use std::path::Path;

@@ -229,6 +229,12 @@ impl Comparison {
 pub trait MetricSource {
     /// The measured value of `metric`, if the run has one.
     fn metric(&self, metric: &Metric) -> Option<f64>;
+
+    /// Below this (ns) a latency percentile is not resolved by the run's clock (see
+    /// `crate::engine::calibration::floor_ns`); `None`: no floor known.
+    fn resolution_floor_ns(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// One parsed `--fail-if` condition.
@@ -247,7 +253,14 @@ pub struct FailIf {
 impl FailIf {
     /// Checks the condition against a run.
     pub fn evaluate(&self, source: &(impl MetricSource + ?Sized)) -> Outcome {
+        let percentile = matches!(
+            self.metric,
+            Metric::Latency { stat: LatencyStat::Percentile(_) | LatencyStat::Min | LatencyStat::Max, .. }
+        );
         match source.metric(&self.metric) {
+            Some(v) if !v.is_nan() && percentile && source.resolution_floor_ns().is_some_and(|f| v < f) => {
+                Outcome::Unresolved(v, source.resolution_floor_ns().unwrap_or(0.0))
+            }
             Some(v) if !v.is_nan() => {
                 if self.comparison.holds(v, self.threshold) {
                     Outcome::Triggered(v)
@@ -282,6 +295,9 @@ pub enum Outcome {
     Triggered(f64),
     /// The run has no such measurement: counts as a failure.
     Unavailable,
+    /// The value (first) is below the clock's resolution floor (second): the condition is
+    /// refused, since the figure cannot be compared; counts as a failure.
+    Unresolved(f64, f64),
 }
 
 /// A condition with its outcome; `Display` writes the line the CLI prints.
@@ -323,6 +339,17 @@ impl fmt::Display for Verdict<'_> {
             Outcome::Unavailable => {
                 write!(f, "failed: {} was not measured in this run, so `{c}` cannot be checked", c.metric)
             }
+            Outcome::Unresolved(_, floor) => write!(
+                f,
+                "refused: {} is below what the clock resolves (< {}: three times the larger of its tick \
+                 and its read cost), so `{c}` cannot be checked; time a slower op, or use mean({}) or throughput",
+                c.metric,
+                c.metric.format_value(floor),
+                match c.metric {
+                    Metric::Latency { op, .. } => op.name(),
+                    _ => "all",
+                }
+            ),
         }
     }
 }
@@ -744,5 +771,37 @@ mod tests {
         assert_eq!(verdicts[0].outcome, Outcome::Triggered(2310.0));
         assert_eq!(verdicts[1].outcome, Outcome::Clear(2310.0));
         assert_eq!(verdicts[5].outcome, Outcome::Unavailable);
+    }
+
+    /// [`FakeReport`] on a clock that resolves nothing under 200 ns.
+    struct CoarseClock;
+
+    impl MetricSource for CoarseClock {
+        fn metric(&self, m: &Metric) -> Option<f64> {
+            FakeReport.metric(m)
+        }
+        fn resolution_floor_ns(&self) -> Option<f64> {
+            Some(200.0)
+        }
+    }
+
+    #[test]
+    fn a_percentile_below_the_clock_floor_is_refused() {
+        let conds: Vec<FailIf> =
+            ["p50(insert)>100ns", "p99(lookup)>2us", "mean(insert)>100ns", "min(all)<1us"]
+                .iter()
+                .map(|s| p(s))
+                .collect();
+        let verdicts = evaluate_all(&conds, &CoarseClock);
+        // 150 ns is under the 200 ns floor: refused (and failed), whichever way it compares.
+        assert_eq!(verdicts[0].outcome, Outcome::Unresolved(150.0, 200.0));
+        assert!(verdicts[0].failed());
+        let line = verdicts[0].to_string();
+        assert!(line.starts_with("refused: p50(insert) is below what the clock resolves (< 200ns"), "{line}");
+        assert!(line.contains("mean(insert)"), "{line}");
+        // Above the floor: compared as usual; a mean is not a percentile and is compared.
+        assert_eq!(verdicts[1].outcome, Outcome::Triggered(2310.0));
+        assert_eq!(verdicts[2].outcome, Outcome::Triggered(150.0));
+        assert_eq!(verdicts[3].outcome, Outcome::Unresolved(150.0, 200.0));
     }
 }

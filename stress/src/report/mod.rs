@@ -22,7 +22,7 @@ use slotscope_trace::OpKind;
 use slotscope_trace::{Counter, Counts};
 
 /// Version of the report's shape; bumped on any incompatible change.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
+pub const REPORT_SCHEMA_VERSION: u32 = 2;
 
 /// One run's results.
 #[derive(Clone, Debug, Serialize)]
@@ -59,6 +59,11 @@ pub struct Report {
     pub totals: Counts,
     /// Ops per second over the run (all threads, pauses excluded).
     pub throughput_ops_per_s: f64,
+    /// Every op's mean time on its thread, timed by batch (threads' running time over their
+    /// ops, ns): counts every op, not the timed sample, and includes no per-op clock read.
+    pub batch_mean_ns_per_op: f64,
+    /// Noise and line transfer on the worker cores while it ran (`None`: not watched).
+    pub machine_watch: Option<crate::machine::watch::WatchReport>,
     /// Self-checks.
     pub checks: CheckReport,
     /// Per-interval series (per thread).
@@ -521,6 +526,10 @@ fn merged_latency(
 /// operation that was never timed is "not measured" too. The contention probes (`ticket_skips`, `ring_retries`,
 /// `stale_rejections`) exist only on our table with probes on.
 impl crate::report::fail_if::MetricSource for Report {
+    fn resolution_floor_ns(&self) -> Option<f64> {
+        Some(self.timing.floor_ns)
+    }
+
     fn metric(&self, metric: &crate::report::fail_if::Metric) -> Option<f64> {
         use crate::report::fail_if::{LatencyStat, Metric, OpSet};
         let op_kind = |set: OpSet| match set {

@@ -161,30 +161,74 @@ fn summary(out: &mut String, r: &Report) {
         }
     }
     let t = &r.timing;
-    let every = if t.time_every == 1 {
-        "every op timed".to_owned()
-    } else {
-        format!("1 op in {} timed", t.time_every)
+    let every = match (t.time_every, t.time_every_auto) {
+        (1, _) => "every op timed".to_owned(),
+        (k, true) => format!("1 op in {k} timed (chosen at start: the clock at most 2% of the loop)"),
+        (k, false) => format!("1 op in {k} timed"),
     };
     let _ = writeln!(
         out,
-        "timing      clock {} ({:.1} ns per read) · {every}{} · a latency includes one clock read",
+        "timing      clock {} ({:.1} ns per read, tick {} ns) · {every}{} · a latency includes one clock read",
         t.source.name(),
         t.ns_per_read,
+        t.clock_tick_ns,
         if r.ops.iter().any(|o| o.latency.corrected.is_some()) {
             " · open loop: every op timed, corrected from the intended start"
         } else {
             ""
         }
     );
+    let _ = writeln!(
+        out,
+        "            percentiles under {} are not resolved and show as `<{}` (3 x the larger of tick and read)",
+        format_ns(t.floor_ns),
+        format_ns(t.floor_ns)
+    );
+    if let Some(c) = &t.calibration {
+        let _ = writeln!(
+            out,
+            "engine      overhead ~{:.1} ns/op ({:.0} to {:.0} over {} rounds) (clock {:.1} ns): measured at start against \
+             the bare loop ({:.1} vs {:.1} ns/op, 1 thread, {} slots)",
+            c.overhead_ns_per_op,
+            c.overhead_range_ns.0,
+            c.overhead_range_ns.1,
+            crate::engine::calibration::ROUNDS,
+            t.ns_per_read,
+            c.engine_ns_per_op,
+            c.bare_ns_per_op,
+            c.slots
+        );
+        let share = c.clock_share(t.time_every);
+        if share > 0.05 {
+            let _ = writeln!(
+                out,
+                "!!          timing 1 op in {} adds ~{:.1} ns per op ({:.0}% of the loop): the rates and the \
+                 batch-timed mean include it; the default (auto) keeps it under 2%",
+                t.time_every,
+                2.0 * c.clock_read_ns / f64::from(t.time_every.max(1)),
+                100.0 * share
+            );
+        }
+    } else {
+        let _ = writeln!(out, "engine      overhead not measured (no calibration at start)");
+    }
+    if let Some(w) = &r.machine_watch {
+        let lead = if w.noisy { "!! noise   " } else { "noise      " };
+        let _ = writeln!(out, "{lead} {}", w.noise_text());
+        if let Some(t) = w.transfer_text() {
+            let lead = if w.transfer_changed { "!! transfer" } else { "transfer   " };
+            let _ = writeln!(out, "{lead} {t}; measuring costs {}", w.transfer_cost);
+        }
+    }
 
     // Throughput and latency.
     let _ = writeln!(
         out,
-        "\nthroughput  {} ops in {} = {}/s",
+        "\nthroughput  {} ops in {} = {}/s · mean {} per op per thread (every op, timed by batch)",
         count_text(r.totals.ops()),
         format_ns(r.active().as_secs_f64() * 1e9),
-        format_rate(r.throughput_ops_per_s)
+        format_rate(r.throughput_ops_per_s),
+        format_ns(r.batch_mean_ns_per_op)
     );
     let _ = writeln!(
         out,
@@ -193,9 +237,16 @@ fn summary(out: &mut String, r: &Report) {
     );
     for op in &r.ops {
         let name = op.op.name();
-        latency_row(out, name, op.count, op.throughput_ops_per_s, &op.latency.service);
+        latency_row(out, name, op.count, op.throughput_ops_per_s, &op.latency.service, t.floor_ns);
         if let Some(c) = &op.latency.corrected {
-            latency_row(out, &format!("{name} (corrected)"), op.count, op.throughput_ops_per_s, c);
+            latency_row(
+                out,
+                &format!("{name} (corrected)"),
+                op.count,
+                op.throughput_ops_per_s,
+                c,
+                t.floor_ns,
+            );
         }
     }
     let hits = r.totals[Counter::LookupHits];
@@ -334,13 +385,13 @@ fn nanos_f(ns: u64) -> f64 {
     f
 }
 
-fn latency_row(out: &mut String, name: &str, count: u64, rate: f64, s: &LatencySummary) {
+fn latency_row(out: &mut String, name: &str, count: u64, rate: f64, s: &LatencySummary, floor_ns: f64) {
     if s.count == 0 {
         let _ = writeln!(out, "{name:<20} {:>9} {:>9} {:>9}", count_text(count), format_rate(rate), 0);
         return;
     }
     #[allow(clippy::cast_precision_loss)]
-    let ns = |v: u64| format_ns(v as f64);
+    let ns = |v: u64| resolved_ns(v as f64, floor_ns);
     let _ = writeln!(
         out,
         "{name:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
@@ -355,6 +406,15 @@ fn latency_row(out: &mut String, name: &str, count: u64, rate: f64, s: &LatencyS
         ns(s.p9999),
         ns(s.max)
     );
+}
+
+/// `v` ns, or `<floor` when the clock does not resolve it.
+pub fn resolved_ns(v: f64, floor_ns: f64) -> String {
+    if v < floor_ns {
+        format!("<{}", format_ns(floor_ns))
+    } else {
+        format_ns(v)
+    }
 }
 
 fn spectrum_block(out: &mut String, lat: &OpLatencyReport, corrected: bool) {

@@ -265,10 +265,10 @@ fn check_top(c: &mut Checker<'_>, spec: &RunSpec) {
             c.warning(Field::Cycle, "`cycle` repeats the phases, but there are none".into());
         }
     }
-    if spec.time_every == 0 || spec.time_every > MAX_TIME_EVERY {
+    if spec.time_every > MAX_TIME_EVERY {
         c.error(
             Field::TimeEvery,
-            format!("`time_every` must be 1 ..= {MAX_TIME_EVERY}, not {}", spec.time_every),
+            format!("`time_every` must be \"auto\" or 1 ..= {MAX_TIME_EVERY}, not {}", spec.time_every),
         )
         .hint("1 times every operation; 64 times one in 64");
     }

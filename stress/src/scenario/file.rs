@@ -18,7 +18,7 @@ use super::check::{validate, Field, GroupField, PhaseField, Severity, Validation
 use super::diag::{Diagnostic, LineIndex, ScenarioError};
 use super::Scenario;
 use crate::scenario::spec::{
-    BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec,
+    BackendKind, GroupSpec, KeyChoice, Mix, PhaseSpec, PinPolicy, RunSpec, StopSpec, TIME_EVERY_AUTO,
 };
 use crate::scenario::values::{
     did_you_mean, parse_cores_spanned, parse_duration, parse_keys, parse_mix, parse_pin, parse_rate,
@@ -794,8 +794,19 @@ impl Loader<'_> {
                 }
                 "time_every" => {
                     self.record(Field::TimeEvery, v.span());
-                    if let Some(n) = self.uint(Field::TimeEvery, key, v, u128::from(u32::MAX), "1") {
-                        spec.time_every = n as u32;
+                    if matches!(v.get_ref(), DeValue::String(s) if s.as_ref() == "auto") {
+                        spec.time_every = TIME_EVERY_AUTO;
+                    } else if let Some(n) = self.uint(Field::TimeEvery, key, v, u128::from(u32::MAX), "64") {
+                        if n == 0 {
+                            self.fail(
+                                Field::TimeEvery,
+                                v.span(),
+                                "`time_every` = 0 times nothing".to_owned(),
+                                Some("\"auto\" (the default) chooses at start; 1 times every op".to_owned()),
+                            );
+                        } else {
+                            spec.time_every = n as u32;
+                        }
                     }
                 }
                 "spare_core" => {

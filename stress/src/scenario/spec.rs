@@ -270,7 +270,8 @@ pub struct RunSpec {
     pub stop: StopSpec,
     /// The seed every thread's op stream derives from.
     pub seed: u64,
-    /// Time 1 op in this many (1 = every op).
+    /// Time 1 op in this many (1 = every op); [`TIME_EVERY_AUTO`] (the default): chosen at
+    /// start so that the clock costs at most 2% of the loop (`crate::engine::calibration`).
     pub time_every: u32,
     /// Keep one core free of workers for the UI/sampler.
     pub spare_core: bool,
@@ -284,6 +285,9 @@ pub struct RunSpec {
     pub source: String,
 }
 
+/// `time_every` chosen at start (`time_every = "auto"`).
+pub const TIME_EVERY_AUTO: u32 = 0;
+
 impl Default for RunSpec {
     fn default() -> Self {
         RunSpec {
@@ -295,7 +299,7 @@ impl Default for RunSpec {
             cycle: None,
             stop: StopSpec::Duration(Duration::from_secs(10)),
             seed: 0x5107_5c09e,
-            time_every: 1,
+            time_every: TIME_EVERY_AUTO,
             spare_core: false,
             probes: true,
             series_interval: Duration::from_secs(1),

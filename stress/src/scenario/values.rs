@@ -857,6 +857,20 @@ pub fn parse_threads(input: &str) -> Result<usize, ValueError> {
     parse_count(input, "a thread count", "thread", 1..=max).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
+/// `--time-every`: `auto` ([`crate::scenario::spec::TIME_EVERY_AUTO`]) or 1 ..=
+/// [`crate::scenario::check::MAX_TIME_EVERY`].
+///
+/// # Errors
+/// As [`parse_count`].
+pub fn parse_time_every(input: &str) -> Result<u32, ValueError> {
+    if input.trim() == "auto" {
+        return Ok(crate::scenario::spec::TIME_EVERY_AUTO);
+    }
+    let max = u64::from(crate::scenario::check::MAX_TIME_EVERY);
+    parse_count(input, "`auto` or a number of operations", "operation", 1..=max)
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// `--ops`: operations per thread, 1 or more.
 ///
 /// # Errors

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::scenario::spec::{KeyChoice, Mix, PinPolicy, RunSpec, StopSpec};
+use crate::scenario::spec::{KeyChoice, Mix, PinPolicy, RunSpec, StopSpec, TIME_EVERY_AUTO};
 use crate::scenario::values::format_duration;
 
 #[derive(Serialize)]
@@ -22,7 +22,9 @@ struct File<'a> {
     ops: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cycle: Option<String>,
-    time_every: u32,
+    /// `None`: "auto", the default, left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_every: Option<u32>,
     spare_core: bool,
     table: Table<'a>,
     group: Vec<Group<'a>>,
@@ -117,7 +119,7 @@ pub fn to_toml(spec: &RunSpec) -> String {
             StopSpec::Duration(_) | StopSpec::Forever => None,
         },
         cycle: spec.cycle.map(format_duration),
-        time_every: spec.time_every,
+        time_every: (spec.time_every != TIME_EVERY_AUTO).then_some(spec.time_every),
         spare_core: spec.spare_core,
         table: Table {
             backend: t.backend.name(),
