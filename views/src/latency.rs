@@ -103,7 +103,7 @@ impl LatencyView<'_> {
         let dominated = self.dominated();
         if !dominated.is_empty() {
             note.push_str(&format!(
-                " {} {}: dominated by the engine + clock (p50 <= 2x their cost)",
+                " {} {}: p50 <= 2x engine+clock",
                 self.theme.glyphs.warn,
                 dominated.join(", ")
             ));
@@ -508,7 +508,7 @@ mod tests {
         // Lookup's whole-run p50 (41 ns) is within twice the engine + clock (27 ns); insert's is not.
         let note = v.mode_note();
         assert!(note.contains("engine ~20 ns/op"), "{note}");
-        assert!(note.contains("lookup: dominated by the engine + clock"), "{note}");
+        assert!(note.contains("lookup: p50 <= 2x engine+clock"), "{note}");
         assert!(!note.contains("insert"), "{note}");
     }
 
