@@ -19,9 +19,15 @@ use slotscope_trace::OpKind;
 /// Picks the op kind from a draw's top 16 bits with integer thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpChooser {
+    /// The mix's weights summed, and its lookup and lookup + insert weights (what the digest
+    /// folds for a mix).
     total: u64,
     lookup_below: u64,
     insert_below: u64,
+    /// `h = r >> 48` below this is a lookup.
+    lookup_cut: u64,
+    /// Below this (and not a lookup), an insert; else a remove.
+    insert_cut: u64,
 }
 
 impl OpChooser {
@@ -29,20 +35,44 @@ impl OpChooser {
     pub fn new(mix: Mix) -> Self {
         let total = u64::from(mix.total());
         if total == 0 {
-            return OpChooser { total: 1, lookup_below: 1, insert_below: 1 };
+            return OpChooser {
+                total: 1,
+                lookup_below: 1,
+                insert_below: 1,
+                lookup_cut: 1 << 16,
+                insert_cut: 1 << 16,
+            };
         }
         let lookup_below = u64::from(mix.lookup);
-        OpChooser { total, lookup_below, insert_below: lookup_below + u64::from(mix.insert) }
+        let insert_below = lookup_below + u64::from(mix.insert);
+        // `floor(h * total / 2^16) < b` holds exactly when `h * total < b * 2^16`, that is
+        // when `h < ceil(b * 2^16 / total)`: the same kinds as the formula, one compare each.
+        let cut = |below: u64| (below << 16).div_ceil(total);
+        OpChooser {
+            total,
+            lookup_below,
+            insert_below,
+            lookup_cut: cut(lookup_below),
+            insert_cut: cut(insert_below),
+        }
+    }
+
+    /// `(lookup, insert)` cut points: `r >> 48` below the first is a lookup, else below the
+    /// second an insert, else a remove (what [`OpChooser::choose`] says).
+    #[inline]
+    pub fn cuts(&self) -> (u64, u64) {
+        (self.lookup_cut, self.insert_cut)
     }
 
     /// The kind for draw `r`: `x = ((r >> 48) * total) >> 16` falls into a weight's range
-    /// (each weight's share is exact to 1/65536).
+    /// (each weight's share is exact to 1/65536), computed as compares of `r >> 48` with the
+    /// range ends precomputed.
     #[inline]
     pub fn choose(&self, r: u64) -> OpKind {
-        let x = ((r >> 48) * self.total) >> 16;
-        if x < self.lookup_below {
+        let h = r >> 48;
+        if h < self.lookup_cut {
             OpKind::Lookup
-        } else if x < self.insert_below {
+        } else if h < self.insert_cut {
             OpKind::Insert
         } else {
             OpKind::Remove
@@ -270,21 +300,28 @@ impl ChoiceStream {
         self.digest.feed(value);
     }
 
-    /// The next raw draw of a [`ChoiceStream::is_plain`] stream, counted as one choice: its
-    /// kind is [`ChoiceStream::kind_of`] it and its key draw `r << 32`, the same choice
-    /// [`ChoiceStream::next_choice`] makes with the stale test and the second draw left out.
-    /// The worker's lean loop uses it.
-    #[inline]
-    pub fn next_plain_draw(&mut self) -> u64 {
+    /// `n` choices of a [`ChoiceStream::is_plain`] stream: each raw draw is handed to `f` with
+    /// its kind and its choice index (the key draw is `r << 32`, as
+    /// [`ChoiceStream::next_choice`] makes it). The count is brought up to date once, after
+    /// the `n` (a panic inside `f` leaves it where it was, with the generator moved on: the
+    /// digest then says the stream is not the one a rerun draws). The worker's lean loop.
+    /// `f` gets the draw and its index; [`OpChooser::cuts`] of [`ChoiceStream::chooser`] give
+    /// its kind (the caller branches on them directly: a kind computed first and matched
+    /// after becomes a select and a second branch).
+    #[inline(always)]
+    pub fn plain_draws(&mut self, n: u64, mut f: impl FnMut(u64, u64)) {
         debug_assert!(self.is_plain());
-        self.chosen += 1;
-        self.rng.next_u64()
+        let base = self.chosen;
+        for i in 0..n {
+            let r = self.rng.next_u64();
+            f(r, base + i);
+        }
+        self.chosen = base + n;
     }
 
-    /// The op kind of draw `r` under the mix in force.
-    #[inline]
-    pub fn kind_of(&self, r: u64) -> OpKind {
-        self.chooser.choose(r)
+    /// The op chooser in force.
+    pub fn chooser(&self) -> OpChooser {
+        self.chooser
     }
 
     /// The next choice, folded into the digest.
@@ -302,7 +339,7 @@ impl ChoiceStream {
     }
 
     /// Whether lookups take no stale keys and no draw of their own (uniform key choice): then
-    /// [`ChoiceStream::next_plain_draw`] gives the same choices with less work.
+    /// [`ChoiceStream::plain_draws`] gives the same choices with less work.
     pub fn is_plain(&self) -> bool {
         self.stale_below == 0 && !self.lookup_draws_own_key
     }
@@ -329,20 +366,75 @@ mod tests {
     use super::*;
     use crate::engine::rng::thread_stream;
 
+    /// The formula the cut points stand for.
+    fn by_formula(mix: Mix, r: u64) -> OpKind {
+        let total = u64::from(mix.total());
+        if total == 0 {
+            return OpKind::Lookup;
+        }
+        let x = ((r >> 48) * total) >> 16;
+        if x < u64::from(mix.lookup) {
+            OpKind::Lookup
+        } else if x < u64::from(mix.lookup + mix.insert) {
+            OpKind::Insert
+        } else {
+            OpKind::Remove
+        }
+    }
+
+    #[test]
+    fn cut_points_choose_what_the_formula_chooses() {
+        let mixes = [
+            Mix::READ_HEAVY,
+            Mix::CHURN,
+            Mix::EXCHANGE,
+            Mix { lookup: 0, insert: 0, remove: 0 },
+            Mix { lookup: 1, insert: 0, remove: 0 },
+            Mix { lookup: 0, insert: 0, remove: 7 },
+            Mix { lookup: 3, insert: 3, remove: 1 },
+            Mix { lookup: 65535, insert: 1, remove: 1 },
+            Mix { lookup: 1, insert: 1, remove: 99_999 },
+        ];
+        for mix in mixes {
+            let c = OpChooser::new(mix);
+            // Every 16-bit value of `r >> 48`, with random low bits.
+            let mut rng = thread_stream(5, 0);
+            for h in 0..=u64::from(u16::MAX) {
+                let r = (h << 48) | (rng.next_u64() >> 16);
+                assert_eq!(c.choose(r), by_formula(mix, r), "{mix:?} h {h}");
+            }
+        }
+    }
+
     #[test]
     fn plain_choices_are_the_same_choices() {
         for mix in [Mix::READ_HEAVY, Mix::CHURN, Mix { lookup: 1, insert: 0, remove: 0 }] {
             let mut full = ChoiceStream::new(thread_stream(7, 1), mix, 0.0, &KeyPicker::Uniform);
-            let mut plain = full.clone();
-            assert!(plain.is_plain());
+            let mut batched = full.clone();
+            assert!(batched.is_plain());
             for _ in 0..10_000 {
                 let want = full.next_choice();
-                let index = plain.chosen();
-                let r = plain.next_plain_draw();
-                let got = Choice { kind: plain.kind_of(r), stale: false, key_draw: r << 32, index };
-                assert_eq!(want, got);
+                let mut by_batch = None;
+                let chooser = batched.chooser();
+                batched.plain_draws(1, |r, index| {
+                    by_batch =
+                        Some(Choice { kind: chooser.choose(r), stale: false, key_draw: r << 32, index });
+                });
+                assert_eq!(by_batch, Some(want));
             }
-            assert_eq!(full.digest(), plain.digest());
+            assert_eq!(full.digest(), batched.digest());
+            // A batch of many: the same choices, indices and digest as one at a time.
+            let mut one = full.clone();
+            let mut many = full.clone();
+            let mut seen = Vec::new();
+            let chooser = many.chooser();
+            many.plain_draws(300, |r, index| seen.push((r, chooser.choose(r), index)));
+            for &(r, kind, index) in &seen {
+                assert_eq!(one.chosen(), index);
+                let c = one.next_choice();
+                assert_eq!((c.kind, c.key_draw, c.index), (kind, r << 32, index));
+            }
+            assert_eq!(one.digest(), many.digest());
         }
         let stale = ChoiceStream::new(thread_stream(7, 1), Mix::READ_HEAVY, 0.1, &KeyPicker::Uniform);
         assert!(!stale.is_plain());
@@ -370,9 +462,9 @@ mod tests {
         let (mut a, mut b, mut c) = (new(1), new(1), new(2));
         for _ in 0..1000 {
             a.next_choice();
-            b.next_plain_draw();
             c.next_choice();
         }
+        b.plain_draws(1000, |_, _| {});
         assert_eq!(a.digest(), b.digest(), "the same draws, by either path");
         assert_ne!(a.digest(), c.digest(), "another seed");
         // One more choice, or a mix changed at another op, is another stream.

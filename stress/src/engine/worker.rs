@@ -476,13 +476,12 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
     fn run_lean<T: Session>(&mut self, session: &mut T, stream: &mut ChoiceStream, n: u64) {
         let mut t = Tally::default();
         let first = stream.chosen();
+        let chooser = stream.chooser();
+        let cuts = chooser.cuts();
         let mut left = n;
         while left > 0 {
             let stretch = (self.until_timed - 1).min(left);
-            for _ in 0..stretch {
-                let r = stream.next_plain_draw();
-                self.lean_op(session, stream.kind_of(r), r, stream.chosen() - 1, &mut t);
-            }
+            stream.plain_draws(stretch, |r, index| self.lean_op(session, cuts, r, index, &mut t));
             self.until_timed -= stretch;
             left -= stretch;
             if left == 0 {
@@ -492,9 +491,11 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
             if start >= self.hiccup_at {
                 self.hiccup(start);
             }
-            let r = stream.next_plain_draw();
-            let kind = stream.kind_of(r);
-            self.lean_op(session, kind, r, stream.chosen() - 1, &mut t);
+            let mut kind = OpKind::Lookup;
+            stream.plain_draws(1, |r, index| {
+                kind = chooser.choose(r);
+                self.lean_op(session, cuts, r, index, &mut t);
+            });
             let end = self.clock.now_ns();
             self.fresh.record_service(kind, end.saturating_sub(start));
             self.counts[Counter::TimedOps] += 1;
@@ -518,24 +519,28 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
 
     /// One op of [`Worker::run_lean`].
     #[inline(always)]
-    fn lean_op<T: Session>(&mut self, session: &mut T, kind: OpKind, r: u64, index: u64, t: &mut Tally) {
-        match kind {
-            OpKind::Lookup => {
+    fn lean_op<T: Session>(&mut self, session: &mut T, cuts: (u64, u64), r: u64, index: u64, t: &mut Tally) {
+        // Branches on the cut points themselves (see `ChoiceStream::plain_draws`).
+        let h = r >> 48;
+        if h < cuts.0 {
+            {
                 if self.held.is_empty() {
                     t.lookup_skips += 1;
                     return;
                 }
                 let held = self.held.get(scale(r << 32, self.held.len()));
                 let expected = Value { thread: self.thread_tag, seq: held.seq };
-                match session.lookup(held.id, &mut self.probe) {
-                    Some(found) if found == expected => {}
-                    found => {
-                        t.misses += u64::from(found.is_none());
-                        self.lookup_failed(index, held.id, expected, found);
-                    }
+                // Compared field by field and handed on as plain words, so that the found
+                // value stays in registers on the hot path.
+                let found = session.lookup(held.id, &mut self.probe);
+                let (some, thread, seq) = found.map_or((false, 0, 0), |v| (true, v.thread, v.seq));
+                if !(some && thread == expected.thread && seq == expected.seq) {
+                    t.misses += u64::from(!some);
+                    self.lookup_failed(index, held.id, expected, some.then_some(Value { thread, seq }));
                 }
             }
-            OpKind::Insert => {
+        } else if h < cuts.1 {
+            {
                 t.inserts += 1;
                 if self.held.len() >= self.keep {
                     self.retire_oldest(session, index);
@@ -551,7 +556,8 @@ impl<B: Backend, P: WorkerProbe, S: OpSink> Worker<B, P, S> {
                     None => t.refused += 1,
                 }
             }
-            OpKind::Remove => {
+        } else {
+            {
                 t.removes += 1;
                 if self.held.is_empty() {
                     t.remove_skips += 1;
