@@ -109,7 +109,10 @@ pub struct SlotscopeSession<'a, E: Stored = Value> {
 }
 
 impl<E: Stored> Session for SlotscopeSession<'_, E> {
-    #[inline]
+    // Insert and remove always inlined (with the table's `insert_probed`): as calls, the
+    // worker's loop pays for saving and restoring the registers it keeps its state in.
+    #[allow(clippy::inline_always)] // measured: 203 -> 186 instructions per churn op
+    #[inline(always)]
     fn insert<P: Probe>(&mut self, value: Value, probe: &mut P) -> Option<u64> {
         self.writer.insert_probed(E::store(value, self.gauge), probe).ok().map(Key::bits)
     }
@@ -119,7 +122,8 @@ impl<E: Stored> Session for SlotscopeSession<'_, E> {
         self.writer.get_probed(Key::from_bits(id), probe).map(E::value)
     }
 
-    #[inline]
+    #[allow(clippy::inline_always)] // as insert
+    #[inline(always)]
     fn remove<P: Probe>(&mut self, id: u64, probe: &mut P) -> bool {
         let removed = self.writer.remove_probed(Key::from_bits(id), probe);
         if E::GAUGED && removed {
