@@ -297,7 +297,7 @@ fn the_report_says_what_the_instrument_costs_and_what_the_machine_did() {
     // where there are two.
     assert!(
         text.contains("noise")
-            && (text.contains("quiet:") || text.contains("NOISY:") || text.contains("noise: unknown")),
+            && (text.contains("quiet:") || text.contains("NOISY:") || text.contains("noise       unknown (")),
         "{text}"
     );
     let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));

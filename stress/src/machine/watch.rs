@@ -40,6 +40,8 @@ pub const NOISY_AVERAGE_CORES: f64 = 0.1;
 pub const NOISY_SECOND_CORES: f64 = 0.25;
 /// How often noise is read.
 pub const NOISE_EVERY: Duration = Duration::from_secs(1);
+/// The shortest reading counted (the run's last one may be shorter than a second).
+pub const MIN_READING: Duration = Duration::from_millis(500);
 /// How often the line transfer is measured again.
 pub const TRANSFER_EVERY: Duration = Duration::from_secs(5);
 /// Round trips per batch.
@@ -185,10 +187,7 @@ impl WatchReport {
     /// `noise ...` as the report and the TUI say it.
     pub fn noise_text(&self) -> String {
         if !self.noise_known {
-            return format!(
-                "noise: unknown ({})",
-                self.noise_unknown_reason.as_deref().unwrap_or("not measured")
-            );
+            return format!("unknown ({})", self.noise_unknown_reason.as_deref().unwrap_or("not measured"));
         }
         format!(
             "{}: other processes + steal on worker cores {:?}: {:.2} cores on average, {:.2} at most in 1 s \
@@ -386,7 +385,8 @@ fn watch_loop(state: &(Mutex<(WatchReport, bool)>, Condvar), cores: &dyn Fn() ->
             TRANSFER_BATCHES,
             TRANSFER_EVERY.as_secs()
         );
-        r.noise_unknown_reason = Some("no reading yet (runs shorter than 1 s)".to_owned());
+        r.noise_unknown_reason =
+            Some(format!("no reading: the run was shorter than {} ms", MIN_READING.as_millis()));
     });
     let mut watched = cores();
     watched.sort_unstable();
@@ -398,7 +398,13 @@ fn watch_loop(state: &(Mutex<(WatchReport, bool)>, Condvar), cores: &dyn Fn() ->
     let mut own_before = own_threads();
     let mut at = Instant::now();
     let mut totals = Totals::default();
-    while !sleep_or_stop(state, NOISE_EVERY) {
+    loop {
+        let stopping = sleep_or_stop(state, NOISE_EVERY);
+        // The last stretch of a run counts when it is long enough for /proc's 10 ms ticks
+        // (at least half a second); a shorter one is left out.
+        if stopping && at.elapsed() < MIN_READING {
+            break;
+        }
         let now_cores = {
             let mut c = cores();
             c.sort_unstable();
@@ -420,8 +426,12 @@ fn watch_loop(state: &(Mutex<(WatchReport, bool)>, Condvar), cores: &dyn Fn() ->
             ),
             _ => Err("/proc/stat cannot be read"),
         };
+        let gave_up = totals.seconds.is_nan();
         update(state, |r| {
             r.cores.clone_from(&now_cores);
+            if gave_up {
+                return;
+            }
             match reading {
                 Ok((others, steal)) if secs > 0.0 => {
                     totals.seconds += secs;
@@ -455,6 +465,9 @@ fn watch_loop(state: &(Mutex<(WatchReport, bool)>, Condvar), cores: &dyn Fn() ->
             before = after;
         }
         own_before = own_after;
+        if stopping {
+            break;
+        }
         if last_transfer.elapsed() >= TRANSFER_EVERY {
             measure_transfer(state, &now_cores);
             last_transfer = Instant::now();
@@ -496,7 +509,7 @@ mod tests {
     #[test]
     fn texts_say_unknown_noisy_and_changed() {
         let mut r = WatchReport { noise_unknown_reason: Some("no /proc".into()), ..WatchReport::default() };
-        assert_eq!(r.noise_text(), "noise: unknown (no /proc)");
+        assert_eq!(r.noise_text(), "unknown (no /proc)");
         r.noise_known = true;
         r.noisy = true;
         r.noise_average_cores = 0.4;
