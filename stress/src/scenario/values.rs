@@ -866,6 +866,11 @@ pub fn parse_time_every(input: &str) -> Result<u32, ValueError> {
     if input.trim() == "auto" {
         return Ok(crate::scenario::spec::TIME_EVERY_AUTO);
     }
+    if input.trim() == "0" {
+        let r = trimmed_range(input);
+        return Err(ValueError::new(input, r, "0 times nothing")
+            .with_hint("`auto` (the default) chooses at start; 1 times every op"));
+    }
     let max = u64::from(crate::scenario::check::MAX_TIME_EVERY);
     parse_count(input, "`auto` or a number of operations", "operation", 1..=max)
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
@@ -1080,6 +1085,16 @@ mod tests {
         assert_eq!(parse_cores("2-2").unwrap(), vec![2]);
         let spanned = parse_cores_spanned("0-1,7").unwrap();
         assert_eq!(spanned, vec![(0, 0..3), (1, 0..3), (7, 4..5)]);
+    }
+
+    #[test]
+    fn time_every_is_auto_or_a_count() {
+        assert_eq!(parse_time_every("auto").unwrap(), crate::scenario::spec::TIME_EVERY_AUTO);
+        assert_eq!(parse_time_every("64").unwrap(), 64);
+        let e = err_at(parse_time_every("0"), 1, 1, "0 times nothing");
+        assert!(hint(&e).contains("`auto`"), "{e:?}");
+        err_at(parse_time_every("banana"), 1, 6, "expected `auto` or a number of operations, found `banana`");
+        assert!(parse_time_every("1048577").is_err());
     }
 
     #[test]
