@@ -199,11 +199,12 @@ fn summary(out: &mut String, r: &Report) {
             c.slots
         );
         let share = c.clock_share(t.time_every);
-        if share > 0.05 {
+        if share > 0.05 || t.time_every == 1 {
             let _ = writeln!(
                 out,
-                "!!          timing 1 op in {} adds ~{:.1} ns per op ({:.0}% of the loop): the rates and the \
+                "{}timing 1 op in {} adds ~{:.1} ns per op ({:.0}% of the loop): the rates and the \
                  batch-timed mean include it; the default (auto) keeps it under 2%",
+                if share > 0.05 { "!!          " } else { "            " },
                 t.time_every,
                 2.0 * c.clock_read_ns / f64::from(t.time_every.max(1)),
                 100.0 * share
