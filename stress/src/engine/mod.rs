@@ -180,7 +180,9 @@ impl Engine {
             None => Engine::calibrate(&spec),
         };
         let clock = Clock::best();
-        let ns_per_read = measure_read_cost(&clock, TIMER_COST_READS);
+        // Calibration measured the reading already (the same clock source): one figure for both.
+        let ns_per_read =
+            calibration.map_or_else(|| measure_read_cost(&clock, TIMER_COST_READS), |c| c.clock_read_ns);
         let (time_every, time_every_auto) = match (spec.time_every, calibration) {
             (0, Some(c)) => (c.auto_time_every(), true),
             (0, None) => (calibration::FALLBACK_TIME_EVERY, true),

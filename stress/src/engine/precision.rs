@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use slotscope_trace::ClockPrecision;
 
-use crate::engine::timer::Clock;
+use crate::engine::timer::{smallest_step, Clock};
 use crate::machine::pin::pin_current_thread;
 
 /// Every pair is measured up to this many cores (120 pairs at 16).
@@ -38,20 +38,7 @@ const SPINS_BEFORE_YIELD: u32 = 2000;
 
 /// The smallest positive step between consecutive fenced readings, ns.
 pub fn resolution(clock: &Clock) -> u64 {
-    let mut best = u64::MAX;
-    let mut prev = clock.op_start_ns();
-    for _ in 0..RESOLUTION_READS {
-        let t = clock.op_start_ns();
-        if t > prev {
-            best = best.min(t - prev);
-        }
-        prev = t;
-    }
-    if best == u64::MAX {
-        1
-    } else {
-        best
-    }
+    smallest_step(RESOLUTION_READS, || clock.op_start_ns())
 }
 
 /// The smallest one-way differences (a to b, b to a) of a ping-pong between two threads

@@ -164,13 +164,12 @@ pub struct TimingInfo {
     pub note: &'static str,
 }
 
-/// The clock's tick as the closed loop sees it: the smallest positive step between
-/// consecutive `now_ns` readings, ns (at least 1).
-pub fn measure_tick(clock: &Clock) -> u64 {
+/// The smallest positive step between `reads` consecutive values of `read`, ns (at least 1).
+pub fn smallest_step(reads: usize, mut read: impl FnMut() -> u64) -> u64 {
     let mut best = u64::MAX;
-    let mut prev = clock.now_ns();
-    for _ in 0..2000 {
-        let t = clock.now_ns();
+    let mut prev = read();
+    for _ in 0..reads {
+        let t = read();
         if t > prev {
             best = best.min(t - prev);
         }
@@ -181,6 +180,12 @@ pub fn measure_tick(clock: &Clock) -> u64 {
     } else {
         best
     }
+}
+
+/// The clock's tick as the closed loop sees it: the smallest positive step between
+/// consecutive `now_ns` readings, ns (at least 1).
+pub fn measure_tick(clock: &Clock) -> u64 {
+    smallest_step(2000, || clock.now_ns())
 }
 
 /// Rounds of [`measure_read_cost`].
