@@ -68,9 +68,11 @@ pub enum Command {
     /// List the built-in scenarios with a one-line description each.
     Scenarios,
     /// Run one scenario against several backends in turn and print one table side by side,
-    /// with ratios to the first backend.
+    /// with ratios to the first backend; or, with --layouts, against table layouts in
+    /// alternating turns, with medians and 95% intervals.
     Compare {
-        /// Built-in scenario name or scenario file (default `read-heavy`).
+        /// Built-in scenario name or scenario file (default `read-heavy`; with --layouts,
+        /// `false-sharing`).
         scenario: Option<String>,
         /// Backends to compare, comma-separated, first is the baseline
         /// (slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab).
@@ -81,6 +83,14 @@ pub enum Command {
             value_parser = parse_backend
         )]
         backends: Vec<BackendKind>,
+        /// Compare our table's layouts instead (linear, interleaved, padded; first is the
+        /// baseline): every layout's table is started, then they take turns of --turn each,
+        /// --turns rounds after --warmup-rounds, the others paused. The scenario's stop is
+        /// ignored: the turns decide how long it runs.
+        #[arg(help_heading = "Layouts", long, value_delimiter = ',', value_parser = parse_layout, conflicts_with = "backends")]
+        layouts: Vec<Layout>,
+        #[command(flatten)]
+        turns: TurnArgs,
         #[command(flatten)]
         run: CompareArgs,
     },
@@ -268,6 +278,30 @@ pub struct CompareArgs {
     pub workload: WorkloadArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// How `compare --layouts` takes turns.
+#[derive(Args, Debug, Clone)]
+pub struct TurnArgs {
+    /// Length of one turn (with --layouts).
+    #[arg(help_heading = "Layouts", long, default_value = "500ms", value_parser = parse_turn)]
+    pub turn: Duration,
+    /// Measured turns per layout, 5 to 1000 (with --layouts); the 95% intervals bootstrap
+    /// over them.
+    #[arg(help_heading = "Layouts", long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(5..=1000))]
+    pub turns: u32,
+    /// Rounds of turns run first and dropped, 0 to 100 (with --layouts).
+    #[arg(help_heading = "Layouts", long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub warmup_rounds: u32,
+}
+
+/// A turn length: a duration from 10 ms to 60 s.
+fn parse_turn(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s).map_err(|e| e.to_string())?;
+    if d < Duration::from_millis(10) || d > Duration::from_secs(60) {
+        return Err(format!("`{s}`: a turn lasts from 10ms to 60s"));
+    }
+    Ok(d)
 }
 
 /// How the TUI looks and how often it updates.

@@ -17,11 +17,14 @@ use crate::headless::{self, note, signal_exit, Signals};
 use crate::output;
 use crate::resolve::{self, ResolvedRun};
 
+pub mod layouts;
+
 /// The scenario `compare` runs when none is named.
 pub const DEFAULT_COMPARE_SCENARIO: &str = "read-heavy";
 
 /// Version of the compare JSON document.
-pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+/// 2: `compare --layouts` documents (kind `compare-layouts`) join kind `compare`.
+pub const COMPARE_SCHEMA_VERSION: u32 = 2;
 
 /// Checks `--backends` (clap parsed the names): no repeats, at least one.
 pub fn parse_backends(kinds: &[BackendKind]) -> Result<Vec<BackendKind>, Failure> {

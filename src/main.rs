@@ -74,7 +74,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             output::deliver(text.as_bytes(), None)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Compare { scenario, backends, run: args }) => {
+        Some(Command::Compare { scenario, layouts, turns, run: args, .. }) if !layouts.is_empty() => {
+            compare::layouts::run(scenario.as_deref(), &layouts, &turns, &args)
+        }
+        Some(Command::Compare { scenario, backends, run: args, .. }) => {
             compare::run(scenario.as_deref(), &backends, &args)
         }
         Some(Command::Completions { shell }) => {
@@ -107,7 +110,7 @@ fn run(scenario: Option<&str>, args: &RunArgs) -> Result<ExitCode, Failure> {
         if split.is_some() {
             return Err(Failure::usage(
                 "error: --compare-layout is a TUI view (two tables side by side); headless, use \
-                 `slotscope compare` or two runs with --layout",
+                 `slotscope compare --layouts A,B` (alternating turns, with intervals)",
             ));
         }
         headless::run(resolved, args)

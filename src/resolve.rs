@@ -10,7 +10,7 @@ use crate::cli::WorkloadArgs;
 use crate::exit::Failure;
 
 /// A run ready to start, and what is worth telling the user first.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ResolvedRun {
     pub spec: RunSpec,
     /// Where the scenario came from (`scenarios/demo.toml` for a built-in, or the path).

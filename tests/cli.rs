@@ -682,6 +682,7 @@ fn compare_prints_backends_side_by_side() {
     assert!(text.contains("repeat: slotscope compare churn --backends slotscope,dashmap --seed 1"), "{text}");
 
     let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
+    assert_compare_schema(&doc);
     assert_eq!(doc["kind"], "compare");
     let backends = doc["backends"].as_array().unwrap();
     assert_eq!(backends.len(), 2);
@@ -697,6 +698,85 @@ fn compare_prints_backends_side_by_side() {
     let (header, rows) = parse_csv(&csv);
     assert_eq!(header[..2], ["backend", "op"]);
     assert_eq!(rows.len(), 8, "2 backends x (all + 3 ops)");
+}
+
+fn compare_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/compare.schema.json");
+    let schema: Json = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema")
+}
+
+fn assert_compare_schema(doc: &Json) {
+    let errors: Vec<String> = compare_validator().iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "does not match docs/compare.schema.json:\n{}", errors.join("\n"));
+}
+
+#[test]
+fn compare_layouts_takes_turns_and_reports_intervals() {
+    // Short turns: the structure is checked, not the effect (docs/LESSONS.md has those).
+    let args = [
+        "compare",
+        "churn",
+        "--layouts",
+        "linear,padded",
+        "-t",
+        "1",
+        "--capacity",
+        "1024",
+        "--turn",
+        "20ms",
+        "--turns",
+        "5",
+        "--warmup-rounds",
+        "1",
+    ];
+    let o = expect_code(&args, 0);
+    let text = stdout(&o);
+    assert!(text.starts_with("compare layouts on `churn`"), "{text}");
+    assert!(text.contains("5 turns of 20ms per layout after 1 warm-up round"), "{text}");
+    assert!(
+        text.contains("repeat: slotscope compare churn --layouts linear,padded --turn 20ms --turns 5"),
+        "{text}"
+    );
+    let padded = text.lines().find(|l| l.starts_with("padded ")).expect("a padded row");
+    assert!(padded.contains("/s [") && padded.contains("x ["), "median [interval] and the ratio: {padded}");
+    assert!(
+        ["better", "worse", "within noise"].iter().any(|w| padded.ends_with(w)),
+        "a verdict word: {padded}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("linear ") && l.ends_with("baseline")), "{text}");
+    assert!(!text.contains("p99 lookup"), "churn has no lookups:\n{text}");
+
+    let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
+    assert_compare_schema(&doc);
+    assert_eq!((doc["kind"].as_str(), doc["schema_version"].as_u64()), (Some("compare-layouts"), Some(2)));
+    let layouts = doc["layouts"].as_array().unwrap();
+    for l in layouts {
+        assert_eq!(l["turns"].as_array().unwrap().len(), 5, "{l}");
+        let e = &l["ops_per_s"];
+        assert!(e["lo"].as_f64() <= e["median"].as_f64() && e["median"].as_f64() <= e["hi"].as_f64(), "{e}");
+    }
+    let base = &layouts[0]["vs_baseline"]["ops_per_s"];
+    assert_eq!(
+        (base["lo"].as_f64(), base["hi"].as_f64()),
+        (Some(1.0), Some(1.0)),
+        "the baseline against itself"
+    );
+    let mut bad = doc.clone();
+    bad["layouts"][1]["vs_baseline"]["verdict"] = Json::from("maybe");
+    assert!(!compare_validator().is_valid(&bad), "the schema rejects an unknown verdict");
+
+    let csv = stdout(&expect_code(&[&args[..], &["--output-format", "csv"]].concat(), 0));
+    let (header, rows) = parse_csv(&csv);
+    assert_eq!(header[..4], ["layout", "measure", "turns", "median"]);
+    assert_eq!(rows.len(), 6, "2 layouts x (ops/s + p99 insert + p99 remove):\n{csv}");
+
+    // Refusals: one layout, a repeat, another backend, a turn out of range.
+    expect_code(&["compare", "--layouts", "linear"], 2);
+    expect_code(&["compare", "--layouts", "linear,linear"], 2);
+    expect_code(&["compare", "--layouts", "linear,padded", "--backend", "ptab"], 2);
+    let o = expect_code(&["compare", "--layouts", "linear,padded", "--turn", "1ms"], 2);
+    assert!(stderr(&o).contains("a turn lasts from 10ms to 60s"), "{}", stderr(&o));
 }
 
 #[test]

@@ -49,7 +49,8 @@ pub use engine::sampler::{
 pub use engine::stall::{PinHoldSample, MAX_PIN_HOLD};
 pub use engine::stats::{LatencySummary, HEAT_MAX_CELLS};
 pub use engine::timer::{measure_read_cost, Clock, TimeSource, TimingInfo};
-pub use engine::{run_headless, run_headless_recorded, Engine, EngineMonitor};
+pub use engine::turns::{self, TurnFigures, TurnPlan};
+pub use engine::{run_headless, run_headless_recorded, Engine, EngineMonitor, TURN_SOURCE};
 pub use engine::{FINAL_SNAPSHOT_MAX_CAPACITY, RAMP_STEP, WORKER_THREAD_PREFIX};
 pub use report::Report;
 pub use scenario::spec::{

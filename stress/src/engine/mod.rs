@@ -33,6 +33,7 @@ pub mod stall;
 pub mod stats;
 pub(crate) mod timeline;
 pub mod timer;
+pub mod turns;
 pub mod worker;
 
 use std::collections::BTreeMap;
@@ -72,6 +73,9 @@ use slotscope_trace::OpKind;
 use slotscope_trace::{EndReason, RunSummary};
 
 pub use crate::engine::hosted::WORKER_THREAD_PREFIX;
+
+/// The source of the pauses and resumes of [`Engine::take_turn`].
+pub const TURN_SOURCE: &str = "turn";
 pub use crate::engine::run::FINAL_SNAPSHOT_MAX_CAPACITY;
 pub use crate::engine::timeline::RAMP_STEP;
 
@@ -218,7 +222,7 @@ impl Engine {
                 picker: KeyPicker::new(g.keys, keys_per_thread),
                 remove_order: crate::scenario::spec::RemoveOrder::Random,
                 hiccup: None,
-                keep: None,
+                keep: g.keep,
                 members: Vec::new(),
             })
             .collect();
@@ -440,6 +444,13 @@ impl Engine {
     /// Resumes every worker.
     pub fn resume(&self) {
         let _ = self.apply(Command::Resume);
+    }
+
+    /// Pauses (`false`) or resumes (`true`) every worker for an A/B comparison's turn-taking:
+    /// as [`Engine::pause`] and [`Engine::resume`], but not listed among the run's changes
+    /// (the trace still records it, with source `turn`).
+    pub fn take_turn(&self, running: bool) {
+        let _ = self.core.apply(if running { Command::Resume } else { Command::Pause }, TURN_SOURCE);
     }
 
     /// Whether the run is paused.

@@ -157,6 +157,10 @@ impl RunCore {
         if let Some(r) = &self.recorder {
             r.control(kind, source, &what);
         }
+        if source == crate::engine::TURN_SOURCE {
+            // An A/B comparison's turn-taking: the trace has it, the list of changes does not.
+            return;
+        }
         st.control_log.push(ControlEvent { at_ns: self.timeline_ns(), source: source.to_owned(), what });
     }
 

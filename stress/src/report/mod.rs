@@ -6,6 +6,7 @@
 //! [`HistogramData::to_histogram`] for hlog or percentile spectra).
 
 pub mod fail_if;
+pub mod interval;
 pub mod text;
 
 use std::time::Duration;

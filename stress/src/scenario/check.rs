@@ -113,6 +113,8 @@ pub enum GroupField {
     Keys,
     /// `stale`
     Stale,
+    /// `keep`
+    Keep,
     /// `rate`
     Rate,
     /// `pin` (items: one per core)
@@ -406,6 +408,23 @@ fn check_groups(c: &mut Checker<'_>, spec: &RunSpec) {
         }
         if let Some(r) = g.rate {
             check_rate_of(c, f(GroupField::Rate), r);
+        }
+        match g.keep {
+            Some(0) => {
+                c.error(f(GroupField::Keep), "`keep` must be at least 1".to_owned())
+                    .hint("each thread keeps at most this many keys; leave it out for no limit");
+            }
+            Some(k) if k.saturating_mul(g.threads) > spec.table.capacity => {
+                c.warning(
+                    f(GroupField::Keep),
+                    format!(
+                        "{} threads keeping {k} keys each want more than the {} slots",
+                        g.threads, spec.table.capacity
+                    ),
+                )
+                .also(Field::Capacity);
+            }
+            _ => {}
         }
         if let PinPolicy::Cores(cores) = &g.pin {
             check_cores(c, f(GroupField::Pin), cores);

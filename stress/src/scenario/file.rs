@@ -45,7 +45,7 @@ pub const TOP_KEYS: &[&str] = &[
 /// Keys of `[table]`.
 pub const TABLE_KEYS: &[&str] = &["backend", "capacity", "layout", "line_bytes", "variant", "prefill"];
 /// Keys of a `[[group]]`.
-pub const GROUP_KEYS: &[&str] = &["name", "threads", "mix", "keys", "stale", "rate", "pin"];
+pub const GROUP_KEYS: &[&str] = &["name", "threads", "mix", "keys", "stale", "rate", "pin", "keep"];
 /// Keys of a `[[phase]]`.
 pub const PHASE_KEYS: &[&str] = &["at", "group", "mix", "rate", "threads", "ramp"];
 /// Keys of a mix written as a table.
@@ -996,6 +996,7 @@ impl Loader<'_> {
                 "keys" => GroupField::Keys,
                 "stale" => GroupField::Stale,
                 "rate" => GroupField::Rate,
+                "keep" => GroupField::Keep,
                 _ => GroupField::Pin,
             };
             let field = Field::Group(i, part);
@@ -1029,6 +1030,11 @@ impl Loader<'_> {
                 GroupField::Rate => {
                     if let Some(r) = self.rate(field, v) {
                         g.rate = r;
+                    }
+                }
+                GroupField::Keep => {
+                    if let Some(n) = self.uint(field, key, v, usize::MAX as u128, "96") {
+                        g.keep = Some(n as usize);
                     }
                 }
                 GroupField::Pin | GroupField::Header => {

@@ -205,6 +205,10 @@ pub struct GroupSpec {
     pub rate: Option<f64>,
     /// Where the group's threads run.
     pub pin: PinPolicy,
+    /// Each thread keeps at most this many keys: an insert beyond it also removes the
+    /// thread's oldest key (a FIFO: ids come back to the ring in the order they went out, so
+    /// the ids handed out next stay consecutive). `None`: no limit.
+    pub keep: Option<usize>,
 }
 
 impl Default for GroupSpec {
@@ -217,6 +221,7 @@ impl Default for GroupSpec {
             stale_share: 0.0,
             rate: None,
             pin: PinPolicy::Compact,
+            keep: None,
         }
     }
 }

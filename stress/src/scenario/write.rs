@@ -87,6 +87,8 @@ struct Group<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     rate: Option<f64>,
     pin: Pin<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -149,6 +151,7 @@ pub fn to_toml(spec: &RunSpec) -> String {
                     PinPolicy::Scatter => Pin::Name("scatter"),
                     PinPolicy::Cores(c) => Pin::Cores(c),
                 },
+                keep: g.keep,
             })
             .collect(),
         phase: spec
