@@ -279,13 +279,13 @@ pub fn run(
         if finished.is_some() {
             done += 1;
             if show {
-                eprint!("\r  turn {done}/{total}   ");
+                crate::console::progress(&format!("\r  turn {done}/{total}   "));
             }
         }
         true
     });
     if show {
-        eprint!("\r{:20}\r", "");
+        crate::console::progress(&format!("\r{:20}\r", ""));
     }
     let reports: Vec<_> = engines.into_iter().map(Engine::stop).collect();
     let (sides, vs) = turns::summarize(&measured);
