@@ -24,7 +24,7 @@ use crate::explain;
 use crate::frames::{FrameRing, MAX_FRAMES};
 use crate::lesson::{self, LessonRun};
 use crate::nav;
-use crate::split::{self, SplitState};
+use crate::split::{self, SplitState, SplitTurns};
 use slotscope_views::controls::{action_of, Action, CONTROLS};
 
 /// How long a status message stays in the footer.
@@ -75,6 +75,8 @@ pub enum Message<'a> {
     SplitEnded,
     /// The layouts the two sides run now (after a restart).
     SideLayouts(Layout, Layout),
+    /// A split's turns so far (after each turn that counts).
+    SplitTurns(&'a SplitTurns),
 }
 
 /// Something `update` wants done outside the model.
@@ -243,7 +245,10 @@ impl Model {
         let open = self.view.detail_open;
         let explanation = open.then(|| explain_line(a));
         let explanation_b = open.then(|| b.map(explain_line)).flatten();
-        let deltas = b.map(|b| split::deltas(a, b, ascii)).unwrap_or_default();
+        let deltas = match (b, self.split.as_ref()) {
+            (Some(b), Some(s)) => split::deltas(a, b, &s.turns, ascii),
+            _ => Vec::new(),
+        };
         let figures = if self.present {
             match &self.lesson {
                 Some(l) => lesson::figures(l.watched(), a, b, ascii),
@@ -372,6 +377,11 @@ pub fn update(model: &mut Model, message: Message<'_>) {
             model.split = Some(SplitState::new(a, b, model.facts.sample_hz, snapshots));
         }
         Message::SplitEnded => model.split = None,
+        Message::SplitTurns(turns) => {
+            if let Some(s) = model.split.as_mut() {
+                s.turns.clone_from(turns);
+            }
+        }
         Message::SideLayouts(a, b) => {
             if let Some(s) = model.split.as_mut() {
                 s.names = split::names(a, b);

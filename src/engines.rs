@@ -2,20 +2,27 @@
 //! split's turn-taking, and carrying out what [`crate::app::update`] asks of them. Every
 //! outcome goes back to `update` as a [`Message`]: this module never touches the model.
 //!
-//! **Turns.** While split, the two engines take turns on the machine, one sample period each
-//! (see [`crate::split`] for why): at each sample the side whose turn ends is sampled (its
-//! interval is its turn), the other resumes and is sampled at once so that its next interval
-//! starts now; that sample, covering its paused time, is not shown.
+//! **Turns.** While split, the two engines take turns on the machine, [`SPLIT_TURN`] each (see
+//! [`crate::split`] for why), as `slotscope compare --layouts` does: the running side is
+//! sampled every sample period; when its turn is over it is sampled once more (closing the
+//! turn's figures), paused, and the other resumes and is sampled at once so that its next
+//! interval starts now; that sample, covering its paused time, is not shown. Each closed
+//! turn's figures ([`TurnFigures`]) go to the model, which shows medians and intervals over
+//! them; a side's first turn after the split starts, or after a lesson step, is a warm-up
+//! and is dropped.
 
+use std::time::{Duration, Instant};
+
+use slotscope_stress::turns::TurnMeter;
 use slotscope_stress::{
-    Engine, EngineError, EngineOptions, Report, RunSpec, Sample, Sampler, SamplerOptions,
+    Engine, EngineError, EngineOptions, Report, RunSpec, Sample, Sampler, SamplerOptions, TurnFigures,
 };
 use slotscope_table::Layout;
 
 use crate::app::{Message, Request};
 use crate::frames::FrameRing;
 use crate::lesson::{self, Change, LessonRun};
-use crate::split::Side;
+use crate::split::{Side, SplitTurns};
 
 /// What the engine is asked to do, as a trait so that [`steer`] is tested with a fake.
 pub trait Steering {
@@ -69,18 +76,50 @@ pub fn steer(engine: &impl Steering, request: Request) -> Option<Message<'static
     Some(Message::Steered(request, outcome.map_err(|e| e.to_string())))
 }
 
+/// How long each side of a split runs before the other takes over.
+pub const SPLIT_TURN: Duration = slotscope_stress::turns::DEFAULT_TURN;
+
 /// One engine and how it is watched.
 struct Watched {
     engine: Engine,
     sampler: Sampler,
     sample: Sample,
+    meter: TurnMeter,
+    /// Turns begun since the split (re)started; the first is the warm-up.
+    begun: usize,
 }
 
 impl Watched {
     fn new(engine: Engine) -> Watched {
         let sampler = engine.sampler(SamplerOptions::default());
-        Watched { engine, sampler, sample: Sample::new() }
+        Watched { engine, sampler, sample: Sample::new(), meter: TurnMeter::default(), begun: 0 }
     }
+
+    /// Its turn starts: resumed and sampled.
+    fn begin_turn(&mut self) {
+        self.engine.take_turn(true);
+        self.sampler.sample_into(&mut self.sample);
+        self.meter.begin(&self.sample);
+        self.begun += 1;
+    }
+
+    /// Its turn ends: sampled (by the caller) and paused; the turn's figures unless it was the
+    /// warm-up.
+    fn end_turn(&mut self) -> Option<TurnFigures> {
+        self.engine.take_turn(false);
+        let f = self.meter.end(&self.sample);
+        f.filter(|_| self.begun > 1)
+    }
+}
+
+/// How a split ended when the run did: side B's report and the turns.
+pub struct SplitEnd {
+    /// Side A's and side B's layouts.
+    pub layouts: (Layout, Layout),
+    /// Side B's report.
+    pub report: Report,
+    /// The turns measured.
+    pub turns: SplitTurns,
 }
 
 /// The engines of a live run: side A while it runs (its report once stopped), side B while
@@ -90,6 +129,11 @@ pub struct Engines {
     report: Option<Report>,
     b: Option<Watched>,
     turn: Side,
+    /// When the running side's turn began.
+    turn_since: Instant,
+    turns: SplitTurns,
+    /// Side B's end, when the run ended split.
+    split_end: Option<SplitEnd>,
     /// The run as started, for side B.
     base: RunSpec,
     options: EngineOptions,
@@ -98,7 +142,17 @@ pub struct Engines {
 impl Engines {
     /// Runs `engine` (side A), started from `base` with `options`.
     pub fn new(engine: Engine, base: RunSpec, options: EngineOptions) -> Engines {
-        Engines { a: Some(Watched::new(engine)), report: None, b: None, turn: Side::A, base, options }
+        Engines {
+            a: Some(Watched::new(engine)),
+            report: None,
+            b: None,
+            turn: Side::A,
+            turn_since: Instant::now(),
+            turns: SplitTurns::default(),
+            split_end: None,
+            base,
+            options,
+        }
     }
 
     /// Side A's engine while it runs.
@@ -138,12 +192,9 @@ impl Engines {
                 }
             }
         }
-        engine.pause();
-        self.turn = Side::A;
-        if let Some(a) = self.a() {
-            a.resume();
-        }
+        engine.take_turn(false);
         self.b = Some(Watched::new(engine));
+        self.restart_turns();
         let a = self.a().map_or(layout, |a| a.table_spec().layout);
         Ok(Message::SplitStarted {
             a,
@@ -152,17 +203,45 @@ impl Engines {
         })
     }
 
-    /// Ends the split: side B stops, side A runs on its own (unless `paused`).
-    pub fn stop_b(&mut self, paused: bool) -> Message<'static> {
-        if let Some(b) = self.b.take() {
-            drop(b.sampler);
-            b.engine.stop();
+    /// Side A takes the turn, and the turns start over (warm-up first): the split started,
+    /// or a lesson step changed the load.
+    fn restart_turns(&mut self) {
+        self.turns = SplitTurns::default();
+        if let Some(b) = self.b.as_mut() {
+            b.engine.take_turn(false);
+            b.begun = 0;
+            b.meter = TurnMeter::default();
         }
         self.turn = Side::A;
-        if let (Some(a), false) = (self.a(), paused) {
-            a.resume();
+        self.turn_since = Instant::now();
+        if let Some(a) = self.a.as_mut() {
+            a.begun = 0;
+            if self.b.is_some() {
+                a.begin_turn();
+            } else {
+                a.engine.take_turn(true);
+            }
         }
+    }
+
+    /// Ends the split: side B stops (its report and the turns kept for the summary), side A
+    /// runs on its own (unless `paused`).
+    pub fn stop_b(&mut self, paused: bool) -> Message<'static> {
+        self.end_b(paused);
         Message::SplitEnded
+    }
+
+    fn end_b(&mut self, paused: bool) -> Option<SplitEnd> {
+        let b = self.b.take()?;
+        let layout = b.engine.table_spec().layout;
+        drop(b.sampler);
+        let report = b.engine.stop();
+        self.turn = Side::A;
+        if let (Some(a), false) = (self.a(), paused) {
+            a.take_turn(true);
+        }
+        let a = self.a().map_or(layout, |a| a.table_spec().layout);
+        Some(SplitEnd { layouts: (a, layout), report, turns: std::mem::take(&mut self.turns) })
     }
 
     /// Samples for the model: side A alone, or while split the side whose turn ends (and,
@@ -176,28 +255,27 @@ impl Engines {
             return;
         };
         b.sampler.set_focus_line(focus);
+        let switch = switch && self.turn_since.elapsed() >= SPLIT_TURN;
+        let (running, waiting) = match self.turn {
+            Side::A => (a, b),
+            Side::B => (b, a),
+        };
+        running.sampler.sample_into(&mut running.sample);
         match self.turn {
-            Side::A => {
-                a.sampler.sample_into(&mut a.sample);
-                deliver(Message::Sampled(&mut a.sample));
-                if switch {
-                    a.engine.pause();
-                    b.engine.resume();
-                    b.sampler.sample_into(&mut b.sample);
-                }
-            }
-            Side::B => {
-                b.sampler.sample_into(&mut b.sample);
-                deliver(Message::SampledB(&mut b.sample));
-                if switch {
-                    b.engine.pause();
-                    a.engine.resume();
-                    a.sampler.sample_into(&mut a.sample);
-                }
-            }
+            Side::A => deliver(Message::Sampled(&mut running.sample)),
+            Side::B => deliver(Message::SampledB(&mut running.sample)),
         }
-        if switch {
-            self.turn = self.turn.other();
+        if !switch {
+            return;
+        }
+        let closed = running.end_turn();
+        waiting.begin_turn();
+        let side = self.turn;
+        self.turn = side.other();
+        self.turn_since = Instant::now();
+        if let Some(f) = closed {
+            self.turns.push(side, f);
+            deliver(Message::SplitTurns(&self.turns));
         }
     }
 
@@ -214,7 +292,15 @@ impl Engines {
         match request {
             Request::Lesson { step, changes } => {
                 let outcome = self.apply_lesson(&changes, lesson, paused, &mut out).map(|()| None);
+                // The load may have changed: the turns so far no longer compare with the next.
+                if self.b.is_some() && !paused {
+                    self.restart_turns();
+                }
                 out.push(Message::Steered(Request::Lesson { step, changes }, outcome));
+            }
+            Request::Restart(_) if self.b.is_some() => {
+                out.extend(self.a().and_then(|e| steer(e, request)));
+                self.restart_turns();
             }
             Request::Pause | Request::Resume if self.b.is_some() => {
                 let pause = request == Request::Pause;
@@ -222,10 +308,15 @@ impl Engines {
                     if pause {
                         a.pause();
                         b.engine.pause();
-                    } else if self.turn == Side::A {
-                        a.resume();
                     } else {
+                        // The live resume is logged on both sides; the one waiting its turn
+                        // goes back to waiting.
+                        a.resume();
                         b.engine.resume();
+                        match self.turn {
+                            Side::A => b.engine.take_turn(false),
+                            Side::B => a.take_turn(false),
+                        }
                     }
                 }
                 out.push(Message::Steered(request, Ok(None)));
@@ -286,8 +377,8 @@ impl Engines {
                     if let (Change::Pause(false), Some(b), Some(a)) = (other, &self.b, self.a()) {
                         // Resume only the side whose turn it is.
                         match self.turn {
-                            Side::A => b.engine.pause(),
-                            Side::B => a.pause(),
+                            Side::A => b.engine.take_turn(false),
+                            Side::B => a.take_turn(false),
                         }
                     }
                     a.and(b).map_err(|e| e.to_string())
@@ -303,17 +394,20 @@ impl Engines {
     /// Stops and joins the workers (once) and keeps the report. Called when the run reaches
     /// its own end, so that the report's time ends there and not when the user quits.
     pub fn stop(&mut self) {
-        self.stop_b(true);
+        if let Some(end) = self.end_b(true) {
+            self.split_end = Some(end);
+        }
         if let Some(a) = self.a.take() {
             drop(a.sampler);
             self.report = Some(a.engine.stop());
         }
     }
 
-    /// Stops (if it has not yet) and hands over side A's report.
-    pub fn finish(mut self) -> Report {
+    /// Stops (if it has not yet) and hands over side A's report, and side B's with the turns
+    /// when the run ended split.
+    pub fn finish(mut self) -> (Report, Option<SplitEnd>) {
         self.stop();
-        self.report.expect("a run that was started has a report once stopped")
+        (self.report.expect("a run that was started has a report once stopped"), self.split_end)
     }
 }
 

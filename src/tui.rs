@@ -239,17 +239,24 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         event_loop(&mut terminal, &mut model, &mut run, &signals, look)
     });
     // Stop and join the workers while the last screen is still up, then restore the terminal.
-    let report = run.finish();
+    let (report, split_end) = run.finish();
     drop(guard);
     let exit = result.map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
     // After a signal (a hang-up: the terminal may be gone) the summary is best effort; after
     // a quit, a stdout that cannot take it is an error like any other (exit 5, or 141 closed).
-    let printed = crate::console::out(&render_text(&report));
+    let mut text = String::new();
+    if let Some(end) = &split_end {
+        text.push_str(&crate::split::summary_text(&report, &end.report, end.layouts, &end.turns));
+        text.push_str(&format!("side A ({}) in full:\n", end.layouts.0));
+    }
+    text.push_str(&render_text(&report));
+    let printed = crate::console::out(&text);
     if let (Err(f), Exit::Quit) = (printed, exit) {
         return Err(f);
     }
     let broken = report.backends.iter().any(|b| b.broken);
-    let violations = report.checks.violations.count;
+    let violations = report.checks.violations.count
+        + split_end.as_ref().map_or(0, |e| e.report.checks.violations.count);
     Ok(match exit {
         Exit::Signal(sig) => ExitCode::from(u8::try_from(128 + sig).unwrap_or(exit::CHECK_FAILED)),
         // A lesson shows something: it succeeded when what it set out to show happened. A
@@ -266,12 +273,9 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
             }
             ExitCode::from(if ok { exit::OK } else { exit::CHECK_FAILED })
         }
-        Exit::Quit if !report.passed() => {
+        Exit::Quit if violations > 0 || !report.passed() => {
             let why = if broken { " (a broken variant ran, on purpose)" } else { "" };
-            crate::console::note(&format!(
-                "self-checks failed: {} violations{why}",
-                report.checks.violations.count
-            ));
+            crate::console::note(&format!("self-checks failed: {violations} violations{why}"));
             ExitCode::from(exit::CHECK_FAILED)
         }
         Exit::Quit => ExitCode::SUCCESS,

@@ -659,6 +659,18 @@ fn split_model(w: u16, h: u16) -> Model {
         b.heat.slot_writers = b.heat.slot_writers.iter().map(|w| w.saturating_add(1)).collect();
         update(&mut m, Message::SampledB(&mut b));
     }
+    // Six rounds of turns: B ahead by a third in every round, the same p99.
+    let mut turns = crate::split::SplitTurns::default();
+    for r in 0..6u32 {
+        let f = |x: f64| slotscope_stress::TurnFigures {
+            ops_per_s: x * (1.0 + f64::from(r % 3) * 0.05),
+            p99_ns: [Some(1000), Some(2000), Some(3000)],
+            ..Default::default()
+        };
+        turns.push(crate::split::Side::A, f(6.9e5));
+        turns.push(crate::split::Side::B, f(9.2e5));
+    }
+    update(&mut m, Message::SplitTurns(&turns));
     m
 }
 
@@ -694,7 +706,7 @@ fn the_split_moves_one_cursor_and_explains_both_sides() {
     let x = m.extras();
     assert!(x.explanation.is_some() && x.explanation_b.is_some());
     assert_eq!(x.deltas[0].label, "ops/s");
-    assert_eq!(x.deltas[0].b, "920k");
+    assert_eq!(x.deltas[0].b, "966k [920k-1.01M]", "the median over the turns, with its interval");
 }
 
 #[test]

@@ -160,31 +160,84 @@ impl SplitView<'_> {
             return;
         }
         let (x0, right) = (inner.x + 1, inner.right());
-        let label_w = 16u16.min(inner.width / 3);
-        let col = (right.saturating_sub(x0 + label_w)) / 3;
-        let cols = [x0 + label_w, x0 + label_w + col, x0 + label_w + 2 * col];
+        let width = usize::from(right.saturating_sub(x0 + 1));
+        // Columns sized to their widest value; where the intervals do not fit, the sides show
+        // their medians and B vs A its ratio's interval, then only the words.
+        let label_w = self.deltas.iter().map(|d| d.label.chars().count()).max().unwrap_or(0).max(6);
+        let len = |s: &str| s.chars().count();
+        let fits = |short_sides: bool, short_change: bool| {
+            let side = |s: &str| len(if short_sides { median_of(s) } else { s });
+            let wa = self.deltas.iter().map(|d| side(&d.a)).max().unwrap_or(0).max(len(self.a.name));
+            let wb = self.deltas.iter().map(|d| side(&d.b)).max().unwrap_or(0).max(len(self.b.name));
+            let wc = self
+                .deltas
+                .iter()
+                .map(|d| len(&change_text(d, short_change)))
+                .max()
+                .unwrap_or(0)
+                .max(6);
+            (label_w + wa + wb + wc + 6 <= width).then_some((wa, wb, wc))
+        };
+        let (short_sides, short_change, (wa, wb, wc)) = fits(false, false)
+            .map(|w| (false, false, w))
+            .or_else(|| fits(true, false).map(|w| (true, false, w)))
+            .or_else(|| fits(true, true).map(|w| (true, true, w)))
+            .unwrap_or((true, true, (width / 4, width / 4, width / 4)));
+        // Spare width goes between the columns.
+        let spare = width.saturating_sub(label_w + wa + wb + wc) / 3;
+        let at = |w: usize| u16::try_from(w).unwrap_or(u16::MAX);
+        let ca = x0 + at(label_w + spare + wa);
+        let cb = ca + at(spare + wb);
+        let cc = (cb + at(spare + wc)).min(right);
         let mut y = inner.y;
-        put_right(buf, cols[0], cols[0] + col, y, self.a.name, t.heading());
-        put_right(buf, cols[1], cols[1] + col, y, self.b.name, t.heading());
-        put_right(buf, cols[2], (cols[2] + col).min(right), y, "B vs A", t.heading());
+        put_right(buf, ca - at(wa), ca, y, self.a.name, t.heading());
+        put_right(buf, cb - at(wb), cb, y, self.b.name, t.heading());
+        put_right(buf, cc.saturating_sub(at(wc)), cc, y, "B vs A", t.heading());
         y += 1;
         for d in self.deltas {
             if y >= inner.bottom() {
                 break;
             }
-            put(buf, x0, y, cols[0], &d.label, t.dim());
-            put_right(buf, cols[0], cols[0] + col, y, &d.a, t.value());
-            put_right(buf, cols[1], cols[1] + col, y, &d.b, t.value());
-            let (mark, style) = match d.b_better {
-                Some(true) => (" better", t.good()),
-                Some(false) => (" worse", t.warn()),
-                None => ("", t.dim()),
+            let side = |s: &'_ str| if short_sides { median_of(s).to_owned() } else { s.to_owned() };
+            put(buf, x0, y, x0 + at(label_w), &d.label, t.dim());
+            put_right(buf, ca - at(wa), ca, y, &side(&d.a), t.value());
+            put_right(buf, cb - at(wb), cb, y, &side(&d.b), t.value());
+            let style = match d.b_better {
+                Some(true) => t.good(),
+                Some(false) => t.warn(),
+                None => t.dim(),
             };
-            let text = format!("{}{mark}", d.change);
-            put_right(buf, cols[2], (cols[2] + col).min(right), y, &text, style);
+            put_right(buf, cc.saturating_sub(at(wc)), cc, y, &change_text(d, short_change), style);
             y += 1;
         }
     }
+}
+
+/// A side's value without its interval ("8.21M [7.90M-8.40M]" -> "8.21M").
+fn median_of(s: &str) -> &str {
+    s.split_once(" [").map_or(s, |(m, _)| m)
+}
+
+/// B vs A as shown: the change and the mark ("+13% [+8, +18] better"); `short` leaves the
+/// interval out ("+13% better", "+1% within noise").
+fn change_text(d: &Delta, short: bool) -> String {
+    let mark = match d.b_better {
+        Some(true) => " better",
+        Some(false) => " worse",
+        None => "",
+    };
+    let change = if short {
+        match d.change.split_once(" [") {
+            Some((head, tail)) => {
+                let words = tail.split_once("] ").map_or("", |(_, w)| w);
+                if words.is_empty() { head.to_owned() } else { format!("{head} {words}") }
+            }
+            None => d.change.clone(),
+        }
+    } else {
+        d.change.clone()
+    };
+    format!("{change}{mark}")
 }
 
 #[cfg(test)]
