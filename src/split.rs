@@ -310,7 +310,7 @@ pub fn summary_text(a: &Report, b: &Report, layouts: (Layout, Layout), turns: &S
         out.push('\n');
     }
     out.push_str(
-        "ops/s and p99: medians over each side's turns [95% interval]; B vs A: the median of round-by-round \
+        "ops/s and p99: medians over each side's turns [95% interval]; B vs A: the median of round-by-round\n\
          ratios [95% interval]; `within noise`: the interval contains 1.0x. p50 and max: each side's whole run.\n\n",
     );
     out
