@@ -19,8 +19,8 @@ use slotscope_table::{Snapshot, Variant};
 use slotscope_trace::Counter;
 use slotscope_views::model::SERIES_CAPACITY;
 use slotscope_views::{
-    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, OpLatency, Percentiles,
-    Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    expected_transfers, CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites,
+    OpLatency, Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
 /// Percentiles of the whole-run spectrum, ascending (100 is the maximum): the wrk2 ladder's
@@ -349,15 +349,29 @@ fn fill_header(sample: &Sample, facts: &RunFacts, snapshot: Option<&Snapshot>, h
     m.overhead_ns = sample.timing.as_ref().and_then(|t| t.calibration).map(|c| c.overhead_ns_per_op);
 }
 
+/// The engine's heat of one array, by cell.
+struct CellHeat<'a> {
+    writes: &'a [u32],
+    writers: &'a [u8],
+    sq: &'a [u64],
+    per_cell: usize,
+}
+
 /// Spreads the engine's heat (cells of `lines_per_cell` lines for big tables) over lines: each
-/// line of a cell reads the cell's count, so a hot cell stays hot at any zoom.
-fn spread(cells: &[u32], writers: &[u8], per_cell: usize, lines: usize, out: &mut LineWrites) {
+/// line of a cell reads the cell's write count, so a hot cell stays hot at any zoom, and a
+/// share of the cell's expected transfers (the cell's own over its lines: the engine cannot
+/// tell which of them moved).
+fn spread(cells: &CellHeat<'_>, lines: usize, out: &mut LineWrites) {
     out.reset(lines);
-    let per_cell = per_cell.max(1);
+    let per_cell = cells.per_cell.max(1);
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     for line in 0..lines {
         let c = line / per_cell;
-        out.writes[line] = cells.get(c).copied().unwrap_or(0);
-        out.writers[line] = writers.get(c).copied().unwrap_or(0);
+        let n = cells.writes.get(c).copied().unwrap_or(0);
+        out.writes[line] = n;
+        out.writers[line] = cells.writers.get(c).copied().unwrap_or(0);
+        let sq = cells.sq.get(c).copied().unwrap_or(0);
+        out.transfers[line] = (expected_transfers(u64::from(n), sq) / per_cell as f64) as f32;
     }
 }
 
@@ -367,10 +381,16 @@ fn fill_heat(sample: &Sample, heat: &mut LineHeat) {
     heat.interval_ns = u64::try_from(sample.interval.as_nanos()).unwrap_or(u64::MAX);
     heat.header_writes = e.header_writes;
     heat.header_writers = e.header_writers;
+    heat.header_transfers = expected_transfers(e.header_writes, e.header_sq);
+    let per_cell = e.lines_per_cell;
     match sample.backend.geometry {
         Some(g) if heat.measured => {
-            spread(&e.slot_writes, &e.slot_writers, e.lines_per_cell, g.lines(), &mut heat.slots);
-            spread(&e.ring_writes, &e.ring_writers, e.lines_per_cell, g.ring_lines(), &mut heat.ring);
+            let slots =
+                CellHeat { writes: &e.slot_writes, writers: &e.slot_writers, sq: &e.slot_sq, per_cell };
+            spread(&slots, g.lines(), &mut heat.slots);
+            let ring =
+                CellHeat { writes: &e.ring_writes, writers: &e.ring_writers, sq: &e.ring_sq, per_cell };
+            spread(&ring, g.ring_lines(), &mut heat.ring);
         }
         _ => {
             heat.slots.reset(0);
@@ -496,6 +516,49 @@ pub fn topology(t: &slotscope_stress::machine::topology::Topology, ui_core: Opti
     Topology { domains, ui_core: ui_core.as_ref().map(to_u32) }
 }
 
+/// Records the write heat of busy built-in runs into `views/tests/data/` for the map's sharing
+/// test (`views/tests/sharing.rs`): `cargo test --release --bin slotscope -- --ignored
+/// record_busy_heat`. The files are committed: the test reads what a real run wrote.
+#[cfg(test)]
+mod record {
+    use std::fmt::Write as _;
+    use std::time::Duration;
+
+    use slotscope_stress::scenario::{load_builtin, ValidationContext};
+    use slotscope_stress::{Engine, EngineOptions, Sample, SamplerOptions, StopSpec};
+
+    #[test]
+    #[ignore = "writes fixtures; run by hand"]
+    fn record_busy_heat() {
+        let ctx = ValidationContext::detect();
+        for name in ["churn", "demo", "false-sharing", "read-heavy"] {
+            let mut spec = load_builtin(name, &ctx).unwrap().spec;
+            spec.stop = StopSpec::Forever;
+            let engine = Engine::start_with_options(spec, EngineOptions::default()).unwrap();
+            let mut sampler =
+                engine.sampler(SamplerOptions { snapshots: false, ..SamplerOptions::default() });
+            let mut sample = Sample::new();
+            std::thread::sleep(Duration::from_millis(1500));
+            sampler.sample_into(&mut sample);
+            std::thread::sleep(Duration::from_millis(100));
+            sampler.sample_into(&mut sample);
+            drop(sampler);
+            let _ = engine.stop();
+            let h = &sample.heat;
+            let mut out = format!(
+                "# {name}: one 100 ms sample of slot-line heat; lines_per_cell interval_ns, then per cell: writes writers sum_sq\n{} {}\n",
+                h.lines_per_cell,
+                sample.interval.as_nanos()
+            );
+            for i in 0..h.slot_writes.len() {
+                let _ = writeln!(out, "{} {} {}", h.slot_writes[i], h.slot_writers[i], h.slot_sq[i]);
+            }
+            let path = format!("{}/views/tests/data/heat_{name}.txt", env!("CARGO_MANIFEST_DIR"));
+            std::fs::write(&path, out).unwrap();
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -574,10 +637,23 @@ pub(crate) mod tests {
             lines_per_cell: 1,
             slot_writes: (0..lines).map(|l| (l as u32 * 7) % 50).collect(),
             slot_writers: (0..lines).map(|l| (l % 3) as u8).collect(),
+            // Two writers share a line equally (n^2 / 2), one writes it alone (n^2).
+            slot_sq: (0..lines)
+                .map(|l| {
+                    let n = ((l as u64) * 7) % 50;
+                    if l % 3 == 2 {
+                        n * n / 2
+                    } else {
+                        n * n
+                    }
+                })
+                .collect(),
             ring_writes: vec![3; g.ring_lines()],
             ring_writers: vec![1; g.ring_lines()],
+            ring_sq: vec![9; g.ring_lines()],
             header_writes: 1200,
             header_writers: 2,
+            header_sq: 600 * 600 * 2,
         };
         s.snapshot = Some(table.snapshot());
         s.snapshot_fresh = true;
@@ -682,9 +758,11 @@ pub(crate) mod tests {
     #[test]
     fn coarse_heat_spreads_over_its_lines() {
         let mut out = LineWrites::default();
-        spread(&[5, 9], &[1, 2], 4, 7, &mut out);
+        // Cell 1: 9 writes by two threads, 6 and 3: 9 - 45/9 = 4 expected transfers.
+        spread(&CellHeat { writes: &[5, 9], writers: &[1, 2], sq: &[25, 45], per_cell: 4 }, 7, &mut out);
         assert_eq!(out.writes, [5, 5, 5, 5, 9, 9, 9]);
         assert_eq!(out.writers, [1, 1, 1, 1, 2, 2, 2]);
+        assert_eq!(out.transfers, [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0], "the cell's 4 over its 4 lines");
     }
 
     #[test]

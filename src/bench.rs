@@ -51,10 +51,13 @@ fn big_sample(capacity: usize) -> Sample {
         lines_per_cell: g.lines().div_ceil(cells),
         slot_writes: (0..cells).map(|l| (l as u32 * 7) % 50).collect(),
         slot_writers: (0..cells).map(|l| (l % 3) as u8).collect(),
+        slot_sq: (0..cells).map(|l| ((l as u64 * 7) % 50).pow(2) / 2).collect(),
         ring_writes: vec![3; cells],
         ring_writers: vec![1; cells],
+        ring_sq: vec![9; cells],
         header_writes: 1200,
         header_writers: 2,
+        header_sq: 720_000,
     };
     for op in &mut s.ops {
         op.interval_summary = LatencySummary::of(&op.interval);

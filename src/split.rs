@@ -18,7 +18,7 @@ use slotscope_views::{Delta, Op};
 
 use crate::adapt::{Adapter, Frame};
 use crate::frames::{FrameRing, MAX_FRAMES};
-use crate::lesson::sharing;
+use crate::lesson::transfers_per_s;
 
 /// Which table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,7 +148,14 @@ fn with_interval(e: &Estimate, fmt: &impl Fn(f64) -> String) -> String {
 
 /// A ratio's interval as a change: "+13% [+8, +18]", with the verdict deciding the mark
 /// (`within noise` written out, since the view marks only better and worse).
-fn ratio_delta(label: &str, a: &Estimate, b: &Estimate, r: &Estimate, fmt: impl Fn(f64) -> String, higher: bool) -> Delta {
+fn ratio_delta(
+    label: &str,
+    a: &Estimate,
+    b: &Estimate,
+    r: &Estimate,
+    fmt: impl Fn(f64) -> String,
+    higher: bool,
+) -> Delta {
     let pct = |x: f64| (x - 1.0) * 100.0;
     let verdict = Verdict::of(Some(r));
     let mut change = format!("{:+.0}% [{:+.0}, {:+.0}]", pct(r.median), pct(r.lo), pct(r.hi));
@@ -208,12 +215,9 @@ pub fn deltas(a: &Frame, b: &Frame, turns: &SplitTurns, ascii: bool) -> Vec<Delt
             }
         }
     }
-    // As a share of each table's lines: padded has 8 times the lines of the others.
-    let share = |f: &Frame| {
-        let lines = f.snapshot.as_ref().map_or(f.heat.slots.writers.len(), |s| s.geometry().lines()).max(1);
-        sharing(f).0 as f64 * 100.0 / lines as f64
-    };
-    out.push(delta("shared lines", share(a), share(b), |x| format!("{x:.0}%"), false));
+    // How much the slot lines were shared, all lines together (padded has 8 times the lines
+    // of the others, so a count of shared lines would not compare).
+    out.push(delta("line transfers/s", transfers_per_s(a), transfers_per_s(b), si, false));
     let last = |f: &Frame, s: fn(&Frame) -> &slotscope_views::Series| s(f).last().unwrap_or(0) as f64;
     out.push(delta(
         "ticket skips/s",
@@ -246,12 +250,20 @@ pub fn summary_text(a: &Report, b: &Report, layouts: (Layout, Layout), turns: &S
         e.as_ref().map_or_else(|| "-".to_owned(), |e| format!("{} [{}, {}]", f(e.median), f(e.lo), f(e.hi)))
     };
     let vs_text = |r: &Option<Estimate>, higher: bool| match r {
-        Some(r) => format!("{:.2}x [{:.2}, {:.2}] {}", r.median, r.lo, r.hi, Verdict::of(Some(r)).words(higher)),
+        Some(r) => {
+            format!("{:.2}x [{:.2}, {:.2}] {}", r.median, r.lo, r.hi, Verdict::of(Some(r)).words(higher))
+        }
         None => format!("too few turns ({} of {MIN_ROUNDS})", ta.len()),
     };
-    let mut rows: Vec<[String; 4]> = vec![[String::new(), names[0].clone(), names[1].clone(), "B vs A".to_owned()]];
+    let mut rows: Vec<[String; 4]> =
+        vec![[String::new(), names[0].clone(), names[1].clone(), "B vs A".to_owned()]];
     let rate = |v: f64| format!("{}/s", format_rate(v));
-    rows.push(["ops/s".into(), est(&sides[0].ops_per_s, &rate), est(&sides[1].ops_per_s, &rate), vs_text(&vs[1].ops_per_s, true)]);
+    rows.push([
+        "ops/s".into(),
+        est(&sides[0].ops_per_s, &rate),
+        est(&sides[1].ops_per_s, &rate),
+        vs_text(&vs[1].ops_per_s, true),
+    ]);
     for k in OpKind::ALL {
         let (oa, ob) = (a.op(k), b.op(k));
         if oa.count == 0 && ob.count == 0 {
@@ -260,7 +272,11 @@ pub fn summary_text(a: &Report, b: &Report, layouts: (Layout, Layout), turns: &S
         let i = k.index();
         let name = k.name();
         let plain = |x: u64, y: u64| {
-            if x == 0 { String::new() } else { format!("{:.2}x", y as f64 / x as f64) }
+            if x == 0 {
+                String::new()
+            } else {
+                format!("{:.2}x", y as f64 / x as f64)
+            }
         };
         rows.push([
             format!("{name} p50"),
@@ -287,7 +303,8 @@ pub fn summary_text(a: &Report, b: &Report, layouts: (Layout, Layout), turns: &S
         b.checks.violations.count.to_string(),
         String::new(),
     ]);
-    let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..4).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
     let mut out = format!(
         "A/B split: {} against {}, the same load in alternating turns of {} ({} rounds measured)\n",
         layouts.0,
@@ -330,8 +347,11 @@ mod tests {
         a.latency.ops[1].interval.p99 = 300;
         b.latency.ops[1].interval.count = 10;
         b.latency.ops[1].interval.p99 = 1000;
-        a.heat.slots.writers = vec![2, 2, 1];
-        b.heat.slots.writers = vec![2, 2, 1];
+        // 100 ms intervals; A's lines: 50 + 10 expected transfers, B's: 15.
+        a.heat.interval_ns = 100_000_000;
+        b.heat.interval_ns = 100_000_000;
+        a.heat.slots.transfers = vec![50.0, 10.0, 0.0];
+        b.heat.slots.transfers = vec![15.0, 0.0, 0.0];
         let d = deltas(&a, &b, &SplitTurns::default(), false);
         let row = |l: &str| d.iter().find(|x| x.label == l).unwrap().clone();
         let ops = row("ops/s");
@@ -343,8 +363,11 @@ mod tests {
         let p = row("p99 insert");
         assert_eq!((p.a.as_str(), p.change.as_str(), p.b_better), ("300ns", "3.3x", None));
         assert!(!d.iter().any(|x| x.label == "p99 lookup"), "no lookups ran");
-        let s = row("shared lines");
-        assert_eq!((s.a.as_str(), s.change.as_str(), s.b_better), ("67%", "=", None));
+        let s = row("line transfers/s");
+        assert_eq!(
+            (s.a.as_str(), s.b.as_str(), s.change.as_str(), s.b_better),
+            ("600", "150", "-75%", Some(true))
+        );
         assert_eq!(row("ticket skips/s").change, "=", "0 against 0");
     }
 
@@ -360,7 +383,11 @@ mod tests {
     fn turns_of(a: &[f64], b: &[f64]) -> SplitTurns {
         let t = |v: &[f64]| {
             v.iter()
-                .map(|&x| TurnFigures { ops_per_s: x, p99_ns: [None, Some(500), None], ..TurnFigures::default() })
+                .map(|&x| TurnFigures {
+                    ops_per_s: x,
+                    p99_ns: [None, Some(500), None],
+                    ..TurnFigures::default()
+                })
                 .collect()
         };
         SplitTurns { sides: [t(a), t(b)] }
@@ -380,7 +407,8 @@ mod tests {
         assert_eq!((d[0].change.as_str(), d[0].b_better), ("+30% [+30, +30]", Some(true)));
         // Same p99 every turn: within noise, said in words, no mark.
         assert_eq!((d[1].change.as_str(), d[1].b_better), ("+0% [+0, +0] within noise", None));
-        let even: Vec<f64> = base.iter().enumerate().map(|(i, x)| x * if i % 2 == 0 { 1.1 } else { 0.9 }).collect();
+        let even: Vec<f64> =
+            base.iter().enumerate().map(|(i, x)| x * if i % 2 == 0 { 1.1 } else { 0.9 }).collect();
         let d = deltas(&a, &b, &turns_of(&base, &even), false);
         assert!(d[0].change.ends_with("within noise") && d[0].b_better.is_none(), "{:?}", d[0]);
         // Whole rounds only: a turn of A without B's is left out.

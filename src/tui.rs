@@ -255,8 +255,8 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         return Err(f);
     }
     let broken = report.backends.iter().any(|b| b.broken);
-    let violations = report.checks.violations.count
-        + split_end.as_ref().map_or(0, |e| e.report.checks.violations.count);
+    let violations =
+        report.checks.violations.count + split_end.as_ref().map_or(0, |e| e.report.checks.violations.count);
     Ok(match exit {
         Exit::Signal(sig) => ExitCode::from(u8::try_from(128 + sig).unwrap_or(exit::CHECK_FAILED)),
         // A lesson shows something: it succeeded when what it set out to show happened. A

@@ -33,7 +33,7 @@ use slotscope_stress::{
 use slotscope_views::Screen;
 
 pub use file::parse;
-pub use run::{figures, hottest_line, sharing, LessonRun, PRESENTER_FIGURES};
+pub use run::{figures, hottest_line, transfers_per_s, LessonRun, PRESENTER_FIGURES};
 
 /// Most steps in one lesson.
 pub const MAX_STEPS: usize = 64;

@@ -105,6 +105,12 @@ pub fn sharing(frame: &Frame) -> (usize, usize) {
     (shared, written)
 }
 
+/// The slot lines' expected transfers per second in the interval, all lines together (see
+/// `slotscope_views::model::expected_transfers`).
+pub fn transfers_per_s(frame: &Frame) -> f64 {
+    frame.heat.per_second(1).map_or(0.0, |unit| unit * frame.heat.slots.total_transfers())
+}
+
 fn per_s(frame: &Frame, n: u64) -> f64 {
     frame.heat.per_second(n).unwrap_or(0.0)
 }
@@ -169,14 +175,17 @@ pub fn figures(kinds: &[FigureKind], a: &Frame, b: Option<&Frame>, ascii: bool) 
                 }
             }
             FigureKind::Sharing => {
+                let rate = |f: &Frame| Si(transfers_per_s(f)).to_string();
                 let (s, w) = sharing(a);
-                let lines = |f: &Frame| f.snapshot.as_ref().map_or(0, |s| s.geometry().lines());
-                let share = |f: &Frame| format!("{}/{}", sharing(f).0, lines(f));
                 let (value, note) = match b {
-                    Some(b) => (pair(share(a), Some(share(b))), "of the lines, A | B".to_owned()),
-                    None => (s.to_string(), format!("of {w} written ({} lines)", lines(a))),
+                    Some(b) => {
+                        (pair(rate(a), Some(rate(b))), "slot-line transfers/s (est.), A | B".to_owned())
+                    }
+                    None => {
+                        (rate(a), format!("slot-line transfers/s (est.); {s} of {w} written lines shared"))
+                    }
                 };
-                out.push(fig("shared lines", value, note));
+                out.push(fig("sharing", value, note));
             }
             FigureKind::Header => {
                 let h = &a.heat;

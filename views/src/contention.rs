@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn hottest_keeps_the_top_in_order() {
         let heat = LineHeat {
-            slots: LineWrites { writes: vec![5, 0, 9, 9, 1, 7, 2], writers: vec![] },
+            slots: LineWrites { writes: vec![5, 0, 9, 9, 1, 7, 2], writers: vec![], ..LineWrites::default() },
             ..LineHeat::default()
         };
         let (top, len) = hottest::<3>(&heat);
@@ -481,7 +481,7 @@ mod tests {
         let heat = LineHeat {
             measured: true,
             interval_ns: 1_000_000_000,
-            slots: LineWrites { writes: vec![0, 50, 7], writers: vec![0, 2, 1] },
+            slots: LineWrites { writes: vec![0, 50, 7], writers: vec![0, 2, 1], ..LineWrites::default() },
             header_writes: 90,
             header_writers: 3,
             ..LineHeat::default()

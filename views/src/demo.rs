@@ -261,7 +261,14 @@ fn heat_of(snap: &Snapshot, threads: u32, rng: &mut Rng) -> LineHeat {
     heat.slots.writes[hot] = heat.slots.writes[hot].saturating_add(25_000);
     masks[hot] |= 0b11;
     for (line, m) in masks.iter().enumerate() {
-        heat.slots.writers[line] = u8::try_from(m.count_ones()).unwrap_or(u8::MAX);
+        let k = m.count_ones();
+        heat.slots.writers[line] = u8::try_from(k).unwrap_or(u8::MAX);
+        // As if the writers shared the line's writes equally: n (1 - 1/k) transfers.
+        let n = u64::from(heat.slots.writes[line]);
+        let sq = if k == 0 { 0 } else { n * n / u64::from(k) };
+        #[allow(clippy::cast_possible_truncation)]
+        let t = crate::model::expected_transfers(n, sq) as f32;
+        heat.slots.transfers[line] = t;
     }
     heat.header_writes = band * 3;
     heat.header_writers = u8::try_from(threads.min(255)).unwrap_or(u8::MAX);

@@ -85,12 +85,12 @@ pub use latency::LatencyView;
 pub use line_detail::LineDetail;
 pub use mapgrid::{MapGrid, Move};
 pub use model::{
-    CoreDomain, Delta, Explanation, Figure, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat,
-    LineWrites, Narration, Op, OpLatency, Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable,
-    Timeline, Topology, Verdict,
+    expected_transfers, CoreDomain, Delta, Explanation, Figure, HeaderInfo, Inputs, LatencyStats,
+    LineActivity, LineHeat, LineWrites, Narration, Op, OpLatency, Percentiles, Series, ShareScale,
+    SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology, Verdict,
 };
 pub use narration::NarrationPanel;
-pub use occupancy::OccupancyMap;
+pub use occupancy::{even_sharing, OccupancyMap, TOP_SHARED};
 pub use presenter::{presenter_regions, FiguresPanel, PresenterRegions};
 pub use replay::{Mark, MarkKind, ReplayBar, ReplayInfo, TableSource};
 pub use split::{SplitRegions, SplitSide, SplitView};

@@ -201,7 +201,7 @@ mod tests {
         let heat = LineHeat {
             measured: true,
             interval_ns: 1_000_000_000,
-            slots: LineWrites { writes: vec![0, 42], writers: vec![0, 2] },
+            slots: LineWrites { writes: vec![0, 42], writers: vec![0, 2], ..LineWrites::default() },
             ..LineHeat::default()
         };
         let act = LineActivity { line: 1, writers: vec![(4, 12), (1, 30)], cas_failures: Some(3) };

@@ -50,14 +50,73 @@ impl Op {
 }
 
 /// Writes per cache line of one array (slots or ring) during the last sample interval.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineWrites {
     /// Writes (stores, CAS, read-modify-writes) per line, by line index. May be shorter than
     /// the array (or empty): missing lines read as 0.
     pub writes: Vec<u32>,
     /// How many distinct threads wrote each line in the interval (saturating at 255), by line
-    /// index. Two or more marks the line as *shared*. Missing lines read as 0.
+    /// index. Missing lines read as 0.
     pub writers: Vec<u8>,
+    /// How much each line was shared in the interval: the line transfers expected if the
+    /// threads' writes had interleaved independently ([`expected_transfers`]), by line index.
+    /// Missing lines read as 0.
+    pub transfers: Vec<f32>,
+}
+
+/// The line transfers expected from `n` writes to one line by threads with write counts
+/// `n_i` (`sum_sq` = the sum of `n_i^2`), if the writes interleaved independently: each write
+/// after the first moves the line when its writer differs from the previous one, which
+/// happens with probability `1 - sum p_i^2` (`p_i = n_i / n`), so about `n (1 - sum p_i^2)`
+/// = `n - sum_sq / n` transfers. 0 for a line written by one thread; `n/2` for two threads
+/// writing equally.
+///
+/// Its bias: real threads write in runs (a thread's next op often lands on the line it just
+/// wrote, and a core keeps the line across a run), so the true count is lower, down to one
+/// transfer per run; and reads that miss are not counted at all. It is an upper bound on the
+/// write-caused transfers, and a fair one to rank lines by, which is what the map does.
+// Display only: f64 keeps the digits shown.
+#[allow(clippy::cast_precision_loss)]
+pub fn expected_transfers(n: u64, sum_sq: u64) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let n = n as f64;
+    (n - sum_sq as f64 / n).max(0.0)
+}
+
+/// Maps a line's expected transfers (how much it is shared, see
+/// [`crate::model::expected_transfers`]) to a level in bands of a factor of two below the most
+/// shared line: level [`crate::theme::HEAT_LEVELS`] holds the lines within 2x of the top, the next level
+/// those within 4x, and so on; level 1 everything shared but more than 2^6 times below the
+/// top; 0 lines not shared at all. Auto-ranged to each interval, so the classes separate the
+/// lines at 1 k ops/s and at 100 M: the top class only ever holds lines whose rates are within
+/// 2x of each other.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShareScale {
+    max: f32,
+}
+
+impl ShareScale {
+    /// The scale for a most shared line of `max` expected transfers.
+    pub fn new(max: f32) -> ShareScale {
+        ShareScale { max }
+    }
+
+    /// 0 for an unshared line, else 1 ..= [`crate::theme::HEAT_LEVELS`].
+    #[inline]
+    pub fn level(&self, transfers: f32) -> u8 {
+        if transfers <= 0.0 || self.max <= 0.0 {
+            return 0;
+        }
+        let mut bound = self.max / 2.0;
+        let mut level = crate::theme::HEAT_LEVELS;
+        while level > 1 && transfers < bound {
+            bound /= 2.0;
+            level -= 1;
+        }
+        level
+    }
 }
 
 impl LineWrites {
@@ -67,6 +126,33 @@ impl LineWrites {
         self.writes.resize(lines, 0);
         self.writers.clear();
         self.writers.resize(lines, 0);
+        self.transfers.clear();
+        self.transfers.resize(lines, 0.0);
+    }
+
+    /// The expected transfers of `line` in the interval (0 when not given).
+    #[inline]
+    pub fn transfers(&self, line: usize) -> f32 {
+        self.transfers.get(line).copied().unwrap_or(0.0)
+    }
+
+    /// The largest expected transfers of any line.
+    pub fn max_transfers(&self) -> f32 {
+        self.transfers.iter().copied().fold(0.0, f32::max)
+    }
+
+    /// The sum of every line's expected transfers.
+    pub fn total_transfers(&self) -> f64 {
+        self.transfers.iter().map(|&t| f64::from(t)).sum()
+    }
+
+    /// The `k` lines with the most expected transfers (above 0), most first (ties: lower
+    /// line first).
+    pub fn top_shared(&self, k: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..self.transfers.len()).filter(|&l| self.transfers[l] > 0.0).collect();
+        v.sort_unstable_by(|&a, &b| self.transfers[b].total_cmp(&self.transfers[a]).then(a.cmp(&b)));
+        v.truncate(k);
+        v
     }
 
     /// Writes to `line` (0 when not given).
@@ -89,7 +175,7 @@ impl LineWrites {
 
 /// Where the threads wrote during the last sample interval: the heat and the sharing marks
 /// of the maps, the hottest lines, the header line's update rate.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineHeat {
     /// False when the workers run without contention probes: the maps then show states
     /// without heat and say so.
@@ -104,6 +190,8 @@ pub struct LineHeat {
     pub header_writes: u64,
     /// Distinct threads that wrote the header line in the interval.
     pub header_writers: u8,
+    /// The header line's expected transfers in the interval ([`expected_transfers`]).
+    pub header_transfers: f64,
 }
 
 impl LineHeat {
@@ -592,7 +680,7 @@ mod tests {
 
     #[test]
     fn short_line_vectors_read_as_zero() {
-        let mut w = LineWrites { writes: vec![5], writers: vec![2] };
+        let mut w = LineWrites { writes: vec![5], writers: vec![2], ..LineWrites::default() };
         assert_eq!((w.writes(0), w.writers(0)), (5, 2));
         assert_eq!((w.writes(9), w.writers(9)), (0, 0));
         w.reset(4);

@@ -1,6 +1,8 @@
 //! Occupancy by cache line: every line of the slot array in memory order, its slots as
-//! glyphs (occupied / reserved / free), coloured by write heat in the last interval, lines
-//! written by two or more threads marked, and optionally where the next ids will land.
+//! glyphs (occupied / reserved / free, never hidden), coloured by how much the line was
+//! *shared* in the last interval (its expected line transfers, [`crate::model::expected_transfers`],
+//! on a scale of 2x bands below the most shared line), the [`TOP_SHARED`] most shared lines
+//! marked, and optionally where the next ids will land.
 
 use std::ops::Range;
 
@@ -12,11 +14,15 @@ use ratatui::widgets::Widget;
 use slotscope_table::{Geometry, Layout, SlotState, Snapshot};
 
 use crate::mapgrid::{MapGrid, MapPainter};
+use crate::model::ShareScale;
 use crate::model::{LineHeat, LineWrites};
-use crate::panel::{draw_legend, heat_legend, max_writes_note, panel, with_footnote, HeatScale, LegendItem};
+use crate::panel::{draw_legend, panel, share_legend, with_footnote, LegendItem};
 use crate::state::{MapState, Zoom, MAX_NEXT_IDS};
 use crate::theme::Theme;
 use crate::units::Bytes;
+
+/// How many of the most shared lines carry the sharing mark.
+pub const TOP_SHARED: usize = 8;
 
 /// The occupancy map widget. Borrows a snapshot and the interval's line heat.
 ///
@@ -99,6 +105,15 @@ impl<'a> OccupancyMap<'a> {
     }
 }
 
+/// `(lines in the top class, lines shared)` when the top class holds more than a quarter of
+/// the shared lines (so their rates are within 2x of each other: the sharing is even).
+pub fn even_sharing(slots: &LineWrites, max: f32) -> Option<(usize, usize)> {
+    let scale = ShareScale::new(max);
+    let shared = slots.transfers.iter().filter(|&&t| t > 0.0).count();
+    let top = slots.transfers.iter().filter(|&&t| scale.level(t) == crate::theme::HEAT_LEVELS).count();
+    (shared > 0 && top * 4 > shared).then_some((top, shared))
+}
+
 /// What one map cell means, for the panel title.
 pub(crate) fn scale_text(g: Geometry, zoom: Zoom, theme: &Theme) -> String {
     let line = g.line_bytes() as u64;
@@ -165,7 +180,9 @@ struct Painter<'a> {
     states: &'a [SlotState],
     per_line: usize,
     writes: &'a LineWrites,
-    scale: HeatScale,
+    scale: ShareScale,
+    /// The most shared lines (at most [`TOP_SHARED`]).
+    top: Vec<usize>,
     next: Option<NextSlots>,
     bold: bool,
     theme: &'a Theme,
@@ -176,16 +193,11 @@ impl Painter<'_> {
         (sym, if self.bold { style.add_modifier(Modifier::BOLD) } else { style })
     }
 
-    fn max_writes(&self, lines: &Range<usize>) -> u32 {
-        let w = &self.writes.writes;
-        let end = lines.end.min(w.len());
-        w.get(lines.start..end).and_then(|s| s.iter().copied().max()).unwrap_or(0)
-    }
-
-    fn shared(&self, lines: &Range<usize>) -> bool {
-        let w = &self.writes.writers;
-        let end = lines.end.min(w.len());
-        w.get(lines.start..end).is_some_and(|s| s.iter().any(|&n| n >= 2))
+    /// The most shared line's transfers in `lines`.
+    fn max_transfers(&self, lines: &Range<usize>) -> f32 {
+        let t = &self.writes.transfers;
+        let end = lines.end.min(t.len());
+        t.get(lines.start..end).map_or(0.0, |s| s.iter().copied().fold(0.0, f32::max))
     }
 }
 
@@ -195,7 +207,7 @@ impl MapPainter for Painter<'_> {
     }
 
     fn line_mark(&self, line: usize) -> Option<(&'static str, Style)> {
-        (self.writes.writers(line) >= 2).then_some((self.theme.glyphs.shared, self.theme.shared()))
+        self.top.contains(&line).then_some((self.theme.glyphs.shared, self.theme.shared()))
     }
 
     fn cell(&self, lines: Range<usize>) -> (&'static str, Style) {
@@ -210,7 +222,7 @@ impl Painter<'_> {
         if let Some(o) = self.next.as_ref().and_then(|n| n.ordinal_in(&(s..s + 1))) {
             return (ordinal_glyph(o, self.theme), self.theme.next_id());
         }
-        let level = self.scale.level(u64::from(self.writes.writes(line)));
+        let level = self.scale.level(self.writes.transfers(line));
         match self.states.get(s) {
             Some(SlotState::Occupied) => (g.occupied, self.theme.occupied(level)),
             Some(SlotState::Reserved) => (g.reserved, self.theme.reserved()),
@@ -224,11 +236,7 @@ impl Painter<'_> {
         if let Some(o) = self.next.as_ref().and_then(|n| n.ordinal_in(&slots)) {
             return (ordinal_glyph(o, self.theme), self.theme.next_id());
         }
-        let level = self.scale.level(u64::from(self.max_writes(&lines)));
-        if self.shared(&lines) {
-            // The glyph says "shared"; the colour keeps the heat.
-            return (g.shared, self.theme.heat(level).add_modifier(Modifier::BOLD));
-        }
+        let level = self.scale.level(self.max_transfers(&lines));
         let states = self.states.get(slots.clone()).unwrap_or(&[]);
         let mut occupied = 0u64;
         let mut reserved = false;
@@ -262,12 +270,15 @@ impl Widget for &OccupancyMap<'_> {
         let block = with_footnote(block, theme, range_note(&grid, theme));
         block.render(area, buf);
 
-        let max = self.heat.slots.max_writes();
+        let max = self.heat.slots.max_transfers();
+        let top = self.heat.slots.top_shared(TOP_SHARED);
+        let marks = top.len();
         let painter = Painter {
             states: self.snapshot.states(),
             per_line: geometry.slots_per_line(),
             writes: &self.heat.slots,
-            scale: HeatScale::new(u64::from(max)),
+            scale: ShareScale::new(max),
+            top,
             next: (self.next_ids > 0).then(|| NextSlots::new(self.snapshot, self.next_ids)),
             bold: self.wide,
             theme,
@@ -275,7 +286,7 @@ impl Widget for &OccupancyMap<'_> {
         grid.draw(buf, theme, Some(self.map.cursor_line), &painter);
 
         if let Some(legend) = legend_area {
-            let items = legend_items(theme, &grid, self.next_ids, self.heat, max);
+            let items = legend_items(theme, &grid, self.next_ids, self.heat, max, marks);
             draw_legend(buf, legend, &items);
         }
     }
@@ -286,7 +297,8 @@ fn legend_items<'a>(
     grid: &MapGrid,
     next: usize,
     heat: &LineHeat,
-    max: u32,
+    max: f32,
+    marks: usize,
 ) -> Vec<LegendItem<'a>> {
     let g = &theme.glyphs;
     let mut items: Vec<LegendItem<'a>> = Vec::with_capacity(8);
@@ -302,12 +314,17 @@ fn legend_items<'a>(
     }
     items.push(vec![Span::styled(g.reserved, theme.reserved()), Span::styled(" reserved", theme.dim())]);
     items.push(vec![Span::styled(g.free, theme.free(0)), Span::styled(" free", theme.dim())]);
-    items.push(vec![Span::styled(g.shared, theme.shared()), Span::styled(" 2+ writers", theme.dim())]);
+    if slot_level && marks > 0 {
+        items.push(vec![
+            Span::styled(g.shared, theme.shared()),
+            Span::styled(format!(" {marks} most shared"), theme.dim()),
+        ]);
+    }
     if next > 0 {
         items.push(vec![Span::styled("1", theme.next_id()), Span::styled(" next ids", theme.dim())]);
     }
-    let per_s = heat.per_second(u64::from(max));
-    items.push(heat_legend(theme, heat.measured, max_writes_note(u64::from(max), per_s)));
+    let per_s = heat.per_second(1).map(|unit| unit * f64::from(max));
+    items.push(share_legend(theme, heat.measured, per_s, even_sharing(&heat.slots, max)));
     if slot_level {
         items.push(vec![
             Span::styled(format!("{}{}", g.cursor_left, g.cursor_right), theme.cursor()),
@@ -320,7 +337,7 @@ fn legend_items<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::theme::Palette;
+    use crate::theme::{Palette, HEAT_LEVELS};
     use ratatui::style::Color;
     use slotscope_table::Key;
 
@@ -363,39 +380,65 @@ mod tests {
     }
 
     #[test]
-    fn sharing_marks_exactly_the_lines_with_two_writers() {
-        let g = Geometry::new(64, Layout::Linear, 64).unwrap(); // 8 lines
-        let snap = Snapshot::fresh(g);
+    fn sharing_colours_by_rate_and_marks_only_the_top_lines() {
+        // 16 lines; expected transfers: line 3 hottest, 9 lines within 2x of each other...
+        let g = Geometry::new(128, Layout::Linear, 64).unwrap();
+        let mut snap = Snapshot::fresh(g);
+        for line in 0..16 {
+            snap.set_slot(line * 8, SlotState::Occupied, Some(g.key(0, line * 8)));
+        }
+        let transfers = vec![
+            0.0, 10.0, 900.0, 1000.0, 0.0, 480.0, 600.0, 700.0, 800.0, 510.0, 520.0, 530.0, 540.0, 1.0, 0.0,
+            0.0,
+        ];
         let heat = LineHeat {
             measured: true,
-            slots: LineWrites { writes: vec![5, 5, 9, 1, 0, 3, 3, 3], writers: vec![1, 2, 0, 3, 0, 1, 2] },
+            interval_ns: 100_000_000,
+            slots: LineWrites { transfers, ..LineWrites::default() },
             ..LineHeat::default()
         };
-        let map = MapState { zoom: Zoom::Slots, cursor_line: 7 };
+        let map = MapState { zoom: Zoom::Slots, cursor_line: 15 };
         let theme = Theme::default();
-        let buf = render(&OccupancyMap::new(&snap, &heat, &map, &theme), 44, 6);
-        let mut marked = vec![];
-        // Rows of 4 groups of 10 after the 2-column label.
-        for line in 0..8u16 {
-            let (x, y) = (1 + 2 + (line % 4) * 10, 1 + line / 4);
+        let buf = render(&OccupancyMap::new(&snap, &heat, &map, &theme), 46, 9);
+        let (mut marked, mut levels) = (vec![], vec![]);
+        // Rows of 4 groups of 10 after the 3-column label.
+        for line in 0..16u16 {
+            let (x, y) = (1 + 3 + (line % 4) * 10, 1 + line / 4);
             if buf[(x, y)].symbol() == "×" {
                 marked.push(line);
                 assert_eq!(Some(buf[(x, y)].fg), theme.shared().fg);
             }
+            // The occupied slot keeps its glyph; its colour is the line's sharing class.
+            assert_eq!(buf[(x + 1, y)].symbol(), "█", "occupancy is never hidden (line {line})");
+            let level = (0..=HEAT_LEVELS).find(|&l| Some(buf[(x + 1, y)].fg) == theme.occupied(l).fg);
+            levels.push(level.unwrap());
         }
-        assert_eq!(marked, [1, 3, 6], "lines with >= 2 writers (line 7 has no entry: 0)");
+        assert_eq!(marked, [2, 3, 6, 7, 8, 10, 11, 12], "the 8 most shared, not every shared line");
+        // Top class: within 2x of the top (1000): 500 and up.
+        assert_eq!(levels, [0, 1, 7, 7, 0, 6, 7, 7, 7, 7, 7, 7, 7, 1, 0, 0]);
+        let wide = render(&OccupancyMap::new(&snap, &heat, &map, &theme), 140, 9);
+        let legend = row(&wide, 7);
+        assert!(legend.contains("× 8 most shared"), "{legend}");
+        assert!(
+            legend.contains("0-10.0k line transfers/s est.") && legend.contains("9/12 within 2x: even"),
+            "1000 in 100 ms: {legend}"
+        );
     }
 
     #[test]
     fn zoom_aggregates_by_max() {
-        // 64 lines of 8; one occupied slot in line 37, and one hot line (40) among cold ones.
+        // 64 lines of 8; one occupied slot in line 37, and one hot shared line (40) among
+        // lines shared a million times less.
         let g = Geometry::new(512, Layout::Linear, 64).unwrap();
         let mut snap = Snapshot::fresh(g);
         snap.set_slot(37 * 8 + 5, SlotState::Occupied, Some(g.key(0, 37 * 8 + 5)));
-        let mut writes = vec![1u32; 64];
-        writes[40] = 1_000_000;
-        let heat =
-            LineHeat { measured: true, slots: LineWrites { writes, writers: vec![] }, ..LineHeat::default() };
+        let mut transfers = vec![1.0f32; 64];
+        transfers[40] = 1_000_000.0;
+        let heat = LineHeat {
+            measured: true,
+            slots: LineWrites { transfers, ..LineWrites::default() },
+            ..LineHeat::default()
+        };
         // 4 lines per cell: 16 cells; cells 9 (lines 36-39) and 10 (40-43) matter.
         let map = MapState { zoom: Zoom::Lines { log2: 2 }, cursor_line: 0 };
         let theme = Theme::default();
@@ -404,8 +447,8 @@ mod tests {
         let cells: String = (0..16).map(|i| buf[(x0 + i, 1)].symbol().to_owned()).collect();
         assert_eq!(cells, "·········▁······", "the one occupied slot of 32 survives as the lowest bar");
         let hot = Some(buf[(x0 + 10, 1)].fg);
-        assert_eq!(hot, theme.heat(7).fg, "a single hot line keeps the cell at full heat");
-        assert_eq!(Some(buf[(x0 + 11, 1)].fg), theme.heat(1).fg);
+        assert_eq!(hot, theme.heat(7).fg, "a single hot line keeps the cell in the top class");
+        assert_eq!(Some(buf[(x0 + 11, 1)].fg), theme.heat(1).fg, "far below the top: the lowest class");
         assert!(buf[(x0, 1)].modifier.contains(Modifier::REVERSED), "cursor cell");
         // The title says what a cell is.
         assert!(row(&buf, 0).contains("1 cell = 4 lines = 256 B"), "{}", row(&buf, 0));

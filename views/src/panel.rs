@@ -89,29 +89,37 @@ impl HeatScale {
     }
 }
 
-/// The legend entry of the heat ramp: `heat ■■■■■■■ max 12.3k/s`.
-pub(crate) fn heat_legend<'a>(theme: &Theme, measured: bool, max_note: String) -> LegendItem<'a> {
+/// The legend entry of the sharing ramp: `shared ■■■■■■■ top 1.2M transfers/s (est.)`.
+///
+/// `even`: `(lines in the top class, lines shared)` when the top class holds more than a
+/// quarter of the shared lines: their rates are within 2x of each other, and the legend says
+/// the sharing is even rather than leave a one-colour map unexplained.
+pub(crate) fn share_legend<'a>(
+    theme: &Theme,
+    measured: bool,
+    top_per_s: Option<f64>,
+    even: Option<(usize, usize)>,
+) -> LegendItem<'a> {
     if !measured {
-        return vec![Span::styled("heat: off (probes disabled)", theme.dim())];
+        return vec![Span::styled("sharing: off (probes disabled)", theme.dim())];
     }
-    let mut item = vec![Span::styled("heat ", theme.dim())];
+    let mut item = vec![Span::styled("shared ", theme.dim())];
     if theme.has_color() {
-        for l in 1..=HEAT_LEVELS {
+        for l in 0..=HEAT_LEVELS {
             item.push(Span::styled(theme.glyphs.occupied, theme.heat(l)));
         }
         item.push(Span::styled(" ", theme.dim()));
     }
-    item.push(Span::styled(max_note, theme.dim()));
-    item
-}
-
-/// "max 12.3k writes/s" (or per interval when its length is unknown).
-pub(crate) fn max_writes_note(max: u64, per_s: Option<f64>) -> String {
-    match per_s {
-        Some(r) => format!("max {}/s", Si(r)),
-        #[allow(clippy::cast_precision_loss)]
-        None => format!("max {} writes", Si(max as f64)),
+    let note = match top_per_s {
+        Some(r) if r > 0.0 => format!("0-{} line transfers/s est., 2x steps", Si(r)),
+        Some(_) => "no line shared".to_owned(),
+        None => "line transfers (est.)".to_owned(),
+    };
+    item.push(Span::styled(note, theme.dim()));
+    if let Some((top, shared)) = even {
+        item.push(Span::styled(format!(" · {top}/{shared} within 2x: even"), theme.dim()));
     }
+    item
 }
 
 /// The message a snapshot view shows for a backend without snapshots.
@@ -232,6 +240,13 @@ mod tests {
         assert!(s.level(1000) > s.level(10));
         assert!(s.level(1000) < s.level(1_000_000));
         assert_eq!(HeatScale::new(0).level(5), 0);
+        // Sharing: bands of 2x below the top.
+        let s = crate::model::ShareScale::new(1000.0);
+        assert_eq!(
+            [1000.0, 500.0, 499.0, 250.0, 125.0, 20.0, 15.0, 1.0, 0.0].map(|t| s.level(t)),
+            [7, 7, 6, 6, 5, 2, 1, 1, 0]
+        );
+        assert_eq!(crate::model::ShareScale::new(0.0).level(3.0), 0);
         assert_eq!(HeatScale::new(1).level(1), HEAT_LEVELS);
         assert_eq!(HeatScale::new(3).level(99), HEAT_LEVELS, "above max clamps");
         // Small maxima are linear: 1..=7 of 7 use every level.

@@ -169,13 +169,7 @@ impl SplitView<'_> {
             let side = |s: &str| len(if short_sides { median_of(s) } else { s });
             let wa = self.deltas.iter().map(|d| side(&d.a)).max().unwrap_or(0).max(len(self.a.name));
             let wb = self.deltas.iter().map(|d| side(&d.b)).max().unwrap_or(0).max(len(self.b.name));
-            let wc = self
-                .deltas
-                .iter()
-                .map(|d| len(&change_text(d, short_change)))
-                .max()
-                .unwrap_or(0)
-                .max(6);
+            let wc = self.deltas.iter().map(|d| len(&change_text(d, short_change))).max().unwrap_or(0).max(6);
             (label_w + wa + wb + wc + 6 <= width).then_some((wa, wb, wc))
         };
         let (short_sides, short_change, (wa, wb, wc)) = fits(false, false)
@@ -230,7 +224,11 @@ fn change_text(d: &Delta, short: bool) -> String {
         match d.change.split_once(" [") {
             Some((head, tail)) => {
                 let words = tail.split_once("] ").map_or("", |(_, w)| w);
-                if words.is_empty() { head.to_owned() } else { format!("{head} {words}") }
+                if words.is_empty() {
+                    head.to_owned()
+                } else {
+                    format!("{head} {words}")
+                }
             }
             None => d.change.clone(),
         }

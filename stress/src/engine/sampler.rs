@@ -134,14 +134,22 @@ pub struct LineHeat {
     pub slot_writes: Vec<u32>,
     /// Distinct writer threads per slot-array cell (saturating at 255).
     pub slot_writers: Vec<u8>,
+    /// Per slot-array cell, the sum over threads of the square of each thread's writes: with
+    /// `slot_writes` it gives the line transfers expected under independent interleaving
+    /// (`n - sum / n`, see `slotscope_views::model::expected_transfers`).
+    pub slot_sq: Vec<u64>,
     /// Writes per ring cell.
     pub ring_writes: Vec<u32>,
     /// Distinct writer threads per ring cell.
     pub ring_writers: Vec<u8>,
+    /// Per ring cell, the sum of squares of each thread's writes.
+    pub ring_sq: Vec<u64>,
     /// Writes to the header line.
     pub header_writes: u64,
     /// Distinct threads that wrote the header line.
     pub header_writers: u8,
+    /// The sum of squares of each thread's header writes.
+    pub header_sq: u64,
 }
 
 /// Who wrote one slot line (the UI's selected line) in the last interval, thread by thread:
@@ -591,6 +599,11 @@ impl Sampler {
         heat.slot_writes.resize(slot_cells, 0);
         heat.slot_writers.clear();
         heat.slot_writers.resize(slot_cells, 0);
+        heat.slot_sq.clear();
+        heat.slot_sq.resize(slot_cells, 0);
+        heat.ring_sq.clear();
+        heat.ring_sq.resize(ring_cells, 0);
+        heat.header_sq = 0;
         heat.ring_writes.clear();
         heat.ring_writes.resize(ring_cells, 0);
         heat.ring_writers.clear();
@@ -605,7 +618,13 @@ impl Sampler {
             let fresh = m.slot_heat.len() != slot_cells;
             h.read_slot(&mut self.scratch);
             if !fresh && !reset {
-                accumulate(&self.scratch, &m.slot_heat, &mut heat.slot_writes, &mut heat.slot_writers);
+                accumulate(
+                    &self.scratch,
+                    &m.slot_heat,
+                    &mut heat.slot_writes,
+                    &mut heat.slot_writers,
+                    &mut heat.slot_sq,
+                );
                 if let Some(c) = focus_cell {
                     let d = match (self.scratch.get(c), m.slot_heat.get(c)) {
                         (Some(&n), Some(&b)) => n.wrapping_sub(b),
@@ -619,7 +638,13 @@ impl Sampler {
             std::mem::swap(&mut self.scratch, &mut m.slot_heat);
             h.read_ring(&mut self.scratch);
             if !fresh && !reset {
-                accumulate(&self.scratch, &m.ring_heat, &mut heat.ring_writes, &mut heat.ring_writers);
+                accumulate(
+                    &self.scratch,
+                    &m.ring_heat,
+                    &mut heat.ring_writes,
+                    &mut heat.ring_writers,
+                    &mut heat.ring_sq,
+                );
             }
             std::mem::swap(&mut self.scratch, &mut m.ring_heat);
             let header = h.header();
@@ -627,18 +652,20 @@ impl Sampler {
             if !fresh && !reset && d > 0 {
                 heat.header_writes += d;
                 heat.header_writers = heat.header_writers.saturating_add(1);
+                heat.header_sq = heat.header_sq.saturating_add(d.saturating_mul(d));
             }
             m.header = header;
         }
     }
 }
 
-fn accumulate(now: &[u32], before: &[u32], writes: &mut [u32], writers: &mut [u8]) {
+fn accumulate(now: &[u32], before: &[u32], writes: &mut [u32], writers: &mut [u8], sq: &mut [u64]) {
     for (i, (&n, &b)) in now.iter().zip(before).enumerate() {
         let d = n.wrapping_sub(b);
         if d > 0 {
             writes[i] = writes[i].saturating_add(d);
             writers[i] = writers[i].saturating_add(1);
+            sq[i] = sq[i].saturating_add(u64::from(d) * u64::from(d));
         }
     }
 }
