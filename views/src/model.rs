@@ -147,12 +147,19 @@ impl LineWrites {
     }
 
     /// The `k` lines with the most expected transfers (above 0), most first (ties: lower
-    /// line first).
+    /// line first). One pass keeping the best `k` so far: a frame at 2^20 slots has 131072
+    /// lines, and sorting them all would cost more than drawing the screen.
     pub fn top_shared(&self, k: usize) -> Vec<usize> {
-        let mut v: Vec<usize> = (0..self.transfers.len()).filter(|&l| self.transfers[l] > 0.0).collect();
-        v.sort_unstable_by(|&a, &b| self.transfers[b].total_cmp(&self.transfers[a]).then(a.cmp(&b)));
-        v.truncate(k);
-        v
+        let mut top: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+        for (line, &t) in self.transfers.iter().enumerate() {
+            if k == 0 || t <= 0.0 || (top.len() == k && t <= top[k - 1].0) {
+                continue;
+            }
+            let at = top.partition_point(|&(u, _)| u >= t);
+            top.insert(at, (t, line));
+            top.truncate(k);
+        }
+        top.into_iter().map(|(_, l)| l).collect()
     }
 
     /// Writes to `line` (0 when not given).
@@ -676,6 +683,18 @@ mod tests {
         s.clear();
         assert_eq!(s.max_of_tail(2), 0);
         assert_eq!(Series::from_values(2, [7, 8, 9]).tail(5).collect::<Vec<_>>(), [8, 9]);
+    }
+
+    #[test]
+    fn top_shared_keeps_the_largest_in_order() {
+        let w = LineWrites { transfers: vec![0.0, 5.0, 9.0, 5.0, 1.0, 9.0, 0.5], ..LineWrites::default() };
+        assert_eq!(w.top_shared(3), [2, 5, 1], "ties: the lower line first");
+        assert_eq!(w.top_shared(10), [2, 5, 1, 3, 4, 6], "only lines shared at all");
+        assert!(w.top_shared(0).is_empty());
+        assert!((expected_transfers(9, 45) - 4.0).abs() < 1e-9, "6 and 3 writes: 9 - 45/9");
+        assert!((expected_transfers(10, 50) - 5.0).abs() < 1e-9, "two equal writers: n/2");
+        assert!(expected_transfers(7, 49).abs() < 1e-9, "one writer: no transfer");
+        assert!(expected_transfers(0, 0).abs() < 1e-9);
     }
 
     #[test]
