@@ -232,7 +232,7 @@ impl Model {
         let b = self.shown_b();
         let ascii = self.theme.glyphs.border.top_left == "+";
         let mut narration = self.lesson.as_ref().map(|l| l.narration(a, b, ascii));
-        if self.present && self.view.screen == Screen::Dashboard {
+        if self.present {
             // The presenter's numbers panel shows them, large.
             if let Some(n) = narration.as_mut() {
                 n.figures.clear();

@@ -732,3 +732,36 @@ fn the_workshop_never_panics_at_any_size() {
         }
     }
 }
+
+/// Presenter mode on the first and the last step of every built-in lesson, at 120x40: the
+/// screen the step shows on the left, the narration in short lines and the figures in block
+/// type on the right.
+#[test]
+fn presenter_on_the_first_and_last_step_of_every_lesson() {
+    let ctx = slotscope_stress::scenario::ValidationContext::with_cores(0..2);
+    for (name, _, _) in crate::lesson::list(&ctx) {
+        let lesson = crate::lesson::load_builtin(name, &ctx).unwrap();
+        let steps = lesson.steps.len();
+        let mut m = model_at(120, 40, 3);
+        update(&mut m, Message::Present(true));
+        update(&mut m, Message::StartLesson(Box::new(crate::lesson::LessonRun::new(lesson))));
+        let figures_in_block_type = |m: &Model| {
+            let text = format!("{:?}", screen(m).backend());
+            text.contains("███")
+        };
+        insta::assert_snapshot!(format!("presenter_{name}_first_120x40"), screen(&m).backend());
+        assert!(figures_in_block_type(&m), "{name}: block type on the first step");
+        for _ in 1..steps {
+            for r in std::mem::take(&mut m.requests) {
+                update(&mut m, Message::Steered(r, Ok(None)));
+            }
+            ch(&mut m, 'n');
+        }
+        for r in std::mem::take(&mut m.requests) {
+            update(&mut m, Message::Steered(r, Ok(None)));
+        }
+        assert_eq!(m.lesson.as_ref().unwrap().step, steps - 1, "{name}");
+        insta::assert_snapshot!(format!("presenter_{name}_last_120x40"), screen(&m).backend());
+        assert!(figures_in_block_type(&m), "{name}: block type on the last step");
+    }
+}

@@ -143,12 +143,20 @@ impl<'a> Dashboard<'a> {
         self
     }
 
-    /// Presenter mode: the dashboard screen shows the map large, the narration and `figures`.
+    /// Presenter mode: every screen keeps a right-hand column for the narration and `figures`
+    /// (in block type); the dashboard shows only the map beside it, large.
     #[must_use]
     pub fn present(mut self, present: bool, figures: &'a [Figure]) -> Self {
         self.present = present;
         self.figures = figures;
         self
+    }
+
+    /// The rows the narration wants in presenter mode's column (`None` without a lesson).
+    fn narration_rows(&self, body: Rect, map_width: Option<u16>) -> Option<u16> {
+        let n = self.narration?;
+        let w = crate::presenter::words_width(body, map_width);
+        Some(NarrationPanel::new(n, self.theme).large(true).height(w))
     }
 
     fn split_view(&self) -> Option<SplitView<'a>> {
@@ -194,7 +202,7 @@ impl<'a> Dashboard<'a> {
         let detail = self.state.detail_open && has_snap;
         let presenting = self.present && self.state.screen == Screen::Dashboard;
         let body = match self.narration {
-            Some(n) if !presenting => {
+            Some(n) if !self.present => {
                 let want = NarrationPanel::new(n, self.theme).height(body.width);
                 // The words come first in a lesson: up to 55% of the body, at least 7 rows.
                 let cap = (body.height * 11 / 20).max(7.min(body.height));
@@ -214,7 +222,8 @@ impl<'a> Dashboard<'a> {
                 let w = label + units * (g.slots_per_line() * 2 + 2) + 2;
                 u16::try_from(w).unwrap_or(u16::MAX)
             });
-            let p = presenter_regions(body, self.narration.is_some(), self.figures.len(), map_width);
+            let p =
+                presenter_regions(body, self.narration_rows(body, map_width), self.figures.len(), map_width);
             r.narration = p.narration;
             r.figures = Some(p.figures);
             if self.split.is_some() {
@@ -230,6 +239,16 @@ impl<'a> Dashboard<'a> {
             }
             return r;
         }
+        // Presenter mode on the other screens: the screen on the left, the words and the
+        // numbers in the same right-hand column as on the dashboard.
+        let body = if self.present {
+            let p = presenter_regions(body, self.narration_rows(body, None), self.figures.len(), None);
+            r.narration = p.narration;
+            r.figures = Some(p.figures);
+            p.map
+        } else {
+            body
+        };
         if self.state.screen == Screen::Dashboard && self.split.is_some() {
             r.split = Some(body);
             return r;
@@ -439,7 +458,7 @@ impl Widget for &Dashboard<'_> {
             (&ExplainPanel::new(x, t)).render(e, buf);
         }
         if let (Some(n), Some(x)) = (r.narration, self.narration) {
-            let large = self.present && self.state.screen == Screen::Dashboard;
+            let large = self.present;
             (&NarrationPanel::new(x, t).large(large)).render(n, buf);
         }
         if let Some(f) = r.figures {
