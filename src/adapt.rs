@@ -364,14 +364,18 @@ struct CellHeat<'a> {
 fn spread(cells: &CellHeat<'_>, lines: usize, out: &mut LineWrites) {
     out.reset(lines);
     let per_cell = cells.per_cell.max(1);
+    let mut transfers = 0.0f32;
     #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
     for line in 0..lines {
         let c = line / per_cell;
         let n = cells.writes.get(c).copied().unwrap_or(0);
+        if line % per_cell == 0 {
+            let sq = cells.sq.get(c).copied().unwrap_or(0);
+            transfers = (expected_transfers(u64::from(n), sq) / per_cell as f64) as f32;
+        }
         out.writes[line] = n;
         out.writers[line] = cells.writers.get(c).copied().unwrap_or(0);
-        let sq = cells.sq.get(c).copied().unwrap_or(0);
-        out.transfers[line] = (expected_transfers(u64::from(n), sq) / per_cell as f64) as f32;
+        out.transfers[line] = transfers;
     }
 }
 

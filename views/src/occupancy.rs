@@ -108,9 +108,12 @@ impl<'a> OccupancyMap<'a> {
 /// `(lines in the top class, lines shared)` when the top class holds more than a quarter of
 /// the shared lines (so their rates are within 2x of each other: the sharing is even).
 pub fn even_sharing(slots: &LineWrites, max: f32) -> Option<(usize, usize)> {
-    let scale = ShareScale::new(max);
-    let shared = slots.transfers.iter().filter(|&&t| t > 0.0).count();
-    let top = slots.transfers.iter().filter(|&&t| scale.level(t) == crate::theme::HEAT_LEVELS).count();
+    // The top class is everything at or above half the most shared line (ShareScale).
+    let (mut shared, mut top) = (0usize, 0usize);
+    for &t in &slots.transfers {
+        shared += usize::from(t > 0.0);
+        top += usize::from(t > 0.0 && t >= max / 2.0);
+    }
     (shared > 0 && top * 4 > shared).then_some((top, shared))
 }
 
