@@ -180,13 +180,21 @@ impl Engines {
         if let Some(a) = self.a() {
             spec.table.variant = a.table_spec().variant;
         }
+        // The step's thread counts from the start, so that every thread prefills its share.
+        if let Some(l) = lesson {
+            lesson::start_threads(&mut spec, &l.lesson.state_at(l.step));
+        }
         let engine = Engine::start_with_options(spec, self.options).map_err(|e| e.to_string())?;
         if let Some(l) = lesson {
             let now = l.lesson.state_at(l.step);
             for change in lesson::diff(&l.lesson.initial_state(), &now) {
                 if !matches!(
                     change,
-                    Change::Table { .. } | Change::Split(_) | Change::HoldPin(_) | Change::Pause(_)
+                    Change::Table { .. }
+                        | Change::Split(_)
+                        | Change::HoldPin(_)
+                        | Change::Pause(_)
+                        | Change::Threads { .. }
                 ) {
                     lesson::apply(&engine, &change, Some(layout)).map_err(|e| e.to_string())?;
                 }

@@ -14,6 +14,8 @@
 //! [`Change`] into engine commands; [`run`] is the TUI's side (the step shown, the narration).
 
 #[cfg(test)]
+mod claims;
+#[cfg(test)]
 mod drive_tests;
 mod file;
 mod run;
@@ -488,12 +490,8 @@ fn apply_step(s: &mut LessonState, step: &Step) {
 /// the split, the groups, the pin holder, pause.
 pub fn diff(a: &LessonState, b: &LessonState) -> Vec<Change> {
     let mut out = Vec::new();
-    if a.layout != b.layout || a.variant != b.variant {
-        out.push(Change::Table { layout: b.layout, variant: b.variant });
-    }
-    if a.split != b.split {
-        out.push(Change::Split(b.split));
-    }
+    // The groups change first, the table restarts after them: a restart gives every live
+    // thread its prefill share, so a thread a step adds gets keys when the step also restarts.
     for (x, y) in a.groups.iter().zip(&b.groups) {
         let group = || y.name.clone();
         if x.threads != y.threads {
@@ -521,6 +519,12 @@ pub fn diff(a: &LessonState, b: &LessonState) -> Vec<Change> {
             out.push(Change::Hiccup { group: group(), hiccup: y.hiccup });
         }
     }
+    if a.layout != b.layout || a.variant != b.variant {
+        out.push(Change::Table { layout: b.layout, variant: b.variant });
+    }
+    if a.split != b.split {
+        out.push(Change::Split(b.split));
+    }
     if a.hold_pin != b.hold_pin {
         out.push(Change::HoldPin(b.hold_pin));
     }
@@ -528,6 +532,14 @@ pub fn diff(a: &LessonState, b: &LessonState) -> Vec<Change> {
         out.push(Change::Pause(b.paused));
     }
     out
+}
+
+/// Sets `spec`'s group thread counts to `state`'s: an engine started in a step's state (side B
+/// of a split) starts with its threads, each prefilling its share.
+pub fn start_threads(spec: &mut RunSpec, state: &LessonState) {
+    for (g, s) in spec.groups.iter_mut().zip(&state.groups) {
+        g.threads = s.threads;
+    }
 }
 
 /// Applies `change` to `engine`. [`Change::Split`] is the caller's (it starts or stops a

@@ -119,9 +119,10 @@ pause = true
     assert_eq!(
         start,
         [
-            Change::Table { layout: Layout::Linear, variant: Variant::Correct },
+            // The groups first: the restart after them prefills every thread the step has.
             Change::Threads { group: "w".into(), threads: 3 },
             Change::RemoveOrder { group: "w".into(), order: RemoveOrder::Oldest },
+            Change::Table { layout: Layout::Linear, variant: Variant::Correct },
         ]
     );
     let h = Hiccup { every: Duration::from_secs(1), pause: Duration::from_millis(50) };
@@ -149,11 +150,11 @@ pause = true
     assert_eq!(
         l.transition(Some(2), 0),
         [
-            Change::Split(None),
             Change::Rate { group: "w".into(), rate: None },
             Change::Hiccup { group: "w".into(), hiccup: None },
             Change::Rate { group: "r".into(), rate: None },
             Change::Hiccup { group: "r".into(), hiccup: None },
+            Change::Split(None),
             Change::HoldPin(None),
             Change::Pause(false),
         ]

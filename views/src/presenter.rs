@@ -132,8 +132,8 @@ pub fn words_width(area: Rect, map_width: Option<u16>) -> u16 {
 
 /// Lays out a presenter body of `area`: the map (or the screen) on the left, narration and
 /// numbers on the right ([`words_width`]). `narration`: the rows the lesson's narration wants
-/// at that width, if a lesson runs; it gets them up to three fifths of the column, the numbers
-/// the rest.
+/// at that width, if a lesson runs; the numbers get the rows their block type needs while the
+/// narration keeps at least two fifths of the column, and the narration any rows left over.
 pub fn presenter_regions(
     area: Rect,
     narration: Option<u16>,
@@ -148,7 +148,8 @@ pub fn presenter_regions(
             let per_col = if figures > 3 { figures.div_ceil(2) } else { figures };
             let big =
                 u16::try_from(per_col).unwrap_or(u16::MAX).saturating_mul(BIG_FIGURE_ROWS).saturating_add(2);
-            let nh = want.min(right.height * 3 / 5).max(right.height.saturating_sub(big));
+            // The numbers get their block type when the narration can keep two fifths.
+            let nh = right.height.saturating_sub(big).max(want.min(right.height * 2 / 5));
             let fig = Rect { y: right.y + nh, height: right.height - nh, ..right };
             let narration = Rect { height: nh, ..right };
             PresenterRegions { map, narration: Some(narration), figures: fig }
@@ -235,7 +236,9 @@ mod tests {
         assert_eq!((r.map.width, r.figures.width, r.figures.height), (66, 54, 20), "3 figures in block type");
         assert_eq!(r.narration, Some(Rect::new(66, 1, 54, 18)), "the narration gets the rest");
         let r = presenter_regions(Rect::new(0, 1, 120, 38), Some(30), 3, None);
-        assert_eq!(r.narration.map(|n| n.height), Some(22), "at most three fifths");
+        assert_eq!(r.narration.map(|n| n.height), Some(18), "the block type's 20 rows come first");
+        let r = presenter_regions(Rect::new(0, 1, 120, 38), Some(30), 8, None);
+        assert_eq!(r.narration.map(|n| n.height), Some(15), "the narration keeps two fifths");
         let r = presenter_regions(Rect::new(0, 1, 120, 38), None, 6, None);
         assert_eq!(r.figures.height, 38, "without a lesson the numbers take the column");
         let r = presenter_regions(Rect::new(0, 1, 120, 38), Some(10), 3, Some(78));
