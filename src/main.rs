@@ -130,6 +130,17 @@ fn lesson(name: &str, args: &RunArgs) -> Result<ExitCode, Failure> {
     if !rendered.is_empty() {
         warnings.push(rendered);
     }
+    // Compact pinning takes cores in order: the lesson's threads land on the first ones.
+    let threads = lesson.spec.groups.iter().map(|g| g.threads).max().unwrap_or(0).max(2);
+    let mut cores = ctx.cores.clone();
+    cores.sort_unstable();
+    cores.truncate(threads);
+    for (x, y) in slotscope_stress::machine::topology::smt_sibling_pairs(std::path::Path::new("/"), &cores) {
+        warnings.push(format!(
+            "warning: cores {x} and {y} are SMT siblings (one physical core): threads on them share its \
+             caches, and false sharing does not show between them"
+        ));
+    }
     if args.no_tui || !std::io::stdout().is_terminal() {
         return Err(Failure::usage(format!(
             "error: a lesson is taught in the TUI: run `slotscope lesson {name}` on a terminal \

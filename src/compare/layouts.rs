@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use slotscope_stress::machine::topology::smt_sibling_pairs;
 use slotscope_stress::report::interval::{Estimate, Verdict, BOOTSTRAP_RESAMPLES, CONFIDENCE};
 use slotscope_stress::scenario::values::{format_duration, format_ns, format_rate};
 use slotscope_stress::turns::{self, SideSummary, TurnFigures, TurnPlan, VsBaseline};
@@ -288,6 +289,13 @@ pub fn run(
         crate::console::progress(&format!("\r{:20}\r", ""));
     }
     let reports: Vec<_> = engines.into_iter().map(Engine::stop).collect();
+    let cores: Vec<usize> = reports[0].threads.iter().filter_map(|t| t.core).collect();
+    for (x, y) in smt_sibling_pairs(std::path::Path::new("/"), &cores) {
+        note(&format!(
+            "!! cores {x} and {y} are SMT siblings (one physical core): they share its caches, so false \
+             sharing between their threads does not show; pin to distinct physical cores (--pin CORES)"
+        ));
+    }
     let (sides, vs) = turns::summarize(&measured);
     let doc = LayoutsDocument {
         schema_version: COMPARE_SCHEMA_VERSION,

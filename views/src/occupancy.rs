@@ -315,6 +315,9 @@ fn legend_items<'a>(
             Span::styled(" share occupied", theme.dim()),
         ]);
     }
+    // The colour scale second: a narrow legend drops items from the end.
+    let per_s = heat.per_second(1).map(|unit| unit * f64::from(max));
+    items.push(share_legend(theme, heat.measured, per_s, even_sharing(&heat.slots, max)));
     items.push(vec![Span::styled(g.reserved, theme.reserved()), Span::styled(" reserved", theme.dim())]);
     items.push(vec![Span::styled(g.free, theme.free(0)), Span::styled(" free", theme.dim())]);
     if slot_level && marks > 0 {
@@ -326,8 +329,6 @@ fn legend_items<'a>(
     if next > 0 {
         items.push(vec![Span::styled("1", theme.next_id()), Span::styled(" next ids", theme.dim())]);
     }
-    let per_s = heat.per_second(1).map(|unit| unit * f64::from(max));
-    items.push(share_legend(theme, heat.measured, per_s, even_sharing(&heat.slots, max)));
     if slot_level {
         items.push(vec![
             Span::styled(format!("{}{}", g.cursor_left, g.cursor_right), theme.cursor()),
@@ -423,7 +424,7 @@ mod tests {
         let legend = row(&wide, 7);
         assert!(legend.contains("× 8 most shared"), "{legend}");
         assert!(
-            legend.contains("0-10.0k line transfers/s est.") && legend.contains("9/12 within 2x: even"),
+            legend.contains("to 10.0k/s (est.)") && legend.contains("even: 9/12 top"),
             "1000 in 100 ms: {legend}"
         );
     }

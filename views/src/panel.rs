@@ -111,13 +111,13 @@ pub(crate) fn share_legend<'a>(
         item.push(Span::styled(" ", theme.dim()));
     }
     let note = match top_per_s {
-        Some(r) if r > 0.0 => format!("0-{} line transfers/s est., 2x steps", Si(r)),
+        Some(r) if r > 0.0 => format!("to {}/s (est.)", Si(r)),
         Some(_) => "no line shared".to_owned(),
         None => "line transfers (est.)".to_owned(),
     };
     item.push(Span::styled(note, theme.dim()));
     if let Some((top, shared)) = even {
-        item.push(Span::styled(format!(" · {top}/{shared} within 2x: even"), theme.dim()));
+        item.push(Span::styled(format!(" even: {top}/{shared} top"), theme.dim()));
     }
     item
 }

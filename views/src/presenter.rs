@@ -149,7 +149,14 @@ pub fn presenter_regions(
             let big =
                 u16::try_from(per_col).unwrap_or(u16::MAX).saturating_mul(BIG_FIGURE_ROWS).saturating_add(2);
             // The numbers get their block type when the narration can keep two fifths.
-            let nh = right.height.saturating_sub(big).max(want.min(right.height * 2 / 5));
+            let keep = want.min(right.height * 2 / 5);
+            let nh = if right.height.saturating_sub(big) >= keep {
+                right.height - big
+            } else {
+                // No room for block type: the figures in two rows each, the words the rest.
+                let text = u16::try_from(per_col * 2 + 2).unwrap_or(u16::MAX);
+                right.height.saturating_sub(text).max(keep)
+            };
             let fig = Rect { y: right.y + nh, height: right.height - nh, ..right };
             let narration = Rect { height: nh, ..right };
             PresenterRegions { map, narration: Some(narration), figures: fig }
@@ -238,7 +245,9 @@ mod tests {
         let r = presenter_regions(Rect::new(0, 1, 120, 38), Some(30), 3, None);
         assert_eq!(r.narration.map(|n| n.height), Some(18), "the block type's 20 rows come first");
         let r = presenter_regions(Rect::new(0, 1, 120, 38), Some(30), 8, None);
-        assert_eq!(r.narration.map(|n| n.height), Some(15), "the narration keeps two fifths");
+        assert_eq!(r.narration.map(|n| n.height), Some(28), "no block type: two rows a figure");
+        let r = presenter_regions(Rect::new(0, 1, 80, 21), Some(30), 3, None);
+        assert_eq!((r.narration.map(|n| n.height), r.figures.height), (Some(13), 8), "80x24: text figures");
         let r = presenter_regions(Rect::new(0, 1, 120, 38), None, 6, None);
         assert_eq!(r.figures.height, 38, "without a lesson the numbers take the column");
         let r = presenter_regions(Rect::new(0, 1, 120, 38), Some(10), 3, Some(78));

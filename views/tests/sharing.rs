@@ -111,5 +111,5 @@ fn even_churn_says_so_in_the_legend() {
     let mut buf = Buffer::empty(Rect::new(0, 0, 200, 60));
     (&map).render(buf.area, &mut buf);
     let legend: String = (0..200).map(|x| buf[(x, 58)].symbol().to_owned()).collect();
-    assert!(legend.contains("within 2x: even"), "{legend}");
+    assert!(legend.contains("even: 8192/8192 top"), "{legend}");
 }

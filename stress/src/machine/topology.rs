@@ -147,6 +147,24 @@ fn numa_nodes(root: &Path) -> BTreeMap<usize, usize> {
     map
 }
 
+/// The pairs of `cores` that are SMT siblings (two hardware threads of one physical core), by
+/// `sys/devices/system/cpu/cpuN/topology/thread_siblings_list` under `root`; a core without
+/// the file has no known sibling. Two threads on siblings share the L1 and L2, so a line they
+/// both write never travels: false sharing does not show between them.
+pub fn smt_sibling_pairs(root: &Path, cores: &[usize]) -> Vec<(usize, usize)> {
+    let mut cores = cores.to_vec();
+    cores.sort_unstable();
+    cores.dedup();
+    let mut out = Vec::new();
+    for (i, &a) in cores.iter().enumerate() {
+        let path = root.join(format!("sys/devices/system/cpu/cpu{a}/topology/thread_siblings_list"));
+        let Ok(text) = fs::read_to_string(path) else { continue };
+        let siblings = parse_cpu_list(text.trim()).unwrap_or_default();
+        out.extend(cores[i + 1..].iter().filter(|b| siblings.contains(b)).map(|&b| (a, b)));
+    }
+    out
+}
+
 impl Topology {
     /// Groups `available` cores by what the files under `root` say.
     pub fn read(root: &Path, available: &[usize]) -> Topology {
@@ -304,5 +322,20 @@ mod tests {
             ],
         };
         assert_eq!(t.scatter_order(), [0, 3, 1, 2]);
+    }
+
+    #[test]
+    fn smt_siblings_are_read_from_sys() {
+        let dir = std::env::temp_dir().join(format!("slotscope-smt-{}", std::process::id()));
+        for (cpu, list) in [(0, "0,2"), (1, "1,3"), (2, "0,2"), (3, "1,3")] {
+            let d = dir.join(format!("sys/devices/system/cpu/cpu{cpu}/topology"));
+            fs::create_dir_all(&d).unwrap();
+            fs::write(d.join("thread_siblings_list"), format!("{list}\n")).unwrap();
+        }
+        assert_eq!(smt_sibling_pairs(&dir, &[0, 1]), []);
+        assert_eq!(smt_sibling_pairs(&dir, &[2, 0, 1]), [(0, 2)]);
+        assert_eq!(smt_sibling_pairs(&dir, &[0, 1, 2, 3]), [(0, 2), (1, 3)]);
+        assert_eq!(smt_sibling_pairs(&dir, &[7, 8]), [], "no files: no known siblings");
+        let _ = fs::remove_dir_all(&dir);
     }
 }
