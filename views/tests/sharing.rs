@@ -97,7 +97,7 @@ fn a_skewed_run_shows_several_classes_and_marks_only_the_top() {
         .map(|(x, y)| buf[(x, y)].symbol().to_owned())
         .collect();
     let marks = text.matches('×').count();
-    assert!(marks >= 1 && marks <= TOP_SHARED, "{marks} marks");
+    assert!((1..=TOP_SHARED).contains(&marks), "{marks} marks");
     assert!(text.contains('█'), "occupancy shows");
 }
 
