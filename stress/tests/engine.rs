@@ -556,3 +556,52 @@ fn handles_can_move_between_threads() {
     send_sync::<slotscope_stress::Report>();
     send_sync::<Command>();
 }
+
+#[test]
+fn turns_pause_and_resume_without_listing_changes() {
+    let engine = Engine::start(forever(1, Mix::CHURN)).unwrap();
+    engine.take_turn(false);
+    assert!(engine.is_paused());
+    eventually("all paused", || engine.threads().iter().all(|t| t.2 == ThreadState::Paused));
+    engine.take_turn(true);
+    assert!(!engine.is_paused());
+    engine.pause();
+    engine.resume();
+    let what: Vec<String> = engine.control_log().into_iter().map(|e| e.what).collect();
+    let _ = engine.stop_watched(STOP_LIMIT);
+    assert_eq!(what, ["pause", "resume"], "only the live pause and resume are changes");
+}
+
+#[test]
+fn alternating_turns_measure_every_side_in_whole_rounds() {
+    use slotscope_stress::turns::{alternate, TurnPlan};
+    let a = Engine::start(forever(1, Mix::CHURN)).unwrap();
+    let b = Engine::start(forever(1, Mix::READ_HEAVY)).unwrap();
+    let plan = TurnPlan { turn: Duration::from_millis(20), turns: 5, warmup_rounds: 1 };
+    let mut asked = Vec::new();
+    let out = alternate(&[&a, &b], &plan, |done| {
+        asked.extend(done);
+        true
+    });
+    assert_eq!((out.len(), out[0].len(), out[1].len()), (2, 5, 5));
+    // 6 rounds of 2 turns, reported after each turn; round r starts with side r mod 2.
+    assert_eq!(asked.len(), 12);
+    assert_eq!(&asked[..4], [(0, 0), (1, 0), (1, 1), (0, 1)]);
+    for side in &out {
+        for t in side {
+            assert!(t.ops > 0 && t.active_ns > 0 && t.ops_per_s > 0.0, "{t:?}");
+        }
+    }
+    assert!(out[0].iter().all(|t| t.p50_ns[0].is_none()), "churn times no lookups");
+    assert!(a.is_paused() && b.is_paused(), "both left paused");
+    // Stopping early keeps whole rounds only.
+    let mut left = 3;
+    let cut = alternate(&[&a, &b], &plan, |done| {
+        if done.is_some() {
+            left -= 1;
+        }
+        left > 0
+    });
+    assert_eq!((cut[0].len(), cut[1].len()), (0, 0), "3 turns: the warm-up round and one unpaired turn");
+    let _ = (a.stop_watched(STOP_LIMIT), b.stop_watched(STOP_LIMIT));
+}
