@@ -236,6 +236,11 @@ pub struct ReportArgs {
     /// `throughput<1e6`. A metric the run did not measure fails too.
     #[arg(help_heading = "Output", long, value_name = "EXPR", value_parser = parse_fail_if)]
     pub fail_if: Vec<FailIf>,
+    /// Text reports (headless, and the summary after the TUI) end with the full wrk2-style
+    /// percentile spectrum of every timed op (off by default: one line says how to get it;
+    /// json and hlog always carry the histograms).
+    #[arg(help_heading = "Output", long)]
+    pub spectrum: bool,
 }
 
 /// Flags of `run` (and of the bare command): the workload, the report, recording, the TUI.

@@ -23,7 +23,7 @@ use ratatui::crossterm::{cursor, execute};
 use ratatui::Terminal;
 use slotscope_stress::machine::pin::CorePlan;
 use slotscope_stress::machine::topology::Topology as MachineTopology;
-use slotscope_stress::report::text::render_text;
+use slotscope_stress::report::text::render_text_with;
 use slotscope_stress::WORKER_THREAD_PREFIX;
 use slotscope_stress::{Engine, EngineOptions};
 use slotscope_table::Layout;
@@ -189,6 +189,8 @@ pub struct Workshop {
 pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<ExitCode, Failure> {
     let look = &args.look;
     let is_lesson = workshop.lesson.is_some();
+    // The summary after the TUI names the command that runs the same again.
+    let repeat = crate::resolve::repeat_command(if is_lesson { "lesson" } else { "run" }, &resolved, false);
     if args.report.output.is_some() || !args.report.fail_if.is_empty() || args.record.is_some() {
         crate::console::note(
             "note: the TUI does not write -o/--output, check --fail-if or --record yet; \
@@ -239,7 +241,8 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         event_loop(&mut terminal, &mut model, &mut run, &signals, look)
     });
     // Stop and join the workers while the last screen is still up, then restore the terminal.
-    let (report, split_end) = run.finish();
+    let (mut report, split_end) = run.finish();
+    report.repeat_command = Some(repeat);
     drop(guard);
     let exit = result.map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
     // After a signal (a hang-up: the terminal may be gone) the summary is best effort; after
@@ -249,7 +252,7 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         text.push_str(&crate::split::summary_text(&report, &end.report, end.layouts, &end.turns));
         text.push_str(&format!("side A ({}) in full:\n", end.layouts.0));
     }
-    text.push_str(&render_text(&report));
+    text.push_str(&render_text_with(&report, args.report.spectrum));
     let printed = crate::console::out(&text);
     if let (Err(f), Exit::Quit) = (printed, exit) {
         return Err(f);

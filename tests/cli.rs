@@ -438,7 +438,10 @@ fn base64_decode(s: &str) -> Vec<u8> {
 
 #[test]
 fn text_report_has_summary_and_spectrum() {
-    let o = expect_code(&["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5"], 0);
+    // Without --spectrum, one line says how to get it.
+    let short = stdout(&expect_code(&["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5"], 0));
+    assert!(!short.contains("# spectrum:") && short.contains("add --spectrum"), "{short}");
+    let o = expect_code(&["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5", "--spectrum"], 0);
     let text = stdout(&o);
     for needle in [
         "scenario `read-heavy`",

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use slotscope_stress::report::fail_if::Verdict;
-use slotscope_stress::report::text::render_text;
+use slotscope_stress::report::text::render_text_with;
 use slotscope_stress::Report;
 
 use crate::cli::OutputFormat;
@@ -20,13 +20,15 @@ use crate::exit::{self, Failure};
 pub struct Extras<'a> {
     /// Each condition with its outcome, in the order given.
     pub verdicts: &'a [Verdict<'a>],
+    /// Text only: end with every op's percentile spectrum (`--spectrum`).
+    pub spectrum: bool,
 }
 
 /// The report in `format`, as bytes.
 pub fn render(report: &Report, format: OutputFormat, extras: &Extras<'_>) -> Result<Vec<u8>, Failure> {
     match format {
         OutputFormat::Text => {
-            let mut text = render_text(report);
+            let mut text = render_text_with(report, extras.spectrum);
             if !extras.verdicts.is_empty() {
                 text.push_str("\n--fail-if\n");
                 for v in extras.verdicts {

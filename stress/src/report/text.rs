@@ -24,13 +24,25 @@ pub const SPECTRUM_TICKS_PER_HALF_DISTANCE: u32 = 5;
 /// Spectrum values are printed in microseconds: latencies are recorded in nanoseconds.
 const SPECTRUM_SCALE: f64 = 1000.0;
 
-/// The whole text report, ending in a newline.
+/// The whole text report with every spectrum, ending in a newline.
 pub fn render_text(report: &Report) -> String {
+    render_text_with(report, true)
+}
+
+/// The text report, ending in a newline: the summary, and with `spectrum` the percentile
+/// spectrum of every timed operation (without it, one line saying how to get them).
+pub fn render_text_with(report: &Report, spectrum: bool) -> String {
     let mut out = String::new();
     summary(&mut out, report);
-    for op in &report.ops {
-        spectrum_block(&mut out, &op.latency, false);
-        spectrum_block(&mut out, &op.latency, true);
+    if spectrum {
+        for op in &report.ops {
+            spectrum_block(&mut out, &op.latency, false);
+            spectrum_block(&mut out, &op.latency, true);
+        }
+    } else if report.ops.iter().any(|o| o.latency.service.count > 0) {
+        out.push_str(
+            "\nspectrum    the full percentile spectrum of each op: add --spectrum (json and hlog always carry it)\n",
+        );
     }
     out
 }
