@@ -1,12 +1,13 @@
 //! The A/B split (`--compare-layout A,B`, or a lesson step's `split`): two engines run the
 //! same scenario (same seed, so the same per-thread op streams; same threads and pinning) on
-//! tables of two layouts, and *take turns* on the machine, one sample period each: while one
-//! runs, the other is paused. So neither table competes with the other for cores (on a
-//! 2-core laptop, two engines running at once would leave each one core, where false sharing
-//! cannot happen), and each side's rates are measured over its own running time.
+//! tables of two layouts, and *take turns* on the machine, 500 ms each: while one runs, the
+//! other is paused. So neither table competes with the other for cores (on a 2-core laptop,
+//! two engines running at once would leave each one core, where false sharing cannot
+//! happen), and each side's rates are measured over its own running time.
 //!
-//! This module is the model's side: side B's frames, and the deltas the view shows between
-//! the two. The loop (`tui.rs`) owns the engines and does the turns.
+//! This module is the model's side: side B's frames, the turns measured so far, the deltas
+//! the view shows between the two (medians and intervals over the turns), and the summary a
+//! run that ends split prints. `engines.rs` owns the engines and does the turns.
 
 use slotscope_stress::report::interval::{Estimate, Verdict, MIN_ROUNDS};
 use slotscope_stress::scenario::values::{format_duration, format_ns, format_rate};
