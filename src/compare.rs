@@ -346,13 +346,7 @@ pub fn run(
     let bytes = match args.report.output_format {
         OutputFormat::Text => text_table(&doc).into_bytes(),
         OutputFormat::Csv => csv_table(&doc).into_bytes(),
-        OutputFormat::Json => {
-            let mut b = serde_json::to_vec_pretty(&doc).map_err(|e| {
-                Failure::new(exit::OUTPUT_FAILED, format!("error: cannot encode the JSON: {e}"))
-            })?;
-            b.push(b'\n');
-            b
-        }
+        OutputFormat::Json => json_bytes(&doc)?,
         OutputFormat::Hlog => {
             return Err(Failure::usage(
                 "error: `compare` writes text, json or csv; for hlog, `run` each backend",
@@ -361,10 +355,28 @@ pub fn run(
     };
     output::deliver(&bytes, args.report.output.as_deref())?;
 
+    let named = reports.iter().map(|r| (r.backends.first().map_or("?", |b| b.name), r));
+    Ok(exit_code(named, &conditions, stopped_by))
+}
+
+/// A compare document as pretty JSON with a final newline.
+pub(crate) fn json_bytes(doc: &impl Serialize) -> Result<Vec<u8>, Failure> {
+    let mut b = serde_json::to_vec_pretty(doc)
+        .map_err(|e| Failure::new(exit::OUTPUT_FAILED, format!("error: cannot encode the JSON: {e}")))?;
+    b.push(b'\n');
+    Ok(b)
+}
+
+/// The exit code of a comparison of the `named` reports: each one's `--fail-if` failures and
+/// self-check failures said on stderr (exit 1), or the signal that cut it short.
+pub(crate) fn exit_code<'a>(
+    named: impl Iterator<Item = (&'a str, &'a Report)>,
+    conditions: &[slotscope_stress::report::fail_if::FailIf],
+    stopped_by: Option<i32>,
+) -> ExitCode {
     let mut failed = false;
-    for r in &reports {
-        let name = r.backends.first().map_or("?", |b| b.name);
-        for v in evaluate_all(&conditions, r).iter().filter(|v| v.failed()) {
+    for (name, r) in named {
+        for v in evaluate_all(conditions, r).iter().filter(|v| v.failed()) {
             note(&format!("slotscope: {name}: --fail-if {v}"));
             failed = true;
         }
@@ -374,9 +386,9 @@ pub fn run(
         }
     }
     if let Some(sig) = stopped_by {
-        return Ok(ExitCode::from(signal_exit(sig).1));
+        return ExitCode::from(signal_exit(sig).1);
     }
-    Ok(if failed { ExitCode::from(exit::CHECK_FAILED) } else { ExitCode::from(exit::OK) })
+    ExitCode::from(if failed { exit::CHECK_FAILED } else { exit::OK })
 }
 
 /// `slotscope compare SCENARIO --backends LIST` with the run's resolved flags (without its

@@ -17,8 +17,8 @@ use slotscope_stress::{BackendKind, Engine, EngineOptions, OpKind, StopSpec};
 use slotscope_table::Layout;
 
 use crate::cli::{CompareArgs, OutputFormat, TurnArgs};
-use crate::compare::COMPARE_SCHEMA_VERSION;
-use crate::exit::{self, Failure};
+use crate::compare::{exit_code, json_bytes, COMPARE_SCHEMA_VERSION};
+use crate::exit::Failure;
 use crate::headless::{self, note, signal_exit, Signals};
 use crate::output;
 use crate::resolve::{self, ResolvedRun};
@@ -330,32 +330,12 @@ pub fn run(
     };
     let bytes = match args.report.output_format {
         OutputFormat::Csv => csv_table(&doc).into_bytes(),
-        OutputFormat::Json => {
-            let mut b = serde_json::to_vec_pretty(&doc).map_err(|e| {
-                Failure::new(exit::OUTPUT_FAILED, format!("error: cannot encode the JSON: {e}"))
-            })?;
-            b.push(b'\n');
-            b
-        }
+        OutputFormat::Json => json_bytes(&doc)?,
         OutputFormat::Text | OutputFormat::Hlog => text_table(&doc).into_bytes(),
     };
     output::deliver(&bytes, args.report.output.as_deref())?;
-    let mut failed = false;
-    for (l, r) in layouts.iter().zip(&reports) {
-        for v in slotscope_stress::report::fail_if::evaluate_all(&conditions, r).iter().filter(|v| v.failed())
-        {
-            note(&format!("slotscope: {l}: --fail-if {v}"));
-            failed = true;
-        }
-        if !r.passed() {
-            note(&format!("slotscope: {l}: self-check FAILED: {} violations", r.checks.violations.count));
-            failed = true;
-        }
-    }
-    if let Some(sig) = stopped_by {
-        return Ok(ExitCode::from(signal_exit(sig).1));
-    }
-    Ok(if failed { ExitCode::from(exit::CHECK_FAILED) } else { ExitCode::from(exit::OK) })
+    let named = layouts.iter().map(|l| l.name()).zip(&reports);
+    Ok(exit_code(named, &conditions, stopped_by))
 }
 
 /// `slotscope compare SCENARIO --layouts LIST --turn T --turns N --warmup-rounds W` with the
