@@ -45,6 +45,7 @@
 pub mod clock;
 mod geometry;
 mod key;
+mod magazine;
 mod probe;
 mod reader;
 pub mod snapshot;
@@ -59,9 +60,10 @@ use std::str::FromStr;
 
 pub use geometry::{Geometry, Layout, UnknownName, MAX_CAPACITY, MIN_CAPACITY, WORD_BYTES};
 pub use key::Key;
+pub use magazine::{DEFAULT_MAGAZINE, MAGAZINE_WRITERS, MAX_MAGAZINE, MIN_MAGAZINE};
 pub use probe::{NoProbe, Probe, ProbeCounts, Region};
 pub use reader::{Keys, Reader};
-pub use snapshot::{SlotInfo, SlotState, Snapshot};
+pub use snapshot::{MagazineInfo, SlotInfo, SlotState, Snapshot};
 pub use splitmix::SplitMix64;
 pub use table::{Full, Table};
 pub use writer::{Writer, WRITER_BATCH, WRITER_SPARE_LIMIT};
@@ -128,6 +130,56 @@ impl FromStr for Variant {
     }
 }
 
+/// How free ids are handed out: the global ring alone (Erlang's design, the default), or with
+/// a per-writer cache of ids in front of it. See `IMPLEMENTATION.md`, "Allocators".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Allocator {
+    /// Every insert claims room and takes its id from the shared ring, every remove puts its id
+    /// back: ids come out in global order, `Full` means the table is full, and each insert +
+    /// remove pair writes the header line three times. The default.
+    #[default]
+    Ring,
+    /// Each [`Writer`] keeps up to `size` free ids of its own: its removes put ids there, its
+    /// inserts take them back, and it goes to the ring only to refill (`size / 2` ids in one
+    /// claim) or to give back a full magazine's older half. The header line is written about
+    /// once per `size / 2` operations; in exchange ids are no longer handed out in global
+    /// order, and `Full` may be answered while other writers' magazines hold free ids.
+    Magazine {
+        /// Ids a writer may hold: [`MIN_MAGAZINE`] to [`MAX_MAGAZINE`], at most a quarter of
+        /// the capacity.
+        size: u32,
+    },
+}
+
+impl Allocator {
+    /// The name used on the command line and in files: `ring` or `magazine`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Allocator::Ring => "ring",
+            Allocator::Magazine { .. } => "magazine",
+        }
+    }
+
+    /// The magazine size, if this is the magazine allocator.
+    pub const fn magazine(self) -> Option<u32> {
+        match self {
+            Allocator::Ring => None,
+            Allocator::Magazine { size } => Some(size),
+        }
+    }
+}
+
+impl fmt::Display for Allocator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Allocator::Ring => f.write_str("ring"),
+            Allocator::Magazine { size } => write!(f, "magazine of {size}"),
+        }
+    }
+}
+
 /// Why a table could not be built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BuildError {
@@ -140,6 +192,18 @@ pub enum BuildError {
     LineBytes {
         /// What was asked for.
         asked: usize,
+    },
+    /// The magazine size was out of range for the allocator or for the capacity.
+    Magazine {
+        /// What was asked for.
+        size: u32,
+        /// The table's capacity (after rounding up).
+        capacity: usize,
+    },
+    /// The broken `relaxed-ring` variant runs with the ring allocator only.
+    VariantAllocator {
+        /// The variant asked for.
+        variant: Variant,
     },
     /// The arrays could not be allocated.
     OutOfMemory {
@@ -159,6 +223,17 @@ impl fmt::Display for BuildError {
             BuildError::LineBytes { asked } => {
                 write!(f, "line size {asked} bytes is not supported: use 64 or 128")
             }
+            BuildError::Magazine { size, capacity } => write!(
+                f,
+                "magazine size {size} is out of range: it must be between {MIN_MAGAZINE} and \
+                 {MAX_MAGAZINE}, and at most a quarter of the capacity ({capacity} slots allow {})",
+                (capacity / 4).min(MAX_MAGAZINE as usize)
+            ),
+            BuildError::VariantAllocator { variant } => write!(
+                f,
+                "the `{variant}` variant breaks the ring's orderings and runs with the ring \
+                 allocator only"
+            ),
             BuildError::OutOfMemory { bytes } => {
                 write!(f, "could not allocate {bytes} bytes for the table")
             }
@@ -175,6 +250,7 @@ pub struct Builder<T> {
     layout: Layout,
     line_bytes: usize,
     variant: Variant,
+    allocator: Allocator,
     first_generation: u64,
     _for: PhantomData<fn() -> T>,
 }
@@ -186,19 +262,22 @@ impl<T> fmt::Debug for Builder<T> {
             .field("layout", &self.layout)
             .field("line_bytes", &self.line_bytes)
             .field("variant", &self.variant)
+            .field("allocator", &self.allocator)
             .field("first_generation", &self.first_generation)
             .finish()
     }
 }
 
 impl<T> Builder<T> {
-    /// Defaults: 1024 slots, interleaved, 64-byte lines, the correct variant.
+    /// Defaults: 1024 slots, interleaved, 64-byte lines, the correct variant, the ring
+    /// allocator.
     pub fn new() -> Self {
         Builder {
             capacity: 1024,
             layout: Layout::Interleaved,
             line_bytes: 64,
             variant: Variant::Correct,
+            allocator: Allocator::Ring,
             first_generation: 0,
             _for: PhantomData,
         }
@@ -229,6 +308,12 @@ impl<T> Builder<T> {
         self
     }
 
+    /// How free ids are handed out (default [`Allocator::Ring`]).
+    pub fn allocator(mut self, allocator: Allocator) -> Self {
+        self.allocator = allocator;
+        self
+    }
+
     /// Test hook (Erlang's `next_pid` hook): the generation every slot starts at, so tests can
     /// reach the wrap-around of generations. Masked to what the key format can hold.
     pub fn first_generation(mut self, generation: u64) -> Self {
@@ -239,10 +324,22 @@ impl<T> Builder<T> {
     /// Allocates the table.
     ///
     /// # Errors
-    /// [`BuildError`] for a capacity or line size out of range, or an allocation failure.
+    /// [`BuildError`] for a capacity, line size or magazine size out of range, the
+    /// `relaxed-ring` variant with magazines, or an allocation failure.
     pub fn build(self) -> Result<Table<T>, BuildError> {
         let geometry = Geometry::new(self.capacity, self.layout, self.line_bytes)?;
-        Table::from_parts(geometry, self.variant, self.first_generation & geometry.max_generation())
+        if let Allocator::Magazine { size } = self.allocator {
+            magazine::validate(size, geometry.capacity())?;
+            if self.variant == Variant::RelaxedRing {
+                return Err(BuildError::VariantAllocator { variant: self.variant });
+            }
+        }
+        Table::from_parts(
+            geometry,
+            self.variant,
+            self.allocator,
+            self.first_generation & geometry.max_generation(),
+        )
     }
 }
 

@@ -13,14 +13,30 @@
 //!   has taken its id and not yet published, or a remove has cleared it and not yet pushed);
 //! - counts derived from different arrays (occupied slots, ids in the ring, the header's
 //!   count) can disagree by the operations in flight during the scan. At quiescence they agree
-//!   exactly: `occupied + free == N` and `count == occupied`.
+//!   exactly: `occupied + free == N` and `count == occupied + ids in magazines`.
+//!
+//! With the magazine allocator the scan also reads each writer's magazine after the ring (fill,
+//! then ids, Relaxed): a slot seen empty whose next id is in a magazine is *free* too, and
+//! [`Snapshot::magazines`] lists each magazine's ids (oldest first). A magazine read while its
+//! owner works may show an id twice or miss one; at quiescence it is exact.
 
 use crate::geometry::Geometry;
 use crate::key::{Key, RESERVED};
 use crate::sync::epoch;
 use crate::sync::Ordering;
 use crate::table::Table;
-use crate::Variant;
+use crate::{Allocator, Variant};
+
+/// One writer's magazine as a snapshot saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MagazineInfo {
+    /// The magazine's record in the table (0 to [`crate::MAGAZINE_WRITERS`] - 1): stable for
+    /// the life of the writer that holds it.
+    pub record: usize,
+    /// The ids it held, oldest first: the next insert of its writer takes the last.
+    pub ids: Vec<Key>,
+}
 
 /// The state of one slot in a [`Snapshot`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -74,6 +90,11 @@ pub struct Snapshot {
     count: u64,
     alloc: u64,
     free: u64,
+    #[cfg_attr(feature = "serde", serde(default))]
+    allocator: Allocator,
+    /// The magazines of live writers (the magazine allocator only).
+    #[cfg_attr(feature = "serde", serde(default))]
+    magazines: Vec<MagazineInfo>,
 }
 
 impl Snapshot {
@@ -89,6 +110,8 @@ impl Snapshot {
             count: 0,
             alloc: 0,
             free: 0,
+            allocator: Allocator::Ring,
+            magazines: Vec::new(),
         };
         snap.reset_fresh(geometry);
         snap
@@ -106,6 +129,7 @@ impl Snapshot {
         self.count = 0;
         self.alloc = 0;
         self.free = n as u64;
+        self.magazines.clear();
     }
 
     /// Capacity, layout, line size, and the index arithmetic.
@@ -121,6 +145,21 @@ impl Snapshot {
     /// The variant of the table scanned (a broken one must be labelled as such).
     pub fn variant(&self) -> Variant {
         self.variant
+    }
+
+    /// The allocator of the table scanned.
+    pub fn allocator(&self) -> Allocator {
+        self.allocator
+    }
+
+    /// The live writers' magazines, by record (empty for the ring allocator).
+    pub fn magazines(&self) -> &[MagazineInfo] {
+        &self.magazines
+    }
+
+    /// Ids held in magazines.
+    pub fn in_magazines(&self) -> usize {
+        self.magazines.iter().map(|m| m.ids.len()).sum()
     }
 
     /// Slot `s` (panics if `s >= N`).
@@ -170,7 +209,7 @@ impl Snapshot {
         self.states.iter().filter(|&&s| s == SlotState::Occupied).count()
     }
 
-    /// Slots seen free (their id in the ring).
+    /// Slots seen free (their id in the ring or in a magazine).
     pub fn free(&self) -> usize {
         self.states.iter().filter(|&&s| s == SlotState::Free).count()
     }
@@ -210,6 +249,12 @@ impl Snapshot {
         self.free = free;
     }
 
+    /// Sets the allocator and the magazines (for hand-built snapshots and replays).
+    pub fn set_magazines(&mut self, allocator: Allocator, magazines: Vec<MagazineInfo>) {
+        self.allocator = allocator;
+        self.magazines = magazines;
+    }
+
     /// Sets the variant label (for hand-built snapshots and replays).
     pub fn set_variant(&mut self, variant: Variant) {
         self.variant = variant;
@@ -235,6 +280,7 @@ impl<T> Table<T> {
             snap.reset_fresh(g);
         }
         snap.variant = self.variant();
+        snap.allocator = self.allocator();
         let (count, alloc, free) = self.header_counters();
         snap.count = count;
         snap.alloc = alloc;
@@ -269,6 +315,20 @@ impl<T> Table<T> {
                 snap.states[key.slot()] = SlotState::Free;
                 snap.keys[key.slot()] = id;
             }
+        }
+
+        snap.magazines.clear();
+        if let Some(magazines) = self.magazines() {
+            magazines.read(|record, ids| {
+                let ids: Vec<Key> = ids.map(Key::from_bits).filter(|&k| g.owns(k)).collect();
+                for &key in &ids {
+                    if snap.states[key.slot()] != SlotState::Occupied {
+                        snap.states[key.slot()] = SlotState::Free;
+                        snap.keys[key.slot()] = key.bits();
+                    }
+                }
+                snap.magazines.push(MagazineInfo { record, ids });
+            });
         }
     }
 }

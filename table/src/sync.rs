@@ -27,6 +27,10 @@ impl AtomicU64 {
         self.0.load(order)
     }
     #[inline]
+    pub(crate) fn store(&self, v: u64, order: Ordering) {
+        self.0.store(v, order);
+    }
+    #[inline]
     pub(crate) fn swap(&self, v: u64, order: Ordering) -> u64 {
         self.0.swap(v, order)
     }

@@ -16,10 +16,11 @@ use std::marker::PhantomData;
 
 use crate::geometry::Geometry;
 use crate::key::{Key, RESERVED};
+use crate::magazine::Magazines;
 use crate::probe::{NoProbe, Probe, Region};
 use crate::sync::epoch::{self, Atomic, Guard, Owned, Shared};
 use crate::sync::{spin_hint, AtomicU64, Ordering};
-use crate::{Builder, Variant};
+use crate::{Allocator, Builder, Variant};
 
 /// Words per aligned block: 16 words = 128 bytes, the larger supported line, so a block
 /// boundary is a line boundary for both line sizes.
@@ -167,6 +168,9 @@ pub struct Table<T> {
     /// the broken `no-generation-check` variant.
     check_mask: u64,
     variant: Variant,
+    allocator: Allocator,
+    /// The writers' id caches (the magazine allocator only).
+    magazines: Option<Magazines>,
     _owns: PhantomData<T>,
 }
 
@@ -175,6 +179,7 @@ impl<T> fmt::Debug for Table<T> {
         f.debug_struct("Table")
             .field("geometry", &self.geometry)
             .field("variant", &self.variant)
+            .field("allocator", &self.allocator)
             .field("len", &self.len())
             .finish_non_exhaustive()
     }
@@ -214,6 +219,7 @@ impl<T> Table<T> {
     pub(crate) fn from_parts(
         geometry: Geometry,
         variant: Variant,
+        allocator: Allocator,
         first_generation: u64,
     ) -> Result<Table<T>, crate::BuildError> {
         let n = geometry.capacity();
@@ -252,6 +258,8 @@ impl<T> Table<T> {
             stride_log2: geometry.stride().trailing_zeros(),
             check_mask,
             variant,
+            allocator,
+            magazines: allocator.magazine().map(Magazines::new),
             _owns: PhantomData,
         })
     }
@@ -286,13 +294,37 @@ impl<T> Table<T> {
         self.variant
     }
 
+    /// How free ids are handed out: the ring alone, or per-writer magazines in front of it.
+    #[inline]
+    pub fn allocator(&self) -> Allocator {
+        self.allocator
+    }
+
     /// How many elements are in the table (or being inserted or removed right now). Relaxed:
-    /// a hint under concurrency, exact at quiescence; never more than the capacity.
+    /// a hint under concurrency, exact at quiescence; never more than the capacity. With
+    /// magazines it is the ids out of the ring less the ids the magazines hold, read one
+    /// after the other (so under concurrency it may be off by the ids moved meanwhile).
     #[inline]
     pub fn len(&self) -> usize {
-        let claimed = self.header.claim.load(Ordering::Relaxed) & COUNT_MASK;
+        let mut claimed = self.header.claim.load(Ordering::Relaxed) & COUNT_MASK;
+        if let Some(m) = &self.magazines {
+            claimed = claimed.saturating_sub(m.held());
+        }
         // Clamped: a refused insert's claim may push it above N for an instant.
         usize::try_from(claimed).map_or(self.capacity(), |c| c.min(self.capacity()))
+    }
+
+    /// Bytes the magazine allocator adds to the table: [`crate::MAGAZINE_WRITERS`] records of
+    /// one 128-byte line each plus their id cells, `ceil(M / 16)` 128-byte blocks each (0 for
+    /// the ring allocator). Allocated with the table, whether writers use them or not.
+    pub fn magazine_bytes(&self) -> usize {
+        self.magazines.as_ref().map_or(0, Magazines::bytes)
+    }
+
+    /// The writers' magazines, if this table has the magazine allocator.
+    #[inline]
+    pub(crate) fn magazines(&self) -> Option<&Magazines> {
+        self.magazines.as_ref()
     }
 
     /// Whether [`Self::len`] is 0.
@@ -471,6 +503,82 @@ impl<T> Table<T> {
         Some(self.pop(ticket, probe))
     }
 
+    /// Claims room for up to `want` ids and their tickets in one RMW (a CAS, retried only when
+    /// another thread changed the word): `(first ticket, ids claimed)`, at least 1, or `None`
+    /// when the table is full. When the count is already at N (or a refused insert's claim
+    /// has pushed it above for an instant) it falls back to one ring claim with its undo loop,
+    /// so a refill is refused exactly when a single insert would be.
+    fn claim_batch<P: Probe>(&self, want: u64, probe: &mut P) -> Option<(u64, u64)> {
+        let n = self.capacity() as u64;
+        let mut current = self.header.claim.load(Ordering::Relaxed);
+        loop {
+            let count = current & COUNT_MASK;
+            if count >= n {
+                return self.claim(probe).map(|ticket| (ticket, 1));
+            }
+            let got = want.min(n - count);
+            // Success: Acquire, as in `claim` (pairs with the Release decrement of a finished
+            // remove or give-back, so the ids they pushed are visible to our pops). Failure:
+            // Relaxed, we only read the word again.
+            let claimed = self.header.claim.compare_exchange(
+                current,
+                current.wrapping_add(got * (TICKET_ONE | COUNT_ONE)),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            );
+            probe.line_write(Region::Header, 0);
+            match claimed {
+                Ok(before) => return Some((before >> 32, got)),
+                Err(now) => {
+                    spin_hint();
+                    current = now;
+                }
+            }
+        }
+    }
+
+    /// A magazine refill: claims up to `want` ids in one RMW and takes them from the ring,
+    /// calling `each` with every id, in ring order. False if the table is full.
+    pub(crate) fn refill<P: Probe>(&self, want: u64, probe: &mut P, mut each: impl FnMut(Key)) -> bool {
+        let Some((first, got)) = self.claim_batch(want, probe) else {
+            return false;
+        };
+        for t in 0..got {
+            each(self.pop(first.wrapping_add(t), probe));
+        }
+        true
+    }
+
+    /// Gives ids back to the ring (a magazine's overflow, or a dropped writer's magazine): one
+    /// RMW takes a ticket for each, the ids are pushed, and one Release RMW gives back their
+    /// claims, as that many removes would.
+    pub(crate) fn give_back<P: Probe>(&self, ids: &[Key], probe: &mut P) {
+        if ids.is_empty() {
+            return;
+        }
+        let k = ids.len() as u64;
+        // Relaxed: as in `push`, each cell's CAS carries the ordering.
+        let first = self.header.free.fetch_add(k, Ordering::Relaxed);
+        probe.line_write(Region::Header, 0);
+        for (t, &id) in (0..k).zip(ids) {
+            let c = self.geometry.ring_cell_of_ticket(first.wrapping_add(t));
+            let pushed = self
+                .ring_cell(c)
+                .compare_exchange(RESERVED, id.bits(), self.ring_push_ordering(), Ordering::Relaxed)
+                .is_ok();
+            probe.line_write(Region::Ring, self.geometry.ring_line_of_cell(c));
+            if !pushed {
+                // The cell still holds an id whose pop ticket was skipped: this id takes the
+                // next free ticket, as in `push`.
+                probe.ring_retry();
+                self.push(id, probe);
+            }
+        }
+        // Release: pairs with the Acquire claim of an insert or refill (see `claim`).
+        self.header.claim.fetch_sub(k * COUNT_ONE, Ordering::Release);
+        probe.line_write(Region::Header, 0);
+    }
+
     /// Runs the caller's closure for a reserved key; if it panics, the reservation is undone
     /// (see [`InsertGuard`]).
     #[inline]
@@ -587,11 +695,29 @@ impl<T: Send + 'static> Table<T> {
     /// the element itself to the caller to retire: `None` if the key is stale, forged or
     /// already removed; else the unlinked pointer (null only in the broken `relaxed-ring`
     /// variant, when its late clear found the slot already empty).
+    #[inline]
     pub(crate) fn unlink<'g, P: Probe>(
         &self,
         key: Key,
         guard: &'g Guard,
         probe: &mut P,
+    ) -> Option<Shared<'g, Entry<T>>> {
+        self.unlink_with(key, guard, probe, |table, next, probe| {
+            table.push(next, probe);
+            table.release_claim(probe);
+        })
+    }
+
+    /// Clears the slot of `key` and hands the slot's next key to `free`: the ring's push and
+    /// claim release ([`Self::unlink`]), or a writer's magazine, which keeps the claim (its ids
+    /// stay out of the ring). Returns what [`Self::unlink`] returns.
+    #[inline]
+    pub(crate) fn unlink_with<'g, P: Probe>(
+        &self,
+        key: Key,
+        guard: &'g Guard,
+        probe: &mut P,
+        free: impl FnOnce(&Self, Key, &mut P),
     ) -> Option<Shared<'g, Entry<T>>> {
         // Truncation is the point: the key's low bits are the slot.
         #[allow(clippy::cast_possible_truncation)]
@@ -608,15 +734,16 @@ impl<T: Send + 'static> Table<T> {
         }
         let next = self.geometry.next_key(Key::from_bits(entry.key));
         if self.variant == Variant::RelaxedRing {
+            // (The magazine allocator refuses this variant at build, so `free` is the ring's.)
             return Some(self.remove_reordered(s, next, guard, probe));
         }
         // AcqRel on success: Release so the inserter that later reuses the slot (ordered after
-        // us through the ring) is ordered after this null; Acquire to order our reads of the
-        // entry before we hand it to reclamation. Failure: another remover won.
+        // us through the ring, or this very thread through its magazine) is ordered after this
+        // null; Acquire to order our reads of the entry before we hand it to reclamation.
+        // Failure: another remover won.
         cell.compare_exchange(current, Shared::null(), Ordering::AcqRel, Ordering::Relaxed, guard).ok()?;
         probe.line_write(Region::Slot, self.geometry.line_of_slot(s));
-        self.push(next, probe);
-        self.release_claim(probe);
+        free(self, next, probe);
         Some(current)
     }
 

@@ -9,11 +9,17 @@
 //! collects) the elements are dropped and their allocations come back to the writer for its
 //! next inserts. Under churn that removes the allocator and most of the epoch bookkeeping from
 //! the hot path.
+//!
+//! On a table with the magazine allocator a writer also holds a magazine of free ids (see
+//! `crate::magazine`): its removes keep their ids there and its inserts take them back, so
+//! most of its operations never write the table's header line. Dropping the writer (a thread
+//! that ends, a panic that unwinds it) gives the magazine's ids back to the ring.
 
 use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::key::Key;
+use crate::magazine::Magazine;
 use crate::probe::{NoProbe, Probe};
 use crate::sync::epoch::{self, Guard, Owned};
 use crate::table::{Entry, Full, SlotView, Table};
@@ -50,6 +56,10 @@ pub struct Writer<'t, T: Send + 'static> {
     spare: Vec<SpareBox<T>>,
     /// Where deferred calls put allocations once their grace period is over.
     returns: Arc<Mutex<Vec<SpareBox<T>>>>,
+    /// This writer's free ids (the magazine allocator, while a record was left to take).
+    magazine: Option<Magazine<'t>>,
+    /// Ids on their way back to the ring (reused buffer).
+    spill: Vec<Key>,
 }
 
 impl<'t, T: Send + 'static> Writer<'t, T> {
@@ -62,7 +72,40 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
             retired: Vec::with_capacity(WRITER_BATCH as usize),
             spare: Vec::new(),
             returns: Arc::new(Mutex::new(Vec::new())),
+            magazine: table.magazines().and_then(crate::magazine::Magazines::take),
+            spill: Vec::new(),
         }
+    }
+
+    /// This writer's magazine, as `(fill, size)`: `None` on a ring table, or when all
+    /// [`crate::MAGAZINE_WRITERS`] records were taken when the writer was made.
+    pub fn magazine(&self) -> Option<(usize, usize)> {
+        self.magazine.as_ref().map(|m| (m.fill(), m.size()))
+    }
+
+    /// A free id for an insert: the magazine's newest, else a refill, else the ring's.
+    #[allow(clippy::inline_always)] // part of `insert_probed`'s hot path
+    #[inline(always)]
+    fn take_id<P: Probe>(&mut self, probe: &mut P) -> Option<Key> {
+        match &mut self.magazine {
+            None => self.table.reserve(probe),
+            Some(m) => match m.pop() {
+                Some(id) => Some(id),
+                None => self.refill(probe),
+            },
+        }
+    }
+
+    /// Refills the empty magazine with up to half its size in one claim and takes one id.
+    #[cold]
+    #[inline(never)]
+    fn refill<P: Probe>(&mut self, probe: &mut P) -> Option<Key> {
+        let m = self.magazine.as_mut()?;
+        let want = (m.size() / 2).max(1) as u64;
+        if !self.table.refill(want, probe, |id| m.push(id)) {
+            return None;
+        }
+        m.pop()
     }
 
     /// The table this writer writes.
@@ -88,7 +131,7 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
     #[allow(clippy::inline_always)] // measured: see the comment above
     #[inline(always)]
     pub fn insert_probed<P: Probe>(&mut self, value: T, probe: &mut P) -> Result<Key, Full<T>> {
-        let Some(key) = self.table.reserve(probe) else {
+        let Some(key) = self.take_id(probe) else {
             return Err(Full(value));
         };
         let entry = self.allocate(Entry { key: key.bits(), value });
@@ -103,7 +146,7 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
     /// [`Full`] with the closure when all slots are taken.
     #[inline]
     pub fn insert_with<F: FnOnce(Key) -> T>(&mut self, make: F) -> Result<Key, Full<F>> {
-        let Some(key) = self.table.reserve(&mut NoProbe) else {
+        let Some(key) = self.take_id(&mut NoProbe) else {
             return Err(Full(make));
         };
         let value = self.table.build_value(key, make);
@@ -122,7 +165,19 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
     /// [`Self::remove`], reporting contention to `probe`.
     #[inline]
     pub fn remove_probed<P: Probe>(&mut self, key: Key, probe: &mut P) -> bool {
-        let Some(unlinked) = self.table.unlink(key, &self.guard, probe) else {
+        let unlinked = match &mut self.magazine {
+            None => self.table.unlink(key, &self.guard, probe),
+            Some(m) => {
+                let spill = &mut self.spill;
+                self.table.unlink_with(key, &self.guard, probe, |table, next, probe| {
+                    if m.fill() == m.size() {
+                        give_back_oldest(table, m, (m.size() / 2).max(1), spill, probe);
+                    }
+                    m.push(next);
+                })
+            }
+        };
+        let Some(unlinked) = unlinked else {
             return false;
         };
         if !unlinked.is_null() {
@@ -200,6 +255,23 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
     }
 }
 
+/// Gives the oldest `k` ids of a magazine back to the ring (one claim release for all): half
+/// of a full magazine, or all of a dropped writer's.
+#[cold]
+#[inline(never)]
+fn give_back_oldest<T, P: Probe>(
+    table: &Table<T>,
+    m: &mut Magazine<'_>,
+    k: usize,
+    spill: &mut Vec<Key>,
+    probe: &mut P,
+) {
+    spill.clear();
+    m.take_oldest(k, spill);
+    table.give_back(spill, probe);
+    spill.clear();
+}
+
 /// Runs after the grace period of a batch: drops each element and keeps its allocation for the
 /// writer (up to [`WRITER_SPARE_LIMIT`]; the rest is freed).
 fn recycle<T>(batch: Retired<T>, returns: &Mutex<Vec<SpareBox<T>>>) {
@@ -224,6 +296,11 @@ fn recycle<T>(batch: Retired<T>, returns: &Mutex<Vec<SpareBox<T>>>) {
 
 impl<T: Send + 'static> Drop for Writer<'_, T> {
     fn drop(&mut self) {
+        if let Some(mut m) = self.magazine.take() {
+            let fill = m.fill();
+            give_back_oldest(self.table, &mut m, fill, &mut self.spill, &mut NoProbe);
+            m.release();
+        }
         if self.retire_batch() {
             self.guard.flush();
         }
@@ -235,6 +312,7 @@ impl<T: Send + 'static> std::fmt::Debug for Writer<'_, T> {
         f.debug_struct("Writer")
             .field("ops", &self.ops)
             .field("retired", &self.retired.len())
+            .field("magazine", &self.magazine())
             .finish_non_exhaustive()
     }
 }

@@ -39,6 +39,7 @@ fn churn_until_violation(variant: Variant, max_rounds: usize) -> (usize, Vec<Str
                 pin: false,
                 stop_at_first_violation: true,
                 snapshot_every: 0,
+                writer: false,
             },
         );
         if !report.violations.is_empty() {
@@ -80,6 +81,7 @@ fn the_correct_table_passes_the_same_rounds() {
                 pin: false,
                 stop_at_first_violation: true,
                 snapshot_every: 0,
+                writer: false,
             },
         );
         assert_eq!(report.violations, Vec::<String>::new());

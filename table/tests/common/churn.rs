@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use slotscope_table::{Key, SlotState, Table};
+use slotscope_table::{Full, Key, SlotState, Table, Writer};
 
 /// When a thread stops.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +37,9 @@ pub struct Churn {
     pub stop_at_first_violation: bool,
     /// Thread 0 takes a snapshot every this many operations (0: never).
     pub snapshot_every: u64,
+    /// Insert and remove through a `Writer` per thread (which holds a magazine on a magazine
+    /// table) instead of the table's one-shot calls.
+    pub writer: bool,
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +88,28 @@ struct ThreadReport {
     snapshots: u64,
 }
 
+/// Inserts and removes through the table's one-shot calls, or through a writer.
+struct Mutator<'t> {
+    table: &'t Table<u64>,
+    writer: Option<Writer<'t, u64>>,
+}
+
+impl Mutator<'_> {
+    fn insert(&mut self, value: u64) -> Result<Key, Full<u64>> {
+        match &mut self.writer {
+            Some(w) => w.insert(value),
+            None => self.table.insert(value),
+        }
+    }
+
+    fn remove(&mut self, key: Key) -> bool {
+        match &mut self.writer {
+            Some(w) => w.remove(key),
+            None => self.table.remove(key),
+        }
+    }
+}
+
 /// Runs the workload on `table` and gathers what every thread saw.
 pub fn run(table: &Table<u64>, cfg: Churn) -> Report {
     let stop = AtomicBool::new(false);
@@ -128,10 +153,12 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
     let mut stale_next = 0;
     let mut seq = 0u64;
     let mut ops = 0u64;
+    // Dropped at the end of the worker: a magazine's ids go back to the ring then.
+    let mut m = Mutator { table, writer: cfg.writer.then(|| table.writer()) };
     while me.live.len() < cfg.floor {
         let value = ((tid as u64) << 48) | seq;
         seq += 1;
-        match table.insert(value) {
+        match m.insert(value) {
             Ok(k) => {
                 me.inserts += 1;
                 me.live.push((k, value));
@@ -169,7 +196,7 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
                 if me.live.len() < cfg.quota {
                     let value = ((tid as u64) << 48) | seq;
                     seq += 1;
-                    match table.insert(value) {
+                    match m.insert(value) {
                         Ok(k) => {
                             me.inserts += 1;
                             inserted = true;
@@ -192,7 +219,7 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
                 let at_quota = me.live.len() >= cfg.quota;
                 if !inserted && (at_quota || me.live.len() > cfg.floor) && !me.live.is_empty() {
                     let (k, value) = me.live.swap_remove(rng.below(me.live.len()));
-                    if table.remove(k) {
+                    if m.remove(k) {
                         me.removes += 1;
                     } else {
                         violation!(me, format!("own live {k:?}={value:#x} could not be removed (lost)"));
@@ -225,7 +252,7 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
                     if let Some(v) = table.get(k) {
                         violation!(me, format!("stale {k:?} reads {v:#x}"));
                     }
-                    if table.remove(k) {
+                    if m.remove(k) {
                         violation!(me, format!("stale {k:?} removed an element"));
                     }
                 }
@@ -258,7 +285,8 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
 }
 
 /// What a snapshot taken under load must satisfy: every slot in exactly one state, occupied
-/// slots showing keys of this table at their own slot, free slots backed by a ring id.
+/// slots showing keys of this table at their own slot, free slots backed by an id in the ring
+/// or in a magazine.
 fn snapshot_sane(table: &Table<u64>) -> Result<(), String> {
     let snap = table.snapshot();
     let g = snap.geometry();
@@ -275,6 +303,9 @@ fn snapshot_sane(table: &Table<u64>) -> Result<(), String> {
             in_ring[id.slot()] = true;
         }
     }
+    for id in snap.magazines().iter().flat_map(|m| &m.ids) {
+        in_ring[id.slot()] = true;
+    }
     for (s, &ring) in in_ring.iter().enumerate() {
         let info = snap.slot(s);
         match info.state {
@@ -284,7 +315,7 @@ fn snapshot_sane(table: &Table<u64>) -> Result<(), String> {
                     return Err(format!("slot {s} shows key {k:?}"));
                 }
             }
-            SlotState::Free if !ring => return Err(format!("slot {s} free without a ring id")),
+            SlotState::Free if !ring => return Err(format!("slot {s} free without a ring or magazine id")),
             SlotState::Free | SlotState::Reserved => {}
         }
     }

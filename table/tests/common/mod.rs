@@ -174,7 +174,7 @@ pub fn check_snapshot_accounts(snap: &Snapshot, live: impl IntoIterator<Item = K
     assert_eq!(snap.occupied(), live.len(), "occupied slots");
     assert_eq!(snap.reserved(), 0, "reserved slots at quiescence");
     assert_eq!(snap.occupied() + snap.free(), n, "occupied + free");
-    assert_eq!(snap.count(), live.len() as u64, "header count");
+    assert_eq!(snap.count(), (live.len() + snap.in_magazines()) as u64, "header count = live + in magazines");
     for &key in &live {
         let info = snap.slot(key.slot());
         assert_eq!(info.state, SlotState::Occupied, "slot of live {key:?}");
@@ -189,14 +189,18 @@ pub fn check_snapshot_accounts(snap: &Snapshot, live: impl IntoIterator<Item = K
             ring_ids[id.slot()].push(id);
         }
     }
+    for id in snap.magazines().iter().flat_map(|m| &m.ids) {
+        assert!(g.owns(*id), "a magazine holds {id:?}, not a key of this table");
+        ring_ids[id.slot()].push(*id);
+    }
     for (s, ids) in ring_ids.iter().enumerate() {
         let info = snap.slot(s);
         match info.state {
             SlotState::Occupied => {
-                assert!(ids.is_empty(), "slot {s} is occupied and its id {ids:?} is also in the ring");
+                assert!(ids.is_empty(), "slot {s} is occupied and its id {ids:?} is also free");
             }
             SlotState::Free => {
-                assert_eq!(ids.len(), 1, "slot {s} is free with ids {ids:?} in the ring");
+                assert_eq!(ids.len(), 1, "slot {s} is free with ids {ids:?} in the ring and magazines");
                 assert_eq!(info.key, Some(ids[0]), "slot {s}: next key and ring id differ");
             }
             SlotState::Reserved => panic!("slot {s} reserved at quiescence"),
