@@ -33,9 +33,9 @@ use crate::sync::{AtomicU64, Ordering};
 use crate::table::{Block, BLOCK_WORDS};
 use crate::BuildError;
 
-/// Writers that can hold a magazine at once on one table (64); further writers run on the ring
-/// alone until one of those is dropped.
-pub const MAGAZINE_WRITERS: usize = 64;
+/// Writers that can hold a magazine at once on one table (64; 4 under loom, whose models use
+/// two); further writers run on the ring alone until one of those is dropped.
+pub const MAGAZINE_WRITERS: usize = if cfg!(loom) { 4 } else { 64 };
 /// Smallest magazine: 2 ids (a refill then takes 1).
 pub const MIN_MAGAZINE: u32 = 2;
 /// Largest magazine: 4096 ids.

@@ -22,7 +22,7 @@ use loom::cell::UnsafeCell;
 use loom::sync::atomic::{AtomicU64, Ordering};
 use loom::sync::Arc;
 use loom::thread;
-use slotscope_table::{Key, SlotState, Table, Variant};
+use slotscope_table::{Allocator, Key, SlotState, Table, Variant};
 
 const N: usize = 16;
 
@@ -493,6 +493,179 @@ fn keys_during_remove() {
         }
         assert!(seen.iter().filter(|&&x| x == gone).count() <= 1);
         assert!(seen.iter().all(|k| keys.contains(k)), "{seen:?}");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// The magazine allocator: refills and give-backs racing with other threads
+
+/// Magazine size in the models: 4 (a refill takes 2, a give-back returns 2).
+const M: u32 = 4;
+
+/// A 16-slot magazine table holding `live` elements (inserted by the one-shot calls, so no
+/// magazine holds anything yet).
+fn filled_magazine(live: usize) -> (Arc<Table<u64>>, Vec<Key>) {
+    let t = Table::builder().capacity(N).allocator(Allocator::Magazine { size: M }).build().unwrap();
+    let keys = (0..live as u64).map(|v| t.insert(v).unwrap()).collect();
+    (Arc::new(t), keys)
+}
+
+fn live_but(keys: &[Key], gone: &[Key]) -> Vec<(Key, u64)> {
+    keys.iter().zip(0..).filter(|(k, _)| !gone.contains(k)).map(|(&k, v)| (k, v)).collect()
+}
+
+/// A writer's refill (one claim for 2 ids, then two pops) races with a one-shot remove pushing
+/// an id into the ring it pops from: the refill gets ids (skipping a cell whose push is still
+/// in flight), nothing is lost or handed out twice.
+#[test]
+fn magazine_refill_races_a_remove() {
+    model(|| {
+        let (t, keys) = filled_magazine(N - 1);
+        let snap = t.snapshot();
+        let free =
+            (0..N).find_map(|s| (snap.slot(s).state == SlotState::Free).then(|| snap.slot(s).key.unwrap()));
+        let k = keys[2];
+        let t2 = t.clone();
+        let h = thread::spawn(move || assert!(t2.remove(k)));
+        let mut w = t.writer();
+        let new = w.insert(100).unwrap();
+        drop(w);
+        h.join().unwrap();
+        assert!(new == next_key(k) || Some(new) == free, "{new:?} was neither free id");
+        let mut live = live_but(&keys, &[k]);
+        live.push((new, 100));
+        quiescent(&t, &live);
+    });
+}
+
+/// Two writers with magazines race for the last two free ids. A refill claims what is left,
+/// so the first to refill may take both: the other is then refused while the slack sits in
+/// the winner's magazine (the magazine allocator's documented `Full`). Never both refused,
+/// never one id to both, and once both writers are dropped every id is back. loom explores
+/// both outcomes.
+#[test]
+fn magazine_refills_race_for_the_last_ids() {
+    let outcomes = StdArc::new([StdBool::new(false), StdBool::new(false)]);
+    let seen = StdArc::clone(&outcomes);
+    model(move || {
+        let (t, keys) = filled_magazine(N - 2);
+        let t2 = t.clone();
+        let other = thread::spawn(move || {
+            let mut writer = t2.writer();
+            writer.insert(100).map_err(|_| ())
+        });
+        let mut writer = t.writer();
+        let mine = writer.insert(200).map_err(|_| ());
+        drop(writer);
+        let theirs = other.join().unwrap();
+        let mut live = live_but(&keys, &[]);
+        match (mine, theirs) {
+            (Ok(a), Ok(b)) => {
+                assert_ne!(a, b, "one id to two writers");
+                live.push((a, 200));
+                live.push((b, 100));
+                seen[0].store(true, SeqCst);
+            }
+            (Ok(a), Err(())) => {
+                live.push((a, 200));
+                seen[1].store(true, SeqCst);
+            }
+            (Err(()), Ok(b)) => {
+                live.push((b, 100));
+                seen[1].store(true, SeqCst);
+            }
+            (Err(()), Err(())) => panic!("two free ids and both writers refused"),
+        }
+        quiescent(&t, &live);
+    });
+    assert!(outcomes.iter().all(|o| o.load(SeqCst)), "loom did not explore both outcomes");
+}
+
+/// A full magazine gives its older half back to the ring (one free-cursor RMW, two pushes,
+/// one Release claim decrement) while a one-shot insert on the otherwise full table waits for
+/// room: the insert gets one of the given-back ids or `Full`, both outcomes happen, and the
+/// ids are accounted for either way.
+#[test]
+fn magazine_give_back_races_an_insert() {
+    let outcomes = StdArc::new([StdBool::new(false), StdBool::new(false)]);
+    let seen = StdArc::clone(&outcomes);
+    model(move || {
+        let (t, keys) = filled_magazine(N);
+        let mut w = t.writer();
+        // Fill the magazine: four removes (their ids stay out of the ring).
+        for &k in &keys[..4] {
+            assert!(w.remove(k));
+        }
+        let t2 = t.clone();
+        let h = thread::spawn(move || t2.insert(100));
+        // The fifth remove finds the magazine full and gives back the two oldest ids.
+        assert!(w.remove(keys[4]));
+        drop(w);
+        let r = h.join().unwrap();
+        let mut live = live_but(&keys, &keys[..5]);
+        match r {
+            Ok(new) => {
+                assert!(keys[..2].iter().any(|&k| new == next_key(k)), "{new:?} was not given back");
+                live.push((new, 100));
+                seen[0].store(true, SeqCst);
+            }
+            Err(full) => {
+                assert_eq!(full.into_inner(), 100);
+                seen[1].store(true, SeqCst);
+            }
+        }
+        quiescent(&t, &live);
+    });
+    assert!(outcomes.iter().all(|o| o.load(SeqCst)), "loom did not explore both outcomes");
+}
+
+/// A writer dropped as its thread ends gives its magazine back while another writer, its
+/// magazine empty and the ring empty, inserts: that writer gets the given-back id or `Full`,
+/// and after both the table is whole again.
+#[test]
+fn magazine_returned_on_drop_races_a_refill() {
+    model(|| {
+        let (t, keys) = filled_magazine(N);
+        let k = keys[0];
+        let t2 = t.clone();
+        let other = thread::spawn(move || {
+            let mut writer = t2.writer();
+            assert!(writer.remove(k));
+            // Dropped here: the id goes back to the ring.
+        });
+        let mut writer = t.writer();
+        let inserted = writer.insert(100);
+        drop(writer);
+        other.join().unwrap();
+        let mut live = live_but(&keys, &[k]);
+        if let Ok(new) = inserted {
+            assert_eq!(new, next_key(k));
+            live.push((new, 100));
+        }
+        quiescent(&t, &live);
+    });
+}
+
+/// A writer removes a key and reuses its slot from its magazine while another thread looks
+/// the old key up: the lookup sees the old element or nothing, never the new one (the
+/// generation rule holds under magazines).
+#[test]
+fn magazine_reuse_never_aliases_a_stale_key() {
+    model(|| {
+        let (t, keys) = filled_magazine(N - 4);
+        let k = keys[1];
+        let t2 = t.clone();
+        let h = thread::spawn(move || t2.get(k));
+        let mut w = t.writer();
+        assert!(w.remove(k));
+        let new = w.insert(100).unwrap();
+        drop(w);
+        assert_eq!(new, next_key(k), "the magazine hands back the id just freed");
+        let seen = h.join().unwrap();
+        assert!(seen.is_none() || seen == Some(1), "stale {k:?} read {seen:?}");
+        let mut live = live_but(&keys, &[k]);
+        live.push((new, 100));
+        quiescent(&t, &live);
     });
 }
 

@@ -8,6 +8,12 @@
 //! which id each ring cell must hold. Keys are composed by hand from the documented bit layout
 //! (`common::key_bits`), not with the crate's own functions.
 //!
+//! Programs also insert and remove through a `Writer`, and drop it for a fresh one. On a
+//! magazine table (`Setup::magazine`) the model keeps the writer's magazine too: its inserts
+//! take the newest id, an empty magazine refills with up to half its size from the ring's
+//! front, a full one gives its oldest half back to the ring's end, and a dropped writer gives
+//! back all of its ids; one-shot calls go to the ring directly.
+//!
 //! Checked after every step:
 //! - no key is issued while live, nor ever twice (generations start near the top, so they wrap
 //!   within a program, but never come round to an old key);
@@ -29,7 +35,7 @@ use common::{key_bits, max_generation, next_key_bits, quiet_panics, QuietPanic};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::TestCaseError;
-use slotscope_table::{Key, Layout, SlotState, Snapshot, Table, Variant};
+use slotscope_table::{Allocator, Key, Layout, SlotState, Snapshot, Table, Variant, Writer};
 
 /// What a program does at one step. Selectors (`usize`) pick among live or stale keys modulo
 /// their number, so every program is valid whatever came before.
@@ -58,6 +64,12 @@ enum Op {
     OtherTag(usize, u32),
     Snapshot,
     Keys,
+    /// An insert through the writer.
+    WriterInsert(u32),
+    /// A remove of a live key through the writer.
+    WriterRemove(usize),
+    /// The writer dropped (its magazine given back) and a new one made.
+    WriterDrop,
 }
 
 /// The table a program runs on.
@@ -69,6 +81,8 @@ struct Setup {
     line_bytes: usize,
     /// `Some(k)`: generations start at `max_generation - k`, so they wrap during the program.
     below_top: Option<u64>,
+    /// `Some(m)`: the magazine allocator with magazines of `m` ids.
+    magazine: Option<u32>,
 }
 
 /// The stored value: the key the closure of `insert_with` saw (0 for `insert`), and a payload.
@@ -86,6 +100,9 @@ struct Model {
     removes: u64,
     /// Tickets taken so far (the alloc cursor): one per insert that got an id.
     tickets: u64,
+    /// The writer's magazine, oldest first, and its size (`None`: the ring allocator).
+    magazine: Vec<u64>,
+    magazine_size: Option<usize>,
 }
 
 impl Model {
@@ -103,11 +120,59 @@ impl Model {
             inserts: 0,
             removes: 0,
             tickets: 0,
+            magazine: Vec::new(),
+            magazine_size: table.allocator().magazine().map(|m| m as usize),
         }
     }
 
+    /// Whether a one-shot insert is refused: the ring is empty (with magazines, ids may still
+    /// sit in the writer's).
     fn full(&self) -> bool {
-        self.live.len() == self.n
+        self.ring.is_empty()
+    }
+
+    /// Whether the writer's insert is refused: nothing in its magazine nor in the ring.
+    fn writer_full(&self) -> bool {
+        self.magazine.is_empty() && self.ring.is_empty()
+    }
+
+    /// The id the writer's insert gets: the magazine's newest, after a refill if it was empty.
+    fn writer_issue(&mut self) -> Result<u64, String> {
+        let Some(size) = self.magazine_size else {
+            return self.issue();
+        };
+        if self.magazine.is_empty() {
+            let got = (size / 2).max(1).min(self.ring.len());
+            for _ in 0..got {
+                let id = self.ring.pop_front().unwrap();
+                self.tickets += 1;
+                self.magazine.push(id);
+            }
+        }
+        let id = self.magazine.pop().ok_or("model: writer_issue with nothing free")?;
+        ensure(!self.live.contains_key(&id), || format!("id {id:#x} would be issued while live"))?;
+        ensure(self.issued.insert(id), || format!("id {id:#x} would be issued a second time"))?;
+        Ok(id)
+    }
+
+    /// A key removed through the writer: its next id goes to the magazine (the oldest half
+    /// back to the ring first, if full), or to the ring.
+    fn writer_retire(&mut self, id: u64) {
+        let Some(size) = self.magazine_size else {
+            return self.retire(id);
+        };
+        if self.magazine.len() == size {
+            let back: Vec<u64> = self.magazine.drain(..(size / 2).max(1)).collect();
+            self.ring.extend(back);
+        }
+        self.stale.push(id);
+        self.magazine.push(next_key_bits(self.log2, id));
+    }
+
+    /// The writer dropped: every id in its magazine back to the ring, oldest first.
+    fn writer_drop(&mut self) {
+        let back: Vec<u64> = self.magazine.drain(..).collect();
+        self.ring.extend(back);
     }
 
     fn pick_live(&self, sel: usize) -> Option<u64> {
@@ -236,15 +301,64 @@ fn insert_panicking(table: &Table<Value>, m: &mut Model) -> Result<(), String> {
     Ok(())
 }
 
-fn step(table: &Table<Value>, m: &mut Model, op: &Op, snap: &mut Snapshot) -> Result<(), String> {
+/// The writer's steps (`WriterInsert`, `WriterRemove`, `WriterDrop`).
+fn writer_step<'t>(
+    table: &'t Table<Value>,
+    m: &mut Model,
+    op: &Op,
+    writer: &mut Writer<'t, Value>,
+) -> Result<(), String> {
     match *op {
+        Op::WriterInsert(payload) => {
+            let got = writer.insert((0, payload));
+            if m.writer_full() {
+                let back = got.map_err(slotscope_table::Full::into_inner);
+                ensure(back.is_err(), || format!("writer insert with nothing free gave {back:?}"))?;
+            } else {
+                let expected = m.writer_issue()?;
+                let got = got.map_err(|_| format!("writer: Full with {} of {} live", m.live.len(), m.n))?;
+                ensure(got.bits() == expected, || {
+                    format!("writer insert gave {got:?}, expected {:?}", key(expected))
+                })?;
+                m.live.insert(expected, (0, payload));
+                m.inserts += 1;
+            }
+        }
+        Op::WriterRemove(sel) => {
+            if let Some(bits) = m.pick_live(sel) {
+                ensure(writer.remove(key(bits)), || format!("writer remove of live {:?} failed", key(bits)))?;
+                ensure(!writer.remove(key(bits)), || format!("second writer remove of {:?}", key(bits)))?;
+                m.live.remove(&bits);
+                m.writer_retire(bits);
+                m.removes += 1;
+            }
+        }
+        Op::WriterDrop => {
+            *writer = table.writer();
+            m.writer_drop();
+        }
+        _ => unreachable!("not a writer step: {op:?}"),
+    }
+    Ok(())
+}
+
+fn step<'t>(
+    table: &'t Table<Value>,
+    m: &mut Model,
+    op: &Op,
+    snap: &mut Snapshot,
+    writer: &mut Writer<'t, Value>,
+) -> Result<(), String> {
+    match *op {
+        Op::WriterInsert(_) | Op::WriterRemove(_) | Op::WriterDrop => writer_step(table, m, op, writer)?,
         Op::Insert(payload) => insert_one(table, m, payload)?,
         Op::InsertWith(payload) => insert_with_one(table, m, payload)?,
         Op::InsertPanics => insert_panicking(table, m)?,
         Op::FillTo(percent) => {
             let target = (m.n * usize::from(percent)).div_ceil(100).min(m.n);
             let mut payload = 1_000_000;
-            while m.live.len() < target {
+            // (With magazines the ring may run dry below the target: then it stops there.)
+            while m.live.len() < target && !m.full() {
                 insert_one(table, m, payload)?;
                 payload += 1;
             }
@@ -342,7 +456,16 @@ fn check_state(table: &Table<Value>, m: &Model) -> Result<(), String> {
     ensure(table.keys().count() == m.live.len(), || "keys() count".to_owned())?;
 
     let snap = table.snapshot();
-    ensure(snap.count() == m.live.len() as u64, || format!("snapshot count {}", snap.count()))?;
+    ensure(snap.count() == (m.live.len() + m.magazine.len()) as u64, || {
+        format!("snapshot count {} != live + magazine", snap.count())
+    })?;
+    if m.magazine_size.is_some() {
+        let shown: Vec<Vec<u64>> =
+            snap.magazines().iter().map(|mag| mag.ids.iter().map(|k| k.bits()).collect()).collect();
+        ensure(shown == vec![m.magazine.clone()], || {
+            format!("magazines {shown:x?}, expected [{:x?}]", m.magazine)
+        })?;
+    }
     ensure(snap.occupied() + snap.free() == n, || {
         format!("occupied {} + free {} != N {n}", snap.occupied(), snap.free())
     })?;
@@ -354,7 +477,7 @@ fn check_state(table: &Table<Value>, m: &Model) -> Result<(), String> {
     for &bits in m.live.keys() {
         expected_slot[usize::try_from(bits & mask).unwrap()] = Some((SlotState::Occupied, bits));
     }
-    for &bits in &m.ring {
+    for &bits in m.ring.iter().chain(&m.magazine) {
         let s = usize::try_from(bits & mask).unwrap();
         if let Some((state, other)) = expected_slot[s] {
             return Err(format!("model: slot {s} both {state:?} ({other:#x}) and in the ring ({bits:#x})"));
@@ -401,14 +524,16 @@ fn run(setup: &Setup, variant: Variant, ops: &[Op]) -> Result<(), String> {
         .line_bytes(setup.line_bytes)
         .variant(variant)
         .first_generation(first)
+        .allocator(setup.magazine.map_or(Allocator::Ring, |size| Allocator::Magazine { size }))
         .build()
         .map_err(|e| e.to_string())?;
     ensure(table.capacity() == setup.asked.next_power_of_two().max(16), || "capacity rounding".to_owned())?;
     let mut m = Model::new(&table, first);
     let mut snap = Snapshot::fresh(table.geometry());
+    let mut writer = table.writer();
     check_state(&table, &m)?;
     for (i, op) in ops.iter().enumerate() {
-        step(&table, &mut m, op, &mut snap)
+        step(&table, &mut m, op, &mut snap, &mut writer)
             .and_then(|()| check_state(&table, &m))
             .map_err(|e| format!("step {i} ({op:?}): {e}"))?;
     }
@@ -427,11 +552,22 @@ fn setup(
         prop::sample::select(Layout::ALL.to_vec()),
         prop::sample::select(vec![64, 128]),
         below_top,
+        // Half the programs on the magazine allocator, its size anywhere from 2 to N / 4.
+        any::<bool>(),
     )
-        .prop_flat_map(|(cap, layout, line_bytes, below_top)| {
+        .prop_flat_map(|(cap, layout, line_bytes, below_top, magazines)| {
             // Any size that rounds to `cap`.
             let lo = if cap == 16 { 1 } else { cap / 2 + 1 };
-            (lo..=cap).prop_map(move |asked| Setup { asked, layout, line_bytes, below_top })
+            #[allow(clippy::cast_possible_truncation)] // at most 256 / 4
+            let sizes =
+                if magazines { (2..=(cap / 4) as u32).prop_map(Some).boxed() } else { Just(None).boxed() };
+            (lo..=cap, sizes).prop_map(move |(asked, magazine)| Setup {
+                asked,
+                layout,
+                line_bytes,
+                below_top,
+                magazine,
+            })
         })
 }
 
@@ -439,11 +575,11 @@ fn flip_mask() -> impl Strategy<Value = u64> {
     prop_oneof![(0u32..64).prop_map(|b| 1u64 << b), (1u64..=u64::MAX)]
 }
 
-/// Weights, in the order of `Op`'s variants (Insert .. Keys).
-type Weights = [u32; 15];
+/// Weights, in the order of `Op`'s variants (`Insert` .. `WriterDrop`).
+type Weights = [u32; 18];
 
 fn op(w: Weights) -> impl Strategy<Value = Op> {
-    let all: [BoxedStrategy<Op>; 15] = [
+    let all: [BoxedStrategy<Op>; 18] = [
         any::<u32>().prop_map(Op::Insert).boxed(),
         any::<u32>().prop_map(Op::InsertWith).boxed(),
         Just(Op::InsertPanics).boxed(),
@@ -459,17 +595,20 @@ fn op(w: Weights) -> impl Strategy<Value = Op> {
         (any::<usize>(), 0u32..32).prop_map(|(s, t)| Op::OtherTag(s, t)).boxed(),
         Just(Op::Snapshot).boxed(),
         Just(Op::Keys).boxed(),
+        any::<u32>().prop_map(Op::WriterInsert).boxed(),
+        any::<usize>().prop_map(Op::WriterRemove).boxed(),
+        Just(Op::WriterDrop).boxed(),
     ];
     // proptest refuses weight 0: leave those out.
     Union::new_weighted(w.into_iter().zip(all).filter(|(w, _)| *w > 0).collect())
 }
 
 /// Everything, with fills and drains so that every capacity reaches full and empty.
-const MIXED: Weights = [8, 3, 1, 1, 5, 1, 3, 1, 2, 2, 1, 2, 1, 1, 1];
+const MIXED: Weights = [8, 3, 1, 1, 5, 1, 3, 1, 2, 2, 1, 2, 1, 1, 1, 8, 6, 1];
 /// Churn near full: slots are reused over and over, with stale keys probed constantly.
-const CHURN: Weights = [6, 2, 1, 1, 6, 0, 1, 1, 4, 4, 0, 1, 0, 1, 0];
+const CHURN: Weights = [6, 2, 1, 1, 6, 0, 1, 1, 4, 4, 0, 1, 0, 1, 0, 6, 6, 1];
 /// Forged keys of every kind against a populated table.
-const FORGED: Weights = [4, 1, 0, 1, 2, 0, 1, 0, 1, 1, 5, 6, 3, 0, 1];
+const FORGED: Weights = [4, 1, 0, 1, 2, 0, 1, 0, 1, 1, 5, 6, 3, 0, 1, 2, 1, 0];
 
 #[cfg(not(miri))]
 const CASES: u32 = 256;
@@ -531,7 +670,8 @@ proptest! {
 /// (`RelaxedRing`) is in `bug_zoo.rs` and `loom.rs`.
 #[test]
 fn the_model_catches_no_generation_check() {
-    let setup = Setup { asked: 16, layout: Layout::Interleaved, line_bytes: 64, below_top: None };
+    let setup =
+        Setup { asked: 16, layout: Layout::Interleaved, line_bytes: 64, below_top: None, magazine: None };
     let program = [Op::FillTo(100), Op::Remove(3), Op::Insert(9), Op::StaleLookup(0)];
     run(&setup, Variant::Correct, &program).unwrap();
     let err = run(&setup, Variant::NoGenerationCheck, &program).unwrap_err();
@@ -563,7 +703,7 @@ fn fixed_programs_pass() {
         if cfg!(miri) { (&[Layout::Interleaved], &[64], 3) } else { (&Layout::ALL, &[64, 128], 40) };
     for &layout in layouts {
         for &line_bytes in lines {
-            let setup = Setup { asked: 16, layout, line_bytes, below_top: Some(1) };
+            let setup = Setup { asked: 16, layout, line_bytes, below_top: Some(1), magazine: None };
             let mut ops = vec![Op::FillTo(100), Op::InsertWith(1), Op::InsertPanics, Op::Snapshot];
             for i in 0..rounds {
                 let sel = i as usize;
