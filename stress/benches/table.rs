@@ -43,7 +43,7 @@ use slotscope_stress::backend::{
     Backend, DashMapBackend, PtabBackend, RwLockHashMapBackend, Session, ShardedSlabBackend,
 };
 use slotscope_stress::Value;
-use slotscope_table::{Key, NoProbe, Probe, ProbeCounts, Reader, Region, Table, Writer};
+use slotscope_table::{Allocator, Key, NoProbe, Probe, ProbeCounts, Reader, Region, Table, Writer};
 
 /// Slots of every contender with a fixed capacity (2^16).
 const CAPACITY: usize = 1 << 16;
@@ -80,7 +80,7 @@ const DEFAULT_REPEATS: u64 = 7;
 /// Default length of one measurement in milliseconds (`--ms`, `SLOTSCOPE_BENCH_MS`).
 const DEFAULT_MS: u64 = 100;
 /// The contenders' ids, as `--only` takes them.
-const CONTENDER_IDS: [&str; 16] = [
+const CONTENDER_IDS: [&str; 17] = [
     "reader",
     "reader-counts",
     "get",
@@ -95,6 +95,7 @@ const CONTENDER_IDS: [&str; 16] = [
     "table",
     "table-pinned",
     "table-writer",
+    "table-magazine",
     "table-counts",
     "table-lines",
 ];
@@ -270,8 +271,19 @@ fn present<K: Copy>(plan: &Plan, keys: &[K]) -> Box<[K; PRESENT]> {
 // ---------------------------------------------------------------------------------------------
 // The contenders' shared state
 
+/// Magazine size of the magazine contenders: 64 ids.
+const MAGAZINE: u32 = 64;
+
 fn build_table(plan: &Plan) -> (Table<Value>, Vec<Key>) {
-    let table = Table::with_capacity(CAPACITY).expect("2^16 slots is a valid capacity");
+    build_table_with(plan, Allocator::Ring)
+}
+
+fn build_table_with(plan: &Plan, allocator: Allocator) -> (Table<Value>, Vec<Key>) {
+    let table = Table::builder()
+        .capacity(CAPACITY)
+        .allocator(allocator)
+        .build()
+        .expect("2^16 slots is a valid capacity");
     let keys = fill(plan, |i| table.insert(value_of(i)).expect("the table has room"), |k| table.remove(k));
     (table, keys)
 }
@@ -591,6 +603,88 @@ impl Probe for LineHeat {
             *c = c.wrapping_add(1);
         }
     }
+}
+
+/// A [`Writer`] reporting every line it writes to a [`LineHeat`] (the probe figures).
+struct TableWriterLines<'t> {
+    writer: Writer<'t, Value>,
+    heat: LineHeat,
+}
+
+impl Lookup for TableWriterLines<'_> {
+    type K = Key;
+    #[inline]
+    fn get(&mut self, k: Key) -> Option<u64> {
+        self.writer.get(k).map(|v| v.seq)
+    }
+}
+
+impl Mutate for TableWriterLines<'_> {
+    #[inline]
+    fn insert(&mut self, v: Value) -> Key {
+        self.writer.insert_probed(v, &mut self.heat).expect("the table has room")
+    }
+    #[inline]
+    fn remove(&mut self, k: Key) -> bool {
+        self.writer.remove_probed(k, &mut self.heat)
+    }
+}
+
+/// What the probes see of one churn run (untimed): header-line writes per insert + remove pair,
+/// and the slot-line transfers per op that the threads' interleaved writes would cause: per
+/// line `n - sum(n_i^2) / n` for the threads' write counts `n_i` (the app's sharing estimate;
+/// an upper bound, since a thread writing a line twice in a row keeps it).
+fn line_figures(ctx: &Ctx, allocator: Allocator, threads: usize, ops: u64) -> (f64, f64) {
+    let (table, all) = build_table_with(&ctx.plan, allocator);
+    let keys = present(&ctx.plan, &all);
+    let share = PRESENT / threads;
+    let heats: Vec<LineHeat> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (table, keys, cores) = (&table, &keys, &ctx.cores);
+                s.spawn(move || {
+                    if !cores.is_empty() {
+                        core_affinity::set_for_current(cores[t % cores.len()]);
+                    }
+                    let mut m = TableWriterLines { writer: table.writer(), heat: LineHeat::new(table) };
+                    let mut pool = Pool::new(&keys[t * share..(t + 1) * share]);
+                    let removed = churn_loop(&mut m, &mut pool, ops, t as u64);
+                    assert_eq!(removed, ops / 2, "a remove of an own live key failed");
+                    m.heat
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("a probe thread panicked")).collect()
+    });
+    drain_garbage();
+    let pairs = (ops / 2) as f64 * threads as f64;
+    let header: u64 = heats.iter().map(|h| h.header).sum();
+    let mut transfers = 0.0;
+    for line in 0..heats[0].slot_lines.len() {
+        let counts: Vec<f64> = heats.iter().map(|h| f64::from(h.slot_lines[line])).collect();
+        let n: f64 = counts.iter().sum();
+        if n > 0.0 {
+            transfers += n - counts.iter().map(|c| c * c).sum::<f64>() / n;
+        }
+    }
+    (header as f64 / pairs, transfers / (2.0 * pairs))
+}
+
+/// The probe figures of the churn workload, ring against magazines, per thread count.
+fn print_line_figures(ctx: &Ctx, settings: &Settings) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "#### Churn, what the probes see (untimed, 2^20 ops per thread)
+");
+    let _ = writeln!(out, "| threads | allocator | header-line writes per insert+remove pair | est. slot-line transfers per op |");
+    let _ = writeln!(out, "|---:|---|---:|---:|");
+    for &threads in &settings.threads {
+        for (name, allocator) in [("ring", Allocator::Ring), ("magazines of 64", Allocator::Magazine { size: MAGAZINE })] {
+            let (header, transfers) = line_figures(ctx, allocator, threads, 1 << 20);
+            let _ = writeln!(out, "| {threads} | {name} | {header:.3} | {transfers:.3} |");
+        }
+    }
+    out.push('\n');
+    out
 }
 
 struct RawLoad<'a>(&'a [AtomicU64; CAPACITY]);
@@ -1097,16 +1191,20 @@ enum TableProbe {
     Off,
     Pinned,
     Writer,
+    /// Through `writer()` on a table with the magazine allocator.
+    Magazine,
     Counts,
     Lines,
 }
 
 fn measure_table(ctx: &Ctx, workload: Workload, probe: TableProbe, threads: usize, ops: u64) -> Sample {
-    let (table, all) = build_table(&ctx.plan);
+    let allocator =
+        if matches!(probe, TableProbe::Magazine) { Allocator::Magazine { size: MAGAZINE } } else { Allocator::Ring };
+    let (table, all) = build_table_with(&ctx.plan, allocator);
     let keys = present(&ctx.plan, &all);
     let t = &table;
     match (workload, probe) {
-        (_, TableProbe::Writer) => {
+        (_, TableProbe::Writer | TableProbe::Magazine) => {
             run_mutating(ctx, workload, threads, ops, &keys, |_| TableWriter(t.writer()))
         }
         (Workload::ReadHeavy, _) => {
@@ -1164,6 +1262,11 @@ fn mutating_contenders(ctx: &Ctx, workload: Workload) -> Vec<Contender<'_>> {
             table(TableProbe::Off),
         ));
         out.push(contender("table-writer", "table: all through `writer()`", table(TableProbe::Writer)));
+        out.push(contender(
+            "table-magazine",
+            "table: all through `writer()`, magazines of 64",
+            table(TableProbe::Magazine),
+        ));
         out.push(contender("ptab-guarded", "ptab, outer guard/256", ptab(true)));
     } else {
         out.push(contender("table", "table: `insert`/`remove`", table(TableProbe::Off)));
@@ -1176,6 +1279,11 @@ fn mutating_contenders(ctx: &Ctx, workload: Workload) -> Vec<Contender<'_>> {
             "table-writer",
             "table: `writer()` (batched retirement, recycled memory)",
             table(TableProbe::Writer),
+        ));
+        out.push(contender(
+            "table-magazine",
+            "table: `writer()` with magazines of 64",
+            table(TableProbe::Magazine),
         ));
         out.push(contender("table-counts", "table: `*_probed` + `ProbeCounts`", table(TableProbe::Counts)));
         out.push(contender("table-lines", "table: `*_probed` + per-line sink", table(TableProbe::Lines)));
@@ -1396,7 +1504,7 @@ struct Target {
     at_least: bool,
 }
 
-const TARGETS: [Target; 10] = [
+const TARGETS: [Target; 14] = [
     Target {
         name: "lookup via reader: time <= 1.3x boxed floor",
         workload: Workload::Lookup,
@@ -1459,6 +1567,42 @@ const TARGETS: [Target; 10] = [
         den: "table-writer",
         bound: 1.5,
         at_least: true,
+    },
+    Target {
+        name: "churn: magazines throughput >= 1.3x the ring `writer()` (stated at 1 thread)",
+        workload: Workload::Churn,
+        min_threads: 1,
+        num: "table-writer",
+        den: "table-magazine",
+        bound: 1.3,
+        at_least: true,
+    },
+    Target {
+        name: "churn: magazines throughput >= 4x the ring `writer()` (stated at 2 threads)",
+        workload: Workload::Churn,
+        min_threads: 2,
+        num: "table-writer",
+        den: "table-magazine",
+        bound: 4.0,
+        at_least: true,
+    },
+    Target {
+        name: "churn: magazines reach sharded-slab (throughput >= 1.0x, stated at 2 threads)",
+        workload: Workload::Churn,
+        min_threads: 2,
+        num: "slab",
+        den: "table-magazine",
+        bound: 1.0,
+        at_least: true,
+    },
+    Target {
+        name: "read-heavy: magazines time within 5% of the ring `writer()`",
+        workload: Workload::ReadHeavy,
+        min_threads: 1,
+        num: "table-magazine",
+        den: "table-writer",
+        bound: 1.05,
+        at_least: false,
     },
     Target {
         name: "churn: `writer()` throughput >= 1.5x ptab with its outer guard",
@@ -1609,6 +1753,9 @@ fn main() {
     );
     for w in Workload::ALL {
         out.push_str(&print_workload(&all, w));
+    }
+    if settings.workloads.contains(&Workload::Churn) {
+        out.push_str(&print_line_figures(&ctx, &settings));
     }
     out.push_str(&print_targets(&all));
     print!("{out}");
