@@ -16,7 +16,7 @@ use slotscope_stress::scenario::values::{
     parse_ops, parse_pin, parse_rate, parse_threads, parse_time_every, parse_variant,
 };
 use slotscope_stress::{BackendKind, KeyChoice, Mix, PinPolicy};
-use slotscope_table::{Layout, Variant};
+use slotscope_table::{Allocator, Layout, Variant};
 
 /// Watch a lock-free, cache-line-aware table (Erlang's process table design) work under
 /// CPU-pinned stress threads, live in the terminal.
@@ -217,6 +217,23 @@ pub struct WorkloadArgs {
     /// A broken-on-purpose variant of our table: no-generation-check or relaxed-ring.
     #[arg(help_heading = "Table", long, value_parser = parse_variant)]
     pub variant: Option<Variant>,
+    /// How our table hands out free ids: ring (Erlang's shared ring, the default) or magazine
+    /// (each thread keeps up to --magazine free ids of its own in front of the ring).
+    #[arg(help_heading = "Table", long, value_parser = parse_allocator)]
+    pub allocator: Option<Allocator>,
+    /// Ids a thread's magazine holds: 2 ..= 4096 and at most a quarter of the capacity.
+    /// Default: the scenario's, else 64. Implies --allocator magazine.
+    #[arg(help_heading = "Table", long, allow_negative_numbers = true)]
+    pub magazine: Option<u32>,
+}
+
+/// `ring` or `magazine` (the size comes from `--magazine`).
+fn parse_allocator(s: &str) -> Result<Allocator, String> {
+    match s {
+        "ring" => Ok(Allocator::Ring),
+        "magazine" => Ok(Allocator::Magazine { size: slotscope_table::DEFAULT_MAGAZINE }),
+        _ => Err(format!("unknown allocator `{s}`: expected ring or magazine")),
+    }
 }
 
 /// What a headless run (or `compare`) writes.

@@ -96,6 +96,9 @@ pub fn repeat_words(subcommand: &str, run: &ResolvedRun, headless: bool) -> Vec<
         if t.variant.is_broken() {
             flag("--variant", t.variant.name().to_owned());
         }
+        if let Some(size) = t.allocator.magazine() {
+            flag("--magazine", size.to_string());
+        }
     }
     flag("--prefill", t.prefill.to_string());
     let o = &run.overrides;
@@ -167,6 +170,8 @@ pub fn overrides_from(args: &WorkloadArgs) -> Overrides {
         variant: args.variant,
         line_bytes: args.line_bytes,
         prefill: args.prefill,
+        allocator: args.allocator,
+        magazine: args.magazine,
     }
 }
 

@@ -76,7 +76,7 @@ fn record_check_and_reexecute_a_clean_run() {
     let o = slotscope(&["check", "newer.trace"], d);
     assert_eq!(o.status.code(), Some(4));
     assert!(
-        text(&o).contains("trace format version 7 is newer than this slotscope understands (2)"),
+        text(&o).contains("trace format version 7 is newer than this slotscope understands (3)"),
         "{}",
         text(&o)
     );
@@ -191,12 +191,12 @@ fn replay_without_a_terminal_prints_a_summary_and_refuses_bad_files() {
 
     // Unknown version: exit 4 with a clear message; a missing file too.
     let mut newer = bytes.clone();
-    newer[8] = 3;
+    newer[8] = 4;
     newer[9] = 0;
     std::fs::write(d.join("newer.trace"), &newer).unwrap();
     let o = slotscope(&["replay", "newer.trace"], d);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
-    assert!(text(&o).contains("newer.trace: trace format version 3 is newer"), "{}", text(&o));
+    assert!(text(&o).contains("newer.trace: trace format version 4 is newer"), "{}", text(&o));
     let o = slotscope(&["replay", "nothing-here.trace"], d);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(text(&o).contains("nothing-here.trace: cannot read the trace"), "{}", text(&o));

@@ -673,12 +673,17 @@ fn line_figures(ctx: &Ctx, allocator: Allocator, threads: usize, ops: u64) -> (f
 /// The probe figures of the churn workload, ring against magazines, per thread count.
 fn print_line_figures(ctx: &Ctx, settings: &Settings) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "#### Churn, what the probes see (untimed, 2^20 ops per thread)
-");
+    let _ = writeln!(
+        out,
+        "#### Churn, what the probes see (untimed, 2^20 ops per thread)
+"
+    );
     let _ = writeln!(out, "| threads | allocator | header-line writes per insert+remove pair | est. slot-line transfers per op |");
     let _ = writeln!(out, "|---:|---|---:|---:|");
     for &threads in &settings.threads {
-        for (name, allocator) in [("ring", Allocator::Ring), ("magazines of 64", Allocator::Magazine { size: MAGAZINE })] {
+        for (name, allocator) in
+            [("ring", Allocator::Ring), ("magazines of 64", Allocator::Magazine { size: MAGAZINE })]
+        {
             let (header, transfers) = line_figures(ctx, allocator, threads, 1 << 20);
             let _ = writeln!(out, "| {threads} | {name} | {header:.3} | {transfers:.3} |");
         }
@@ -1198,8 +1203,11 @@ enum TableProbe {
 }
 
 fn measure_table(ctx: &Ctx, workload: Workload, probe: TableProbe, threads: usize, ops: u64) -> Sample {
-    let allocator =
-        if matches!(probe, TableProbe::Magazine) { Allocator::Magazine { size: MAGAZINE } } else { Allocator::Ring };
+    let allocator = if matches!(probe, TableProbe::Magazine) {
+        Allocator::Magazine { size: MAGAZINE }
+    } else {
+        Allocator::Ring
+    };
     let (table, all) = build_table_with(&ctx.plan, allocator);
     let keys = present(&ctx.plan, &all);
     let t = &table;

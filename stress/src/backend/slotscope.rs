@@ -67,6 +67,7 @@ fn build<E: Stored>(spec: &TableSpec) -> Result<Table<E>, slotscope_table::Build
         .layout(spec.layout)
         .line_bytes(spec.line_bytes)
         .variant(spec.variant)
+        .allocator(spec.allocator)
         .build()
 }
 
@@ -152,7 +153,16 @@ impl<E: Stored> BackendFacts for SlotscopeBackend<E> {
         } else {
             String::new()
         };
-        format!("slotscope {} {} B lines, {} slots{broken}", g.layout(), g.line_bytes(), g.capacity())
+        let allocator = match self.table.allocator().magazine() {
+            Some(m) => format!(", magazines of {m}"),
+            None => String::new(),
+        };
+        format!(
+            "slotscope {} {} B lines, {} slots{allocator}{broken}",
+            g.layout(),
+            g.line_bytes(),
+            g.capacity()
+        )
     }
     fn capacity(&self) -> Option<usize> {
         Some(self.table.capacity())

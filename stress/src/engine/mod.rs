@@ -277,7 +277,7 @@ impl Engine {
                 };
                 let r = Recorder::create(options, &header, clock, plan.available().to_vec(), expected)
                     .map_err(|e| EngineError::Record(e.to_string()))?;
-                r.begin_table(0, recorded_table(&hosted), spec.table.variant);
+                r.begin_table(0, recorded_table(&hosted), spec.table.variant, spec.table.allocator);
                 Some(Arc::new(r))
             }
             None => None,

@@ -678,6 +678,7 @@ impl RunCore {
                 u32::try_from(st.segments.len()).unwrap_or(u32::MAX),
                 recorded_table(hosted),
                 table.variant,
+                table.allocator,
             );
         }
         st.table = table;

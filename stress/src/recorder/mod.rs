@@ -377,7 +377,13 @@ impl Recorder {
 
     /// A table begins (at the start, and after each restart). Sinks made from now on belong to
     /// it.
-    pub(crate) fn begin_table(&self, segment: u32, table: RecordedTable, variant: slotscope_table::Variant) {
+    pub(crate) fn begin_table(
+        &self,
+        segment: u32,
+        table: RecordedTable,
+        variant: slotscope_table::Variant,
+        allocator: slotscope_table::Allocator,
+    ) {
         self.shared.segment.store(segment, Ordering::Relaxed);
         let r = TableBegin {
             segment,
@@ -387,6 +393,8 @@ impl Recorder {
             capacity: table.capacity.map(|c| c as u64),
             geometry: table.geometry,
             variant,
+            // Only our table has allocators (the scenario check refuses magazines elsewhere).
+            magazine: table.geometry.and(allocator.magazine()),
         };
         *lock(&self.shared.table) = Some((segment, table));
         lock(&self.shared.queue).push(Pending::Record(Record::TableBegin(r)));

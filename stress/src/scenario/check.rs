@@ -88,6 +88,10 @@ pub enum Field {
     LineBytes,
     /// `[table] variant`
     Variant,
+    /// `[table] allocator`
+    Allocator,
+    /// `[table] magazine`
+    Magazine,
     /// `[table] prefill`
     Prefill,
     /// The groups as a whole (total thread count).
@@ -314,9 +318,41 @@ fn check_table(c: &mut Checker<'_>, spec: &RunSpec) {
             );
         }
     }
+    check_allocator(c, t);
     if let Err(m) = check_share(t.prefill, "`prefill`") {
         c.error(Field::Prefill, m)
             .hint("a fraction of the capacity: 0.5 fills half the table before the start");
+    }
+}
+
+fn check_allocator(c: &mut Checker<'_>, t: &crate::scenario::spec::TableSpec) {
+    let Some(size) = t.allocator.magazine() else {
+        return;
+    };
+    if t.backend != BackendKind::Slotscope {
+        c.error(
+            Field::Allocator,
+            format!(
+                "`allocator = \"magazine\"` exists only in the slotscope backend, not `{}`",
+                t.backend.name()
+            ),
+        )
+        .also(Field::Backend)
+        .hint("use the slotscope backend, or `allocator = \"ring\"`");
+    }
+    if t.variant == slotscope_table::Variant::RelaxedRing {
+        c.error(Field::Allocator, "the `relaxed-ring` variant runs with the ring allocator only".to_owned())
+            .also(Field::Variant)
+            .hint("its bug is in the ring's orderings; use `allocator = \"ring\"` with it");
+    }
+    let n = t.capacity.clamp(1, MAX_CAPACITY).next_power_of_two().max(MIN_CAPACITY);
+    let most = (n / 4).min(slotscope_table::MAX_MAGAZINE as usize);
+    if size < slotscope_table::MIN_MAGAZINE || size as usize > most {
+        c.error(Field::Magazine, format!("`magazine` {size} is out of range for {n} slots")).hint(format!(
+            "from {} to {most} here: at most a quarter of the capacity and at most {}",
+            slotscope_table::MIN_MAGAZINE,
+            slotscope_table::MAX_MAGAZINE
+        ));
     }
 }
 

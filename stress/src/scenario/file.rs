@@ -43,7 +43,8 @@ pub const TOP_KEYS: &[&str] = &[
     "phase",
 ];
 /// Keys of `[table]`.
-pub const TABLE_KEYS: &[&str] = &["backend", "capacity", "layout", "line_bytes", "variant", "prefill"];
+pub const TABLE_KEYS: &[&str] =
+    &["backend", "capacity", "layout", "line_bytes", "variant", "allocator", "magazine", "prefill"];
 /// Keys of a `[[group]]`.
 pub const GROUP_KEYS: &[&str] = &["name", "threads", "mix", "keys", "stale", "rate", "pin", "keep"];
 /// Keys of a `[[phase]]`.
@@ -114,6 +115,8 @@ impl Spans {
             | Field::Layout
             | Field::LineBytes
             | Field::Variant
+            | Field::Allocator
+            | Field::Magazine
             | Field::Prefill => self.table_header.clone().unwrap_or(0..0),
             _ => 0..0,
         }
@@ -912,6 +915,10 @@ impl Loader<'_> {
         };
         self.spans.table_header = Some(v.span());
         let ts = &mut spec.table;
+        // `allocator` and `magazine` combine: read both, then build the allocator.
+        let mut magazines = false;
+        let mut size = None;
+        let mut size_span = None;
         for (k, v) in self.entries(t, TABLE_KEYS, Place::Table) {
             let key = k.get_ref().as_ref();
             match key {
@@ -951,6 +958,25 @@ impl Loader<'_> {
                         ts.variant = x;
                     }
                 }
+                "allocator" => {
+                    self.record(Field::Allocator, v.span());
+                    let names = ["ring", "magazine"];
+                    if let Some(m) = self.name_of(Field::Allocator, key, v, &names, |s| match s {
+                        "ring" => Some(false),
+                        "magazine" => Some(true),
+                        _ => None,
+                    }) {
+                        magazines = m;
+                    }
+                }
+                "magazine" => {
+                    self.record(Field::Magazine, v.span());
+                    size_span = Some(v.span());
+                    let default = slotscope_table::DEFAULT_MAGAZINE.to_string();
+                    if let Some(n) = self.uint(Field::Magazine, key, v, u128::from(u32::MAX), &default) {
+                        size = Some(n as u32);
+                    }
+                }
                 "prefill" => {
                     self.record(Field::Prefill, v.span());
                     if let Some(x) = self.number(Field::Prefill, key, v, "0.5") {
@@ -960,6 +986,18 @@ impl Loader<'_> {
                 _ => unreachable!("entries() returns known keys only"),
             }
         }
+        ts.allocator = if magazines {
+            slotscope_table::Allocator::Magazine { size: size.unwrap_or(slotscope_table::DEFAULT_MAGAZINE) }
+        } else {
+            if let Some(span) = size_span {
+                self.error(
+                    span,
+                    "`magazine` sets the size of the magazine allocator, but `allocator` is not \"magazine\"",
+                    Some("add `allocator = \"magazine\"`, or remove `magazine` to keep the ring".into()),
+                );
+            }
+            slotscope_table::Allocator::Ring
+        };
     }
 
     fn groups(&mut self, v: &Val<'_>) -> Vec<GroupSpec> {

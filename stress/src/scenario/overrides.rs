@@ -11,7 +11,7 @@
 //! - `--rate R`, `--mix M`, `--keys K`: every group's starting value; phases still change them
 //!   later.
 //! - `--seed`, `--capacity`, `--layout`, `--backend`, `--variant`, `--line-bytes`,
-//!   `--prefill`: the one value each.
+//!   `--prefill`, `--allocator` (with `--magazine`): the one value each.
 //!
 //! After a successful apply, the spec's `source` is the resolved scenario ([`to_toml`]), so
 //! that reports and recordings describe the run that actually happened.
@@ -19,7 +19,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use slotscope_table::{Layout, Variant};
+use slotscope_table::{Allocator, Layout, Variant};
 
 use super::check::{validate, Field, GroupField, Severity, ValidationContext};
 use super::write::to_toml;
@@ -61,6 +61,11 @@ pub struct Overrides {
     pub line_bytes: Option<usize>,
     /// `--prefill`.
     pub prefill: Option<f64>,
+    /// `--allocator`: `Ring`, or `Magazine` (its size from `--magazine`, else the scenario's,
+    /// else [`slotscope_table::DEFAULT_MAGAZINE`]).
+    pub allocator: Option<Allocator>,
+    /// `--magazine`: the magazine size (implies the magazine allocator).
+    pub magazine: Option<u32>,
 }
 
 /// A problem caused by a flag.
@@ -163,6 +168,9 @@ impl Overrides {
             Field::Variant => set("--variant", self.variant.map(|v| v.name().to_owned())),
             Field::LineBytes => set("--line-bytes", self.line_bytes.map(|n| n.to_string())),
             Field::Prefill => set("--prefill", self.prefill.map(|p| p.to_string())),
+            Field::Allocator => set("--allocator", self.allocator.map(|a| a.name().to_owned())),
+            Field::Magazine => set("--magazine", self.magazine.map(|m| m.to_string()))
+                .or_else(|| set("--allocator", self.allocator.map(|a| a.name().to_owned()))),
             Field::Groups | Field::Group(_, GroupField::Threads) => {
                 set("--threads", self.threads.map(|n| n.to_string()))
             }
@@ -198,6 +206,11 @@ impl Overrides {
         if let (Some(d), Some(_)) = (self.duration, self.ops) {
             let mut p = conflict("--duration", format_duration(d), "--ops");
             p.hint = Some("a run stops after a duration or after a number of operations per thread".into());
+            errors.push(p);
+        }
+        if let (Some(Allocator::Ring), Some(m)) = (self.allocator, self.magazine) {
+            let mut p = conflict("--magazine", m.to_string(), "--allocator ring");
+            p.hint = Some("`--magazine N` sizes the magazine allocator; the ring has no magazines".into());
             errors.push(p);
         }
         if !errors.is_empty() {
@@ -252,6 +265,17 @@ impl Overrides {
         }
         if let Some(x) = self.prefill {
             s.table.prefill = x;
+        }
+        match (self.allocator, self.magazine) {
+            (Some(Allocator::Ring), _) => s.table.allocator = Allocator::Ring,
+            (Some(Allocator::Magazine { .. }) | None, Some(size)) => {
+                s.table.allocator = Allocator::Magazine { size };
+            }
+            (Some(Allocator::Magazine { .. }), None) => {
+                let size = s.table.allocator.magazine().unwrap_or(slotscope_table::DEFAULT_MAGAZINE);
+                s.table.allocator = Allocator::Magazine { size };
+            }
+            (None, None) => {}
         }
 
         let before = validate(spec, ctx);

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use slotscope_table::{Layout, Variant};
+use slotscope_table::{Allocator, Layout, Variant};
 
 /// Which table implementation the workers drive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -68,6 +68,8 @@ pub struct TableSpec {
     pub line_bytes: usize,
     /// Variant of our table; anything but `Correct` is broken on purpose.
     pub variant: Variant,
+    /// How our table hands out free ids: the ring (default) or per-writer magazines.
+    pub allocator: Allocator,
     /// Fraction of the capacity inserted before the clock starts, 0.0 ..= 1.0.
     pub prefill: f64,
 }
@@ -80,6 +82,7 @@ impl Default for TableSpec {
             layout: Layout::Interleaved,
             line_bytes: 64,
             variant: Variant::Correct,
+            allocator: Allocator::Ring,
             prefill: 0.5,
         }
     }

@@ -39,6 +39,10 @@ struct Table<'a> {
     layout: &'a str,
     line_bytes: usize,
     variant: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allocator: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    magazine: Option<u32>,
     prefill: f64,
 }
 
@@ -129,6 +133,9 @@ pub fn to_toml(spec: &RunSpec) -> String {
             layout: t.layout.name(),
             line_bytes: t.line_bytes,
             variant: t.variant.name(),
+            // The ring is the default: written only when it is not.
+            allocator: t.allocator.magazine().map(|_| t.allocator.name()),
+            magazine: t.allocator.magazine(),
             prefill: t.prefill,
         },
         group: spec

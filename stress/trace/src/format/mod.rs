@@ -42,7 +42,7 @@ pub const MAGIC: [u8; 8] = *b"\x89SLSCTR\n";
 /// - 1: the first.
 /// - 2: the header ends with the clock's [`ClockPrecision`]. Version 1 traces still read
 ///   (their header's `precision` is `None`).
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Magic plus version.
 pub const PROLOGUE_BYTES: usize = 10;
 /// The largest record (length field) this format writes: 64 MiB. A reader refuses longer
@@ -159,6 +159,7 @@ pub(crate) mod tests {
                 capacity: Some(16),
                 geometry: Some(table.geometry()),
                 variant: Variant::RelaxedRing,
+                magazine: None,
             }),
             Record::ThreadStart(ThreadStart { thread: 1, segment: 0, group: "main".into(), clock_ns: 2 }),
             Record::Control(ControlRecord {
@@ -222,6 +223,17 @@ pub(crate) mod tests {
                 capacity: None,
                 geometry: None,
                 variant: Variant::Correct,
+                magazine: None,
+            }),
+            Record::TableBegin(TableBegin {
+                segment: 2,
+                clock_ns: 3400,
+                backend: "slotscope".into(),
+                description: "slotscope interleaved 64 B lines, 16 slots, magazines of 4".into(),
+                capacity: Some(16),
+                geometry: Some(table.geometry()),
+                variant: Variant::Correct,
+                magazine: Some(4),
             }),
             Record::End(EndRecord {
                 clock_ns: 4000,
@@ -328,7 +340,7 @@ pub(crate) mod tests {
         let e = Trace::from_reader(bytes.as_slice()).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "trace format version 7 is newer than this slotscope understands (2); use a newer slotscope"
+            "trace format version 7 is newer than this slotscope understands (3); use a newer slotscope"
         );
         bytes[8] = 0;
         assert!(matches!(Trace::from_reader(bytes.as_slice()), Err(TraceError::BadVersion { found: 0 })));

@@ -321,6 +321,10 @@ pub struct TableBegin {
     pub geometry: Option<Geometry>,
     /// Our table's variant.
     pub variant: Variant,
+    /// Our table's magazine size, when it runs the magazine allocator (`None`: the ring, and
+    /// every trace before format version 3). Each worker thread holds one writer, so the
+    /// writer handles alive are the threads between their start and end records.
+    pub magazine: Option<u32>,
 }
 
 /// A table (segment) ends, at quiescence: every worker on it has been joined.
@@ -545,6 +549,10 @@ impl Record {
                 e.opt_varint(t.capacity);
                 encode_geometry(t.geometry, e);
                 e.str(t.variant.name());
+                // Version 3: at the end, so that an older record decodes without it.
+                if let Some(m) = t.magazine {
+                    e.varint(u64::from(m));
+                }
             }
             Record::TableEnd(t) => {
                 e.varint(u64::from(t.segment));
@@ -625,6 +633,7 @@ impl Record {
                 capacity: d.opt_varint()?,
                 geometry: decode_geometry(&mut d)?,
                 variant: decode_variant(&mut d)?,
+                magazine: if d.is_empty() { None } else { Some(d.varint_u32()?) },
             }),
             RecordType::TableEnd => Record::TableEnd(TableEnd {
                 segment: d.varint_u32()?,

@@ -183,11 +183,12 @@ mod tests {
     /// value's (thread, seq) as `seq = thread * 1000 + seq`.
     struct Builder {
         ops: Vec<Op>,
+        magazine: Option<u32>,
     }
 
     impl Builder {
         fn new() -> Self {
-            Builder { ops: Vec::new() }
+            Builder { ops: Vec::new(), magazine: None }
         }
         #[allow(clippy::too_many_arguments)]
         fn push(
@@ -250,6 +251,7 @@ mod tests {
                     capacity: Some(N as u64),
                     geometry: Some(geometry()),
                     variant: Variant::Correct,
+                    magazine: self.magazine,
                 }),
                 ops: self.ops.clone(),
                 ..Segment::default()
@@ -445,6 +447,39 @@ mod tests {
     }
 
     #[test]
+    fn full_allows_the_slack_of_other_writers_magazines() {
+        // 15 live of 16 and a refusal with nothing in flight: false on the ring (above), but
+        // with magazines of 2 the other writer (thread 0) may hold 2 free ids: legal.
+        let mut b = Builder::new();
+        for s in 0..15 {
+            b.insert(0, key(s, 0), s as u64, 10 * s as u64, 10 * s as u64 + 5);
+        }
+        b.full(1, 500, 510);
+        b.magazine = Some(2);
+        let out = run(&b.history());
+        assert!(out.violations.is_empty(), "{:#?}", out.violations);
+        assert_eq!(out.fulls_checked, 1);
+        assert!(out.notes.iter().any(|n| n.contains("allowing up to 2 free ids")), "{:?}", out.notes);
+        // 13 live: 3 free, more than the slack of 2: false Full again, and the message says
+        // what it allowed for.
+        let mut b = Builder::new();
+        for s in 0..13 {
+            b.insert(0, key(s, 0), s as u64, 10 * s as u64, 10 * s as u64 + 5);
+        }
+        b.full(1, 500, 510);
+        b.magazine = Some(2);
+        let out = run(&b.history());
+        assert_eq!(kinds(&out.violations), [FindingKind::FalseFull]);
+        assert!(out.violations[0].message.contains("up to 2 ids in other writers' magazines"));
+        // Magazines as large as the table: nothing can be said, and the checker says so.
+        b.magazine = Some(16);
+        let out = run(&b.history());
+        assert!(out.violations.is_empty() && out.incomplete.is_empty());
+        assert_eq!(out.fulls_checked, 0);
+        assert!(out.notes.iter().any(|n| n.contains("not checkable")), "{:?}", out.notes);
+    }
+
+    #[test]
     fn full_follows_the_definition_of_claims() {
         // 15 live of 16; a refusal with nothing in flight is false.
         let mut b = Builder::new();
@@ -534,7 +569,7 @@ mod tests {
 
     impl Builder {
         fn clone_ops(&self) -> Builder {
-            Builder { ops: self.ops.clone() }
+            Builder { ops: self.ops.clone(), magazine: self.magazine }
         }
     }
 
@@ -637,6 +672,10 @@ mod tests {
     /// A trace file with frontier records, written the way the recorder writes one: ops of two
     /// threads interleaved in records, a frontier after each round.
     fn streamed(ops: &[Op], frontier_every: usize) -> Vec<u8> {
+        streamed_with(ops, frontier_every, None)
+    }
+
+    fn streamed_with(ops: &[Op], frontier_every: usize, magazine: Option<u32>) -> Vec<u8> {
         use crate::format::{FrontierRecord, OpBatch, Record, ThreadStart, TraceWriter};
         let mut w = TraceWriter::new(Vec::new()).unwrap();
         w.write(&Record::Header(Box::new(exact_header()))).unwrap();
@@ -648,6 +687,7 @@ mod tests {
             capacity: Some(N as u64),
             geometry: Some(geometry()),
             variant: Variant::Correct,
+            magazine,
         }))
         .unwrap();
         for t in 0..2 {

@@ -207,7 +207,11 @@ impl Checker {
             }
         }
         let text = KeyText { capacity_log2: t.geometry.map(|g| g.capacity_log2()) };
-        let claims = t.geometry.map(|g| Claims::new(g.capacity() as u64, self.prec.half));
+        let claims = t.geometry.map(|g| {
+            let mut c = Claims::new(g.capacity() as u64, self.prec.half);
+            c.magazine = t.magazine.map(u64::from);
+            c
+        });
         self.seg = Some(Seg {
             index: t.segment,
             begin: t.clone(),
@@ -247,6 +251,9 @@ impl Checker {
         }
         s.by_thread.insert(thread, s.threads.len());
         s.threads.push(ThreadQ { thread, queue: VecDeque::new(), last_end: clock_ns, ended: false });
+        if let Some(c) = s.claims.as_mut() {
+            c.writers += 1;
+        }
     }
 
     /// A worker's stream is complete.
@@ -537,6 +544,26 @@ impl Checker {
         if let Some(c) = &s.claims {
             self.out.fulls_checked += c.fulls_checked;
             self.out.snapshots_checked += c.snapshots_checked;
+            if c.fulls_unchecked > 0 {
+                self.out.notes.push(format!(
+                    "segment {}: {} Full refusals not checkable: with magazines of {} and {} writers, up to {} free ids \
+                     may sit in other writers' magazines, as many as the table holds",
+                    s.index,
+                    c.fulls_unchecked,
+                    c.magazine.unwrap_or(0),
+                    c.writers,
+                    c.slack()
+                ));
+            } else if c.slack() > 0 && c.fulls_checked > 0 {
+                self.out.notes.push(format!(
+                    "segment {}: Full refusals checked allowing up to {} free ids in other writers' magazines \
+                     (magazines of {}, {} writers)",
+                    s.index,
+                    c.slack(),
+                    c.magazine.unwrap_or(0),
+                    c.writers
+                ));
+            }
         }
         for g in &gaps {
             if g.to != u64::MAX || s.end.is_none() {
