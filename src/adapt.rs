@@ -41,6 +41,8 @@ pub struct RunFacts {
     pub variant: Variant,
     /// The backend asked for, until the first sample names the one running.
     pub backend: &'static str,
+    /// Our table's allocator (updated when `A` switches it).
+    pub allocator: slotscope_table::Allocator,
     /// Samples per second asked for (`--sample-hz`): the time axis of the sparklines.
     pub sample_hz: u32,
 }
@@ -57,6 +59,7 @@ impl RunFacts {
             phases: spec.phases.len(),
             variant: spec.table.variant,
             backend: spec.table.backend.name(),
+            allocator: spec.table.allocator,
             sample_hz: sample_hz.max(1),
         }
     }
@@ -684,6 +687,7 @@ pub(crate) mod tests {
             phases: 6,
             variant: Variant::Correct,
             backend: "slotscope",
+            allocator: slotscope_table::Allocator::Ring,
             sample_hz: 10,
         }
     }

@@ -92,6 +92,8 @@ pub enum Request {
     RemoveThread(String),
     /// Restart the table with this layout, same load.
     Restart(Layout),
+    /// Restart the table with this allocator, same load.
+    Allocator(slotscope_table::Allocator),
     /// Save the shown frame (text + JSON) into the working directory.
     Save,
     /// Turn mouse capture on or off.
@@ -442,6 +444,10 @@ fn on_steered(model: &mut Model, request: Request, outcome: Result<Option<usize>
         (Request::Pause, Ok(_)) => model.say("workers paused: P resumes"),
         (Request::Resume, Ok(_)) => model.say("workers resumed"),
         (Request::Restart(l), Ok(_)) => model.say(format!("restarted on a {l} table, same load")),
+        (Request::Allocator(a), Ok(_)) => {
+            model.facts.allocator = a;
+            model.say(format!("restarted with the {a} allocator, same load"));
+        }
         (Request::Lesson { step, changes }, Ok(_)) => {
             if let Some(l) = &model.lesson {
                 let title = &l.lesson.steps.get(step).map_or("", |s| s.title.as_str());
@@ -514,6 +520,7 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         Action::AddThread => add_thread(model),
         Action::RemoveThread => remove_thread(model),
         Action::CycleLayout => cycle_layout(model),
+        Action::CycleAllocator => cycle_allocator(model),
         Action::NextStep => step_lesson(model, true),
         Action::PrevStep => step_lesson(model, false),
         Action::Save => model.requests.push(Request::Save),
@@ -692,6 +699,33 @@ fn cycle_layout(model: &mut Model) {
             model.say(format!("layouts belong to the slotscope table; this backend is {backend}"));
         }
     }
+}
+
+fn cycle_allocator(model: &mut Model) {
+    use slotscope_table::{Allocator, DEFAULT_MAGAZINE, MIN_MAGAZINE};
+    if model.done {
+        model.say(RUN_ENDED);
+        return;
+    }
+    let Some(g) = model.shown().header.geometry else {
+        let backend = model.shown().header.backend.clone();
+        model.say(format!("allocators belong to the slotscope table; this backend is {backend}"));
+        return;
+    };
+    if model.shown().header.variant == slotscope_table::Variant::RelaxedRing {
+        model.say("the relaxed-ring variant runs with the ring allocator only");
+        return;
+    }
+    let next = match model.facts.allocator {
+        Allocator::Magazine { .. } => Allocator::Ring,
+        // The default size, or the largest this table takes (a quarter of it).
+        Allocator::Ring => {
+            let most = u32::try_from(g.capacity() / 4).unwrap_or(u32::MAX);
+            Allocator::Magazine { size: DEFAULT_MAGAZINE.min(most).max(MIN_MAGAZINE) }
+        }
+    };
+    model.requests.push(Request::Allocator(next));
+    model.say(format!("restarting the table with the {next} allocator ..."));
 }
 
 /// Draws the model: the views' dashboard for the shown frame. Reads, never writes.

@@ -36,6 +36,8 @@ pub trait Steering {
     fn remove_thread(&self, group: &str) -> Result<(), EngineError>;
     /// Restart the table with `layout`.
     fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError>;
+    /// Restart the table with `allocator`.
+    fn restart_with_allocator(&self, allocator: slotscope_table::Allocator) -> Result<(), EngineError>;
 }
 
 impl Steering for Engine {
@@ -54,6 +56,9 @@ impl Steering for Engine {
     fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError> {
         Engine::restart_with_layout(self, layout)
     }
+    fn restart_with_allocator(&self, allocator: slotscope_table::Allocator) -> Result<(), EngineError> {
+        Engine::restart_with_allocator(self, allocator)
+    }
 }
 
 /// Carries out an engine request; the answer, as a message for `update`. `None` for requests
@@ -71,6 +76,7 @@ pub fn steer(engine: &impl Steering, request: Request) -> Option<Message<'static
         Request::AddThread(g) => engine.add_thread(g).map(Some),
         Request::RemoveThread(g) => engine.remove_thread(g).map(|()| None),
         Request::Restart(l) => engine.restart_with_layout(*l).map(|()| None),
+        Request::Allocator(a) => engine.restart_with_allocator(*a).map(|()| None),
         Request::Save | Request::Mouse(_) | Request::Lesson { .. } => return None,
     };
     Some(Message::Steered(request, outcome.map_err(|e| e.to_string())))
@@ -306,7 +312,7 @@ impl Engines {
                 }
                 out.push(Message::Steered(Request::Lesson { step, changes }, outcome));
             }
-            Request::Restart(_) if self.b.is_some() => {
+            Request::Restart(_) | Request::Allocator(_) if self.b.is_some() => {
                 out.extend(self.a().and_then(|e| steer(e, request)));
                 self.restart_turns();
             }
@@ -450,6 +456,10 @@ mod tests {
             self.calls.borrow_mut().push(format!("restart {layout}"));
             Ok(())
         }
+        fn restart_with_allocator(&self, allocator: slotscope_table::Allocator) -> Result<(), EngineError> {
+            self.calls.borrow_mut().push(format!("restart with {allocator}"));
+            Ok(())
+        }
     }
 
     #[test]
@@ -461,11 +471,15 @@ mod tests {
             Request::AddThread("r".into()),
             Request::RemoveThread("w".into()),
             Request::Restart(Layout::Padded),
+            Request::Allocator(slotscope_table::Allocator::Magazine { size: 64 }),
         ]
         .into_iter()
         .map(|r| steer(&e, r))
         .collect();
-        assert_eq!(*e.calls.borrow(), ["pause", "resume", "add r", "remove w", "restart padded"]);
+        assert_eq!(
+            *e.calls.borrow(),
+            ["pause", "resume", "add r", "remove w", "restart padded", "restart with magazine of 64"]
+        );
         assert!(matches!(&answers[2], Some(Message::Steered(Request::AddThread(_), Ok(Some(4))))));
         match &answers[3] {
             Some(Message::Steered(_, Err(e))) => assert!(e.contains("`w` has no thread left"), "{e}"),
@@ -473,6 +487,6 @@ mod tests {
         }
         assert!(steer(&e, Request::Save).is_none());
         assert!(steer(&e, Request::Mouse(true)).is_none());
-        assert_eq!(e.calls.borrow().len(), 5);
+        assert_eq!(e.calls.borrow().len(), 6);
     }
 }

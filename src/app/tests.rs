@@ -29,6 +29,7 @@ fn facts() -> RunFacts {
         phases: 6,
         variant: Variant::Correct,
         backend: "slotscope",
+        allocator: slotscope_table::Allocator::Ring,
         sample_hz: 10,
     }
 }
@@ -307,6 +308,34 @@ fn capital_l_restarts_the_table_with_the_next_layout() {
     s.backend.geometry = None;
     feed(&mut other, &mut s);
     ch(&mut other, 'L');
+    assert!(other.requests.is_empty());
+    assert!(status(&other).contains("this backend is ptab"), "{}", status(&other));
+}
+
+#[test]
+fn capital_a_switches_the_allocator_and_back() {
+    use slotscope_table::Allocator;
+    let mut m = model();
+    ch(&mut m, 'A');
+    let magazines = Allocator::Magazine { size: 64 };
+    assert_eq!(m.requests, [Request::Allocator(magazines)]);
+    assert!(status(&m).contains("magazine of 64"), "{}", status(&m));
+    // Only a restart that worked changes what the next `A` asks for.
+    m.requests.clear();
+    ch(&mut m, 'A');
+    assert_eq!(m.requests, [Request::Allocator(magazines)], "still on the ring until the restart is done");
+    update(&mut m, Message::Steered(Request::Allocator(magazines), Ok(None)));
+    assert!(status(&m).contains("restarted with the magazine of 64 allocator"), "{}", status(&m));
+    m.requests.clear();
+    ch(&mut m, 'A');
+    assert_eq!(m.requests, [Request::Allocator(Allocator::Ring)]);
+    // Other backends have no allocator to switch.
+    let mut other = model_at(120, 40, 0);
+    let mut s = sample(4096, 1);
+    s.backend.kind = Some(BackendKind::Ptab);
+    s.backend.geometry = None;
+    feed(&mut other, &mut s);
+    ch(&mut other, 'A');
     assert!(other.requests.is_empty());
     assert!(status(&other).contains("this backend is ptab"), "{}", status(&other));
 }

@@ -17,7 +17,7 @@ use slotscope_stress::{
     Command, Engine, GroupSpec, Hiccup, KeyChoice, Mix, PhaseSpec, PinPolicy, RemoveOrder, RunSpec, StopSpec,
     TableSpec,
 };
-use slotscope_table::{Layout, Variant};
+use slotscope_table::{Allocator, Layout, Variant};
 
 /// How many kinds of command there are (the arms of [`kind`]).
 const KINDS: usize = 16;
@@ -105,6 +105,13 @@ impl Gen {
                     capacity: 256,
                     prefill: [0.0, 0.5, 1.0][self.below(3) as usize],
                     layout: Layout::ALL[self.below(3) as usize],
+                    // The allocator switch (`A` in the TUI): ring, or magazines of 4 or 64
+                    // (64 is the largest a 256-slot table takes).
+                    allocator: [
+                        Allocator::Ring,
+                        Allocator::Magazine { size: 4 },
+                        Allocator::Magazine { size: 64 },
+                    ][self.below(3) as usize],
                     ..TableSpec::default()
                 },
             },

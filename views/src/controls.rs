@@ -107,6 +107,8 @@ pub enum Action {
     RemoveThread,
     /// Restart the table with the next layout.
     CycleLayout,
+    /// Restart the table with the other allocator (ring, magazines).
+    CycleAllocator,
     /// The lesson's next step.
     NextStep,
     /// The lesson's previous step.
@@ -420,6 +422,18 @@ pub const CONTROLS: &[Control] = &[
         Section::Run,
         Shown::Always,
         11,
+    ),
+    // `A`, capital like `L`: it restarts the table.
+    c(
+        &[(KeyCode::Char('A'), Action::CycleAllocator)],
+        "A",
+        "A",
+        "A",
+        "switch the allocator: ring / magazines (restarts)",
+        "allocator",
+        Section::Run,
+        Shown::Always,
+        12,
     ),
     c(
         &[(KeyCode::Char('n'), Action::NextStep), (KeyCode::Char('p'), Action::PrevStep)],

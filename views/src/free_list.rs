@@ -4,6 +4,10 @@
 //!
 //! The ring holds a free id in every cell from the alloc cursor up to the free cursor; inserts
 //! take from `A`, removes push at `F`, both moving forward around the ring.
+//!
+//! With the magazine allocator the view adds each writer's magazine under the next ids: its
+//! fill against its size, and the ids its next inserts take (newest first), with their slot
+//! and line; the summary counts the ids in magazines beside those in the ring.
 
 use std::ops::Range;
 
@@ -61,6 +65,11 @@ struct Window {
     free: u64,
     /// Free ids between the cursors, clamped to N.
     len: u64,
+    /// Ring cells that hold an id: the free ids the ring has now. Not the cursors'
+    /// difference: under contention every ticket skip moves the alloc cursor on while the id
+    /// it skipped stays in its cell (found again a lap later), so after a while the cursors'
+    /// difference says nothing about how many ids there are.
+    held: u64,
 }
 
 /// Free ids between the cursors. The alloc cursor is 32 bits wide (it wraps) and either
@@ -78,7 +87,8 @@ impl Window {
     fn of(s: &Snapshot) -> Window {
         let n = s.capacity() as u64;
         let (alloc, free) = (s.alloc_cursor(), s.free_cursor());
-        Window { n, alloc, free, len: ids_between(alloc, free, n) }
+        let held = (0..s.capacity()).filter(|&r| s.ring_cell(r).is_some()).count() as u64;
+        Window { n, alloc, free, len: ids_between(alloc, free, n), held }
     }
 
     /// Whether ticket residue `r` lies between the cursors (its cell should hold a free id).
@@ -196,9 +206,9 @@ impl FreeList<'_> {
     fn summary(&self, buf: &mut Buffer, x: u16, y: u16, right: u16, w: &Window, stuck: Option<u64>) {
         let t = self.theme;
         let mut x = put(buf, x, y, right, "free ", t.dim());
-        x = put(buf, x, y, right, &w.len.to_string(), t.value());
+        x = put(buf, x, y, right, &w.held.to_string(), t.value());
         x = put(buf, x, y, right, &format!(" of {} ", w.n), t.dim());
-        x = put(buf, x, y, right, &format!("({})", Percent::of(w.len, w.n)), t.dim());
+        x = put(buf, x, y, right, &format!("({})", Percent::of(w.held, w.n)), t.dim());
         x = put(buf, x, y, right, "   ", t.dim());
         x = put(buf, x, y, right, self.theme.glyphs.alloc_cursor, t.ring_cursor());
         x = put(buf, x, y, right, " alloc ", t.dim());
@@ -212,14 +222,60 @@ impl FreeList<'_> {
             let style = if stuck > 0 { t.reserved() } else { t.value() };
             x = put(buf, x, y, right, &stuck.to_string(), style);
         }
+        if self.snapshot.allocator().magazine().is_some() {
+            x = put(buf, x, y, right, "   in magazines ", t.dim());
+            x = put(buf, x, y, right, &self.snapshot.in_magazines().to_string(), t.value());
+        }
         x = put(buf, x, y, right, "   header count ", t.dim());
         put(buf, x, y, right, &self.snapshot.count().to_string(), t.value());
+    }
+
+    /// One row per writer's magazine: `w3  12/64 ████░░░░  next s1234 L154, s88 L11`.
+    /// Returns the rows used.
+    fn magazines(&self, buf: &mut Buffer, area: Rect) -> u16 {
+        let Some(size) = self.snapshot.allocator().magazine() else {
+            return 0;
+        };
+        if area.height < 2 {
+            return 0;
+        }
+        let t = self.theme;
+        let g = self.snapshot.geometry();
+        let mags = self.snapshot.magazines();
+        let title = format!("magazines ({} writers, {size} ids each)", mags.len());
+        put(buf, area.x, area.y, area.right(), &title, t.title());
+        let right = area.right();
+        let mut used = 1;
+        for m in mags.iter().take(usize::from(area.height - 1)) {
+            let y = area.y + used;
+            let mut x = put(buf, area.x, y, right, &format!("w{:<3}", m.record), t.dim());
+            let fill = m.ids.len();
+            x = put(buf, x, y, right, &format!("{fill:>4}/{size:<4} "), t.value());
+            let width: usize = 8;
+            let full = (fill * width).div_ceil(size as usize).min(width);
+            for i in 0..width {
+                let (sym, style) =
+                    if i < full { (t.glyphs.hbars[7], t.chart()) } else { (t.glyphs.gauge_empty, t.axis()) };
+                x = put(buf, x, y, right, sym, style);
+            }
+            x = put(buf, x, y, right, "  next", t.dim());
+            // As many of the next ids as fit whole (a number is never cut).
+            for k in m.ids.iter().rev().take(3) {
+                let id = format!(" s{} L{}", k.slot(), g.line_of_slot(k.slot()));
+                if usize::from(x) + id.chars().count() > usize::from(right) {
+                    break;
+                }
+                x = put(buf, x, y, right, &id, t.text());
+            }
+            used += 1;
+        }
+        used
     }
 
     fn gauge(&self, buf: &mut Buffer, x: u16, y: u16, width: u16, w: &Window) {
         let t = self.theme;
         let filled =
-            (w.len * u64::from(width)).checked_div(w.n).map_or(0, |f| u16::try_from(f).unwrap_or(width));
+            (w.held * u64::from(width)).checked_div(w.n).map_or(0, |f| u16::try_from(f).unwrap_or(width));
         for i in 0..width {
             let (sym, style) =
                 if i < filled { (t.glyphs.hbars[7], t.chart()) } else { (t.glyphs.gauge_empty, t.axis()) };
@@ -334,10 +390,36 @@ impl FreeList<'_> {
             ];
             draw_legend(buf, Rect { y: ring_area.bottom() - 1, height: 1, ..ring_area }, &items);
         }
+        // Magazines: under the next ids when there is a table column, else at the grid's foot.
+        let mags = u16::try_from(self.snapshot.magazines().len()).unwrap_or(u16::MAX);
+        let mag_rows =
+            if self.snapshot.allocator().magazine().is_some() { mags.saturating_add(1).min(9) } else { 0 };
         if let Some(ta) = table_area {
             let ta = Rect { y: ta.y + 2, height: ta.height.saturating_sub(2), ..ta };
             put(buf, ta.x, ta.y.saturating_sub(1), ta.right(), "next ids (ticket order)", t.title());
-            self.next_table(buf, ta, self.next_ids);
+            let below = if mag_rows > 0 { mag_rows + 1 } else { 0 };
+            let ids_area = Rect { height: ta.height.saturating_sub(below), ..ta };
+            self.next_table(buf, ids_area, self.next_ids);
+            let mag_area = Rect {
+                y: ids_area.bottom() + 1,
+                height: ta.height.saturating_sub(ids_area.height + 1),
+                ..ta
+            };
+            self.magazines(buf, mag_area);
+        } else if mag_rows > 0 && grid_area.height > mag_rows + 2 {
+            let mag_area = Rect { y: ring_area.bottom() - 1 - mag_rows, height: mag_rows, ..ring_area };
+            buf.set_style(mag_area, t.dim());
+            for y in mag_area.top()..mag_area.bottom() {
+                for x in mag_area.left()..mag_area.right() {
+                    if let Some(c) = buf.cell_mut((x, y)) {
+                        c.set_symbol(" ");
+                    }
+                }
+            }
+            self.magazines(
+                buf,
+                Rect { x: mag_area.x + 1, width: mag_area.width.saturating_sub(1), ..mag_area },
+            );
         }
     }
 
@@ -355,7 +437,7 @@ impl FreeList<'_> {
         let width = right.saturating_sub(x0);
         let mut y = inner.y;
         // Gauge with the count.
-        let label = format!(" {} free ({})", w.len, Percent::of(w.len, w.n));
+        let label = format!(" {} free ({})", w.held, Percent::of(w.held, w.n));
         let lw = u16::try_from(label.chars().count()).unwrap_or(u16::MAX);
         self.gauge(buf, x0, y, width.saturating_sub(lw), &w);
         put(buf, x0 + width.saturating_sub(lw), y, right, &label, t.value());
@@ -439,7 +521,7 @@ impl FreeList<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slotscope_table::{Geometry, Layout, SlotState};
+    use slotscope_table::{Allocator, Geometry, Layout, MagazineInfo, SlotState};
 
     /// 16 slots, linear: 4 inserts then the first removed: alloc 4, free 17.
     fn ring() -> Snapshot {
@@ -481,7 +563,8 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 80, 9));
         (&FreeList::new(&s, &heat, &theme)).render(buf.area, &mut buf);
         let r = rows(&buf);
-        assert!(r[1].contains("free 13 of 16 (81.2%)"), "{}", r[1]);
+        // 12 ids in the ring: the cell in flight holds none yet.
+        assert!(r[1].contains("free 12 of 16 (75.0%)"), "{}", r[1]);
         assert!(r[1].contains("A alloc 4  F free 17   in flight 1"), "{}", r[1]);
         // Grid row: label "0 " then one cell per ticket residue 0..16.
         assert_eq!(&r[4][..r[4].char_indices().nth(20).unwrap().0], "│ 0 █F··A████▒██████");
@@ -502,6 +585,35 @@ mod tests {
         assert!(table[1].ends_with("1          4         4       4      0    0"), "{}", table[1]);
         assert!(table[2].ends_with("2          5  RESERVED: skipped"), "{}", table[2]);
         assert!(table[3].ends_with("3          6         6       6      0    0"), "{}", table[3]);
+    }
+
+    #[test]
+    fn magazines_show_their_fill_and_the_ids_next_out() {
+        let mut s = ring();
+        let g = s.geometry();
+        // Slot 1 freed into writer 0's magazine (newest last); writer 3 empty.
+        s.set_slot(1, SlotState::Free, Some(g.key(1, 1)));
+        s.set_magazines(
+            Allocator::Magazine { size: 4 },
+            vec![
+                MagazineInfo { record: 0, ids: vec![g.key(2, 9), g.key(1, 1)] },
+                MagazineInfo { record: 3, ids: Vec::new() },
+            ],
+        );
+        let heat = LineHeat::default();
+        let theme = Theme::default();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 120, 16));
+        (&FreeList::new(&s, &heat, &theme)).render(buf.area, &mut buf);
+        let r = rows(&buf);
+        assert!(r[1].contains("in magazines 2"), "{}", r[1]);
+        let at = |needle: &str| r.iter().position(|l| l.contains(needle));
+        let title = at("magazines (2 writers, 4 ids each)").expect("the magazines' title");
+        assert!(r[title + 1].contains("w0     2/4    ████────  next s1 L0 s9 L1"), "{}", r[title + 1]);
+        assert!(r[title + 2].contains("w3     0/4    ────────  next"), "{}", r[title + 2]);
+        // A ring table shows none.
+        let mut buf = Buffer::empty(Rect::new(0, 0, 120, 16));
+        (&FreeList::new(&ring(), &heat, &theme)).render(buf.area, &mut buf);
+        assert!(rows(&buf).iter().all(|l| !l.contains("magazines")));
     }
 
     #[test]

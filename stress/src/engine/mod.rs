@@ -472,6 +472,16 @@ impl Engine {
         self.apply(Command::Restart { table })
     }
 
+    /// Restarts the table with `allocator` (the same load, layout and size), as
+    /// [`Self::restart_with_layout`] does with a layout.
+    ///
+    /// # Errors
+    /// As [`Self::restart_with_layout`]; a magazine size the table cannot take is refused.
+    pub fn restart_with_allocator(&self, allocator: slotscope_table::Allocator) -> Result<(), EngineError> {
+        let table = TableSpec { allocator, ..lock(&self.core.state).table.clone() };
+        self.apply(Command::Restart { table })
+    }
+
     /// The table as it is now (after any restart).
     pub fn table_spec(&self) -> TableSpec {
         lock(&self.core.state).table.clone()
