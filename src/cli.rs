@@ -74,15 +74,16 @@ pub enum Command {
         /// Built-in scenario name or scenario file (default `read-heavy`; with --layouts,
         /// `false-sharing`).
         scenario: Option<String>,
-        /// Backends to compare, comma-separated, first is the baseline
-        /// (slotscope, ptab, rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab).
+        /// Backends to compare, comma-separated, first is the baseline (slotscope,
+        /// slotscope-magazine: our table with magazines of --magazine ids, default 64, ptab,
+        /// rwlock-hashmap, dashmap, rcu-hashmap, sharded-slab).
         #[arg(
             long,
             value_delimiter = ',',
             default_value = "slotscope,ptab,rwlock-hashmap,dashmap",
-            value_parser = parse_backend
+            value_parser = crate::compare::parse_compare_backend
         )]
-        backends: Vec<BackendKind>,
+        backends: Vec<crate::compare::CompareBackend>,
         /// Compare our table's layouts instead (linear, interleaved, padded; first is the
         /// baseline): every layout's table is started, then they take turns of --turn each,
         /// --turns rounds after --warmup-rounds, the others paused. The scenario's stop is

@@ -1,6 +1,8 @@
 //! `slotscope compare [SCENARIO] --backends a,b,c`: the same scenario against each backend in
 //! turn (same seed, so every thread draws the same op stream on each), then one table side by
-//! side with ratios to the first backend. Text, JSON or CSV (`--output-format`).
+//! side with ratios to the first backend. Text, JSON or CSV (`--output-format`). Besides the
+//! backends, `slotscope-magazine` is our table with the magazine allocator (`--magazine N`
+//! sizes it, default 64), so the two allocators compare side by side.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -26,8 +28,42 @@ pub const DEFAULT_COMPARE_SCENARIO: &str = "read-heavy";
 /// 2: `compare --layouts` documents (kind `compare-layouts`) join kind `compare`.
 pub const COMPARE_SCHEMA_VERSION: u32 = 2;
 
+/// One entry of `--backends`: a backend, or our table with the magazine allocator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompareBackend {
+    /// The backend.
+    pub kind: BackendKind,
+    /// Our table with magazines (`slotscope-magazine`).
+    pub magazines: bool,
+}
+
+impl CompareBackend {
+    /// The name on the command line and in the table's header.
+    pub fn name(self) -> &'static str {
+        if self.magazines {
+            "slotscope-magazine"
+        } else {
+            self.kind.name()
+        }
+    }
+}
+
+/// A `--backends` entry: a backend name, or `slotscope-magazine`.
+///
+/// # Errors
+/// Neither.
+pub fn parse_compare_backend(
+    input: &str,
+) -> Result<CompareBackend, slotscope_stress::scenario::values::ValueError> {
+    let plain = BackendKind::ALL.map(|b| (b.name(), CompareBackend { kind: b, magazines: false }));
+    let magazine = ("slotscope-magazine", CompareBackend { kind: BackendKind::Slotscope, magazines: true });
+    let mut choices = plain.to_vec();
+    choices.insert(1, magazine);
+    slotscope_stress::scenario::values::parse_choice(input, "backend", &choices)
+}
+
 /// Checks `--backends` (clap parsed the names): no repeats, at least one.
-pub fn parse_backends(kinds: &[BackendKind]) -> Result<Vec<BackendKind>, Failure> {
+pub fn parse_backends(kinds: &[CompareBackend]) -> Result<Vec<CompareBackend>, Failure> {
     let mut out = Vec::new();
     for &kind in kinds {
         if out.contains(&kind) {
@@ -100,12 +136,13 @@ fn ratio(a: f64, base: f64) -> Option<f64> {
 }
 
 #[allow(clippy::cast_precision_loss)]
-fn figures(reports: &[Report]) -> Vec<BackendFigures> {
+fn figures(reports: &[Report], names: &[CompareBackend]) -> Vec<BackendFigures> {
     let base = &reports[0];
     reports
         .iter()
-        .map(|r| BackendFigures {
-            backend: r.backends.first().map_or("?", |b| b.name),
+        .zip(names)
+        .map(|(r, name)| BackendFigures {
+            backend: name.name(),
             description: r.backends.first().map_or_else(String::new, |b| b.description.clone()),
             throughput_ops_per_s: r.throughput_ops_per_s,
             throughput_ratio: ratio(r.throughput_ops_per_s, base.throughput_ops_per_s),
@@ -281,7 +318,7 @@ fn csv_table(doc: &CompareDocument) -> String {
 /// `slotscope compare`.
 pub fn run(
     scenario: Option<&str>,
-    backend_names: &[BackendKind],
+    backend_names: &[CompareBackend],
     args: &CompareArgs,
 ) -> Result<ExitCode, Failure> {
     if args.workload.backend.is_some() {
@@ -295,8 +332,22 @@ pub fn run(
     let scenario = scenario.unwrap_or(DEFAULT_COMPARE_SCENARIO);
     // Resolve once per backend: the flags are validated against each.
     let mut runs: Vec<ResolvedRun> = Vec::new();
-    for kind in &backends {
-        let with = WorkloadArgs { backend: Some(*kind), ..args.workload.clone() };
+    let with_magazines = backends.iter().any(|b| b.magazines);
+    for b in &backends {
+        // The allocator flags apply to our table; `slotscope-magazine` turns magazines on, and
+        // beside it `slotscope` is the ring (so `--magazine N` sizes only the magazine side).
+        let (allocator, magazine) = match (b.kind, b.magazines) {
+            (BackendKind::Slotscope, false) if with_magazines => {
+                (Some(slotscope_table::Allocator::Ring), None)
+            }
+            (BackendKind::Slotscope, false) => (args.workload.allocator, args.workload.magazine),
+            (BackendKind::Slotscope, true) => (
+                Some(slotscope_table::Allocator::Magazine { size: slotscope_table::DEFAULT_MAGAZINE }),
+                args.workload.magazine,
+            ),
+            _ => (None, None),
+        };
+        let with = WorkloadArgs { backend: Some(b.kind), allocator, magazine, ..args.workload.clone() };
         runs.push(resolve::resolve_run(Some(scenario), &with, true)?);
     }
     for w in &runs[0].warnings {
@@ -304,7 +355,8 @@ pub fn run(
     }
     let signals = Signals::install()?;
     let list: Vec<&str> = backends.iter().map(|k| k.name()).collect();
-    let repeat = compare_repeat(&runs[0], &list.join(","));
+    let magazine = runs.iter().find_map(|r| r.spec.table.allocator.magazine());
+    let repeat = compare_repeat(&runs[0], &list.join(","), magazine);
     note(&format!("{} · compare on {}", headless::banner(&runs[0]), list.join(", ")));
     note(&format!("  repeat: {repeat}"));
     if let Some(caveat) = resolve::repeat_caveat(&runs[0]) {
@@ -316,7 +368,7 @@ pub fn run(
     let mut stopped_by = None;
     let total = runs.len();
     for (i, run) in runs.into_iter().enumerate() {
-        let name = run.spec.table.backend.name();
+        let name = backends[i].name();
         let (mut report, sig) =
             headless::execute(run.spec, &signals, &format!("  [{}/{total} {name}] ", i + 1), None, None)?;
         report.repeat_command = Some(repeat.clone());
@@ -341,7 +393,7 @@ pub fn run(
         },
         repeat_command: repeat,
         baseline: backends[0].name(),
-        backends: figures(&reports),
+        backends: figures(&reports, &backends),
     };
     let bytes = match args.report.output_format {
         OutputFormat::Text => text_table(&doc).into_bytes(),
@@ -355,7 +407,7 @@ pub fn run(
     };
     output::deliver(&bytes, args.report.output.as_deref())?;
 
-    let named = reports.iter().map(|r| (r.backends.first().map_or("?", |b| b.name), r));
+    let named = backends.iter().map(|b| b.name()).zip(&reports);
     Ok(exit_code(named, &conditions, stopped_by))
 }
 
@@ -393,10 +445,17 @@ pub(crate) fn exit_code<'a>(
 
 /// `slotscope compare SCENARIO --backends LIST` with the run's resolved flags (without its
 /// `--backend`).
-fn compare_repeat(run: &ResolvedRun, list: &str) -> String {
+fn compare_repeat(run: &ResolvedRun, list: &str, magazine: Option<u32>) -> String {
     let mut words = resolve::repeat_words("compare", run, false);
     if let Some(i) = words.iter().position(|w| w == "--backend") {
         words.drain(i..i + 2);
+    }
+    // The magazine size is a flag of the run, named once for the magazine side.
+    if let Some(i) = words.iter().position(|w| w == "--magazine") {
+        words.drain(i..i + 2);
+    }
+    if let Some(m) = magazine {
+        words.extend(["--magazine".to_owned(), m.to_string()]);
     }
     words.splice(3..3, ["--backends".to_owned(), list.to_owned()]);
     words.join(" ")

@@ -703,6 +703,35 @@ fn compare_prints_backends_side_by_side() {
     assert_eq!(rows.len(), 8, "2 backends x (all + 3 ops)");
 }
 
+#[test]
+fn compare_puts_the_two_allocators_side_by_side() {
+    let args = ["compare", "churn", "--backends", "slotscope,slotscope-magazine", "-t", "1", "--ops", "2000"];
+    let doc =
+        json_of(&expect_code(&[&args[..], &["--magazine", "16", "--output-format", "json"]].concat(), 0));
+    assert_compare_schema(&doc);
+    let backends = doc["backends"].as_array().unwrap();
+    assert_eq!(
+        (backends[0]["backend"].as_str(), backends[1]["backend"].as_str()),
+        (Some("slotscope"), Some("slotscope-magazine"))
+    );
+    let described = |i: usize| backends[i]["description"].as_str().unwrap_or("").to_owned();
+    assert!(!described(0).contains("magazines"), "the plain side is the ring: {}", described(0));
+    assert!(described(1).contains("magazines of 16"), "--magazine sizes the magazine side: {}", described(1));
+    let repeat = doc["repeat_command"].as_str().unwrap();
+    assert!(
+        repeat.contains("--backends slotscope,slotscope-magazine") && repeat.ends_with("--magazine 16"),
+        "{repeat}"
+    );
+    // Same seed, same op streams on both.
+    assert_eq!(backends[0]["digests"], backends[1]["digests"]);
+    // Magazines belong to our table: on another backend they are refused, saying why.
+    let o = expect_code(
+        &["run", "churn", "--no-tui", "--ops", "100", "--backend", "dashmap", "--allocator", "magazine"],
+        2,
+    );
+    assert!(stderr(&o).contains("exists only in the slotscope backend"), "{}", stderr(&o));
+}
+
 fn compare_validator() -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/compare.schema.json");
     let schema: Json = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
