@@ -366,8 +366,9 @@ impl Engines {
                     Some((_, l)) if l != *layout => {
                         let b = self.b.as_ref().map(|b| &b.engine);
                         b.map_or(Ok(()), |b| {
-                            let variant = b.table_spec().variant;
-                            lesson::apply(b, &Change::Table { layout: *layout, variant }, None)
+                            let t = b.table_spec();
+                            let change = Change::Table { layout: *layout, variant: t.variant, allocator: t.allocator };
+                            lesson::apply(b, &change, None)
                                 .map_err(|e| e.to_string())
                         })
                     }

@@ -39,6 +39,7 @@ fn engine_at(l: &Lesson, step: usize, layout: Option<Layout>) -> Engine {
     let state = l.state_at(step);
     spec.table.layout = layout.unwrap_or(state.layout);
     spec.table.variant = state.variant;
+    spec.table.allocator = state.allocator;
     lesson::start_threads(&mut spec, &state);
     let options = EngineOptions { garbage_gauge: true, ..EngineOptions::default() };
     let engine = Engine::start_with_options(spec, options).expect("the lesson's run starts");
@@ -229,6 +230,50 @@ fn claims() -> Vec<Claim> {
                 let o = ab(&a, &b, Expect::Is(Verdict::Higher));
                 let _ = (a.stop(), b.stop());
                 o
+            },
+        },
+        Claim {
+            lesson: "hot-counter",
+            step: "Magazines",
+            claim: "magazines / ring ops/s, exchange mix, 2 threads: higher",
+            unit: "x",
+            run: || {
+                let l = load("hot-counter");
+                let (a, b) = (engine_at(&l, 0, None), engine_at(&l, step_of(&l, "Magazines"), None));
+                let o = ab(&a, &b, Expect::Is(Verdict::Higher));
+                let _ = (a.stop(), b.stop());
+                o
+            },
+        },
+        Claim {
+            lesson: "hot-counter",
+            step: "Magazines",
+            claim: "header writes per op, ring / magazines (per 100 ms): at least 10x fewer",
+            unit: "x",
+            run: || {
+                let l = load("hot-counter");
+                // Header writes per op over ten 100 ms samples of each table, one after the other.
+                let per_op = |step: usize| {
+                    let e = engine_at(&l, step, None);
+                    let mut s = e.sampler(SamplerOptions { snapshots: false, ..SamplerOptions::default() });
+                    let mut sample = Sample::new();
+                    std::thread::sleep(Duration::from_millis(300));
+                    s.sample_into(&mut sample);
+                    let mut values = Vec::new();
+                    for _ in 0..10 {
+                        std::thread::sleep(Duration::from_millis(100));
+                        s.sample_into(&mut sample);
+                        let ops = sample.interval_totals.ops().max(1);
+                        #[allow(clippy::cast_precision_loss)]
+                        values.push(sample.heat.header_writes as f64 / ops as f64);
+                    }
+                    drop(s);
+                    let _ = e.stop();
+                    median(&values)
+                };
+                let (ring, magazines) = (per_op(0), per_op(step_of(&l, "Magazines")));
+                let x = ring / magazines.max(1e-6);
+                Outcome { effect: x, interval: None, held: ring >= 10.0 * magazines }
             },
         },
         Claim {

@@ -27,7 +27,7 @@ use slotscope_views::Screen;
 pub const TOP_KEYS: &[&str] = &["name", "title", "summary", "minutes", "scenario", "split", "watch", "step"];
 /// Keys of a `[[step]]`.
 pub const STEP_KEYS: &[&str] = &[
-    "title", "say", "ask", "view", "focus", "explain", "next_ids", "watch", "reset", "layout", "variant",
+    "title", "say", "ask", "view", "focus", "explain", "next_ids", "watch", "reset", "layout", "variant", "allocator",
     "split", "group", "threads", "mix", "rate", "pin", "keys", "stale", "remove", "keep", "hiccup",
     "hold_pin", "pause",
 ];
@@ -530,6 +530,7 @@ impl Reader<'_> {
             reset: false,
             layout: None,
             variant: None,
+            allocator: None,
             split: None,
             hold_pin: None,
             pause: None,
@@ -559,6 +560,18 @@ impl Reader<'_> {
                     let names = Variant::ALL.map(Variant::name);
                     step.variant =
                         self.l.name_of(LESSON_FIELD, name, v, &names, |s| Variant::from_str(s).ok());
+                }
+                "allocator" => {
+                    // `ring`, or `magazine` of the default size (at most a quarter of the table:
+                    // the scenario check says so where it does not fit).
+                    let names = ["ring", "magazine"];
+                    step.allocator = self.l.name_of(LESSON_FIELD, name, v, &names, |s| match s {
+                        "ring" => Some(slotscope_table::Allocator::Ring),
+                        "magazine" => {
+                            Some(slotscope_table::Allocator::Magazine { size: slotscope_table::DEFAULT_MAGAZINE })
+                        }
+                        _ => None,
+                    });
                 }
                 "split" => step.split = self.split(v),
                 "group" => g.group = self.text(name, v, "\"main\""),
@@ -713,6 +726,7 @@ impl Reader<'_> {
         let mut s = spec.clone();
         s.table.layout = state.layout;
         s.table.variant = state.variant;
+        s.table.allocator = state.allocator;
         s.phases.clear();
         s.cycle = None;
         for (g, st) in s.groups.iter_mut().zip(&state.groups) {
@@ -728,6 +742,7 @@ impl Reader<'_> {
             let key = match p.field {
                 Field::Layout => "layout",
                 Field::Variant => "variant",
+                Field::Allocator | Field::Magazine => "allocator",
                 Field::Groups => "threads",
                 Field::Group(i, part) if i < s.groups.len() && mine(i) => match part {
                     GroupField::Threads => "threads",

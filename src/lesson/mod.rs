@@ -171,6 +171,8 @@ pub struct Step {
     pub layout: Option<Layout>,
     /// Restart the table with this variant.
     pub variant: Option<Variant>,
+    /// Restart the table with this allocator.
+    pub allocator: Option<slotscope_table::Allocator>,
     /// Start an A/B split (side A, side B layouts), or end it (`Some(None)`).
     pub split: Option<Option<(Layout, Layout)>>,
     /// Start a reader holding its epoch pin at most this long, or release it (`Some(None)`).
@@ -215,6 +217,8 @@ pub struct LessonState {
     pub layout: Layout,
     /// Variant.
     pub variant: Variant,
+    /// Allocator of the table (both sides of a split).
+    pub allocator: slotscope_table::Allocator,
     /// Side B's layout while split.
     pub split: Option<Layout>,
     /// A reader holds its pin, at most this long.
@@ -228,12 +232,15 @@ pub struct LessonState {
 /// One thing to do to a running engine when the step changes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    /// Restart the table (side A) with this layout and variant; side B keeps its layout.
+    /// Restart the table (side A) with this layout, variant and allocator; side B keeps its
+    /// layout.
     Table {
         /// Layout.
         layout: Layout,
         /// Variant.
         variant: Variant,
+        /// Allocator.
+        allocator: slotscope_table::Allocator,
     },
     /// Start (or restart with another layout) side B of a split, or stop it (`None`).
     Split(Option<Layout>),
@@ -307,7 +314,13 @@ impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use slotscope_stress::scenario::values::{format_duration, format_mix, format_pin, format_rate};
         match self {
-            Change::Table { layout, variant } => write!(f, "table: {layout}, {variant}"),
+            Change::Table { layout, variant, allocator } => {
+                write!(f, "table: {layout}, {variant}")?;
+                if allocator.magazine().is_some() {
+                    write!(f, ", {allocator}")?;
+                }
+                Ok(())
+            }
             Change::Split(Some(b)) => write!(f, "split: side B {b}"),
             Change::Split(None) => f.write_str("split off"),
             Change::Threads { group, threads } => write!(f, "{group}: {threads} threads"),
@@ -376,6 +389,7 @@ impl Lesson {
         LessonState {
             layout: self.split.map_or(self.spec.table.layout, |(a, _)| a),
             variant: self.spec.table.variant,
+            allocator: self.spec.table.allocator,
             split: self.split.map(|(_, b)| b),
             hold_pin: None,
             paused: false,
@@ -413,6 +427,7 @@ impl Lesson {
     pub fn start_spec(&self) -> RunSpec {
         let mut spec = self.spec.clone();
         spec.table.layout = self.initial_state().layout;
+        spec.table.allocator = self.initial_state().allocator;
         spec
     }
 
@@ -435,6 +450,9 @@ fn apply_step(s: &mut LessonState, step: &Step) {
     }
     if let Some(v) = step.variant {
         s.variant = v;
+    }
+    if let Some(a) = step.allocator {
+        s.allocator = a;
     }
     if let Some(split) = step.split {
         match split {
@@ -519,8 +537,8 @@ pub fn diff(a: &LessonState, b: &LessonState) -> Vec<Change> {
             out.push(Change::Hiccup { group: group(), hiccup: y.hiccup });
         }
     }
-    if a.layout != b.layout || a.variant != b.variant {
-        out.push(Change::Table { layout: b.layout, variant: b.variant });
+    if a.layout != b.layout || a.variant != b.variant || a.allocator != b.allocator {
+        out.push(Change::Table { layout: b.layout, variant: b.variant, allocator: b.allocator });
     }
     if a.split != b.split {
         out.push(Change::Split(b.split));
@@ -550,8 +568,8 @@ pub fn start_threads(spec: &mut RunSpec, state: &LessonState) {
 /// As [`Engine::apply`].
 pub fn apply(engine: &Engine, change: &Change, layout: Option<Layout>) -> Result<(), EngineError> {
     let command = match change.clone() {
-        Change::Table { layout: l, variant } => {
-            let table = TableSpec { layout: layout.unwrap_or(l), variant, ..engine.table_spec() };
+        Change::Table { layout: l, variant, allocator } => {
+            let table = TableSpec { layout: layout.unwrap_or(l), variant, allocator, ..engine.table_spec() };
             Command::Restart { table }
         }
         Change::Split(_) => return Ok(()),
