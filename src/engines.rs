@@ -367,9 +367,9 @@ impl Engines {
                         let b = self.b.as_ref().map(|b| &b.engine);
                         b.map_or(Ok(()), |b| {
                             let t = b.table_spec();
-                            let change = Change::Table { layout: *layout, variant: t.variant, allocator: t.allocator };
-                            lesson::apply(b, &change, None)
-                                .map_err(|e| e.to_string())
+                            let change =
+                                Change::Table { layout: *layout, variant: t.variant, allocator: t.allocator };
+                            lesson::apply(b, &change, None).map_err(|e| e.to_string())
                         })
                     }
                     Some(_) => Ok(()),

@@ -27,9 +27,31 @@ use slotscope_views::Screen;
 pub const TOP_KEYS: &[&str] = &["name", "title", "summary", "minutes", "scenario", "split", "watch", "step"];
 /// Keys of a `[[step]]`.
 pub const STEP_KEYS: &[&str] = &[
-    "title", "say", "ask", "view", "focus", "explain", "next_ids", "watch", "reset", "layout", "variant", "allocator",
-    "split", "group", "threads", "mix", "rate", "pin", "keys", "stale", "remove", "keep", "hiccup",
-    "hold_pin", "pause",
+    "title",
+    "say",
+    "ask",
+    "view",
+    "focus",
+    "explain",
+    "next_ids",
+    "watch",
+    "reset",
+    "layout",
+    "variant",
+    "allocator",
+    "split",
+    "group",
+    "threads",
+    "mix",
+    "rate",
+    "pin",
+    "keys",
+    "stale",
+    "remove",
+    "keep",
+    "hiccup",
+    "hold_pin",
+    "pause",
 ];
 /// Keys of a `hiccup` table.
 pub const HICCUP_KEYS: &[&str] = &["every", "for"];
@@ -567,9 +589,9 @@ impl Reader<'_> {
                     let names = ["ring", "magazine"];
                     step.allocator = self.l.name_of(LESSON_FIELD, name, v, &names, |s| match s {
                         "ring" => Some(slotscope_table::Allocator::Ring),
-                        "magazine" => {
-                            Some(slotscope_table::Allocator::Magazine { size: slotscope_table::DEFAULT_MAGAZINE })
-                        }
+                        "magazine" => Some(slotscope_table::Allocator::Magazine {
+                            size: slotscope_table::DEFAULT_MAGAZINE,
+                        }),
                         _ => None,
                     });
                 }

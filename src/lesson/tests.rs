@@ -122,7 +122,11 @@ pause = true
             // The groups first: the restart after them prefills every thread the step has.
             Change::Threads { group: "w".into(), threads: 3 },
             Change::RemoveOrder { group: "w".into(), order: RemoveOrder::Oldest },
-            Change::Table { layout: Layout::Linear, variant: Variant::Correct, allocator: slotscope_table::Allocator::Ring },
+            Change::Table {
+                layout: Layout::Linear,
+                variant: Variant::Correct,
+                allocator: slotscope_table::Allocator::Ring
+            },
         ]
     );
     let h = Hiccup { every: Duration::from_secs(1), pause: Duration::from_millis(50) };
