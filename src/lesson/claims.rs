@@ -60,6 +60,24 @@ fn run_for(engine: Engine, d: Duration) -> Report {
     engine.stop()
 }
 
+/// Samples `engine` ten times, 100 ms apart (after 300 ms of warm-up), maps each sample to a
+/// value, and stops the engine.
+fn every_100ms(engine: Engine, value: impl Fn(&Sample) -> f64) -> Vec<f64> {
+    let mut s = engine.sampler(SamplerOptions { snapshots: false, ..SamplerOptions::default() });
+    let mut sample = Sample::new();
+    std::thread::sleep(Duration::from_millis(300));
+    s.sample_into(&mut sample);
+    let mut values = Vec::new();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(100));
+        s.sample_into(&mut sample);
+        values.push(value(&sample));
+    }
+    drop(s);
+    let _ = engine.stop();
+    values
+}
+
 /// One measured run of a claim: its effect (in the claim's unit), an interval when the
 /// effect is a comparison, and whether it held.
 struct Outcome {
@@ -200,21 +218,12 @@ fn claims() -> Vec<Claim> {
             unit: "x",
             run: || {
                 let l = load("hot-counter");
-                let e = engine_at(&l, 0, None);
-                let mut s = e.sampler(SamplerOptions { snapshots: false, ..SamplerOptions::default() });
-                let mut sample = Sample::new();
-                std::thread::sleep(Duration::from_millis(300));
-                s.sample_into(&mut sample);
-                let mut ratios = Vec::new();
-                for _ in 0..10 {
-                    std::thread::sleep(Duration::from_millis(100));
-                    s.sample_into(&mut sample);
+                let ratios = every_100ms(engine_at(&l, 0, None), |sample| {
                     let top = sample.heat.slot_writes.iter().copied().max().unwrap_or(0).max(1);
                     #[allow(clippy::cast_precision_loss)]
-                    ratios.push(sample.heat.header_writes as f64 / f64::from(top));
-                }
-                drop(s);
-                let _ = e.stop();
+                    let x = sample.heat.header_writes as f64 / f64::from(top);
+                    x
+                });
                 let est = median_estimate(&ratios);
                 Outcome { effect: median(&ratios), held: est.is_some_and(|e| e.lo > 1.0), interval: est }
             },
@@ -254,22 +263,12 @@ fn claims() -> Vec<Claim> {
                 let l = load("hot-counter");
                 // Header writes per op over ten 100 ms samples of each table, one after the other.
                 let per_op = |step: usize| {
-                    let e = engine_at(&l, step, None);
-                    let mut s = e.sampler(SamplerOptions { snapshots: false, ..SamplerOptions::default() });
-                    let mut sample = Sample::new();
-                    std::thread::sleep(Duration::from_millis(300));
-                    s.sample_into(&mut sample);
-                    let mut values = Vec::new();
-                    for _ in 0..10 {
-                        std::thread::sleep(Duration::from_millis(100));
-                        s.sample_into(&mut sample);
+                    median(&every_100ms(engine_at(&l, step, None), |sample| {
                         let ops = sample.interval_totals.ops().max(1);
                         #[allow(clippy::cast_precision_loss)]
-                        values.push(sample.heat.header_writes as f64 / ops as f64);
-                    }
-                    drop(s);
-                    let _ = e.stop();
-                    median(&values)
+                        let x = sample.heat.header_writes as f64 / ops as f64;
+                        x
+                    }))
                 };
                 let (ring, magazines) = (per_op(0), per_op(step_of(&l, "Magazines")));
                 let x = ring / magazines.max(1e-6);

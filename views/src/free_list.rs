@@ -349,8 +349,17 @@ impl FreeList<'_> {
         } else {
             (inner, None)
         };
-        // Rows: summary, gauge, blank, grid..., legend.
-        let grid_area = Rect { y: ring_area.y + 3, height: ring_area.height.saturating_sub(4), ..ring_area };
+        // Rows: summary, gauge, blank, grid..., [magazines...,] legend. The magazines go under the
+        // next ids when there is a table column, else between the grid and the legend.
+        let mags = u16::try_from(self.snapshot.magazines().len()).unwrap_or(u16::MAX);
+        let mag_rows =
+            if self.snapshot.allocator().magazine().is_some() { mags.saturating_add(1).min(9) } else { 0 };
+        let mut grid_area =
+            Rect { y: ring_area.y + 3, height: ring_area.height.saturating_sub(4), ..ring_area };
+        let mags_below_grid = table_area.is_none() && mag_rows > 0 && grid_area.height > mag_rows + 2;
+        if mags_below_grid {
+            grid_area.height -= mag_rows;
+        }
         let grid = MapGrid::new(self.snapshot.capacity(), None, Zoom::Fit, 0, grid_area);
         let k = grid.lines_per_cell().unwrap_or(1);
         let scale = if k == 1 { "1 cell = 1 ticket".to_owned() } else { format!("1 cell = {k} tickets") };
@@ -390,10 +399,6 @@ impl FreeList<'_> {
             ];
             draw_legend(buf, Rect { y: ring_area.bottom() - 1, height: 1, ..ring_area }, &items);
         }
-        // Magazines: under the next ids when there is a table column, else at the grid's foot.
-        let mags = u16::try_from(self.snapshot.magazines().len()).unwrap_or(u16::MAX);
-        let mag_rows =
-            if self.snapshot.allocator().magazine().is_some() { mags.saturating_add(1).min(9) } else { 0 };
         if let Some(ta) = table_area {
             let ta = Rect { y: ta.y + 2, height: ta.height.saturating_sub(2), ..ta };
             put(buf, ta.x, ta.y.saturating_sub(1), ta.right(), "next ids (ticket order)", t.title());
@@ -406,16 +411,8 @@ impl FreeList<'_> {
                 ..ta
             };
             self.magazines(buf, mag_area);
-        } else if mag_rows > 0 && grid_area.height > mag_rows + 2 {
-            let mag_area = Rect { y: ring_area.bottom() - 1 - mag_rows, height: mag_rows, ..ring_area };
-            buf.set_style(mag_area, t.dim());
-            for y in mag_area.top()..mag_area.bottom() {
-                for x in mag_area.left()..mag_area.right() {
-                    if let Some(c) = buf.cell_mut((x, y)) {
-                        c.set_symbol(" ");
-                    }
-                }
-            }
+        } else if mags_below_grid {
+            let mag_area = Rect { y: grid_area.bottom(), height: mag_rows, ..ring_area };
             self.magazines(
                 buf,
                 Rect { x: mag_area.x + 1, width: mag_area.width.saturating_sub(1), ..mag_area },
@@ -610,6 +607,15 @@ mod tests {
         let title = at("magazines (2 writers, 4 ids each)").expect("the magazines' title");
         assert!(r[title + 1].contains("w0     2/4    ████────  next s1 L0 s9 L1"), "{}", r[title + 1]);
         assert!(r[title + 2].contains("w3     0/4    ────────  next"), "{}", r[title + 2]);
+        // Too narrow for the table column: the magazines sit between the grid and the legend.
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 16));
+        (&FreeList::new(&s, &heat, &theme)).render(buf.area, &mut buf);
+        let r = rows(&buf);
+        let at = |needle: &str| r.iter().position(|l| l.contains(needle));
+        let title = at("magazines (2 writers, 4 ids each)").expect("the magazines' title, narrow");
+        assert!(r[title + 1].contains("w0     2/4"), "{}", r[title + 1]);
+        assert_eq!(at("holds a free id"), Some(title + 3), "the legend right under them: {r:#?}");
+        assert!(at("│ 0 █").is_some_and(|g| g < title), "the grid above them: {r:#?}");
         // A ring table shows none.
         let mut buf = Buffer::empty(Rect::new(0, 0, 120, 16));
         (&FreeList::new(&ring(), &heat, &theme)).render(buf.area, &mut buf);

@@ -448,26 +448,26 @@ mod tests {
 
     #[test]
     fn full_allows_the_slack_of_other_writers_magazines() {
-        // 15 live of 16 and a refusal with nothing in flight: false on the ring (above), but
-        // with magazines of 2 the other writer (thread 0) may hold 2 free ids: legal.
-        let mut b = Builder::new();
-        for s in 0..15 {
-            b.insert(0, key(s, 0), s as u64, 10 * s as u64, 10 * s as u64 + 5);
-        }
-        b.full(1, 500, 510);
-        b.magazine = Some(2);
-        let out = run(&b.history());
+        // `live` keys inserted by thread 0, then a refusal on thread 1 with nothing in flight,
+        // on a table with magazines of 2.
+        let refused_at = |live: usize| {
+            let mut b = Builder::new();
+            for s in 0..live {
+                b.insert(0, key(s, 0), s as u64, 10 * s as u64, 10 * s as u64 + 5);
+            }
+            b.full(1, 500, 510);
+            b.magazine = Some(2);
+            b
+        };
+        // 15 live of 16: false on the ring (below), but the other writer (thread 0) may hold
+        // 2 free ids: legal.
+        let out = run(&refused_at(15).history());
         assert!(out.violations.is_empty(), "{:#?}", out.violations);
         assert_eq!(out.fulls_checked, 1);
         assert!(out.notes.iter().any(|n| n.contains("allowing up to 2 free ids")), "{:?}", out.notes);
         // 13 live: 3 free, more than the slack of 2: false Full again, and the message says
         // what it allowed for.
-        let mut b = Builder::new();
-        for s in 0..13 {
-            b.insert(0, key(s, 0), s as u64, 10 * s as u64, 10 * s as u64 + 5);
-        }
-        b.full(1, 500, 510);
-        b.magazine = Some(2);
+        let mut b = refused_at(13);
         let out = run(&b.history());
         assert_eq!(kinds(&out.violations), [FindingKind::FalseFull]);
         assert!(out.violations[0].message.contains("up to 2 ids in other writers' magazines"));
