@@ -7,8 +7,11 @@
 //! alternating runs. Run alone, this prints its own figures:
 //!
 //! ```text
-//! cargo bench -p slotscope-table --bench probes_off [-- --only lookup|churn --repeats N --callgrind]
+//! cargo bench -p slotscope-table --bench probes_off [-- --only lookup|churn --repeats N --callgrind --magazine]
 //! ```
+//!
+//! `--magazine` builds the table with the magazine allocator (magazines of 64) instead of the
+//! ring: the script counts the lookup's instructions per op under both, from the same binary.
 //!
 //! Both loops run on one thread pinned to the first core, on the same state as the `table`
 //! bench: 2^16 slots filled, then the same random half removed, 16-byte values. Output is one
@@ -21,7 +24,7 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::Instant;
 
-use slotscope_table::{Key, Table};
+use slotscope_table::{Allocator, Key, Table};
 
 const CAPACITY: usize = 1 << 16;
 const PRESENT: usize = CAPACITY / 2;
@@ -43,9 +46,14 @@ type Value = [u64; 2];
 
 use slotscope_table::SplitMix64 as Rng;
 
-/// A table with 2^16 slots, filled, then a random half removed; the live keys, shuffled.
-fn half_full_table() -> (Table<Value>, Vec<Key>) {
-    let table = Table::with_capacity(CAPACITY).expect("2^16 slots is a valid capacity");
+/// A table with 2^16 slots and `allocator`, filled, then a random half removed; the live keys,
+/// shuffled.
+fn half_full_table(allocator: Allocator) -> (Table<Value>, Vec<Key>) {
+    let table = Table::builder()
+        .capacity(CAPACITY)
+        .allocator(allocator)
+        .build()
+        .expect("2^16 slots is a valid capacity");
     let mut keys: Vec<Key> =
         (0..CAPACITY as u64).map(|i| table.insert([i + 1, !i]).expect("the table has room")).collect();
     let mut rng = Rng::new(SEED);
@@ -95,8 +103,8 @@ fn churn_loop(table: &Table<Value>, pool: &mut VecDeque<Key>, ops: u64) -> u64 {
     removed
 }
 
-fn lookup_ns(ops: u64, timed: bool) -> f64 {
-    let (table, keys) = half_full_table();
+fn lookup_ns(allocator: Allocator, ops: u64, timed: bool) -> f64 {
+    let (table, keys) = half_full_table(allocator);
     let mut rng = Rng::new(SEED ^ 1);
     let seq: Vec<u32> = (0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32).collect();
     let start = Instant::now();
@@ -110,8 +118,8 @@ fn lookup_ns(ops: u64, timed: bool) -> f64 {
     }
 }
 
-fn churn_ns(ops: u64, timed: bool) -> f64 {
-    let (table, keys) = half_full_table();
+fn churn_ns(allocator: Allocator, ops: u64, timed: bool) -> f64 {
+    let (table, keys) = half_full_table(allocator);
     let mut pool: VecDeque<Key> = keys.into_iter().collect();
     pool.reserve(PRESENT);
     let start = Instant::now();
@@ -134,12 +142,14 @@ fn main() {
     let mut only: Option<String> = None;
     let mut repeats = DEFAULT_REPEATS;
     let mut callgrind = false;
+    let mut allocator = Allocator::Ring;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             // cargo passes `--bench` to every benchmark without the libtest harness.
             "--bench" => {}
             "--callgrind" => callgrind = true,
+            "--magazine" => allocator = Allocator::Magazine { size: 64 },
             "--only" => match args.next().as_deref() {
                 Some(w @ ("lookup" | "churn")) => only = Some(w.to_owned()),
                 other => fail(&format!("--only takes `lookup` or `churn`, not {other:?}")),
@@ -150,7 +160,7 @@ fn main() {
             },
             other => fail(&format!(
                 "unknown argument `{other}` (options: --only lookup|churn, --repeats N \
-                 [default {DEFAULT_REPEATS}], --callgrind)"
+                 [default {DEFAULT_REPEATS}], --callgrind, --magazine)"
             )),
         }
     }
@@ -161,21 +171,21 @@ fn main() {
     if callgrind {
         // One untimed pass each; the script counts the instructions inside the loop functions.
         if wants("lookup") {
-            lookup_ns(CALLGRIND_OPS, false);
+            lookup_ns(allocator, CALLGRIND_OPS, false);
             println!("lookup_ops {CALLGRIND_OPS}");
         }
         if wants("churn") {
-            churn_ns(CALLGRIND_OPS, false);
+            churn_ns(allocator, CALLGRIND_OPS, false);
             println!("churn_ops {CALLGRIND_OPS}");
         }
         return;
     }
     if wants("lookup") {
-        let ns = median((0..repeats).map(|_| lookup_ns(LOOKUP_OPS, true)).collect());
+        let ns = median((0..repeats).map(|_| lookup_ns(allocator, LOOKUP_OPS, true)).collect());
         println!("lookup_ns_per_op {ns:.3}");
     }
     if wants("churn") {
-        let ns = median((0..repeats).map(|_| churn_ns(CHURN_OPS, true)).collect());
+        let ns = median((0..repeats).map(|_| churn_ns(allocator, CHURN_OPS, true)).collect());
         println!("churn_ns_per_op {ns:.3}");
     }
 }

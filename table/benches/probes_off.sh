@@ -116,9 +116,9 @@ fi
 
 # --- 2. instructions per operation (callgrind) -----------------------------------------------
 if command -v valgrind > /dev/null; then
-    instructions() { # binary, loop
+    instructions() { # binary, loop, [more arguments for the bench]
         valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="probes_off::$2_loop" \
-            "$1" --callgrind --only "$2" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+            "$1" --callgrind --only "$2" "${@:3}" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
     }
     ops=$("$bin_a" --callgrind --only lookup | awk '{ print $2 }')
     for loop in lookup churn; do
@@ -128,6 +128,13 @@ if command -v valgrind > /dev/null; then
             printf "- Instructions per %s op (callgrind, %d ops): probes off %.2f, no probes %.2f (ratio %.4f)\n",
                 l, n, a / n, b / n, a / b }'
     done
+    # The allocators: the lookup path never reads which one the table has, so the same loop in
+    # the same binary must count the same instructions per lookup on a table of either.
+    ring=$(instructions "$bin_a" lookup)
+    magazine=$(instructions "$bin_a" lookup --magazine)
+    awk -v a="$ring" -v b="$magazine" -v n="$ops" 'BEGIN {
+        printf "- Instructions per lookup op (callgrind, %d ops), same binary: ring allocator %.2f, magazines of 64 %.2f (ratio %.4f)\n",
+            n, a / n, b / n, a / b }'
 else
     echo "- Instructions: valgrind not installed, skipped."
 fi

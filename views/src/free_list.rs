@@ -242,7 +242,8 @@ impl FreeList<'_> {
         let t = self.theme;
         let g = self.snapshot.geometry();
         let mags = self.snapshot.magazines();
-        let title = format!("magazines ({} writers, {size} ids each)", mags.len());
+        let writers = if mags.len() == 1 { "1 writer".to_owned() } else { format!("{} writers", mags.len()) };
+        let title = format!("magazines ({writers}, {size} ids each)");
         put(buf, area.x, area.y, area.right(), &title, t.title());
         let right = area.right();
         let mut used = 1;
@@ -285,21 +286,39 @@ impl FreeList<'_> {
         }
     }
 
+    /// The next-ids table's columns and their widths for its first `rows` rows: each at least
+    /// its usual width, and wide enough for its widest value with two spaces before it (tickets
+    /// and generations grow without bound in a long run).
+    fn next_columns(&self, rows: usize) -> [(&'static str, u16); 6] {
+        let mut cols = [("#", 3), ("ticket", 10), ("id", 10), ("slot", 8), ("line", 7), ("gen", 5)];
+        let g = self.snapshot.geometry();
+        let width = |v: u64| u16::try_from(v.checked_ilog10().unwrap_or(0) + 3).unwrap_or(u16::MAX);
+        for (ticket, key) in self.snapshot.next_ids(rows) {
+            cols[1].1 = cols[1].1.max(width(ticket));
+            if let Some(k) = key.filter(|k| g.owns(*k)) {
+                let vals = [g.id_of(k), k.slot() as u64, g.line_of_slot(k.slot()) as u64, k.generation()];
+                for (c, v) in cols[2..].iter_mut().zip(vals) {
+                    c.1 = c.1.max(width(v));
+                }
+            }
+        }
+        cols
+    }
+
     fn next_table(&self, buf: &mut Buffer, area: Rect, limit: usize) {
         if area.is_empty() {
             return;
         }
         let t = self.theme;
         let g = self.snapshot.geometry();
-        let cols: [(&str, u16); 6] =
-            [("#", 3), ("ticket", 10), ("id", 10), ("slot", 8), ("line", 7), ("gen", 5)];
+        let rows = usize::from(area.height.saturating_sub(1)).min(limit);
+        let cols = self.next_columns(rows);
         let right = area.right();
         let mut x = area.x;
         for (name, w) in cols {
             put_right(buf, x, (x + w).min(right), area.y, name, t.heading());
             x = x.saturating_add(w);
         }
-        let rows = usize::from(area.height.saturating_sub(1)).min(limit);
         for (i, (ticket, key)) in self.snapshot.next_ids(rows).enumerate() {
             let y = area.y + 1 + u16::try_from(i).unwrap_or(u16::MAX);
             let mut x = area.x;
@@ -342,7 +361,9 @@ impl FreeList<'_> {
             width: area.width.saturating_sub(2),
             height: area.height.saturating_sub(2),
         };
-        let table_w: u16 = 44;
+        // The next-ids column: 44 wide, or as wide as its widest values need.
+        let widths = self.next_columns(usize::from(inner.height).min(self.next_ids));
+        let table_w: u16 = widths.iter().map(|c| c.1).sum::<u16>().saturating_add(1).max(44);
         let (ring_area, table_area) = if inner.width >= table_w + 30 {
             let ring = Rect { width: inner.width - table_w - 1, ..inner };
             (ring, Some(Rect { x: ring.right() + 1, width: table_w, ..inner }))
@@ -582,6 +603,39 @@ mod tests {
         assert!(table[1].ends_with("1          4         4       4      0    0"), "{}", table[1]);
         assert!(table[2].ends_with("2          5  RESERVED: skipped"), "{}", table[2]);
         assert!(table[3].ends_with("3          6         6       6      0    0"), "{}", table[3]);
+    }
+
+    #[test]
+    fn next_ids_columns_widen_for_large_tickets_and_generations() {
+        // A long run: tickets past 10^13, generations past 10^6.
+        let g = Geometry::new(16, Layout::Linear, 64).unwrap();
+        let mut s = Snapshot::fresh(g);
+        let base: u64 = 10_000_000_000_000; // a multiple of 16: ticket residues are 0..16
+        for r in 0..16 {
+            s.set_ring_cell(r, Some(g.key(1_234_567, r)));
+        }
+        s.set_header(3, base + 4, base + 17);
+        let heat = LineHeat::default();
+        let theme = Theme::default();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 120, 10));
+        (&FreeList::new(&s, &heat, &theme).next_ids(2)).render(buf.area, &mut buf);
+        let r = rows(&buf);
+        let at =
+            r.iter().position(|l| l.contains("ticket") && l.contains(" gen")).expect("the table's heading");
+        let words: Vec<&str> = r[at + 1].trim_end_matches(['│', ' ']).split_whitespace().collect();
+        let n = words.len();
+        // Every value stands apart: ticket, id, slot, line, generation.
+        assert_eq!(
+            &words[n - 5..],
+            [&(base + 4).to_string(), &g.id_of(g.key(1_234_567, 4)).to_string(), "4", "0", "1234567"],
+            "{}",
+            r[at + 1]
+        );
+        // The headings sit right-aligned over their values.
+        let end_of =
+            |line: &str, word: &str| line.rfind(word).map(|i| line[..i].chars().count() + word.len());
+        assert_eq!(end_of(&r[at], " gen"), end_of(&r[at + 1], "1234567"), "{}\n{}", r[at], r[at + 1]);
+        assert_eq!(end_of(&r[at], "ticket"), end_of(&r[at + 1], &(base + 4).to_string()));
     }
 
     #[test]
