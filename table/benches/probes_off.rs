@@ -7,7 +7,7 @@
 //! alternating runs. Run alone, this prints its own figures:
 //!
 //! ```text
-//! cargo bench -p slotscope-table --bench probes_off [-- --only lookup|churn --repeats N --callgrind --magazine]
+//! cargo bench -p slotscope-table --bench probes_off [-- --only lookup|floor|churn|writer_churn --repeats N --callgrind --magazine]
 //! ```
 //!
 //! `--magazine` builds the table with the magazine allocator (magazines of 64) instead of the
@@ -49,13 +49,20 @@ use slotscope_table::SplitMix64 as Rng;
 /// A table with 2^16 slots and `allocator`, filled, then a random half removed; the live keys,
 /// shuffled.
 fn half_full_table(allocator: Allocator) -> (Table<Value>, Vec<Key>) {
+    let (table, live, _) = half_full_table_and_fill(allocator);
+    (table, live)
+}
+
+/// [`half_full_table`], and every key the fill inserted, in insertion order.
+fn half_full_table_and_fill(allocator: Allocator) -> (Table<Value>, Vec<Key>, Vec<Key>) {
     let table = Table::builder()
         .capacity(CAPACITY)
         .allocator(allocator)
         .build()
         .expect("2^16 slots is a valid capacity");
-    let mut keys: Vec<Key> =
+    let filled: Vec<Key> =
         (0..CAPACITY as u64).map(|i| table.insert([i + 1, !i]).expect("the table has room")).collect();
+    let mut keys = filled.clone();
     let mut rng = Rng::new(SEED);
     for i in (1..keys.len()).rev() {
         keys.swap(i, rng.below(i + 1));
@@ -63,7 +70,63 @@ fn half_full_table(allocator: Allocator) -> (Table<Value>, Vec<Key>) {
     for k in keys.drain(..PRESENT) {
         assert!(table.remove(k), "removing a freshly inserted key failed");
     }
-    (table, keys)
+    (table, keys, filled)
+}
+
+/// An element of the floor: the key and the value, as the table's entries hold them.
+struct FloorEntry {
+    key: u64,
+    value: Value,
+}
+
+/// The lookup's floor, as in the `table` bench: a plain array of boxed entries at the table's
+/// slots, with no atomics and no reclamation. A lookup is a load, a deref and a key compare.
+struct Floor(Vec<Option<Box<FloorEntry>>>);
+
+impl Floor {
+    /// Allocates an entry for every key of the fill in its insertion order (as the table's
+    /// inserts did), then frees the removed half (as its removes did), so the entries lie in
+    /// memory as the table's do.
+    fn new(filled: &[Key], live: &[Key]) -> Floor {
+        let mut slots: Vec<Option<Box<FloorEntry>>> = (0..CAPACITY).map(|_| None).collect();
+        for (i, k) in filled.iter().enumerate() {
+            slots[k.slot()] =
+                Some(Box::new(FloorEntry { key: k.bits(), value: [i as u64 + 1, !(i as u64)] }));
+        }
+        let mut keep = vec![false; CAPACITY];
+        for k in live {
+            keep[k.slot()] = true;
+        }
+        for (slot, kept) in slots.iter_mut().zip(keep) {
+            if !kept {
+                *slot = None;
+            }
+        }
+        Floor(slots)
+    }
+
+    #[inline]
+    fn get(&self, k: Key) -> Option<&Value> {
+        let e = self.0[k.bits() as usize & (CAPACITY - 1)].as_deref()?;
+        (e.key == k.bits()).then_some(&e.value)
+    }
+}
+
+/// [`lookup_loop`] on the floor.
+#[inline(never)]
+fn floor_loop(floor: &Floor, keys: &[Key], seq: &[u32], ops: u64) -> u64 {
+    let (keys, seq) = (black_box(keys), black_box(seq));
+    let mut hits = 0u64;
+    let mut sum = 0u64;
+    for i in 0..ops as usize {
+        let k = keys[seq[i % SEQ_LEN] as usize % PRESENT];
+        if let Some(v) = floor.get(k) {
+            hits += 1;
+            sum = sum.wrapping_add(v[0]);
+        }
+    }
+    black_box(sum);
+    hits
 }
 
 /// `ops` lookups through a reader repinned every [`BATCH`]; returns the hits.
@@ -103,6 +166,21 @@ fn churn_loop(table: &Table<Value>, pool: &mut VecDeque<Key>, ops: u64) -> u64 {
     removed
 }
 
+/// [`churn_loop`] through a `Writer` (the API for churn): on a magazine table its ids stay in
+/// its magazine.
+#[inline(never)]
+fn writer_churn_loop(table: &Table<Value>, pool: &mut VecDeque<Key>, ops: u64) -> u64 {
+    let mut w = table.writer();
+    let mut removed = 0u64;
+    for n in 0..ops / 2 {
+        if let Some(old) = pool.pop_front() {
+            removed += u64::from(w.remove(old));
+        }
+        pool.push_back(w.insert([n, 0]).expect("the table has room"));
+    }
+    removed
+}
+
 fn lookup_ns(allocator: Allocator, ops: u64, timed: bool) -> f64 {
     let (table, keys) = half_full_table(allocator);
     let mut rng = Rng::new(SEED ^ 1);
@@ -118,12 +196,30 @@ fn lookup_ns(allocator: Allocator, ops: u64, timed: bool) -> f64 {
     }
 }
 
-fn churn_ns(allocator: Allocator, ops: u64, timed: bool) -> f64 {
+fn floor_ns(ops: u64, timed: bool) -> f64 {
+    let (table, keys, filled) = half_full_table_and_fill(Allocator::Ring);
+    let floor = Floor::new(&filled, &keys);
+    drop(table);
+    let mut rng = Rng::new(SEED ^ 1);
+    let seq: Vec<u32> = (0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32).collect();
+    let start = Instant::now();
+    let hits = floor_loop(&floor, &keys, &seq, ops);
+    let elapsed = start.elapsed();
+    assert_eq!(hits, ops, "a present key was not found");
+    if timed {
+        elapsed.as_nanos() as f64 / ops as f64
+    } else {
+        0.0
+    }
+}
+
+fn churn_ns(allocator: Allocator, ops: u64, timed: bool, writer: bool) -> f64 {
     let (table, keys) = half_full_table(allocator);
     let mut pool: VecDeque<Key> = keys.into_iter().collect();
     pool.reserve(PRESENT);
     let start = Instant::now();
-    let removed = churn_loop(&table, &mut pool, ops);
+    let removed =
+        if writer { writer_churn_loop(&table, &mut pool, ops) } else { churn_loop(&table, &mut pool, ops) };
     let elapsed = start.elapsed();
     assert_eq!(removed, ops / 2, "a remove of a live key failed");
     if timed {
@@ -151,15 +247,17 @@ fn main() {
             "--callgrind" => callgrind = true,
             "--magazine" => allocator = Allocator::Magazine { size: 64 },
             "--only" => match args.next().as_deref() {
-                Some(w @ ("lookup" | "churn")) => only = Some(w.to_owned()),
-                other => fail(&format!("--only takes `lookup` or `churn`, not {other:?}")),
+                Some(w @ ("lookup" | "floor" | "churn" | "writer_churn")) => only = Some(w.to_owned()),
+                other => {
+                    fail(&format!("--only takes `lookup`, `floor`, `churn` or `writer_churn`, not {other:?}"))
+                }
             },
             "--repeats" => match args.next().and_then(|r| r.parse().ok()) {
                 Some(r) if r >= 1 => repeats = r,
                 _ => fail("--repeats takes a number of at least 1"),
             },
             other => fail(&format!(
-                "unknown argument `{other}` (options: --only lookup|churn, --repeats N \
+                "unknown argument `{other}` (options: --only lookup|floor|churn|writer_churn, --repeats N \
                  [default {DEFAULT_REPEATS}], --callgrind, --magazine)"
             )),
         }
@@ -174,9 +272,17 @@ fn main() {
             lookup_ns(allocator, CALLGRIND_OPS, false);
             println!("lookup_ops {CALLGRIND_OPS}");
         }
+        if wants("floor") {
+            floor_ns(CALLGRIND_OPS, false);
+            println!("floor_ops {CALLGRIND_OPS}");
+        }
         if wants("churn") {
-            churn_ns(allocator, CALLGRIND_OPS, false);
+            churn_ns(allocator, CALLGRIND_OPS, false, false);
             println!("churn_ops {CALLGRIND_OPS}");
+        }
+        if wants("writer_churn") {
+            churn_ns(allocator, CALLGRIND_OPS, false, true);
+            println!("writer_churn_ops {CALLGRIND_OPS}");
         }
         return;
     }
@@ -184,9 +290,17 @@ fn main() {
         let ns = median((0..repeats).map(|_| lookup_ns(allocator, LOOKUP_OPS, true)).collect());
         println!("lookup_ns_per_op {ns:.3}");
     }
+    if wants("floor") {
+        let ns = median((0..repeats).map(|_| floor_ns(LOOKUP_OPS, true)).collect());
+        println!("floor_ns_per_op {ns:.3}");
+    }
     if wants("churn") {
-        let ns = median((0..repeats).map(|_| churn_ns(allocator, CHURN_OPS, true)).collect());
+        let ns = median((0..repeats).map(|_| churn_ns(allocator, CHURN_OPS, true, false)).collect());
         println!("churn_ns_per_op {ns:.3}");
+    }
+    if wants("writer_churn") {
+        let ns = median((0..repeats).map(|_| churn_ns(allocator, CHURN_OPS, true, true)).collect());
+        println!("writer_churn_ns_per_op {ns:.3}");
     }
 }
 

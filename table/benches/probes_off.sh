@@ -7,7 +7,8 @@
 #   1. compares the machine code of the hot loops and of every table function they use,
 #      normalised for addresses (identical code means a difference of exactly 0);
 #   2. counts instructions per operation inside the loops with callgrind (repeatable on a noisy
-#      machine), if valgrind is installed;
+#      machine), if valgrind is installed, and in the table as it is, the lookup's and a
+#      writer's churn on a table of either allocator;
 #   3. times both builds in alternating runs (A B B A ...), ROUNDS times (default 10).
 #
 # Usage: table/benches/probes_off.sh            (from anywhere in the repository)
@@ -121,7 +122,7 @@ if command -v valgrind > /dev/null; then
             "$1" --callgrind --only "$2" "${@:3}" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
     }
     ops=$("$bin_a" --callgrind --only lookup | awk '{ print $2 }')
-    for loop in lookup churn; do
+    for loop in lookup churn writer_churn; do
         ia=$(instructions "$bin_a" "$loop")
         ib=$(instructions "$bin_b" "$loop")
         awk -v l="$loop" -v a="$ia" -v b="$ib" -v n="$ops" 'BEGIN {
@@ -134,6 +135,12 @@ if command -v valgrind > /dev/null; then
     magazine=$(instructions "$bin_a" lookup --magazine)
     awk -v a="$ring" -v b="$magazine" -v n="$ops" 'BEGIN {
         printf "- Instructions per lookup op (callgrind, %d ops), same binary: ring allocator %.2f, magazines of 64 %.2f (ratio %.4f)\n",
+            n, a / n, b / n, a / b }'
+    # ... and what the magazines save a writer that churns alone.
+    ring=$(instructions "$bin_a" writer_churn)
+    magazine=$(instructions "$bin_a" writer_churn --magazine)
+    awk -v a="$ring" -v b="$magazine" -v n="$ops" 'BEGIN {
+        printf "- Instructions per writer churn op (callgrind, %d ops), same binary: ring allocator %.2f, magazines of 64 %.2f (ratio %.4f)\n",
             n, a / n, b / n, a / b }'
 else
     echo "- Instructions: valgrind not installed, skipped."
