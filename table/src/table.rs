@@ -98,9 +98,11 @@ impl<'t, T> SlotView<'t, T> {
         // `N * stride / BLOCK_WORDS` blocks of BLOCK_WORDS cells each (N * stride is a multiple
         // of 16 since N >= 16). `Block` is `repr(C)` over `[A; BLOCK_WORDS]` and, as asserted
         // above, has no padding, so the slice is one array of `slots.len() * BLOCK_WORDS`
-        // cells: the pointer stays inside the slice's allocation (whose provenance it carries),
-        // is aligned for a cell, and the reference borrows from `slots` for `'t`.
-        unsafe { &*self.slots.as_ptr().cast::<Atomic<Entry<T>>>().add(word) }
+        // cells: the offset stays inside the slice's allocation, whose provenance it carries.
+        let cell = unsafe { self.slots.as_ptr().cast::<Atomic<Entry<T>>>().add(word) };
+        // SAFETY: `cell` points at an initialised cell of `slots` (above), aligned for it, and
+        // the reference borrows from `slots` for `'t`, as indexing would.
+        unsafe { &*cell }
     }
 
     /// Whether a stored key answers to `key` (all bits, or the slot bits only when broken).
