@@ -43,7 +43,7 @@ use slotscope_stress::backend::{
     Backend, DashMapBackend, PtabBackend, RwLockHashMapBackend, Session, ShardedSlabBackend,
 };
 use slotscope_stress::Value;
-use slotscope_table::{Allocator, Key, NoProbe, Probe, ProbeCounts, Reader, Region, Table, Writer};
+use slotscope_table::{Allocator, Key, Layout, NoProbe, Probe, ProbeCounts, Reader, Region, Table, Writer};
 
 /// Slots of every contender with a fixed capacity (2^16).
 const CAPACITY: usize = 1 << 16;
@@ -160,9 +160,20 @@ struct Settings {
     /// Run only these contenders (default: all), for profiling one at a time.
     #[arg(long, env = "SLOTSCOPE_BENCH_ONLY", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CONTENDER_IDS))]
     only: Vec<String>,
+    /// The layout of our table's contenders (the peers have none).
+    #[arg(long, env = "SLOTSCOPE_BENCH_LAYOUT", default_value = "interleaved",
+          value_parser = parse_layout())]
+    layout: Layout,
     /// Passed by `cargo bench` to every benchmark without the libtest harness.
     #[arg(long, hide = true)]
     bench: bool,
+}
+
+/// `--layout`: one of the table's layout names, listed in `--help`.
+fn parse_layout() -> impl clap::builder::TypedValueParser<Value = Layout> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Layout::ALL.map(Layout::name))
+        .map(|name| name.parse::<Layout>().expect("each possible value is a layout's name"))
 }
 
 /// Thread counts; an alias, so that clap takes the list as one value.
@@ -196,17 +207,19 @@ use slotscope_table::SplitMix64 as Rng;
 struct Plan {
     removed: Vec<usize>,
     present: Vec<usize>,
+    /// Our table's layout.
+    layout: Layout,
 }
 
 impl Plan {
-    fn new() -> Plan {
+    fn new(layout: Layout) -> Plan {
         let mut rng = Rng::new(SEED);
         let mut order: Vec<usize> = (0..CAPACITY).collect();
         for i in (1..CAPACITY).rev() {
             order.swap(i, rng.below(i + 1));
         }
         let present = order.split_off(PRESENT);
-        Plan { removed: order, present }
+        Plan { removed: order, present, layout }
     }
 }
 
@@ -281,6 +294,7 @@ fn build_table(plan: &Plan) -> (Table<Value>, Vec<Key>) {
 fn build_table_with(plan: &Plan, allocator: Allocator) -> (Table<Value>, Vec<Key>) {
     let table = Table::builder()
         .capacity(CAPACITY)
+        .layout(plan.layout)
         .allocator(allocator)
         .build()
         .expect("2^16 slots is a valid capacity");
@@ -1504,8 +1518,10 @@ fn print_workload(all: &[Results], workload: Workload) -> String {
 struct Target {
     name: &'static str,
     workload: Workload,
-    /// The target is stated for this many threads and more.
+    /// The target is stated for this many threads and more ...
     min_threads: usize,
+    /// ... up to this many.
+    max_threads: usize,
     num: &'static str,
     den: &'static str,
     bound: f64,
@@ -1517,6 +1533,7 @@ const TARGETS: [Target; 14] = [
         name: "lookup via reader: time <= 1.3x boxed floor",
         workload: Workload::Lookup,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "reader",
         den: "floor",
         bound: 1.3,
@@ -1526,6 +1543,7 @@ const TARGETS: [Target; 14] = [
         name: "lookup via reader: throughput >= 1.5x ptab `read`",
         workload: Workload::Lookup,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "ptab",
         den: "reader",
         bound: 1.5,
@@ -1535,6 +1553,7 @@ const TARGETS: [Target; 14] = [
         name: "probes on (`ProbeCounts`), lookup: time <= 1.10x",
         workload: Workload::Lookup,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "reader-counts",
         den: "reader",
         bound: 1.10,
@@ -1544,6 +1563,7 @@ const TARGETS: [Target; 14] = [
         name: "read-heavy: throughput >= 5x `RwLock<HashMap>` (stated at 2 threads)",
         workload: Workload::ReadHeavy,
         min_threads: 2,
+        max_threads: usize::MAX,
         num: "rwlock",
         den: "table",
         bound: 5.0,
@@ -1553,6 +1573,7 @@ const TARGETS: [Target; 14] = [
         name: "read-heavy: throughput >= 2x dashmap (stated at 2 threads)",
         workload: Workload::ReadHeavy,
         min_threads: 2,
+        max_threads: usize::MAX,
         num: "dashmap",
         den: "table",
         bound: 2.0,
@@ -1562,6 +1583,7 @@ const TARGETS: [Target; 14] = [
         name: "churn: throughput >= 1.5x ptab (plain `insert`/`remove`)",
         workload: Workload::Churn,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "ptab",
         den: "table",
         bound: 1.5,
@@ -1571,6 +1593,7 @@ const TARGETS: [Target; 14] = [
         name: "churn: throughput >= 1.5x ptab (`writer()`, the API for churn)",
         workload: Workload::Churn,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "ptab",
         den: "table-writer",
         bound: 1.5,
@@ -1580,6 +1603,7 @@ const TARGETS: [Target; 14] = [
         name: "churn: magazines throughput >= 1.3x the ring `writer()` (stated at 1 thread)",
         workload: Workload::Churn,
         min_threads: 1,
+        max_threads: 1,
         num: "table-writer",
         den: "table-magazine",
         bound: 1.3,
@@ -1589,6 +1613,7 @@ const TARGETS: [Target; 14] = [
         name: "churn: magazines throughput >= 4x the ring `writer()` (stated at 2 threads)",
         workload: Workload::Churn,
         min_threads: 2,
+        max_threads: usize::MAX,
         num: "table-writer",
         den: "table-magazine",
         bound: 4.0,
@@ -1598,6 +1623,7 @@ const TARGETS: [Target; 14] = [
         name: "churn: magazines reach sharded-slab (throughput >= 1.0x, stated at 2 threads)",
         workload: Workload::Churn,
         min_threads: 2,
+        max_threads: usize::MAX,
         num: "slab",
         den: "table-magazine",
         bound: 1.0,
@@ -1607,6 +1633,7 @@ const TARGETS: [Target; 14] = [
         name: "read-heavy: magazines time within 5% of the ring `writer()`",
         workload: Workload::ReadHeavy,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "table-magazine",
         den: "table-writer",
         bound: 1.05,
@@ -1616,6 +1643,7 @@ const TARGETS: [Target; 14] = [
         name: "churn: `writer()` throughput >= 1.5x ptab with its outer guard",
         workload: Workload::Churn,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "ptab-guarded",
         den: "table-writer",
         bound: 1.5,
@@ -1625,6 +1653,7 @@ const TARGETS: [Target; 14] = [
         name: "probes on (`ProbeCounts`), churn: time <= 1.10x",
         workload: Workload::Churn,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "table-counts",
         den: "table",
         bound: 1.10,
@@ -1634,6 +1663,7 @@ const TARGETS: [Target; 14] = [
         name: "probes on (per-line sink), churn: time <= 1.10x",
         workload: Workload::Churn,
         min_threads: 1,
+        max_threads: usize::MAX,
         num: "table-lines",
         den: "table",
         bound: 1.10,
@@ -1657,7 +1687,10 @@ fn print_targets(all: &[Results]) -> String {
     let _ = writeln!(out, "| target | threads | measured | verdict |");
     let _ = writeln!(out, "|---|---:|---:|---|");
     for r in all {
-        for target in TARGETS.iter().filter(|g| g.workload == r.workload && r.threads >= g.min_threads) {
+        for target in TARGETS
+            .iter()
+            .filter(|g| g.workload == r.workload && (g.min_threads..=g.max_threads).contains(&r.threads))
+        {
             let (Some(v), Some(a), Some(b)) =
                 (r.time_ratio(target.num, target.den), r.least_share(target.num), r.least_share(target.den))
             else {
@@ -1717,7 +1750,7 @@ fn main() {
     }
     let started = Instant::now();
     let ctx = Ctx {
-        plan: Plan::new(),
+        plan: Plan::new(settings.layout),
         seqs: Sequences::new(max_threads),
         cores: if pinned { cores.clone() } else { Vec::new() },
     };
@@ -1744,7 +1777,7 @@ fn main() {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Machine: {}, {} logical CPUs{}. Threads pinned: {}. Settings: threads {:?}, {} repeats, \
+        "Machine: {}, {} logical CPUs{}. Threads pinned: {}. Settings: threads {:?}, {} repeats, our table's layout {}, \
          ~{} ms per measurement; run took {:.0} s. A measurement in which some thread had less than \
          {:.0}% of its core was taken again (at most {} times, keeping the best); \"least core share\" \
          is the smallest share any thread had in the kept repeats.\n",
@@ -1754,6 +1787,7 @@ fn main() {
         if pinned { "yes" } else { "no (pinning failed)" },
         settings.threads,
         settings.repeats,
+        settings.layout,
         settings.measure_ms,
         started.elapsed().as_secs_f64(),
         100.0 * MIN_CPU_SHARE,
