@@ -218,8 +218,13 @@ impl ContentionView<'_> {
         if inner.is_empty() {
             return;
         }
+        let (top, len) = hottest::<32>(self.heat);
+        // The line column fits its widest label ("slots L8191" in a 2^16-slot table): line
+        // numbers are never cut. The last column holds a bar, or what the header line holds.
+        let widest = top.iter().take(len).map(|&(_, line)| format!("slots L{line}").len()).max().unwrap_or(0);
+        let line_w = u16::try_from(widest).unwrap_or(u16::MAX).max(9);
         let cols = [
-            col("line", 9, Align::Left, 0),
+            col("line", line_w, Align::Left, 0),
             col("writes", 7, Align::Right, 0),
             col("per s", 7, Align::Right, 1),
             col("writers", 7, Align::Right, 0),
@@ -242,11 +247,11 @@ impl ContentionView<'_> {
                 1 => (si(h.header_writes), t.text()),
                 2 => (rate(h.header_writes), t.text()),
                 3 => (writers.to_string(), if writers >= 2 { t.shared() } else { t.text() }),
-                _ => ("count+cursors".to_owned(), t.dim()),
+                // What the header line holds: the count and the two ring cursors.
+                _ => ("counters".to_owned(), t.dim()),
             });
             y += 1;
         }
-        let (top, len) = hottest::<32>(h);
         let max = top[0].0;
         for &(w, line) in top.iter().take(len) {
             if y >= inner.bottom() {
@@ -496,6 +501,37 @@ mod tests {
         assert!(r[2].starts_with("│ header         90      90       3"), "{}", r[2]);
         assert!(r[3].starts_with("│ slots L1       50      50     × 2 ██████████"), "{}", r[3]);
         assert!(r[4].starts_with("│ slots L2        7       7       1 █████▍ "), "{}", r[4]);
+    }
+
+    #[test]
+    fn hot_line_numbers_appear_whole_in_a_large_table() {
+        // A 2^20-slot table has 131072 lines: six-digit line numbers must not be cut.
+        let t = Theme::default();
+        let mut writes = vec![0; 131_072];
+        let mut writers = vec![0; 131_072];
+        for (line, w) in [(131_071usize, 40u32), (100_000, 30), (7, 20)] {
+            writes[line] = w;
+            writers[line] = 2;
+        }
+        let heat = LineHeat {
+            measured: true,
+            interval_ns: 1_000_000_000,
+            slots: LineWrites { writes, writers, ..LineWrites::default() },
+            header_writes: 90,
+            header_writers: 2,
+            ..LineHeat::default()
+        };
+        let tt = table();
+        let tl = Timeline::default();
+        let v = ContentionView::new(&tt, &heat, &tl, &t);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 54, 7));
+        let a = buf.area;
+        v.draw_hot_lines(&mut buf, a);
+        let r = rows(&buf);
+        for (row, line) in [(3, "slots L131071 "), (4, "slots L100000 "), (5, "slots L7 ")] {
+            assert!(r[row].starts_with(&format!("│ {line}")), "{}", r[row]);
+        }
+        assert!(r[2].contains("counters"), "{}", r[2]);
     }
 
     #[test]
