@@ -333,6 +333,7 @@ fn fill_header(sample: &Sample, facts: &RunFacts, snapshot: Option<&Snapshot>, h
     }
     h.geometry = sample.backend.geometry;
     h.variant = snapshot.map_or(facts.variant, Snapshot::variant);
+    h.allocator = snapshot.map_or(facts.allocator, Snapshot::allocator);
     // The sampler's own time as a share of one core: what watching costs, at this rate.
     h.sampler_cost_pct =
         (sample.seq > 0).then(|| sample.sampler_cost_mean.as_secs_f64() * f64::from(facts.sample_hz) * 100.0);

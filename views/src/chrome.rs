@@ -104,6 +104,9 @@ impl<'a> HeaderBar<'a> {
         let mut table = vec![Span::styled(h.backend.clone(), val)];
         if let Some(g) = h.geometry {
             table.push(Span::styled(format!(" {} {} B lines", g.layout(), g.line_bytes()), bar));
+            if let Some(m) = h.allocator.magazine() {
+                table.push(Span::styled(format!(" {} magazines of {m}", t.glyphs.dot), bar));
+            }
         }
         if h.variant.is_broken() {
             table.push(Span::styled(format!(" {} BROKEN", t.glyphs.warn), t.alarm()));
@@ -532,6 +535,21 @@ mod tests {
             backend: "slotscope".into(),
             ..HeaderInfo::default()
         }
+    }
+
+    #[test]
+    fn header_names_magazines_beside_the_layout() {
+        let t = Theme::default();
+        let mut h = header();
+        h.geometry = Some(slotscope_table::Geometry::new(16, slotscope_table::Layout::Linear, 64).unwrap());
+        let shown = |h: &HeaderInfo| {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 160, 1));
+            (&HeaderBar::new(h, &t)).render(buf.area, &mut buf);
+            rows(&buf)[0].trim_end().to_owned()
+        };
+        assert!(shown(&h).ends_with("slotscope linear 64 B lines"), "{}", shown(&h));
+        h.allocator = slotscope_table::Allocator::Magazine { size: 64 };
+        assert!(shown(&h).ends_with("slotscope linear 64 B lines · magazines of 64"), "{}", shown(&h));
     }
 
     #[test]

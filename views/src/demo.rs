@@ -135,6 +135,7 @@ impl Demo {
             backend: spec.backend.clone(),
             geometry: has_table.then_some(geometry),
             variant: spec.variant,
+            allocator: slotscope_table::Allocator::Ring,
             sampler_cost_pct: Some(0.8),
             frozen: false,
             paused: false,

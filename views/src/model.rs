@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use slotscope_table::{Geometry, Snapshot, Variant};
+use slotscope_table::{Allocator, Geometry, Snapshot, Variant};
 
 /// The three table operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -513,6 +513,8 @@ pub struct HeaderInfo {
     pub geometry: Option<Geometry>,
     /// Our table's variant: a broken one is labelled loudly.
     pub variant: Variant,
+    /// Our table's allocator: magazines are named beside the layout.
+    pub allocator: Allocator,
     /// What sampling costs the workers, as a share of their time in percent (estimated by the
     /// engine); `None` if unknown.
     pub sampler_cost_pct: Option<f64>,
