@@ -1,8 +1,9 @@
 //! Introspection: a read-only, weakly consistent copy of the table's state as plain data.
 //!
 //! # What a snapshot promises
-//! The scan reads the header, then the slots (pinning once per chunk), then the ring, each
-//! with plain loads: it never writes table memory and never blocks a writer. Threads keep
+//! The scan reads the header, then the slots (pinning once per chunk), then the ring, then the
+//! alloc cursor again, each with plain loads: it never writes table memory and never blocks a
+//! writer. Threads keep
 //! working while it runs, so it is *weakly consistent*, like Erlang's process iterator:
 //! - a slot seen occupied shows the element's own key, which was live at the moment its
 //!   pointer was read;
@@ -13,7 +14,10 @@
 //!   has taken its id and not yet published, or a remove has cleared it and not yet pushed);
 //! - counts derived from different arrays (occupied slots, ids in the ring, the header's
 //!   count) can disagree by the operations in flight during the scan. At quiescence they agree
-//!   exactly: `occupied + free == N` and `count == occupied + ids in magazines`.
+//!   exactly: `occupied + free == N` and `count == occupied + ids in magazines`;
+//! - the free cursor is the one read before the scan and the alloc cursor the one read after
+//!   it, so that between them a RESERVED cell is a push in flight (at most one per remover,
+//!   M/2 per magazine give-back), never an id that an insert took while the scan ran.
 //!
 //! With the magazine allocator the scan also reads each writer's magazine after the ring (fill,
 //! then ids, Relaxed): a slot seen empty whose next id is in a magazine is *free* too, and
@@ -330,6 +334,13 @@ impl<T> Table<T> {
                 snap.magazines.push(MagazineInfo { record, ids });
             });
         }
+        // The alloc cursor as it stands after the scan: every ticket from it on was still
+        // unclaimed when its cell was read, so those cells show what the next inserts will
+        // find. The reading from before the scan would count the cells that inserts emptied
+        // *during* the scan as RESERVED (skips that never happened: under magazine refills,
+        // a whole next-ids table of them). The free cursor keeps its reading from before: every
+        // ticket below it had been claimed by a remove when its cell was read.
+        snap.alloc = self.header_counters().1;
     }
 }
 

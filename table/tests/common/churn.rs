@@ -274,7 +274,7 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
             _ => {
                 if tid == 0 && cfg.snapshot_every > 0 && ops % cfg.snapshot_every < 16 {
                     me.snapshots += 1;
-                    if let Err(e) = snapshot_sane(table) {
+                    if let Err(e) = snapshot_sane(table, cfg.threads) {
                         violation!(me, e);
                     }
                 }
@@ -286,13 +286,31 @@ fn worker(table: &Table<u64>, cfg: Churn, tid: usize, stop: &AtomicBool, start: 
 
 /// What a snapshot taken under load must satisfy: every slot in exactly one state, occupied
 /// slots showing keys of this table at their own slot, free slots backed by an id in the ring
-/// or in a magazine.
-fn snapshot_sane(table: &Table<u64>) -> Result<(), String> {
+/// or in a magazine, and between the cursors no more RESERVED cells than the pushes `threads`
+/// removers can have in flight (one each, or half a magazine for a give-back).
+fn snapshot_sane(table: &Table<u64>, threads: usize) -> Result<(), String> {
     let snap = table.snapshot();
     let g = snap.geometry();
     let n = snap.capacity();
     if snap.occupied() + snap.free() + snap.reserved() != n {
         return Err("snapshot states do not sum to N".to_owned());
+    }
+    // Tickets alloc..free, the alloc cursor being 32 bits wide (as the views read it).
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap, clippy::cast_sign_loss)]
+    let between = ((snap.free_cursor() as u32).wrapping_sub(snap.alloc_cursor() as u32) as i32)
+        .clamp(0, n as i32) as u64;
+    #[allow(clippy::cast_possible_truncation)] // a residue below N
+    let in_flight = (0..between)
+        .filter(|i| snap.ring_cell(((snap.alloc_cursor() + i) % n as u64) as usize).is_none())
+        .count();
+    let per_thread = table.allocator().magazine().map_or(1, |m| (m as usize / 2).max(1));
+    if in_flight > threads * per_thread {
+        return Err(format!(
+            "{in_flight} RESERVED cells between the cursors (alloc {}, free {}): more than {threads} \
+             threads can have in flight",
+            snap.alloc_cursor(),
+            snap.free_cursor()
+        ));
     }
     let mut in_ring = vec![false; n];
     for r in 0..n {
