@@ -259,6 +259,11 @@ pub struct ReportArgs {
     /// json and hlog always carry the histograms).
     #[arg(help_heading = "Output", long)]
     pub spectrum: bool,
+    /// Text reports print the full summary (the machine, the timing method, each thread with
+    /// its op-stream digest, every warning) instead of the one-screen verdict (at most 40
+    /// lines of 120 columns for up to 2 thread groups).
+    #[arg(help_heading = "Output", long)]
+    pub detail: bool,
 }
 
 /// Flags of `run` (and of the bare command): the workload, the report, recording, the TUI.

@@ -320,7 +320,7 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs) -> Result<ExitCode, Failure> {
     let trace_failed = report_recording(&report);
 
     let verdicts = evaluate_all(&conditions, &report);
-    let extras = Extras { verdicts: &verdicts, spectrum: args.report.spectrum };
+    let extras = Extras { verdicts: &verdicts, spectrum: args.report.spectrum, detail: args.report.detail };
     let bytes = output::render(&report, args.report.output_format, &extras)?;
     output::deliver(&bytes, args.report.output.as_deref())?;
     if let Some(path) = &args.report.output {

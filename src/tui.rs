@@ -23,7 +23,6 @@ use ratatui::crossterm::{cursor, execute};
 use ratatui::Terminal;
 use slotscope_stress::machine::pin::CorePlan;
 use slotscope_stress::machine::topology::Topology as MachineTopology;
-use slotscope_stress::report::text::render_text_with;
 use slotscope_stress::WORKER_THREAD_PREFIX;
 use slotscope_stress::{Engine, EngineOptions};
 use slotscope_table::Layout;
@@ -252,7 +251,7 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         text.push_str(&crate::split::summary_text(&report, &end.report, end.layouts, &end.turns));
         text.push_str(&format!("side A ({}) in full:\n", end.layouts.0));
     }
-    text.push_str(&render_text_with(&report, args.report.spectrum));
+    text.push_str(&crate::output::text_report(&report, args.report.detail, args.report.spectrum));
     let printed = crate::console::out(&text);
     if let (Err(f), Exit::Quit) = (printed, exit) {
         return Err(f);

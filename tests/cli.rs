@@ -277,7 +277,7 @@ fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 
 #[test]
 fn the_report_says_what_the_instrument_costs_and_what_the_machine_did() {
-    let args = ["run", "churn", "-t", "2", "--ops", "200000", "--seed", "3", "--no-tui"];
+    let args = ["run", "churn", "-t", "2", "--ops", "200000", "--seed", "3", "--no-tui", "--detail"];
     let out = expect_code(&args, 0);
     let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr).into_owned());
     // Automatic timing: k chosen at start, a power of two, in the banner and the repeat line.
@@ -315,7 +315,7 @@ fn the_report_says_what_the_instrument_costs_and_what_the_machine_did() {
     assert!(w["noise_known"].is_boolean() && w["noisy_average_threshold"] == 0.1, "{w}");
     // With `--time-every 1` the report states what timing every op adds.
     let every = stdout(&expect_code(
-        &["run", "churn", "-t", "1", "--ops", "100000", "--time-every", "1", "--no-tui"],
+        &["run", "churn", "-t", "1", "--ops", "100000", "--time-every", "1", "--no-tui", "--detail"],
         0,
     ));
     assert!(every.contains("every op timed"), "{every}");
@@ -437,11 +437,67 @@ fn base64_decode(s: &str) -> Vec<u8> {
 }
 
 #[test]
+fn the_default_report_is_one_screen() {
+    // Two groups (one open loop), three ops: the verdict stays within 40 lines of 120 columns,
+    // labels what each latency row measures, and ends with the repeat line.
+    let o = expect_code(&["run", "demo", "-t", "2", "-d", "1s", "--seed", "4", "--no-tui"], 0);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= 40, "{} lines:\n{text}", lines.len());
+    for l in &lines {
+        assert!(
+            l.chars().count() <= 120 && !l.ends_with("..."),
+            "{} columns, or cut: {l}",
+            l.chars().count()
+        );
+    }
+    // (`!! instrument` when the machine was noisy.)
+    let text = text.replace("!! instrument engine ~", "instrument  engine ~");
+    for needle in [
+        "`demo` on slotscope",
+        "service time",
+        "open loop, corrected from intended start",
+        "is below the clock's resolution",
+        "self-check  PASSED",
+        "repeat      slotscope run demo --seed 4",
+        "instrument  engine ~",
+        "--detail: ",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?}:\n{text}");
+    }
+    // The full summary's long lines are not in it.
+    assert!(!text.contains("thread  group") && !text.contains("interleavings"), "{text}");
+    // The repeat line, joined back across its shell continuations, is the command of the banner.
+    let repeat: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("repeat "))
+        .take_while(|l| !l.starts_with("more "))
+        .map(|l| l.trim_start_matches("repeat").trim().trim_end_matches('\\').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let banner = stderr(&o);
+    let banner_repeat =
+        banner.lines().find_map(|l| l.trim().strip_prefix("repeat: ")).expect("a repeat line");
+    assert_eq!(repeat, banner_repeat);
+}
+
+#[test]
 fn text_report_has_summary_and_spectrum() {
-    // Without --spectrum, one line says how to get it.
+    // Without --spectrum, one line says how to get it (in the verdict and in the detail).
     let short = stdout(&expect_code(&["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5"], 0));
-    assert!(!short.contains("# spectrum:") && short.contains("add --spectrum"), "{short}");
-    let o = expect_code(&["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5", "--spectrum"], 0);
+    assert!(
+        !short.contains("# spectrum:") && short.contains("--spectrum: the percentile spectra"),
+        "{short}"
+    );
+    let detail = stdout(&expect_code(
+        &["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5", "--detail"],
+        0,
+    ));
+    assert!(!detail.contains("# spectrum:") && detail.contains("add --spectrum"), "{detail}");
+    let o = expect_code(
+        &["run", "read-heavy", "-t", "1", "--ops", "3000", "--seed", "5", "--spectrum", "--detail"],
+        0,
+    );
     let text = stdout(&o);
     for needle in [
         "scenario `read-heavy`",

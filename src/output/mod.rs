@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use slotscope_stress::report::fail_if::Verdict;
 use slotscope_stress::report::text::render_text_with;
+use slotscope_stress::report::verdict::render_verdict;
 use slotscope_stress::Report;
 
 use crate::cli::OutputFormat;
@@ -22,13 +23,25 @@ pub struct Extras<'a> {
     pub verdicts: &'a [Verdict<'a>],
     /// Text only: end with every op's percentile spectrum (`--spectrum`).
     pub spectrum: bool,
+    /// Text only: the full summary instead of the one-screen verdict (`--detail`).
+    pub detail: bool,
+}
+
+/// The text report: the one-screen verdict, or with `detail` the full summary; with
+/// `spectrum`, every timed op's percentile spectrum after it.
+pub fn text_report(report: &Report, detail: bool, spectrum: bool) -> String {
+    if detail {
+        render_text_with(report, spectrum)
+    } else {
+        render_verdict(report, spectrum)
+    }
 }
 
 /// The report in `format`, as bytes.
 pub fn render(report: &Report, format: OutputFormat, extras: &Extras<'_>) -> Result<Vec<u8>, Failure> {
     match format {
         OutputFormat::Text => {
-            let mut text = render_text_with(report, extras.spectrum);
+            let mut text = text_report(report, extras.detail, extras.spectrum);
             if !extras.verdicts.is_empty() {
                 text.push_str("\n--fail-if\n");
                 for v in extras.verdicts {

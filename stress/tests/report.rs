@@ -144,3 +144,57 @@ fn mixed_open_and_closed_loop_groups_are_both_counted() {
     assert_eq!(max, open.max.max(closed.max) as f64);
     assert!(m("p99(lookup,uncorrected)>1ns").is_some());
 }
+
+#[test]
+fn the_verdict_fits_one_screen_and_labels_its_rows() {
+    use slotscope_stress::report::verdict::{render_verdict, VERDICT_LINES, VERDICT_WIDTH};
+    // Two groups, three ops, one group in open loop: every kind of latency row.
+    let mut s = spec(Mix::READ_HEAVY, 3000);
+    s.groups[0].threads = 1;
+    s.groups[0].rate = Some(200_000.0);
+    s.groups.push(GroupSpec {
+        name: "closed".into(),
+        threads: 1,
+        pin: PinPolicy::None,
+        ..GroupSpec::default()
+    });
+    let mut r = run_headless(s).unwrap();
+    r.repeat_command = Some(format!("slotscope run report-test --seed 7{}", " --flag value".repeat(20)));
+    r.warnings =
+        vec!["a warning long enough to need two lines: ".repeat(4), "another".into(), "a third".into()];
+    let text = render_verdict(&r, false);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= VERDICT_LINES, "{} lines:\n{text}", lines.len());
+    for l in &lines {
+        assert!(l.chars().count() <= VERDICT_WIDTH && !l.ends_with("..."), "too wide or cut: {l}");
+    }
+    // Each op has a service-time row and, from the open-loop group, a corrected one.
+    let rows = |label: &str| lines.iter().filter(|l| l.contains(label)).count();
+    assert_eq!(rows("service time"), 3, "{text}");
+    assert_eq!(rows("open loop, corrected from intended start"), 3, "{text}");
+    // The long warning is wrapped, not cut: all of its words are there.
+    assert_eq!(text.matches("two lines:").count(), 4, "{text}");
+    // The repeat line wraps with shell continuations and loses nothing.
+    let joined: String = lines
+        .iter()
+        .skip_while(|l| !l.starts_with("repeat "))
+        .take_while(|l| !l.starts_with("more "))
+        .map(|l| l.trim_start_matches("repeat").trim().trim_end_matches('\\').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(Some(joined.as_str()), r.repeat_command.as_deref());
+    // A closed-loop-only run has no corrected rows, and an op that never ran has none at all.
+    let mut s = spec(Mix::CHURN, 500);
+    s.groups[0].threads = 1;
+    let mut r = run_headless(s).unwrap();
+    let text = render_verdict(&r, false);
+    assert!(!text.contains("open loop, corrected") && !text.contains("\nlookup "), "{text}");
+    // Percentiles below the clock's resolution show as `<floor`.
+    r.timing.floor_ns = 1e9;
+    let text = render_verdict(&r, false);
+    let insert = text.lines().find(|l| l.starts_with("insert ")).expect("an insert row");
+    assert!(insert.contains("<1s"), "{insert}");
+    assert!(
+        !text.contains("# spectrum:") && render_verdict(&r, true).contains("# spectrum: insert service time")
+    );
+}

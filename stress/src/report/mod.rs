@@ -8,6 +8,7 @@
 pub mod fail_if;
 pub mod interval;
 pub mod text;
+pub mod verdict;
 
 use std::time::Duration;
 

@@ -35,10 +35,7 @@ pub fn render_text_with(report: &Report, spectrum: bool) -> String {
     let mut out = String::new();
     summary(&mut out, report);
     if spectrum {
-        for op in &report.ops {
-            spectrum_block(&mut out, &op.latency, false);
-            spectrum_block(&mut out, &op.latency, true);
-        }
+        spectrum_blocks(&mut out, report);
     } else if report.ops.iter().any(|o| o.latency.service.count > 0) {
         out.push_str(
             "\nspectrum    the full percentile spectrum of each op: add --spectrum (json and hlog always carry it)\n",
@@ -48,7 +45,7 @@ pub fn render_text_with(report: &Report, spectrum: bool) -> String {
 }
 
 /// A count with a multiplier: `812`, `12.3k`, `4.56M`.
-fn count_text(v: u64) -> String {
+pub(crate) fn count_text(v: u64) -> String {
     #[allow(clippy::cast_precision_loss)]
     let f = v as f64;
     if v < 10_000 {
@@ -392,7 +389,7 @@ fn summary(out: &mut String, r: &Report) {
     }
 }
 
-fn nanos_f(ns: u64) -> f64 {
+pub(crate) fn nanos_f(ns: u64) -> f64 {
     #[allow(clippy::cast_precision_loss)]
     let f = ns as f64;
     f
@@ -427,6 +424,14 @@ pub fn resolved_ns(v: f64, floor_ns: f64) -> String {
         format!("<{}", format_ns(floor_ns))
     } else {
         format_ns(v)
+    }
+}
+
+/// Every timed op's spectra: service time, then the corrected latency where there is one.
+pub(crate) fn spectrum_blocks(out: &mut String, report: &Report) {
+    for op in &report.ops {
+        spectrum_block(out, &op.latency, false);
+        spectrum_block(out, &op.latency, true);
     }
 }
 

@@ -1,0 +1,458 @@
+//! The one-screen verdict: what a run did, in at most [`VERDICT_LINES`] lines of at most
+//! [`VERDICT_WIDTH`] columns for up to two thread groups. It is the default text report
+//! (headless, after the TUI, after a lesson); the full summary (`--detail`: the machine, the
+//! timing method, every thread with its op-stream digest) and the percentile spectra
+//! (`--spectrum`) are in [`crate::report::text`], and the json report carries everything.
+//!
+//! Per op it shows p50, p99, p99.9 and max, a bar of them on a log scale, and a sparkline of
+//! how the timed ops spread over that scale. Rows are labelled by what they measure: `service
+//! time` (start to end of the op) or `open loop, corrected from intended start` (the open-loop
+//! groups' latency from when the op was due). Lines that do not apply (no recording, no
+//! probes, no warnings) are left out.
+//!
+//! Hand-written: a fixed text layout with column widths and two small glyph rows; no crate
+//! formats a terminal summary of this shape.
+
+use hdrhistogram::Histogram;
+
+use crate::engine::stats::LatencySummary;
+use crate::report::text::{count_text, resolved_ns, spectrum_blocks};
+use crate::report::Report;
+use crate::scenario::values::{format_ns, format_rate};
+use slotscope_trace::Counter;
+
+/// The widest line the verdict prints.
+pub const VERDICT_WIDTH: usize = 120;
+/// The most lines it prints for up to two thread groups, three ops and three warnings.
+pub const VERDICT_LINES: usize = 40;
+
+/// Bar and sparkline scale: 10 ns to 1 s, in half decades.
+const SCALE_LO_LOG10: f64 = 1.0;
+const SCALE_DECADES: f64 = 8.0;
+/// Cells of the bar and of the sparkline (two per decade).
+const SCALE_CELLS: usize = 16;
+/// Thread groups listed by name; more fold into `--detail`.
+const GROUPS_SHOWN: usize = 2;
+/// Warnings and violations quoted; more fold into `--detail`.
+const QUOTED: usize = 3;
+
+const SERVICE: &str = "service time";
+const CORRECTED: &str = "open loop, corrected from intended start";
+
+/// The verdict, ending in a newline; with `spectrum`, every timed op's percentile spectrum
+/// after it.
+pub fn render_verdict(r: &Report, spectrum: bool) -> String {
+    let mut out = String::new();
+    head(&mut out, r);
+    latency(&mut out, r);
+    counts(&mut out, r);
+    instrument(&mut out, r);
+    checks(&mut out, r);
+    tail(&mut out, r, spectrum);
+    if spectrum {
+        spectrum_blocks(&mut out, r);
+    }
+    out
+}
+
+/// `text` cut to `width` characters, with `...` where it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(3)).collect();
+    s.push_str("...");
+    s
+}
+
+fn line(out: &mut String, text: &str) {
+    out.push_str(&fit(text, VERDICT_WIDTH));
+    out.push('\n');
+}
+
+/// `lead` (12 columns) and `text` word-wrapped under it: free text (a warning, a violation)
+/// is never cut.
+fn prose(out: &mut String, lead: &str, text: &str) {
+    let words: Vec<String> = text.split(' ').map(str::to_owned).collect();
+    let mut now = format!("{lead:<11} ");
+    let mut empty = true;
+    for w in &words {
+        if !empty && now.chars().count() + 1 + w.chars().count() > VERDICT_WIDTH {
+            line(out, &now);
+            now = format!("{:<12}{w}", "");
+        } else {
+            if !empty {
+                now.push(' ');
+            }
+            now.push_str(w);
+        }
+        empty = false;
+    }
+    line(out, &now);
+}
+
+/// `lead` (12 columns) and the parts joined by ` · `, onto as many lines as they need: a part
+/// never splits, continuation lines are indented under the first part.
+fn wrapped(out: &mut String, lead: &str, parts: &[String]) {
+    let mut now = format!("{lead:<11} ");
+    let mut empty = true;
+    for p in parts {
+        let sep = if empty { "" } else { " · " };
+        if !empty && now.chars().count() + sep.len() + p.chars().count() > VERDICT_WIDTH {
+            line(out, &now);
+            now = format!("{:<12}{p}", "");
+        } else {
+            now.push_str(sep);
+            now.push_str(p);
+        }
+        empty = false;
+    }
+    line(out, &now);
+}
+
+fn head(out: &mut String, r: &Report) {
+    let threads = r.threads.len();
+    let tables: Vec<&str> = r.backends.iter().map(|b| b.description.as_str()).collect();
+    line(
+        out,
+        &format!(
+            "slotscope {} · `{}` on {} · {threads} thread{} · {} · seed {}",
+            r.tool_version,
+            r.spec.name,
+            if tables.is_empty() { r.spec.backend.to_owned() } else { tables.join("; then ") },
+            if threads == 1 { "" } else { "s" },
+            format_ns(r.active().as_secs_f64() * 1e9),
+            r.seed
+        ),
+    );
+    if !r.spec.description.is_empty() {
+        line(out, &format!("  {}", r.spec.description));
+    }
+    if let Some(reason) = &r.stopped_by {
+        line(
+            out,
+            &format!("!! STOPPED EARLY by {reason}: the figures cover the time it ran, not the whole run"),
+        );
+    }
+    if r.backends.iter().any(|b| b.broken) {
+        line(
+            out,
+            &format!(
+                "!! BROKEN TABLE VARIANT `{}` (on purpose, for teaching): violations are expected",
+                r.spec.variant
+            ),
+        );
+    }
+    out.push('\n');
+    line(
+        out,
+        &format!(
+            "throughput  {} ops in {} = {}/s · {} per op per thread (the mean over every op)",
+            count_text(r.totals.ops()),
+            format_ns(r.active().as_secs_f64() * 1e9),
+            format_rate(r.throughput_ops_per_s),
+            format_ns(r.batch_mean_ns_per_op)
+        ),
+    );
+}
+
+fn latency(out: &mut String, r: &Report) {
+    let floor = r.timing.floor_ns;
+    let rows: Vec<(&str, &str, u64, &LatencySummary, Histogram<u64>)> = r
+        .ops
+        .iter()
+        .filter(|o| o.count > 0)
+        .flat_map(|o| {
+            let service = (o.latency.service.count > 0)
+                .then(|| (SERVICE, &o.latency.service, o.latency.service_histogram.to_histogram()));
+            let corrected = o.latency.corrected.as_ref().filter(|c| c.count > 0).and_then(|c| {
+                o.latency.corrected_histogram.as_ref().map(|h| (CORRECTED, c, h.to_histogram()))
+            });
+            [service, corrected]
+                .into_iter()
+                .flatten()
+                .map(move |(label, s, h)| (o.op.name(), label, o.count, s, h))
+        })
+        .collect();
+    out.push('\n');
+    if rows.is_empty() {
+        line(out, "latency     no op was timed");
+        return;
+    }
+    line(
+        out,
+        &format!(
+            "{:<6} {:<40} {:>6} {:>7} {:>7} {:>7} {:>7} {:<16} {:<16}",
+            "op", "latency", "ops", "p50", "p99", "p99.9", "max", "p50-max, log", "spread of timed"
+        ),
+    );
+    let mut last = "";
+    for (op, label, count, s, h) in &rows {
+        #[allow(clippy::cast_precision_loss)]
+        let ns = |v: u64| resolved_ns(v as f64, floor);
+        line(
+            out,
+            &format!(
+                "{:<6} {label:<40} {:>6} {:>7} {:>7} {:>7} {:>7} {} {}",
+                if *op == last { "" } else { op },
+                count_text(*count),
+                ns(s.p50),
+                ns(s.p99),
+                ns(s.p999),
+                ns(s.max),
+                bar(s),
+                sparkline(h)
+            ),
+        );
+        last = op;
+    }
+    line(
+        out,
+        &format!(
+            "{:<6} scale 10ns to 1s, 2 cells a decade: █ p50 to p99, ▓ to p99.9, ░ to max; `<{}` is below the clock's resolution",
+            "",
+            format_ns(floor)
+        ),
+    );
+}
+
+/// The cell (0..SCALE_CELLS) of `ns` on the log scale.
+fn cell(ns: u64) -> usize {
+    #[allow(clippy::cast_precision_loss)]
+    let x = ((ns.max(1) as f64).log10() - SCALE_LO_LOG10) / SCALE_DECADES * SCALE_CELLS as f64;
+    // In 0..SCALE_CELLS by the clamp, so the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let c = x.clamp(0.0, (SCALE_CELLS - 1) as f64) as usize;
+    c
+}
+
+/// p50..p99 solid, ..p99.9 dense, ..max light, on the 10 ns..1 s scale.
+fn bar(s: &LatencySummary) -> String {
+    let (a, b, c, d) = (cell(s.p50), cell(s.p99), cell(s.p999), cell(s.max));
+    (0..SCALE_CELLS)
+        .map(|i| match i {
+            i if i < a => '·',
+            i if i <= b => '█',
+            i if i <= c => '▓',
+            i if i <= d => '░',
+            _ => '·',
+        })
+        .collect()
+}
+
+/// How the timed ops spread over the scale: one cell per half decade, its height the share of
+/// ops there on a log scale (so that a tail of a few in a million still shows), blank for none.
+fn sparkline(h: &Histogram<u64>) -> String {
+    const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let mut bins = [0u64; SCALE_CELLS];
+    for v in h.iter_recorded() {
+        bins[cell(v.value_iterated_to())] += v.count_at_value();
+    }
+    let total = h.len().max(1);
+    bins.iter()
+        .map(|&n| {
+            if n == 0 {
+                return ' ';
+            }
+            // Share of the ops in this cell, 1e-6..1 mapped onto the 8 levels.
+            #[allow(clippy::cast_precision_loss)]
+            let share = (n as f64 / total as f64).log10();
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let level = ((share + 6.0) / 6.0 * 7.0).round().clamp(0.0, 7.0) as usize;
+            LEVELS[level]
+        })
+        .collect()
+}
+
+fn counts(out: &mut String, r: &Report) {
+    let t = &r.totals;
+    out.push('\n');
+    let mut parts = Vec::new();
+    if t[Counter::LookupHits] + t[Counter::LookupMisses] > 0 {
+        parts.push(format!(
+            "lookups {} hit, {} missed ({} aimed at stale keys)",
+            count_text(t[Counter::LookupHits]),
+            count_text(t[Counter::LookupMisses]),
+            count_text(t[Counter::StaleLookups])
+        ));
+    }
+    parts.push(format!("inserts refused (full) {}", count_text(t[Counter::InsertsRefused])));
+    parts.push(format!("removes that found nothing {}", count_text(t[Counter::RemovesMissed])));
+    if t[Counter::Skipped] > 0 {
+        parts.push(format!("skipped (no key held) {}", count_text(t[Counter::Skipped])));
+    }
+    wrapped(out, "outcomes", &parts);
+    if r.spec.probes && r.backends.iter().any(|b| b.name == "slotscope") {
+        let ops = t.ops().max(1);
+        #[allow(clippy::cast_precision_loss)]
+        let per_op = t[Counter::HeaderWrites] as f64 / ops as f64;
+        wrapped(
+            out,
+            "contention",
+            &[
+                format!("header line {} writes ({per_op:.2} per op)", count_text(t[Counter::HeaderWrites])),
+                format!("slot lines {} writes", count_text(t[Counter::SlotWrites])),
+                format!("ticket skips {}", count_text(t[Counter::TicketSkips])),
+                format!("ring retries {}", count_text(t[Counter::RingRetries])),
+                format!("full-table undos {}", count_text(t[Counter::FullUndos])),
+                format!("stale keys rejected {}", count_text(t[Counter::StaleRejections])),
+            ],
+        );
+    }
+    let mut groups: Vec<String> = r
+        .spec
+        .groups
+        .iter()
+        .take(GROUPS_SHOWN)
+        .map(|g| {
+            let rate: f64 =
+                r.threads.iter().filter(|t| t.group == g.name).map(|t| t.throughput_ops_per_s).sum();
+            let threads = r.threads.iter().filter(|t| t.group == g.name).count();
+            let mode = g
+                .rate
+                .map_or_else(|| "closed loop".to_owned(), |x| format!("open loop at {}/s", format_rate(x)));
+            format!(
+                "{} x{threads} ({mode}, mix {}/{}/{}) {}/s",
+                g.name,
+                g.mix[0],
+                g.mix[1],
+                g.mix[2],
+                format_rate(rate)
+            )
+        })
+        .collect();
+    if r.spec.groups.len() > GROUPS_SHOWN {
+        groups.push(format!("{} more groups: --detail", r.spec.groups.len() - GROUPS_SHOWN));
+    }
+    wrapped(out, "threads", &groups);
+}
+
+fn instrument(out: &mut String, r: &Report) {
+    let t = &r.timing;
+    let mut parts = Vec::new();
+    match &t.calibration {
+        Some(c) => parts.push(format!("engine ~{:.1} ns/op", c.overhead_ns_per_op)),
+        None => parts.push("engine overhead not measured".to_owned()),
+    }
+    parts.push(format!(
+        "clock {:.1} ns a read, {}",
+        t.ns_per_read,
+        if t.time_every == 1 {
+            "every op timed".to_owned()
+        } else {
+            format!("1 op in {} timed", t.time_every)
+        }
+    ));
+    let mut alarm = false;
+    if let Some(w) = &r.machine_watch {
+        if w.noise_known {
+            alarm |= w.noisy;
+            parts.push(format!(
+                "{} ({:.2} other cores on average)",
+                if w.noisy { "NOISY" } else { "quiet" },
+                w.noise_average_cores
+            ));
+        } else {
+            parts.push("noise unknown".to_owned());
+        }
+        if let Some(ns) = w.transfer_last_ns {
+            alarm |= w.transfer_changed;
+            parts.push(format!(
+                "line transfer ~{ns:.0} ns{}",
+                if w.transfer_changed { " (CHANGED)" } else { "" }
+            ));
+        }
+    }
+    wrapped(out, if alarm { "!! instrument" } else { "instrument" }, &parts);
+    if let Some(rec) = &r.recording {
+        line(
+            out,
+            &format!(
+                "{} `{}`: {} events, {} bytes, {} dropped, writers waited {} times ({}), {}",
+                if rec.dropped > 0 || rec.error.is_some() { "!! recording" } else { "recording  " },
+                rec.path,
+                count_text(rec.events),
+                count_text(rec.bytes),
+                count_text(rec.dropped),
+                count_text(rec.waits),
+                format_ns(super::text::nanos_f(rec.waited_ns)),
+                rec.error.as_deref().unwrap_or(rec.end)
+            ),
+        );
+    }
+}
+
+fn checks(out: &mut String, r: &Report) {
+    out.push('\n');
+    let balanced = r.checks.segments.iter().all(|s| s.balance.ok != Some(false));
+    let scanned = r.checks.segments.iter().all(|s| s.snapshot.as_ref().is_none_or(|x| x.ok));
+    let v = &r.checks.violations;
+    if r.checks.passed {
+        line(
+            out,
+            &format!(
+                "self-check  PASSED: no violations · inserts - removes = elements held: {} · final scan: {}",
+                if balanced { "ok" } else { "MISMATCH" },
+                if scanned { "ok" } else { "MISMATCH" }
+            ),
+        );
+    } else {
+        line(
+            out,
+            &format!("self-check  FAILED: {} violation{}", v.count, if v.count == 1 { "" } else { "s" }),
+        );
+        for violation in v.first.iter().take(QUOTED) {
+            prose(out, "", &violation.to_string());
+        }
+        if v.count > QUOTED as u64 {
+            line(
+                out,
+                &format!(
+                    "            ... and {} more (--detail lists the first ones)",
+                    v.count - QUOTED as u64
+                ),
+            );
+        }
+    }
+    for w in r.warnings.iter().take(QUOTED) {
+        prose(out, "warning", w);
+    }
+    if r.warnings.len() > QUOTED {
+        line(out, &format!("warning     ... and {} more (--detail)", r.warnings.len() - QUOTED));
+    }
+}
+
+fn tail(out: &mut String, r: &Report, spectrum: bool) {
+    if let Some(cmd) = &r.repeat_command {
+        // Wrapped with shell continuations, so that the lines still paste as one command.
+        let mut rest = cmd.as_str();
+        let mut lead = "repeat      ";
+        while !rest.is_empty() {
+            let room = VERDICT_WIDTH - lead.len() - 2;
+            // The byte index of the `room`-th character: a path in the command may not be ASCII.
+            let end = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+            let cut = if rest.chars().count() <= room + 2 {
+                rest.len()
+            } else {
+                // Before a flag if one starts in the room, else at a space, else mid-word.
+                rest[..end].rfind(" -").filter(|&i| i > 0).or_else(|| rest[..end].rfind(' ')).unwrap_or(end)
+            };
+            let (now, later) = rest.split_at(cut);
+            let later = later.trim_start();
+            if later.is_empty() {
+                line(out, &format!("{lead}{now}"));
+            } else {
+                line(out, &format!("{lead}{now} \\"));
+            }
+            rest = later;
+            lead = "              ";
+        }
+    }
+    let mut more =
+        vec!["--detail: the machine, the timing method, each thread and its op-stream digest".to_owned()];
+    if !spectrum {
+        more.push("--spectrum: the percentile spectra".to_owned());
+    }
+    more.push("--output-format json: all of it".to_owned());
+    wrapped(out, "more", &more);
+}
