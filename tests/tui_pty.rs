@@ -50,7 +50,9 @@ fn ctrl_c_in_raw_mode_quits_like_q() {
     s.send(b"\x03");
     assert_eq!(s.wait_exit(), 0);
     s.assert_restored();
-    assert!(s.after_tui().contains("lookup"));
+    // The verdict of a churn run: no lookup row (it did none), its insert row and self-check.
+    let after = s.after_tui();
+    assert!(after.contains("insert service time") && after.contains("self-check  PASSED"), "{after}");
 }
 
 #[test]
@@ -83,7 +85,11 @@ fn a_run_with_a_duration_ends_in_place_and_q_prints_its_summary() {
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
     s.assert_restored();
-    assert!(s.after_tui().contains("lookup"), "{}", s.after_tui());
+    let after = s.after_tui();
+    assert!(
+        after.contains("insert service time") && after.contains("repeat      slotscope run churn"),
+        "{after}"
+    );
 }
 
 /// Closing the terminal under a running TUI (a closed window, a killed tmux) must end the
