@@ -323,8 +323,13 @@ fn fill_header(sample: &Sample, facts: &RunFacts, snapshot: Option<&Snapshot>, h
     h.elapsed = sample.elapsed;
     h.duration = facts.duration;
     h.ops_per_s = sample.ops_per_s;
-    h.threads =
-        u32::try_from(sample.threads.iter().filter(|t| !t.state.is_over()).count()).unwrap_or(u32::MAX);
+    // The threads working; once the run is done (all of them stopped), the threads it ran.
+    let working = if sample.done {
+        sample.threads.len()
+    } else {
+        sample.threads.iter().filter(|t| !t.state.is_over()).count()
+    };
+    h.threads = u32::try_from(working).unwrap_or(u32::MAX);
     h.len = sample.backend.elements.map_or(0, |n| n as u64);
     h.capacity = sample.backend.capacity.map_or(0, |n| n as u64);
     let name = sample.backend.kind.map_or(facts.backend, |k| k.name());

@@ -429,6 +429,7 @@ fn on_sample(model: &mut Model, sample: &mut Sample) {
     model.live.extend(sample.threads.iter().filter(|t| !t.state.is_over()).map(|t| (t.index, t.group)));
     if sample.done && !model.done {
         model.done = true;
+        model.frames.set_ended();
         model.say(RUN_ENDED);
     }
 }

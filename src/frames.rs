@@ -116,6 +116,13 @@ impl FrameRing {
         n
     }
 
+    /// Marks every kept frame as the ended run's (no frame comes after).
+    pub(crate) fn set_ended(&mut self) {
+        for f in &mut self.frames {
+            f.header.ended = true;
+        }
+    }
+
     pub(crate) fn set_frozen(&mut self, frozen: bool) {
         for f in &mut self.frames {
             f.header.frozen = frozen;

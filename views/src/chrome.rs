@@ -79,14 +79,18 @@ impl<'a> HeaderBar<'a> {
         if h.frozen {
             s.push((0, vec![Span::styled(" FROZEN ", t.badge())]));
         }
+        if h.ended {
+            s.push((0, vec![Span::styled(" ENDED ", t.badge())]));
+        }
         let mut run = vec![Span::styled(h.scenario.clone(), val)];
         if !h.phase.is_empty() {
             run.push(Span::styled(format!(" {} {}", t.glyphs.arrow, h.phase), bar));
         }
         s.push((1, run));
         let time = match h.duration {
-            Some(d) => format!("{} / {}", Clock(h.elapsed), Clock(d)),
-            None => Clock(h.elapsed).to_string(),
+            // Once ended, the time it ran: workers stop at batch boundaries, a little past it.
+            Some(d) if !h.ended => format!("{} / {}", Clock(h.elapsed), Clock(d)),
+            _ => Clock(h.elapsed).to_string(),
         };
         s.push((3, vec![Span::styled(time, bar)]));
         s.push((1, vec![Span::styled(Si(h.ops_per_s).to_string(), val), Span::styled(" ops/s", dim)]));
@@ -201,6 +205,7 @@ impl Widget for &HeaderBar<'_> {
 pub struct ControlsFooter<'a> {
     state: &'a ViewState,
     frozen: bool,
+    ended: bool,
     has_map: bool,
     lesson: bool,
     status: Option<Status<'a>>,
@@ -223,6 +228,7 @@ impl<'a> ControlsFooter<'a> {
         ControlsFooter {
             state,
             frozen,
+            ended: false,
             has_map: true,
             lesson: false,
             status: None,
@@ -235,6 +241,13 @@ impl<'a> ControlsFooter<'a> {
     #[must_use]
     pub fn lesson(mut self, lesson: bool) -> Self {
         self.lesson = lesson;
+        self
+    }
+
+    /// Whether the run has ended (the keys that steer workers are left out).
+    #[must_use]
+    pub fn ended(mut self, ended: bool) -> Self {
+        self.ended = ended;
         self
     }
 
@@ -277,6 +290,7 @@ impl Widget for &ControlsFooter<'_> {
             Shown::WithDetail => self.state.detail_open || self.state.help_open,
             Shown::HelpOnly => false,
             Shown::InLesson => self.lesson,
+            Shown::WhileRunning => !self.ended,
         };
         let where_ =
             format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());
@@ -629,6 +643,33 @@ mod tests {
         let r = rows(&wide);
         assert!(r[0].contains(" ./,  step") && r[0].contains(" +/-  zoom"), "{}", r[0]);
         assert!(!r[0].contains("mouse"), "help-only keys stay in the help");
+    }
+
+    #[test]
+    fn an_ended_run_has_a_badge_and_no_keys_that_steer_workers() {
+        let t = Theme::default();
+        let mut h = header();
+        h.duration = Some(std::time::Duration::from_secs(1));
+        h.ended = true;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 1));
+        (&HeaderBar::new(&h, &t)).render(buf.area, &mut buf);
+        let r = rows(&buf);
+        assert!(
+            r[0].contains(" ENDED ") && r[0].contains("│ 1.5s │"),
+            "the time it ran, no '/ 1.0s': {}",
+            r[0]
+        );
+        let state = ViewState::default();
+        let footer = |ended: bool| {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 200, 1));
+            (&ControlsFooter::new(&state, false, &t).ended(ended)).render(buf.area, &mut buf);
+            rows(&buf)[0].clone()
+        };
+        let (running, ended) = (footer(false), footer(true));
+        for key in ["pause", "threads", "layout"] {
+            assert!(running.contains(key) && !ended.contains(key), "{key}:\n{running}\n{ended}");
+        }
+        assert!(ended.contains("quit") && ended.contains("help"), "{ended}");
     }
 
     #[test]

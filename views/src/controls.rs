@@ -56,6 +56,8 @@ pub enum Shown {
     HelpOnly,
     /// While a lesson runs.
     InLesson,
+    /// While the run goes on (keys that steer the workers: nothing to steer once it ended).
+    WhileRunning,
 }
 
 /// What a key does. Both TUIs dispatch on this, found with [`action_of`] in their table
@@ -396,7 +398,7 @@ pub const CONTROLS: &[Control] = &[
         "pause / resume the workers",
         "pause",
         Section::Run,
-        Shown::Always,
+        Shown::WhileRunning,
         5,
     ),
     c(
@@ -407,7 +409,7 @@ pub const CONTROLS: &[Control] = &[
         "remove / add a worker thread",
         "threads",
         Section::Run,
-        Shown::Always,
+        Shown::WhileRunning,
         11,
     ),
     // `L`, not `l`: `l` is the hjkl move right, and a stray `l` while moving must not
@@ -420,7 +422,7 @@ pub const CONTROLS: &[Control] = &[
         "cycle the layout (restarts the table)",
         "layout",
         Section::Run,
-        Shown::Always,
+        Shown::WhileRunning,
         11,
     ),
     // `A`, capital like `L`: it restarts the table.
@@ -432,7 +434,7 @@ pub const CONTROLS: &[Control] = &[
         "switch the allocator: ring / magazines (restarts)",
         "allocator",
         Section::Run,
-        Shown::Always,
+        Shown::WhileRunning,
         12,
     ),
     c(

@@ -473,6 +473,7 @@ impl Widget for &Dashboard<'_> {
             .controls(controls)
             .map_available(i.snapshot.is_some())
             .lesson(self.narration.is_some())
+            .ended(i.header.ended)
             .status(self.status))
             .render(r.footer, buf);
         if let (Some(info), Some(bar)) = (self.replay, r.replay) {

@@ -138,6 +138,7 @@ impl Demo {
             allocator: slotscope_table::Allocator::Ring,
             sampler_cost_pct: Some(0.8),
             frozen: false,
+            ended: false,
             paused: false,
             violations: thread_table.violations(),
             machine: MachineState { noisy: Some(false), ..MachineState::default() },

@@ -520,6 +520,9 @@ pub struct HeaderInfo {
     pub sampler_cost_pct: Option<f64>,
     /// The view is frozen (workers run on).
     pub frozen: bool,
+    /// The run has ended: its last frames stay on screen, the keys that steer workers are
+    /// gone from the footer, and an ENDED badge says so.
+    pub ended: bool,
     /// The workers are paused.
     pub paused: bool,
     /// Self-check violations so far (any non-zero count is shown loudly).
