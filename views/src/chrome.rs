@@ -445,6 +445,15 @@ impl<'a> HelpOverlay<'a> {
         lines.push(glyph("1 2 3", t.next_id(), "where the next ids land (i)"));
         let cur = format!("{}{}", g.cursor_left, g.cursor_right);
         lines.push(glyph(&cur, t.cursor(), "the selected line"));
+        lines.push(glyph(g.warn, t.warn(), "a warning: the note beside it says what"));
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled("Terms", t.heading())));
+        for (term, what) in crate::terms::TERMS {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {term:<14}"), t.value()),
+                Span::styled(*what, t.text()),
+            ]));
+        }
         lines
     }
 }
@@ -701,6 +710,22 @@ mod tests {
     }
 
     #[test]
+    fn help_defines_every_term_on_one_line() {
+        let t = Theme::default();
+        let help = HelpOverlay::new(&t);
+        let area = Rect::new(0, 0, 80, 200);
+        let mut buf = Buffer::empty(area);
+        (&help).render(area, &mut buf);
+        let all = rows(&buf);
+        for (term, what) in crate::terms::TERMS {
+            assert!(what.chars().count() <= crate::terms::DEFINITION_WIDTH, "{term}: too long for one line");
+            let row =
+                all.iter().find(|r| r.contains(what)).unwrap_or_else(|| panic!("{term} is not in the help"));
+            assert!(row.contains(&format!("  {term} ")), "{term} beside its definition: {row}");
+        }
+    }
+
+    #[test]
     fn a_short_help_scrolls_and_says_so() {
         let t = Theme::default();
         let area = Rect::new(0, 0, 80, 24);
@@ -715,7 +740,7 @@ mod tests {
         let mut end = Buffer::empty(area);
         (&help.scroll(u16::MAX)).render(area, &mut end);
         let end = rows(&end).join("\n");
-        assert!(end.contains("the selected line") && end.contains("more above"), "{end}");
+        assert!(end.contains("ENDED") && end.contains("more above"), "the last term: {end}");
         assert!(!end.contains("General"), "{end}");
     }
 

@@ -71,6 +71,7 @@ mod presenter;
 pub mod replay;
 mod split;
 pub mod state;
+pub mod terms;
 pub mod theme;
 mod threads;
 pub mod units;
