@@ -114,6 +114,8 @@ pub enum Exit {
     Quit,
     /// A signal (its number).
     Signal(i32),
+    /// `R` after the run ended: quit as `q` does, then run the same command again.
+    Again,
 }
 
 /// A message in the footer.
@@ -522,6 +524,8 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         Action::RemoveThread => remove_thread(model),
         Action::CycleLayout => cycle_layout(model),
         Action::CycleAllocator => cycle_allocator(model),
+        Action::RunAgain if model.done => model.exit = Some(Exit::Again),
+        Action::RunAgain => model.say("R runs the same command again once this run has ended (q quits now)"),
         Action::NextStep => step_lesson(model, true),
         Action::PrevStep => step_lesson(model, false),
         Action::Save => model.requests.push(Request::Save),

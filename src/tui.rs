@@ -253,8 +253,11 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
     }
     text.push_str(&crate::output::text_report(&report, args.report.detail, args.report.spectrum));
     let printed = crate::console::out(&text);
-    if let (Err(f), Exit::Quit) = (printed, exit) {
+    if let (Err(f), Exit::Quit | Exit::Again) = (printed, exit) {
         return Err(f);
+    }
+    if exit == Exit::Again {
+        return Err(run_again());
     }
     let broken = report.backends.iter().any(|b| b.broken);
     let violations =
@@ -280,8 +283,20 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
             crate::console::note(&format!("self-checks failed: {violations} violations{why}"));
             ExitCode::from(exit::CHECK_FAILED)
         }
-        Exit::Quit => ExitCode::SUCCESS,
+        // `Again` returned above, in place of this process.
+        Exit::Quit | Exit::Again => ExitCode::SUCCESS,
     })
+}
+
+/// `R` after the run ended: the same command line again, in place of this process (the
+/// summary of the run that ended is printed above it). Returns only if that fails.
+fn run_again() -> Failure {
+    use std::os::unix::process::CommandExt as _;
+    let err = match std::env::current_exe() {
+        Ok(exe) => std::process::Command::new(exe).args(std::env::args_os().skip(1)).exec(),
+        Err(e) => e,
+    };
+    Failure::new(1, format!("error: cannot run the command again: {err}"))
 }
 
 fn event_loop<B: ratatui::backend::Backend>(

@@ -92,6 +92,34 @@ fn a_run_with_a_duration_ends_in_place_and_q_prints_its_summary() {
     );
 }
 
+#[test]
+fn r_after_the_end_prints_the_summary_and_runs_the_same_command_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&["run", "churn", "-t", "1", "-d", "1s"], dir.path());
+    s.wait_for("the run has ended", true);
+    // While it runs, `R` only says when it will work; once ended, the footer offers it.
+    s.wait_for("R  run again", true);
+    s.send(b"R");
+    // The first run's verdict lands on the main screen, then the same command opens the TUI
+    // again, and ends again.
+    let start = Instant::now();
+    loop {
+        let out = s.bytes();
+        if out.windows(ENTER_ALT.len()).filter(|w| *w == ENTER_ALT).count() >= 2 {
+            let text = String::from_utf8_lossy(&out);
+            assert!(text.contains("repeat      slotscope run churn"), "the first summary: {text}");
+            break;
+        }
+        assert!(start.elapsed() < LIMIT, "no second run: {}", String::from_utf8_lossy(&out));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.wait_for("the run has ended", true);
+    s.send(b"q");
+    assert_eq!(s.wait_exit(), 0);
+    s.assert_restored();
+    assert!(s.after_tui().contains("self-check  PASSED"), "{}", s.after_tui());
+}
+
 /// Closing the terminal under a running TUI (a closed window, a killed tmux) must end the
 /// process: crossterm's reader spins on a hung-up terminal, so the watchdog has to do it.
 #[test]

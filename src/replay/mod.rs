@@ -166,7 +166,8 @@ pub fn run(file: &Path, args: &ReplayArgs) -> Result<ExitCode, Failure> {
     let exit = result.map_err(|e| Failure::new(1, format!("error: terminal: {e}")))?;
     Ok(match exit {
         Exit::Signal(sig) => ExitCode::from(u8::try_from(128 + sig).unwrap_or(exit::CHECK_FAILED)),
-        Exit::Quit => ExitCode::SUCCESS,
+        // (The replay has no `R`: its keys do not include it.)
+        Exit::Quit | Exit::Again => ExitCode::SUCCESS,
     })
 }
 

@@ -291,6 +291,7 @@ impl Widget for &ControlsFooter<'_> {
             Shown::HelpOnly => false,
             Shown::InLesson => self.lesson,
             Shown::WhileRunning => !self.ended,
+            Shown::WhenEnded => self.ended,
         };
         let where_ =
             format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());

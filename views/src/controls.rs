@@ -58,6 +58,8 @@ pub enum Shown {
     InLesson,
     /// While the run goes on (keys that steer the workers: nothing to steer once it ended).
     WhileRunning,
+    /// Once the run has ended.
+    WhenEnded,
 }
 
 /// What a key does. Both TUIs dispatch on this, found with [`action_of`] in their table
@@ -111,6 +113,8 @@ pub enum Action {
     CycleLayout,
     /// Restart the table with the other allocator (ring, magazines).
     CycleAllocator,
+    /// Once the run has ended: run the same command again.
+    RunAgain,
     /// The lesson's next step.
     NextStep,
     /// The lesson's previous step.
@@ -436,6 +440,18 @@ pub const CONTROLS: &[Control] = &[
         Section::Run,
         Shown::WhileRunning,
         12,
+    ),
+    // `R`, capital: a stray `r` must not start a run over.
+    c(
+        &[(KeyCode::Char('R'), Action::RunAgain)],
+        "R",
+        "R",
+        "R",
+        "after the end: print the summary, run the same again",
+        "run again",
+        Section::Run,
+        Shown::WhenEnded,
+        2,
     ),
     c(
         &[(KeyCode::Char('n'), Action::NextStep), (KeyCode::Char('p'), Action::PrevStep)],
