@@ -366,6 +366,9 @@ pub enum OutputFormat {
     Csv,
     /// HdrHistogram interval log, one tag per thread x operation (values in ns).
     Hlog,
+    /// One self-contained HTML page (no script, nothing fetched): the verdict and SVG charts
+    /// of throughput and p99 over time, the latency spectra and per-thread throughput.
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -325,6 +325,12 @@ pub fn run(
         return Err(Failure::usage("error: `compare` takes --backends a,b,... rather than --backend"));
     }
     let backends = parse_backends(backend_names)?;
+    // Refused before anything runs, so that nothing measured is lost to a format it lacks.
+    if matches!(args.report.output_format, OutputFormat::Hlog | OutputFormat::Html) {
+        return Err(Failure::usage(
+            "error: `compare` writes text, json or csv; for hlog or html, `run` each backend",
+        ));
+    }
     let conditions = args.report.fail_if.clone();
     if let Some(path) = &args.report.output {
         output::check_writable(path)?;
@@ -399,9 +405,10 @@ pub fn run(
         OutputFormat::Text => text_table(&doc).into_bytes(),
         OutputFormat::Csv => csv_table(&doc).into_bytes(),
         OutputFormat::Json => json_bytes(&doc)?,
-        OutputFormat::Hlog => {
+        // Refused before the runs (above); answered the same here.
+        OutputFormat::Hlog | OutputFormat::Html => {
             return Err(Failure::usage(
-                "error: `compare` writes text, json or csv; for hlog, `run` each backend",
+                "error: `compare` writes text, json or csv; for hlog or html, `run` each backend",
             ))
         }
     };

@@ -216,8 +216,10 @@ pub fn run(
             "error: `compare --layouts` runs our table in each layout: drop --backend and --layout",
         ));
     }
-    if matches!(args.report.output_format, OutputFormat::Hlog) {
-        return Err(Failure::usage("error: `compare` writes text, json or csv; for hlog, `run` each layout"));
+    if matches!(args.report.output_format, OutputFormat::Hlog | OutputFormat::Html) {
+        return Err(Failure::usage(
+            "error: `compare` writes text, json or csv; for hlog or html, `run` each layout",
+        ));
     }
     if let Some(path) = &args.report.output {
         output::check_writable(path)?;
@@ -331,7 +333,7 @@ pub fn run(
     let bytes = match args.report.output_format {
         OutputFormat::Csv => csv_table(&doc).into_bytes(),
         OutputFormat::Json => json_bytes(&doc)?,
-        OutputFormat::Text | OutputFormat::Hlog => text_table(&doc).into_bytes(),
+        OutputFormat::Text | OutputFormat::Hlog | OutputFormat::Html => text_table(&doc).into_bytes(),
     };
     output::deliver(&bytes, args.report.output.as_deref())?;
     let named = layouts.iter().map(|l| l.name()).zip(&reports);

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod hlog;
+pub mod html;
 pub mod json;
 
 use std::fs;
@@ -53,6 +54,7 @@ pub fn render(report: &Report, format: OutputFormat, extras: &Extras<'_>) -> Res
         OutputFormat::Json => json::render(report, extras),
         OutputFormat::Csv => Ok(csv::render(report).into_bytes()),
         OutputFormat::Hlog => hlog::render(report),
+        OutputFormat::Html => html::render(report),
     }
 }
 
