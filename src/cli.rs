@@ -357,7 +357,8 @@ pub struct LookArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// A summary and the wrk2-style percentile spectrum.
+    /// The one-screen verdict (`--detail`: the full summary; `--spectrum`: the wrk2-style
+    /// percentile spectra after it).
     #[default]
     Text,
     /// One versioned JSON document (schema in docs/report.schema.json).
