@@ -115,7 +115,8 @@ impl ReplayInfo {
     }
 }
 
-/// A speed factor as the replay shows it: `1`, `0.05`, `2e-5`.
+/// A speed factor as the replay shows it: `1`, `0.05`, `1/5000` (slower than a thousandth
+/// reads as a fraction, not as `2e-4`).
 pub fn speed_text(speed: f64) -> String {
     if speed >= 1.0 {
         format!("{speed:.0}")
@@ -123,7 +124,10 @@ pub fn speed_text(speed: f64) -> String {
         let s = format!("{speed:.3}");
         s.trim_end_matches('0').to_owned()
     } else {
-        format!("{speed:.0e}")
+        // 1 over the slowdown, to two significant digits: 1/5000, 1/12000.
+        let n = 1.0 / speed.max(f64::MIN_POSITIVE);
+        let scale = 10f64.powi(n.log10().floor() as i32 - 1);
+        format!("1/{:.0}", (n / scale).round() * scale)
     }
 }
 
@@ -349,7 +353,8 @@ mod tests {
         assert_eq!(speed_text(200.0), "200");
         assert_eq!(speed_text(0.5), "0.5");
         assert_eq!(speed_text(0.005), "0.005");
-        assert_eq!(speed_text(0.0002), "2e-4");
+        assert_eq!(speed_text(0.0002), "1/5000");
+        assert_eq!(speed_text(1.0 / 12_345.0), "1/12000");
         assert_eq!(signed_time_text(-90_000, false), "-90.0µs");
         assert_eq!(signed_time_text(1_500_000, true), "+1.50ms");
         assert_eq!(group(464_406), "464,406");

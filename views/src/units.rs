@@ -131,7 +131,10 @@ pub struct Clock(pub Duration);
 impl fmt::Display for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.0.as_secs();
-        let s = if secs < 60 {
+        let s = if self.0 < Duration::from_millis(100) {
+            // A short trace or run: `6.00ms`, not `0.0s` (µs spelled `us`: a clock is plain text).
+            Nanos::new(u64::try_from(self.0.as_nanos()).unwrap_or(u64::MAX), true).to_string()
+        } else if secs < 60 {
             format!("{:.1}s", self.0.as_secs_f64())
         } else if secs < 3600 {
             format!("{}:{:02}", secs / 60, secs % 60)
@@ -220,6 +223,9 @@ mod tests {
     #[test]
     fn clock_and_percent() {
         assert_eq!(Clock(Duration::from_millis(12_345)).to_string(), "12.3s");
+        // A 6 ms trace is 6.00ms, not 0.0s.
+        assert_eq!(Clock(Duration::from_micros(6_000)).to_string(), "6.00ms");
+        assert_eq!(Clock(Duration::from_millis(300)).to_string(), "0.3s");
         assert_eq!(Clock(Duration::from_secs(245)).to_string(), "4:05");
         assert_eq!(Clock(Duration::from_secs(3723)).to_string(), "1:02:03");
         assert_eq!(Percent::of(1, 3).to_string(), "33.3%");
