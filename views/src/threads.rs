@@ -50,6 +50,12 @@ impl<'a> ThreadsView<'a> {
                 for i in &on {
                     body.push_str(&format!(" T{i}"));
                 }
+                // What the core does: its threads' ops/s together.
+                let rate: f64 =
+                    self.threads.rows.iter().filter(|r| r.core == Some(core)).map(|r| r.ops_per_s).sum();
+                if !on.is_empty() {
+                    body.push_str(&format!(" {}/s", Si(rate)));
+                }
                 let crowded = on.len() >= 2;
                 if crowded {
                     body.push(' ');
@@ -93,7 +99,8 @@ impl Widget for &ThreadsView<'_> {
             return;
         }
         let t = self.theme;
-        let block = panel(t, "Threads", "1 chip = 1 core and the threads pinned to it".to_owned());
+        let block =
+            panel(t, "Threads", "1 chip = 1 core, the threads pinned to it and their ops/s".to_owned());
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.is_empty() {
@@ -177,12 +184,12 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 60, 14));
         (&ThreadsView::new(&threads, &topo, &t)).render(buf.area, &mut buf);
         let rows: Vec<String> = (0..14).map(|y| (0..60).map(|x| buf[(x, y)].symbol()).collect()).collect();
-        assert!(rows[1].starts_with("│ L3 #0     [0: T0] [1: T1 T2 ⚠]"), "{}", rows[1]);
+        assert!(rows[1].starts_with("│ L3 #0     [0: T0 2/s] [1: T1 T2 1/s ⚠]"), "{}", rows[1]);
         assert!(rows[2].starts_with("│ L3 #1     [2: -] [3: UI]"), "{}", rows[2]);
         assert!(rows[3].starts_with("│ unpinned  T3"), "{}", rows[3]);
         assert!(rows[6].starts_with("│ T0     g              0 L3 #0"), "{}", rows[6]);
         assert!(rows[9].starts_with("│ T3     g              - -"), "{}", rows[9]);
         assert!(rows[12].contains(" [  remove a thread"), "{}", rows[12]);
-        assert_eq!(buf[(21, 1)].fg, t.warn().fg.unwrap(), "the crowded core");
+        assert_eq!(buf[(25, 1)].fg, t.warn().fg.unwrap(), "the crowded core");
     }
 }
