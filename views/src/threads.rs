@@ -109,11 +109,17 @@ impl Widget for &ThreadsView<'_> {
         let (x0, right, bottom) = (inner.x + 1, inner.right().saturating_sub(1), inner.bottom());
         let mut y = self.domains(buf, x0, inner.y, right, bottom.saturating_sub(1));
         y += 1;
+        // The group and domain columns fit their longest names ("L3 of core 12" is whole).
+        let widest = |names: &mut dyn Iterator<Item = usize>, least: u16| {
+            u16::try_from(names.max().unwrap_or(0)).unwrap_or(u16::MAX).max(least)
+        };
+        let group_w = widest(&mut self.threads.groups.iter().map(|g| g.chars().count()), 10);
+        let domain_w = widest(&mut self.topology.domains.iter().map(|d| d.name.chars().count()), 10);
         let cols = [
             col("thread", 6, Align::Left, 0),
-            col("group", 10, Align::Left, 2),
+            col("group", group_w, Align::Left, 2),
             col("core", 5, Align::Right, 0),
-            col("domain", 10, Align::Left, 3),
+            col("domain", domain_w, Align::Left, 3),
             col("ops/s", 7, Align::Right, 0),
             col("", 20, Align::Left, 4),
         ];
@@ -191,5 +197,14 @@ mod tests {
         assert!(rows[9].starts_with("│ T3     g              - -"), "{}", rows[9]);
         assert!(rows[12].contains(" [  remove a thread"), "{}", rows[12]);
         assert_eq!(buf[(25, 1)].fg, t.warn().fg.unwrap(), "the crowded core");
+        // Long domain names stay whole in the table.
+        let topo = Topology {
+            domains: vec![CoreDomain { name: "L3 of core 0".into(), cores: vec![0, 1] }],
+            ui_core: None,
+        };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 14));
+        (&ThreadsView::new(&threads, &topo, &t)).render(buf.area, &mut buf);
+        let rows: Vec<String> = (0..14).map(|y| (0..60).map(|x| buf[(x, y)].symbol()).collect()).collect();
+        assert!(rows.iter().any(|r| r.starts_with("│ T0     g              0 L3 of core 0 ")), "{rows:#?}");
     }
 }
