@@ -38,8 +38,9 @@ impl<'a> LatencyView<'a> {
 }
 
 const TABLE_COLS: [Column; 8] = [
-    col("", 13, Align::Left, 0),
-    col("count", 7, Align::Right, 3),
+    col("", 14, Align::Left, 0),
+    // The ops timed (1 in k of all), not the op count.
+    col("timed", 7, Align::Right, 3),
     col("p50", 7, Align::Right, 0),
     col("p90", 7, Align::Right, 2),
     col("p99", 7, Align::Right, 0),
@@ -49,7 +50,7 @@ const TABLE_COLS: [Column; 8] = [
 ];
 
 /// Width of the full percentile table.
-const TABLE_WIDTH: u16 = 13 + 7 * 7 + 7;
+const TABLE_WIDTH: u16 = 14 + 7 * 7 + 7;
 
 impl LatencyView<'_> {
     fn ns(&self, v: u64) -> String {
@@ -86,8 +87,11 @@ impl LatencyView<'_> {
 
     fn mode_note(&self) -> String {
         let l = self.latency;
-        let loop_note =
-            if l.open_loop { "open loop: corrected for coordinated omission" } else { "closed loop" };
+        let loop_note = if l.open_loop {
+            "open loop: op rows corrected from intended start"
+        } else {
+            "closed loop: service time"
+        };
         let timed = if l.timed_every > 1 {
             format!("1 op in {} timed", l.timed_every)
         } else {
@@ -133,11 +137,12 @@ impl LatencyView<'_> {
         for op in Op::ALL {
             let (main, uncorrected) = pick(self.latency.op(op));
             let rows: &[(&str, Percentiles, Style)] = if self.latency.open_loop {
-                &[(op.name(), main, t.op(op)), ("  uncorrected", uncorrected, t.dim())]
+                &[(op.name(), main, t.op(op)), ("  service time", uncorrected, t.dim())]
             } else {
                 &[(op.name(), main, t.op(op))]
             };
-            for (name, p, name_style) in rows {
+            // A row with nothing timed says nothing: it is left out.
+            for (name, p, name_style) in rows.iter().filter(|r| r.1.count > 0) {
                 if y >= area.bottom() {
                     return;
                 }
@@ -498,13 +503,13 @@ mod tests {
         let tl = Timeline::default();
         let t = Theme::default();
         let v = LatencyView::new(&l, &tl, &t);
-        let mut buf = Buffer::empty(Rect::new(0, 0, 69, 6));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 70, 6));
         let a = buf.area;
         v.table(&mut buf, a, "Last interval", |o| (o.interval, o.interval_uncorrected));
         let r = rows(&buf);
         // 40 and 80 ns are under the 90 ns floor; 120 ns and up print as measured.
-        assert_eq!(r[2], "lookup          1.00k   <90ns   <90ns   120ns   160ns   200ns  40.0µs");
-        assert_eq!(r[3], "insert          1.00k   100ns   200ns   300ns   400ns   500ns   100µs");
+        assert_eq!(r[2], "lookup           1.00k   <90ns   <90ns   120ns   160ns   200ns  40.0µs");
+        assert_eq!(r[3], "insert           1.00k   100ns   200ns   300ns   400ns   500ns   100µs");
         // Lookup's whole-run p50 (41 ns) is within twice the engine + clock (27 ns); insert's is not.
         let note = v.mode_note();
         assert!(note.contains("engine ~20 ns/op"), "{note}");
@@ -513,35 +518,35 @@ mod tests {
     }
 
     #[test]
-    fn closed_loop_table_has_one_row_per_op_and_dashes_without_data() {
+    fn closed_loop_table_has_a_row_per_timed_op() {
         let l = stats(false);
         let tl = Timeline::default();
         let t = Theme::default();
         let v = LatencyView::new(&l, &tl, &t);
-        let mut buf = Buffer::empty(Rect::new(0, 0, 69, 6));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 70, 6));
         let a = buf.area;
         v.table(&mut buf, a, "Last interval", |o| (o.interval, o.interval_uncorrected));
         let r = rows(&buf);
-        assert_eq!(r[1], "                count     p50     p90     p99   p99.9  p99.99     max");
-        assert_eq!(r[2], "lookup          1.00k    40ns    80ns   120ns   160ns   200ns  40.0µs");
-        assert_eq!(r[3], "insert          1.00k   100ns   200ns   300ns   400ns   500ns   100µs");
-        assert_eq!(r[4], "remove              0       -       -       -       -       -       -");
+        assert_eq!(r[1], "                 timed     p50     p90     p99   p99.9  p99.99     max");
+        assert_eq!(r[2], "lookup           1.00k    40ns    80ns   120ns   160ns   200ns  40.0µs");
+        assert_eq!(r[3], "insert           1.00k   100ns   200ns   300ns   400ns   500ns   100µs");
+        assert!(!r[4].contains("remove"), "nothing timed, no row: {}", r[4]);
     }
 
     #[test]
-    fn open_loop_adds_uncorrected_rows() {
+    fn open_loop_adds_service_time_rows() {
         let l = stats(true);
         let tl = Timeline::default();
         let t = Theme::new(crate::theme::Palette::Dark, true);
         let v = LatencyView::new(&l, &tl, &t);
-        let mut buf = Buffer::empty(Rect::new(0, 0, 69, 9));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 70, 9));
         let a = buf.area;
         v.table(&mut buf, a, "Whole run", |o| (o.run, o.run_uncorrected));
         let r = rows(&buf);
-        assert_eq!(r[2], "lookup          1.00k    41ns    82ns   123ns   164ns   205ns  41.0us");
-        assert_eq!(r[3], "  uncorrected   1.00k    20ns    40ns    60ns    80ns   100ns  20.0us");
+        assert_eq!(r[2], "lookup           1.00k    41ns    82ns   123ns   164ns   205ns  41.0us");
+        assert_eq!(r[3], "  service time   1.00k    20ns    40ns    60ns    80ns   100ns  20.0us");
         assert!(r[4].starts_with("insert "));
-        assert!(r[5].starts_with("  uncorrected"));
+        assert!(r[5].starts_with("  service time"));
     }
 
     #[test]
@@ -553,7 +558,7 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 30, 4));
         let a = buf.area;
         v.table(&mut buf, a, "x", |o| (o.interval, o.interval_uncorrected));
-        assert_eq!(rows(&buf)[1], "                  p50     p99 ");
+        assert_eq!(rows(&buf)[1], "                   p50     p99");
     }
 
     #[test]
