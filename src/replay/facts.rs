@@ -11,4 +11,6 @@ pub struct TraceFacts {
     pub span_ns: (u64, u64),
     /// The first illegal op `slotscope check` found (with `--at-violation`).
     pub violation: Option<u64>,
+    /// The key that op was about, when the finding names one: `v` moves the map to its slot.
+    pub violation_key: Option<u64>,
 }

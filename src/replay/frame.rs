@@ -118,6 +118,7 @@ impl TraceParts {
                 zero_ns: zero,
                 span_ns: index.span_ns,
                 violation: None,
+                violation_key: None,
             },
             scenario: index.header.scenario.clone(),
             activity: index.buckets.rows.iter().map(|r| r.ops).collect(),
@@ -130,8 +131,9 @@ impl TraceParts {
     }
 
     /// Marks the first illegal op `slotscope check` found (its event number and time).
-    pub fn mark_violation(&mut self, event: u64, at_ns: u64) {
+    pub fn mark_violation(&mut self, event: u64, at_ns: u64, key: Option<u64>) {
         self.facts.violation = Some(event);
+        self.facts.violation_key = key;
         self.marks.push(Mark { at_ns: rel_ns(at_ns, self.facts.zero_ns), kind: MarkKind::Violation });
     }
 }

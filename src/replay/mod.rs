@@ -176,11 +176,11 @@ fn mark_violation(file: &Path, player: &Player, parts: &mut TraceParts) -> Resul
     let history = History::read(file)
         .map_err(|e| Failure::new(exit::BAD_TRACE, format!("error: {}: {e}", file.display())))?;
     let out = check(&history, &CheckOptions::default());
-    let found = out.violations.iter().find_map(|f| f.op.map(|o| o.event));
+    let found = out.violations.iter().find_map(|f| f.op.map(|o| (o.event, f.key)));
     match found {
-        Some(event) => {
+        Some((event, key)) => {
             let at = player.event_key(event).ok().flatten().map_or(parts.facts.span_ns.0, |k| k.0);
-            parts.mark_violation(event, at);
+            parts.mark_violation(event, at, key);
         }
         None => crate::console::note("note: the checker found no violation with an op to go to"),
     }

@@ -342,7 +342,20 @@ fn on_key(model: &mut Model, key: KeyEvent) {
             Some(e) => {
                 model.pause();
                 model.seek(Target::Event(e));
-                model.say(format!("the first illegal op `slotscope check` found: event {e}"));
+                // The map goes to the slot of the key the op was about.
+                let at = model.facts.violation_key.zip(model.shown.header.geometry).map(|(k, g)| {
+                    let slot = slotscope_table::Key::from_bits(k).slot() % g.capacity();
+                    (slot, g.line_of_slot(slot))
+                });
+                match at {
+                    Some((slot, line)) => {
+                        model.view.map.cursor_line = line;
+                        model.say(format!(
+                            "the first illegal op `slotscope check` found: event {e}, on slot {slot} (line {line}, selected)"
+                        ));
+                    }
+                    None => model.say(format!("the first illegal op `slotscope check` found: event {e}")),
+                }
             }
             None => model.say("no violation marked: replay with --at-violation to run the checker first"),
         },

@@ -187,6 +187,7 @@ fn at_violation_marks_the_checkers_first_find_and_v_can_go_there() {
     let (mut p, mut parts) = open(&path);
     super::mark_violation(&path, &p, &mut parts).unwrap();
     let event = parts.facts.violation.expect("the checker finds the stale hit");
+    assert!(parts.facts.violation_key.is_some(), "the finding names the stale key: `v` goes to its slot");
     assert!(parts.marks.iter().any(|m| m.kind == slotscope_views::MarkKind::Violation));
     p.seek(Target::Event(event)).unwrap();
     let f = load(&p, &parts, false, None).unwrap();

@@ -21,7 +21,7 @@ const LAST: u64 = ZERO + 40_000_000;
 const EVENTS: u64 = 50_000;
 
 fn facts() -> TraceFacts {
-    TraceFacts { events: EVENTS, zero_ns: ZERO, span_ns: (FIRST, LAST), violation: None }
+    TraceFacts { events: EVENTS, zero_ns: ZERO, span_ns: (FIRST, LAST), violation: None, violation_key: None }
 }
 
 /// A frame at op `position`, time `time_ns`, drawn from the views' demo (a 4096-slot table).
@@ -353,6 +353,14 @@ fn r_switches_the_table_source_and_v_goes_to_the_violation() {
     m.facts.violation = Some(777);
     ch(&mut m, 'v');
     assert_eq!(take(&mut m), [Request::Seek(Target::Event(777))]);
+    // With the key the finding names, the map's selection goes to its slot's line.
+    let g = m.shown.header.geometry.expect("the demo has a table");
+    let slot = g.capacity() - 3;
+    m.facts.violation_key = Some(g.key(5, slot).bits());
+    m.view.map.cursor_line = 0;
+    ch(&mut m, 'v');
+    assert_eq!(m.view.map.cursor_line, g.line_of_slot(slot));
+    assert!(status(&m).contains(&format!("on slot {slot} (line {}", g.line_of_slot(slot))), "{}", status(&m));
 }
 
 #[test]
