@@ -14,9 +14,12 @@ use ratatui::Terminal;
 use slotscope_views::demo::{Demo, DemoSpec};
 use slotscope_views::{Dashboard, Screen, Theme, ViewState};
 
-fn text(demo: &Demo, screen: Screen, w: u16, h: u16) -> Vec<String> {
+fn text(demo: &Demo, screen: Screen, w: u16, h: u16, detail: bool) -> Vec<String> {
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    let state = ViewState { screen, show_next_ids: true, ..ViewState::default() };
+    // The selected line: the hottest one, whose numbers are the largest on screen.
+    let hottest = demo.heat.slots.writes.iter().enumerate().max_by_key(|p| p.1).map_or(0, |p| p.0);
+    let map = slotscope_views::MapState { cursor_line: hottest, ..slotscope_views::MapState::default() };
+    let state = ViewState { screen, show_next_ids: true, detail_open: detail, map, ..ViewState::default() };
     let theme = Theme::default();
     let dash = Dashboard::new(demo.inputs(), &state, &theme);
     term.draw(|f| f.render_widget(&dash, f.area())).expect("draw");
@@ -84,14 +87,24 @@ fn every_number_appears_whole_at_every_size() {
             whole.extend([g.id_of(k), k.slot() as u64, g.line_of_slot(k.slot()) as u64, k.generation()]);
         }
     }
+    // The selected (hottest) line's slots, as its detail lists them.
+    let hottest = lines.first().map_or(0, |&(_, l)| l);
+    for s in g.slots_of_line(hottest) {
+        whole.push(s as u64);
+        if let Some(k) = snap.slot(s).key {
+            whole.extend([g.id_of(k), k.generation()]);
+        }
+    }
     for big in [100_000, 10_000_000, 10_000_000_000] {
         assert!(whole.iter().any(|&n| n >= big), "no value past {big}: {whole:?}");
     }
     let whole: Vec<String> = whole.iter().map(u64::to_string).collect();
 
-    for screen in Screen::ALL {
+    // Every screen, and every screen with the selected line's detail (Enter) open.
+    let shots = Screen::ALL.into_iter().flat_map(|s| [(s, false), (s, true)]);
+    for (screen, detail) in shots {
         for (w, h) in [(80, 24), (120, 40), (200, 60)] {
-            for (y, row) in text(&demo, screen, w, h).iter().enumerate() {
+            for (y, row) in text(&demo, screen, w, h, detail).iter().enumerate() {
                 for (run, next, after_l) in digit_runs(row) {
                     // A cut stops at an edge, or at the space before the next column; a run
                     // followed by a unit or a multiplier (`123ns`, `41k`) is a quantity.
@@ -104,13 +117,13 @@ fn every_number_appears_whole_at_every_size() {
                             !(prefix
                                 && !known
                                 && (cut_by_edge || before_space && (run.len() >= 3 || after_l))),
-                            "{screen:?} at {w}x{h}, row {y}: `{run}` looks like {n} cut short:\n{row}"
+                            "{screen:?} (detail {detail}) at {w}x{h}, row {y}: `{run}` looks like {n} cut short:\n{row}"
                         );
                         // Two columns run together: a big number with more digits glued on.
                         let glued = n.len() >= 7 && run.len() > n.len() && run.starts_with(n.as_str());
                         assert!(
                             known || !glued,
-                            "{screen:?} at {w}x{h}, row {y}: `{run}` runs {n} into the next column:\n{row}"
+                            "{screen:?} (detail {detail}) at {w}x{h}, row {y}: `{run}` runs {n} into the next column:\n{row}"
                         );
                     }
                 }
