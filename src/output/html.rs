@@ -78,6 +78,34 @@ fn svg(
     Ok(out)
 }
 
+/// A chart on `root` captioned `title`, with room for the axes' labels.
+fn chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut c = ChartBuilder::on(root);
+    c.caption(title, ("sans-serif", 16)).margin(10).x_label_area_size(30).y_label_area_size(70);
+    c
+}
+
+/// A line series drawn in `style`, named `label` in the legend.
+fn line<DB, CT>(
+    c: &mut ChartContext<'_, DB, CT>,
+    points: &[(f64, f64)],
+    style: ShapeStyle,
+    label: &str,
+) -> Result<(), String>
+where
+    DB: DrawingBackend,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    c.draw_series(LineSeries::new(points.iter().copied(), style))
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    Ok(())
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
@@ -114,13 +142,8 @@ fn throughput_chart(report: &Report) -> Result<String, String> {
     let rates = group_rates(report);
     let top = rates.values().flatten().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.1;
     svg(|root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(CHART_TITLES[0], ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..time_span(report), 0.0..top)
-            .map_err(err)?;
+        let mut c =
+            chart(root, CHART_TITLES[0]).build_cartesian_2d(0.0..time_span(report), 0.0..top).map_err(err)?;
         c.configure_mesh()
             .x_desc("seconds since start")
             .y_desc("ops/s")
@@ -128,11 +151,7 @@ fn throughput_chart(report: &Report) -> Result<String, String> {
             .draw()
             .map_err(err)?;
         for (i, (group, points)) in rates.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
-            c.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
-                .map_err(err)?
-                .label(group.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+            line(&mut c, points, COLOURS[i % COLOURS.len()].stroke_width(2), group)?;
         }
         c.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(err)?;
         Ok(())
@@ -169,11 +188,7 @@ fn p99_chart(report: &Report) -> Result<String, String> {
         series.iter().flat_map(|s| &s.1).map(|p| p.1).fold(f64::INFINITY, f64::min).clamp(1e-3, top / 4.0)
             / 2.0;
     svg(|root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(CHART_TITLES[1], ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
+        let mut c = chart(root, CHART_TITLES[1])
             .build_cartesian_2d(0.0..time_span(report), (bottom..top).log_scale())
             .map_err(err)?;
         c.configure_mesh()
@@ -182,11 +197,7 @@ fn p99_chart(report: &Report) -> Result<String, String> {
             .draw()
             .map_err(err)?;
         for (op, points) in &series {
-            let colour = COLOURS[op.index() % COLOURS.len()];
-            c.draw_series(LineSeries::new(points.iter().copied(), colour.stroke_width(2)))
-                .map_err(err)?
-                .label(op.name())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+            line(&mut c, points, COLOURS[op.index() % COLOURS.len()].stroke_width(2), op.name())?;
         }
         c.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(err)?;
         Ok(())
@@ -227,11 +238,7 @@ fn spectrum_chart(report: &Report) -> Result<String, String> {
     let top = all().map(|p| p.1).fold(1e-3, f64::max) * 2.0;
     let bottom = all().map(|p| p.1).fold(f64::INFINITY, f64::min).clamp(1e-3, top / 4.0) / 2.0;
     svg(|root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(CHART_TITLES[2], ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
+        let mut c = chart(root, CHART_TITLES[2])
             .build_cartesian_2d((1.0..right).log_scale(), (bottom..top).log_scale())
             .map_err(err)?;
         c.configure_mesh()
@@ -241,10 +248,7 @@ fn spectrum_chart(report: &Report) -> Result<String, String> {
             .map_err(err)?;
         for (label, points, corrected, colour) in &curves {
             let style = if *corrected { colour.stroke_width(3) } else { colour.mix(0.6).stroke_width(1) };
-            c.draw_series(LineSeries::new(points.iter().copied(), style))
-                .map_err(err)?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+            line(&mut c, points, style, label)?;
         }
         c.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(err)?;
         Ok(())
@@ -260,11 +264,7 @@ fn threads_chart(report: &Report) -> Result<String, String> {
     let top = rates.iter().map(|r| r.1).fold(1.0, f64::max) * 1.1;
     let n = u32::try_from(rates.len()).unwrap_or(u32::MAX).max(1);
     svg(|root| {
-        let mut c = ChartBuilder::on(root)
-            .caption(CHART_TITLES[3], ("sans-serif", 16))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
+        let mut c = chart(root, CHART_TITLES[3])
             .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
             .map_err(err)?;
         let names: Vec<String> = rates.iter().map(|r| r.0.clone()).collect();

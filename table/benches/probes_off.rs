@@ -181,52 +181,51 @@ fn writer_churn_loop(table: &Table<Value>, pool: &mut VecDeque<Key>, ops: u64) -
     removed
 }
 
-fn lookup_ns(allocator: Allocator, ops: u64, timed: bool) -> f64 {
-    let (table, keys) = half_full_table(allocator);
+/// The lookups' precomputed sequence of indices into the live keys.
+fn lookup_sequence() -> Vec<u32> {
     let mut rng = Rng::new(SEED ^ 1);
-    let seq: Vec<u32> = (0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32).collect();
+    (0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32).collect()
+}
+
+/// Runs `run` (which returns how many of its `ops` succeeded; all `want` must), under the clock
+/// if `timed`: ns per op, or 0 untimed.
+fn ns_per_op(ops: u64, timed: bool, want: u64, what: &str, run: impl FnOnce() -> u64) -> f64 {
     let start = Instant::now();
-    let hits = lookup_loop(&table, &keys, &seq, ops);
+    let done = run();
     let elapsed = start.elapsed();
-    assert_eq!(hits, ops, "a present key was not found");
+    assert_eq!(done, want, "{what}");
     if timed {
         elapsed.as_nanos() as f64 / ops as f64
     } else {
         0.0
     }
+}
+
+fn lookup_ns(allocator: Allocator, ops: u64, timed: bool) -> f64 {
+    let (table, keys) = half_full_table(allocator);
+    let seq = lookup_sequence();
+    ns_per_op(ops, timed, ops, "a present key was not found", || lookup_loop(&table, &keys, &seq, ops))
 }
 
 fn floor_ns(ops: u64, timed: bool) -> f64 {
     let (table, keys, filled) = half_full_table_and_fill(Allocator::Ring);
     let floor = Floor::new(&filled, &keys);
     drop(table);
-    let mut rng = Rng::new(SEED ^ 1);
-    let seq: Vec<u32> = (0..SEQ_LEN).map(|_| rng.below(PRESENT) as u32).collect();
-    let start = Instant::now();
-    let hits = floor_loop(&floor, &keys, &seq, ops);
-    let elapsed = start.elapsed();
-    assert_eq!(hits, ops, "a present key was not found");
-    if timed {
-        elapsed.as_nanos() as f64 / ops as f64
-    } else {
-        0.0
-    }
+    let seq = lookup_sequence();
+    ns_per_op(ops, timed, ops, "a present key was not found", || floor_loop(&floor, &keys, &seq, ops))
 }
 
 fn churn_ns(allocator: Allocator, ops: u64, timed: bool, writer: bool) -> f64 {
     let (table, keys) = half_full_table(allocator);
     let mut pool: VecDeque<Key> = keys.into_iter().collect();
     pool.reserve(PRESENT);
-    let start = Instant::now();
-    let removed =
-        if writer { writer_churn_loop(&table, &mut pool, ops) } else { churn_loop(&table, &mut pool, ops) };
-    let elapsed = start.elapsed();
-    assert_eq!(removed, ops / 2, "a remove of a live key failed");
-    if timed {
-        elapsed.as_nanos() as f64 / ops as f64
-    } else {
-        0.0
-    }
+    ns_per_op(ops, timed, ops / 2, "a remove of a live key failed", || {
+        if writer {
+            writer_churn_loop(&table, &mut pool, ops)
+        } else {
+            churn_loop(&table, &mut pool, ops)
+        }
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -73,37 +73,28 @@ fn line(out: &mut String, text: &str) {
 /// `lead` (12 columns) and `text` word-wrapped under it: free text (a warning, a violation)
 /// is never cut.
 fn prose(out: &mut String, lead: &str, text: &str) {
-    let words: Vec<String> = text.split(' ').map(str::to_owned).collect();
-    let mut now = format!("{lead:<11} ");
-    let mut empty = true;
-    for w in &words {
-        if !empty && now.chars().count() + 1 + w.chars().count() > VERDICT_WIDTH {
-            line(out, &now);
-            now = format!("{:<12}{w}", "");
-        } else {
-            if !empty {
-                now.push(' ');
-            }
-            now.push_str(w);
-        }
-        empty = false;
-    }
-    line(out, &now);
+    fill(out, lead, text.split(' '), " ");
 }
 
 /// `lead` (12 columns) and the parts joined by ` · `, onto as many lines as they need: a part
 /// never splits, continuation lines are indented under the first part.
 fn wrapped(out: &mut String, lead: &str, parts: &[String]) {
+    fill(out, lead, parts.iter().map(String::as_str), " · ");
+}
+
+/// `lead` and the `items` joined by `sep`, a new line (indented 12) where the next item would
+/// pass [`VERDICT_WIDTH`].
+fn fill<'a>(out: &mut String, lead: &str, items: impl Iterator<Item = &'a str>, sep: &str) {
     let mut now = format!("{lead:<11} ");
     let mut empty = true;
-    for p in parts {
-        let sep = if empty { "" } else { " · " };
-        if !empty && now.chars().count() + sep.len() + p.chars().count() > VERDICT_WIDTH {
+    for item in items {
+        let gap = if empty { "" } else { sep };
+        if !empty && now.chars().count() + gap.chars().count() + item.chars().count() > VERDICT_WIDTH {
             line(out, &now);
-            now = format!("{:<12}{p}", "");
+            now = format!("{:<12}{item}", "");
         } else {
-            now.push_str(sep);
-            now.push_str(p);
+            now.push_str(gap);
+            now.push_str(item);
         }
         empty = false;
     }
