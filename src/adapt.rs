@@ -17,7 +17,7 @@ use slotscope_stress::{GarbageSample, LineHeat as EngineHeat, OpSample};
 use slotscope_stress::{RunSpec, Sample, ThreadState};
 use slotscope_table::{Snapshot, Variant};
 use slotscope_trace::Counter;
-use slotscope_views::model::SERIES_CAPACITY;
+use slotscope_views::model::{ChartPoint, History, SERIES_CAPACITY};
 use slotscope_views::{
     expected_transfers, CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites,
     OpLatency, Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
@@ -120,7 +120,7 @@ impl Frame {
     }
 
     /// The views' inputs for this frame.
-    pub fn inputs<'a>(&'a self, topology: &'a Topology) -> Inputs<'a> {
+    pub fn inputs<'a>(&'a self, topology: &'a Topology, history: &'a History) -> Inputs<'a> {
         Inputs {
             header: &self.header,
             snapshot: self.snapshot.as_deref(),
@@ -129,6 +129,7 @@ impl Frame {
             threads: &self.threads,
             latency: &self.latency,
             timeline: &self.timeline,
+            history,
             topology,
         }
     }
@@ -151,6 +152,8 @@ pub struct Adapter {
     churn: Option<Churn>,
     last_scan_at: Duration,
     sample_hz: u32,
+    /// The charts' points (view 8), shared by every frame: a frame draws those up to its time.
+    history: History,
 }
 
 impl Adapter {
@@ -167,7 +170,13 @@ impl Adapter {
             churn: None,
             last_scan_at: Duration::ZERO,
             sample_hz: sample_hz.max(1),
+            history: History::default(),
         }
+    }
+
+    /// The charts' history up to the newest sample.
+    pub fn history(&self) -> &History {
+        &self.history
     }
 
     /// Takes back the snapshot of a frame leaving the ring: if no other frame shares it, its
@@ -290,6 +299,22 @@ impl Adapter {
         for ((series, op), open) in t.p99_ns.iter_mut().zip(&sample.ops).zip(self.open_loop) {
             series.push(main_summaries(op, open).0.p99);
         }
+        let h = &mut self.history;
+        if h.groups != sample.groups {
+            h.groups.clone_from(&sample.groups);
+        }
+        let mut point = ChartPoint { at: sample.elapsed, ..ChartPoint::default() };
+        point.group_ops_per_s.resize(sample.groups.len(), 0.0);
+        for t in &sample.threads {
+            if let Some(g) = point.group_ops_per_s.get_mut(t.group) {
+                *g += t.ops_per_s;
+            }
+        }
+        for ((out, op), open) in point.latency.iter_mut().zip(&sample.ops).zip(self.open_loop) {
+            let s = main_summaries(op, open).0;
+            *out = (s.count > 0).then_some([s.p50, s.p99, s.max]);
+        }
+        h.push(point);
     }
 }
 
@@ -494,15 +519,25 @@ fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
             interval_uncorrected: uncorrected(&op.interval_summary),
             run_uncorrected: uncorrected(&op.cumulative_summary),
             spectrum: std::mem::take(&mut out.spectrum),
+            spectrum_uncorrected: std::mem::take(&mut out.spectrum_uncorrected),
         };
-        let h = if corrected { &op.cumulative_corrected } else { &op.cumulative };
-        out.spectrum.clear();
-        if !h.is_empty() {
-            out.spectrum.extend(SPECTRUM_PERCENTILES.iter().map(|&p| SpectrumPoint {
-                percentile: p,
-                value_ns: if p >= 100.0 { h.max() } else { h.value_at_quantile(p / 100.0) },
-            }));
+        let main = if corrected { &op.cumulative_corrected } else { &op.cumulative };
+        fill_spectrum(main, &mut out.spectrum);
+        out.spectrum_uncorrected.clear();
+        if corrected {
+            fill_spectrum(&op.cumulative, &mut out.spectrum_uncorrected);
         }
+    }
+}
+
+/// `h`'s value at each of [`SPECTRUM_PERCENTILES`] into `out` (nothing if `h` is empty).
+fn fill_spectrum(h: &hdrhistogram::Histogram<u64>, out: &mut Vec<SpectrumPoint>) {
+    out.clear();
+    if !h.is_empty() {
+        out.extend(SPECTRUM_PERCENTILES.iter().map(|&p| SpectrumPoint {
+            percentile: p,
+            value_ns: if p >= 100.0 { h.max() } else { h.value_at_quantile(p / 100.0) },
+        }));
     }
 }
 
@@ -766,7 +801,7 @@ pub(crate) mod tests {
         assert!(f.snapshot.is_none());
         assert!(!f.heat.measured);
         assert_eq!(f.header.backend, "dashmap");
-        assert!(f.inputs(&Topology::default()).snapshot.is_none());
+        assert!(f.inputs(&Topology::default(), &History::default()).snapshot.is_none());
     }
 
     #[test]

@@ -291,7 +291,7 @@ impl Model {
         } else {
             extras.explanation.as_ref()
         };
-        Dashboard::new(a.inputs(&self.topology), &self.view, &self.theme)
+        Dashboard::new(a.inputs(&self.topology, self.adapter.history()), &self.view, &self.theme)
             .status(status)
             .narration(extras.narration.as_ref())
             .explanation(explanation)

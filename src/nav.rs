@@ -5,7 +5,8 @@
 
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use slotscope_views::controls::Action;
-use slotscope_views::{MapGrid, Move, Palette, Theme, ViewState, Zoom};
+use slotscope_views::state::CHART_WINDOWS;
+use slotscope_views::{MapGrid, Move, Palette, Screen, Theme, ViewState, Zoom};
 
 /// Map rows one mouse-wheel notch scrolls.
 pub const WHEEL_ROWS: usize = 3;
@@ -68,6 +69,8 @@ pub fn navigate(m: &mut impl Navigable, action: Action) -> bool {
             }
         }
         Action::Move(mv) => move_cursor(m, mv),
+        Action::ZoomIn if m.view_mut().screen == Screen::Charts => chart_window(m, -1),
+        Action::ZoomOut if m.view_mut().screen == Screen::Charts => chart_window(m, 1),
         Action::ZoomIn => zoom(m, Zoom::zoom_in),
         Action::ZoomOut => zoom(m, Zoom::zoom_out),
         Action::Fit => zoom(m, |_| Zoom::Fit),
@@ -132,6 +135,22 @@ pub fn no_map(m: &mut impl Navigable) {
         let backend = m.backend_phrase();
         m.say(format!("the map needs the slotscope table; {backend}"));
     }
+}
+
+/// Steps the charts' time window `by` (negative: narrower) and says what it is now.
+fn chart_window(m: &mut impl Navigable, by: isize) {
+    let v = m.view_mut();
+    let last = CHART_WINDOWS.len() - 1;
+    let i = v.chart_window.saturating_add_signed(by).min(last);
+    v.chart_window = i;
+    let secs = CHART_WINDOWS[i].as_secs();
+    let edge = match i {
+        0 => " (the narrowest)",
+        _ if i == last => " (the widest)",
+        _ => "",
+    };
+    let span = if secs >= 60 { format!("{} min", secs / 60) } else { format!("{secs} s") };
+    m.say(format!("charts: the last {span}{edge}"));
 }
 
 fn zoom(m: &mut impl Navigable, step: impl Fn(Zoom) -> Zoom) {

@@ -47,7 +47,7 @@ fn readme_keys(header: &str) -> BTreeSet<String> {
             break;
         }
         let cell = line.trim_start_matches('|').split(" | ").next().unwrap_or("").trim();
-        let cell = cell.replace("`1`-`7`", " 1 2 3 4 5 6 7 ");
+        let cell = cell.replace("`1`-`8`", " 1 2 3 4 5 6 7 8 ");
         let mut rest = cell.as_str();
         while let Some(c) = rest.chars().next() {
             if c == '`' {

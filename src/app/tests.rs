@@ -146,13 +146,38 @@ fn tab_and_digits_switch_screens() {
     assert_eq!(m.view.screen, Screen::Occupancy);
     key(&mut m, KeyCode::BackTab);
     key(&mut m, KeyCode::BackTab);
-    assert_eq!(m.view.screen, Screen::Threads);
+    assert_eq!(m.view.screen, Screen::Charts);
     for s in Screen::ALL {
         ch(&mut m, s.digit());
         assert_eq!(m.view.screen, s);
     }
     ch(&mut m, '9');
-    assert_eq!(m.view.screen, Screen::Threads, "no screen 9");
+    assert_eq!(m.view.screen, Screen::Charts, "no screen 9");
+}
+
+#[test]
+fn the_charts_keep_a_point_a_sample_and_plus_minus_set_their_window() {
+    let mut m = model();
+    assert_eq!(m.adapter.history().len(), 3, "one point per sample");
+    ch(&mut m, '8');
+    assert_eq!(m.view.screen, Screen::Charts);
+    assert_eq!(m.view.chart_window(), std::time::Duration::from_secs(60), "a minute at start");
+    ch(&mut m, '+');
+    assert_eq!(m.view.chart_window(), std::time::Duration::from_secs(30));
+    assert!(status(&m).contains("30 s (the narrowest)"), "{}", status(&m));
+    ch(&mut m, '+');
+    assert_eq!(m.view.chart_window(), std::time::Duration::from_secs(30), "no narrower");
+    for _ in 0..6 {
+        ch(&mut m, '-');
+    }
+    assert_eq!(m.view.chart_window(), std::time::Duration::from_secs(600));
+    assert!(status(&m).contains("10 min (the widest)"), "{}", status(&m));
+    // The map's zoom is not touched from the charts; back on the map, + zooms the map.
+    let zoom = m.view.map.zoom;
+    ch(&mut m, '1');
+    ch(&mut m, '+');
+    assert_ne!(m.view.map.zoom, zoom);
+    assert_eq!(m.view.chart_window(), std::time::Duration::from_secs(600));
 }
 
 #[test]
@@ -547,7 +572,7 @@ fn other_backends_draw_without_a_snapshot() {
     s.backend.geometry = None;
     s.heat = Default::default();
     feed(&mut m, &mut s);
-    assert!(m.shown().inputs(&m.topology).snapshot.is_none());
+    assert!(m.shown().inputs(&m.topology, m.adapter.history()).snapshot.is_none());
     insta::assert_snapshot!("ptab_120x40", screen(&m).backend());
 }
 

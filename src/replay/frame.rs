@@ -15,7 +15,7 @@ use slotscope_trace::replay::{Player, ReplayIndex, WindowStats};
 use slotscope_trace::{ControlKind, ReadStop};
 use slotscope_trace::{Counter, Counts};
 use slotscope_trace::{OpOrigin, OpOutcome};
-use slotscope_views::model::SERIES_CAPACITY;
+use slotscope_views::model::{History, SERIES_CAPACITY};
 use slotscope_views::{
     HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, Mark, MarkKind, OpLatency, ReplayInfo,
     SpectrumPoint, TableSource, ThreadRow, ThreadTable, Timeline, Topology,
@@ -51,6 +51,9 @@ pub struct ReplayFrame {
     pub time_ns: u64,
 }
 
+/// A replay has no samples to chart: its charts view says so.
+static NO_HISTORY: History = History::new();
+
 impl ReplayFrame {
     /// The views' inputs for this frame.
     pub fn inputs(&self) -> Inputs<'_> {
@@ -62,6 +65,7 @@ impl ReplayFrame {
             threads: &self.threads,
             latency: &self.latency,
             timeline: &self.timeline,
+            history: &NO_HISTORY,
             topology: &self.topology,
         }
     }

@@ -293,6 +293,7 @@ impl Widget for &ControlsFooter<'_> {
             Shown::InLesson => self.lesson,
             Shown::WhileRunning => !self.ended,
             Shown::WhenEnded => self.ended,
+            Shown::Zoomable => has_map || self.state.screen == Screen::Charts,
         };
         let where_ =
             format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());
@@ -647,7 +648,7 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 60, 1));
         (&ControlsFooter::new(&state, false, &t)).render(buf.area, &mut buf);
         let r = rows(&buf);
-        assert_eq!(r[0], " q  quit   ?  help   Tab  views   P  pause      6/7 Latency ");
+        assert_eq!(r[0], " q  quit   ?  help   Tab  views   P  pause      6/8 Latency ");
         // Frozen adds the step keys; a map screen adds zoom.
         let map = ViewState::default();
         let mut wide = Buffer::empty(Rect::new(0, 0, 200, 1));
@@ -691,13 +692,13 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 60, 1));
         let st = Status { text: "saved a.txt", alarm: false };
         (&ControlsFooter::new(&state, false, &t).status(Some(st))).render(buf.area, &mut buf);
-        assert_eq!(rows(&buf)[0], " saved a.txt   q  quit   ?  help   P  pause     6/7 Latency ");
+        assert_eq!(rows(&buf)[0], " saved a.txt   q  quit   ?  help   P  pause     6/8 Latency ");
         // A message longer than the room is cut, and the screen name stays.
         let long = Status { text: &"x".repeat(100), alarm: true };
         let mut buf = Buffer::empty(Rect::new(0, 0, 40, 1));
         (&ControlsFooter::new(&state, false, &t).status(Some(long))).render(buf.area, &mut buf);
         let r = &rows(&buf)[0];
-        assert!(r.starts_with(" xxxx") && r.ends_with(" 6/7 Latency "), "{r}");
+        assert!(r.starts_with(" xxxx") && r.ends_with(" 6/8 Latency "), "{r}");
         assert!(!r.contains("quit"), "{r}");
     }
 

@@ -60,6 +60,8 @@ pub enum Shown {
     WhileRunning,
     /// Once the run has ended.
     WhenEnded,
+    /// Where `+`/`-` zoom: on screens with a map, and on the charts (their time window).
+    Zoomable,
 }
 
 /// What a key does. Both TUIs dispatch on this, found with [`action_of`] in their table
@@ -154,6 +156,7 @@ const DIGITS: &[(KeyCode, Action)] = &[
     (KeyCode::Char('5'), Action::View(Screen::Contention)),
     (KeyCode::Char('6'), Action::View(Screen::Latency)),
     (KeyCode::Char('7'), Action::View(Screen::Threads)),
+    (KeyCode::Char('8'), Action::View(Screen::Charts)),
 ];
 
 /// Arrows and `hjkl`.
@@ -284,9 +287,9 @@ pub const CONTROLS: &[Control] = &[
     ),
     c(
         DIGITS,
-        "1-7",
-        "1-7",
-        "1-7",
+        "1-8",
+        "1-8",
+        "1-8",
         "go to a view by number (listed below)",
         "view",
         Section::Views,
@@ -331,10 +334,10 @@ pub const CONTROLS: &[Control] = &[
         "+  -",
         "+  -",
         "+/-",
-        "zoom in / out: slots, then 1, 2, 4 ... lines a cell",
+        "zoom: map slots, 1, 2, 4 ... lines; charts 30s..10m",
         "zoom",
         Section::Map,
-        Shown::WithMap,
+        Shown::Zoomable,
         6,
     ),
     c(
@@ -527,9 +530,9 @@ pub const REPLAY_CONTROLS: &[Control] = &[
     ),
     c(
         DIGITS,
-        "1-7",
-        "1-7",
-        "1-7",
+        "1-8",
+        "1-8",
+        "1-8",
         "go to a view by number (listed below)",
         "view",
         Section::Views,
@@ -760,7 +763,7 @@ mod tests {
         // because `l` is part of hjkl, the next-ids key `i` because `n`/`p` step lessons.
         let wanted = [
             "q", "Ctrl-C", "?", "F1", "Space", ".", ",", "P", "[", "]", "+", "-", "=", "hjkl", "Enter",
-            "Esc", "L", "s", "m", "c", "Tab", "1-7", "i", "n", "p",
+            "Esc", "L", "s", "m", "c", "Tab", "1-8", "i", "n", "p",
         ];
         for key in wanted {
             assert!(
@@ -773,7 +776,7 @@ mod tests {
     #[test]
     fn replay_keys_are_listed_and_do_not_clash() {
         let wanted = [
-            "q", "?", "Space", ".", ",", ">", "<", "+", "-", "g", "Home", "End", "z", "Z", "r", "Tab", "1-7",
+            "q", "?", "Space", ".", ",", ">", "<", "+", "-", "g", "Home", "End", "z", "Z", "r", "Tab", "1-8",
             "Enter", "Esc", "hjkl",
         ];
         for key in wanted {

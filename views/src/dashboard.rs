@@ -5,6 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
+use crate::charts::ChartsView;
 use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
 use crate::contention::ContentionView;
 use crate::controls::{CONTROLS, REPLAY_CONTROLS};
@@ -84,6 +85,8 @@ pub enum Panel {
     Histogram,
     /// The threads view.
     Threads,
+    /// The charts (view 8).
+    Charts,
     /// "This view needs our table" for backends without snapshots.
     NeedsTable,
 }
@@ -342,6 +345,7 @@ impl<'a> Dashboard<'a> {
             }
             Screen::Latency => r.panels[0] = Some((Panel::Latency, body)),
             Screen::Threads => r.panels[0] = Some((Panel::Threads, body)),
+            Screen::Charts => r.panels[0] = Some((Panel::Charts, body)),
         }
         // The explanation goes on top of the detail; the slots below it if there is room.
         if let (Some(d), Some(e)) = (r.detail, self.explanation) {
@@ -404,6 +408,7 @@ impl<'a> Dashboard<'a> {
                 }
             }
             Panel::Threads => (&ThreadsView::new(i.threads, i.topology, t)).render(area, buf),
+            Panel::Charts => (&ChartsView::new(i, self.state, t)).render(area, buf),
             Panel::NeedsTable => {
                 let what = match self.state.screen {
                     Screen::Generations => "Generations",

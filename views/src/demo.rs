@@ -9,8 +9,8 @@ use std::time::Duration;
 use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, SplitMix64, Table, Variant};
 
 use crate::model::{
-    CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, MachineState, OpLatency,
-    Percentiles, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    ChartPoint, CoreDomain, HeaderInfo, History, Inputs, LatencyStats, LineActivity, LineHeat, MachineState,
+    OpLatency, Percentiles, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
 /// What to build.
@@ -74,6 +74,8 @@ pub struct Demo {
     pub timeline: Timeline,
     /// See [`Inputs::topology`].
     pub topology: Topology,
+    /// See [`Inputs::history`].
+    pub history: History,
 }
 
 /// The demo's draws: SplitMix64, reduced by `%` (the reduction the demo data was made with).
@@ -116,6 +118,7 @@ impl Demo {
         let thread_table = thread_table(threads, &mut rng);
         let latency = latency(spec.open_loop);
         let timeline = timeline(&mut rng);
+        let history = history(&timeline, &thread_table.groups);
         let topology = Topology {
             domains: vec![
                 CoreDomain { name: "L3 #0".to_owned(), cores: (0..4).collect() },
@@ -143,7 +146,7 @@ impl Demo {
             violations: thread_table.violations(),
             machine: MachineState { noisy: Some(false), ..MachineState::default() },
         };
-        Demo { header, snapshot, heat, activity, threads: thread_table, latency, timeline, topology }
+        Demo { header, snapshot, heat, activity, threads: thread_table, latency, timeline, topology, history }
     }
 
     /// Borrows everything for one frame.
@@ -156,6 +159,7 @@ impl Demo {
             threads: &self.threads,
             latency: &self.latency,
             timeline: &self.timeline,
+            history: &self.history,
             topology: &self.topology,
         }
     }
@@ -364,7 +368,15 @@ fn latency(open_loop: bool) -> LatencyStats {
         } else {
             (Percentiles::default(), Percentiles::default())
         };
-        OpLatency { interval, run, interval_uncorrected: iu, run_uncorrected: ru, spectrum: spectrum(&run) }
+        let spectrum_uncorrected = if open_loop { spectrum(&ru) } else { Vec::new() };
+        OpLatency {
+            interval,
+            run,
+            interval_uncorrected: iu,
+            run_uncorrected: ru,
+            spectrum: spectrum(&run),
+            spectrum_uncorrected,
+        }
     };
     LatencyStats {
         open_loop,
@@ -373,6 +385,29 @@ fn latency(open_loop: bool) -> LatencyStats {
         timer_cost_ns: 7.2,
         ..LatencyStats::default()
     }
+}
+
+/// The charts' points: one per timeline sample, ending at the header's 42.5 s, the ops split
+/// over the groups (the first group twice the others), p50 a third of p99, max ten times it.
+fn history(t: &Timeline, groups: &[String]) -> History {
+    let mut h = History::new();
+    h.groups = groups.to_vec();
+    let n = t.ops_per_s.len();
+    let ops: Vec<u64> = t.ops_per_s.tail(n).collect();
+    let p99: Vec<Vec<u64>> = t.p99_ns.iter().map(|s| s.tail(n).collect()).collect();
+    let shares: Vec<f64> = (0..groups.len()).map(|g| if g == 0 { 2.0 } else { 1.0 }).collect();
+    let total: f64 = shares.iter().sum();
+    for i in 0..n {
+        let at = Duration::from_millis(42_500) - t.sample_period * u32::try_from(n - 1 - i).unwrap_or(0);
+        #[allow(clippy::cast_precision_loss)]
+        let group_ops_per_s = shares.iter().map(|s| ops[i] as f64 * s / total).collect();
+        let mut latency = [None; 3];
+        for (l, p) in latency.iter_mut().zip(&p99) {
+            *l = Some([p[i] / 3, p[i], p[i] * 10]);
+        }
+        h.push(ChartPoint { at, group_ops_per_s, latency });
+    }
+    h
 }
 
 fn timeline(rng: &mut Rng) -> Timeline {

@@ -485,6 +485,7 @@ mod tests {
             interval_uncorrected: p(b / 2),
             run_uncorrected: p(b / 2),
             spectrum: vec![],
+            spectrum_uncorrected: vec![],
         };
         LatencyStats {
             open_loop,

@@ -50,6 +50,7 @@
 // A library prints nothing: it returns what the caller shows.
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 
+mod charts;
 mod chrome;
 mod contention;
 pub mod controls;
@@ -76,6 +77,7 @@ pub mod theme;
 mod threads;
 pub mod units;
 
+pub use charts::ChartsView;
 pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
 pub use contention::ContentionView;
 pub use dashboard::{Dashboard, Panel, Regions, MIN_HEIGHT, MIN_WIDTH};
@@ -86,9 +88,9 @@ pub use latency::LatencyView;
 pub use line_detail::LineDetail;
 pub use mapgrid::{MapGrid, Move};
 pub use model::{
-    expected_transfers, CoreDomain, Delta, Explanation, Figure, HeaderInfo, Inputs, LatencyStats,
-    LineActivity, LineHeat, LineWrites, Narration, Op, OpLatency, Percentiles, Series, ShareScale,
-    SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology, Verdict,
+    expected_transfers, ChartPoint, CoreDomain, Delta, Explanation, Figure, HeaderInfo, History, Inputs,
+    LatencyStats, LineActivity, LineHeat, LineWrites, Narration, Op, OpLatency, Percentiles, Series,
+    ShareScale, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology, Verdict,
 };
 pub use narration::NarrationPanel;
 pub use occupancy::{even_sharing, OccupancyMap, TOP_SHARED};

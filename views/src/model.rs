@@ -332,6 +332,9 @@ pub struct OpLatency {
     pub run_uncorrected: Percentiles,
     /// Whole-run spectrum, ascending percentiles (as HdrHistogram's iterator gives them).
     pub spectrum: Vec<SpectrumPoint>,
+    /// Open loop: the whole run's service-time spectrum, under the corrected one (empty in
+    /// closed loop, where `spectrum` is the service time).
+    pub spectrum_uncorrected: Vec<SpectrumPoint>,
 }
 
 /// Latency of every operation, and how it was measured.
@@ -463,6 +466,66 @@ pub struct Timeline {
     pub p99_ns: [Series; 3],
 }
 
+/// One sample's point on the charts (view 8).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChartPoint {
+    /// Run time at the end of the sample's interval.
+    pub at: Duration,
+    /// Operations per second of each thread group in the interval, in [`ThreadTable::groups`]
+    /// order.
+    pub group_ops_per_s: Vec<f64>,
+    /// Per operation ([`Op::index`]): the interval's p50, p99 and max in ns, corrected from
+    /// intended start in open loop; `None` when nothing of the kind was timed.
+    pub latency: [Option<[u64; 3]>; 3],
+}
+
+/// The charts' history: one [`ChartPoint`] per sample over the last [`HISTORY_SPAN`], oldest
+/// first. Frames do not copy it: a frozen frame shows the points up to its own time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct History {
+    points: VecDeque<ChartPoint>,
+    /// The thread groups' names, for the throughput chart's legend.
+    pub groups: Vec<String>,
+}
+
+/// How far back the charts' history goes: the widest time window (10 min).
+pub const HISTORY_SPAN: Duration = Duration::from_secs(600);
+
+impl History {
+    /// An empty history (for a replay, which has no samples to chart).
+    pub const fn new() -> History {
+        History { points: VecDeque::new(), groups: Vec::new() }
+    }
+
+    /// Appends the newest point and drops those older than [`HISTORY_SPAN`] before it. A
+    /// point earlier than the newest (a new run's clock) starts the history over.
+    pub fn push(&mut self, point: ChartPoint) {
+        if self.points.back().is_some_and(|b| point.at < b.at) {
+            self.points.clear();
+        }
+        while self.points.front().is_some_and(|f| point.at.saturating_sub(f.at) > HISTORY_SPAN) {
+            self.points.pop_front();
+        }
+        self.points.push_back(point);
+    }
+
+    /// Points held.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Whether no point is held.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// The points with `from <= at <= to`, oldest first.
+    pub fn between(&self, from: Duration, to: Duration) -> impl Iterator<Item = &ChartPoint> + '_ {
+        let start = self.points.partition_point(|p| p.at < from);
+        self.points.range(start..).take_while(move |p| p.at <= to)
+    }
+}
+
 /// A set of cores that share a cache (or a NUMA node): what `--pin scatter` spreads over.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CoreDomain {
@@ -564,6 +627,9 @@ pub struct Inputs<'a> {
     pub latency: &'a LatencyStats,
     /// Histories.
     pub timeline: &'a Timeline,
+    /// The charts' history (points past [`HeaderInfo::elapsed`] are not drawn: a frozen
+    /// frame shows its own past).
+    pub history: &'a History,
     /// Cores and cache domains.
     pub topology: &'a Topology,
 }

@@ -1,6 +1,8 @@
 //! UI state the app keeps in its model and changes in `update` (keys): which screen, the map's
 //! zoom and cursor, toggles. Drawing only reads it; nothing here is touched by a widget.
 
+use std::time::Duration;
+
 /// A full-screen view, or the dashboard that composes several.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Screen {
@@ -19,11 +21,13 @@ pub enum Screen {
     Latency,
     /// Threads and cores.
     Threads,
+    /// Throughput and latency over time, and the percentile spectrum, as charts.
+    Charts,
 }
 
 impl Screen {
     /// Every screen, in `Tab` order; the digit key of a screen is its position + 1.
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 8] = [
         Screen::Dashboard,
         Screen::Occupancy,
         Screen::Generations,
@@ -31,6 +35,7 @@ impl Screen {
         Screen::Contention,
         Screen::Latency,
         Screen::Threads,
+        Screen::Charts,
     ];
 
     /// The name in tabs and help.
@@ -43,6 +48,7 @@ impl Screen {
             Screen::Contention => "Contention",
             Screen::Latency => "Latency",
             Screen::Threads => "Threads",
+            Screen::Charts => "Charts",
         }
     }
 
@@ -56,6 +62,7 @@ impl Screen {
             Screen::Contention => "contention",
             Screen::Latency => "latency",
             Screen::Threads => "threads",
+            Screen::Charts => "charts",
         }
     }
 
@@ -64,7 +71,7 @@ impl Screen {
         Screen::ALL.into_iter().find(|s| s.key() == key)
     }
 
-    /// The digit key that selects it (`1` ..= `7`).
+    /// The digit key that selects it (`1` ..= `8`).
     pub const fn digit(self) -> char {
         match self {
             Screen::Dashboard => '1',
@@ -74,6 +81,7 @@ impl Screen {
             Screen::Contention => '5',
             Screen::Latency => '6',
             Screen::Threads => '7',
+            Screen::Charts => '8',
         }
     }
 
@@ -182,6 +190,27 @@ pub struct ViewState {
     pub help_open: bool,
     /// Rows the help is scrolled by (on terminals too short for all of it).
     pub help_scroll: u16,
+    /// The charts' time window, an index into [`CHART_WINDOWS`] (`+`/`-` on view 8).
+    pub chart_window: usize,
+}
+
+/// The charts' time windows, narrowest first (`+` narrows, `-` widens).
+pub const CHART_WINDOWS: [Duration; 5] = [
+    Duration::from_secs(30),
+    Duration::from_secs(60),
+    Duration::from_secs(120),
+    Duration::from_secs(300),
+    Duration::from_secs(600),
+];
+
+/// The charts' window at start: one minute.
+pub const DEFAULT_CHART_WINDOW: usize = 1;
+
+impl ViewState {
+    /// The charts' time window.
+    pub fn chart_window(&self) -> Duration {
+        CHART_WINDOWS[self.chart_window.min(CHART_WINDOWS.len() - 1)]
+    }
 }
 
 impl Default for ViewState {
@@ -194,6 +223,7 @@ impl Default for ViewState {
             detail_open: false,
             help_open: false,
             help_scroll: 0,
+            chart_window: DEFAULT_CHART_WINDOW,
         }
     }
 }
@@ -204,13 +234,13 @@ mod tests {
 
     #[test]
     fn screens_cycle_and_have_digits() {
-        assert_eq!(Screen::Threads.next(), Screen::Dashboard);
-        assert_eq!(Screen::Dashboard.prev(), Screen::Threads);
+        assert_eq!(Screen::Charts.next(), Screen::Dashboard);
+        assert_eq!(Screen::Dashboard.prev(), Screen::Charts);
         for s in Screen::ALL {
             assert_eq!(Screen::from_digit(s.digit()), Some(s));
             assert_eq!(s.next().prev(), s);
         }
-        assert_eq!(Screen::from_digit('8'), None);
+        assert_eq!(Screen::from_digit('9'), None);
     }
 
     #[test]
