@@ -94,6 +94,8 @@ pub enum Request {
     Restart(Layout),
     /// Restart the table with this allocator, same load.
     Allocator(slotscope_table::Allocator),
+    /// Zero every counter and histogram, both sides while split (Ctrl-r).
+    ResetStats,
     /// Save the shown frame (text + JSON) into the working directory.
     Save,
     /// Turn mouse capture on or off.
@@ -446,6 +448,9 @@ fn on_steered(model: &mut Model, request: Request, outcome: Result<Option<usize>
         (Request::RemoveThread(g), Ok(_)) => model.say(format!("removed the newest thread of `{g}`")),
         (Request::Pause, Ok(_)) => model.say("workers paused: P resumes"),
         (Request::Resume, Ok(_)) => model.say("workers resumed"),
+        (Request::ResetStats, Ok(_)) => {
+            model.say("statistics reset: counters and latency start over (violations kept)");
+        }
         (Request::Restart(l), Ok(_)) => model.say(format!("restarted on a {l} table, same load")),
         (Request::Allocator(a), Ok(_)) => {
             model.facts.allocator = a;
@@ -502,6 +507,10 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         model.exit = Some(Exit::Quit);
         return;
     }
+    if ctrl && matches!(key.code, KeyCode::Char('r' | 'R')) && !model.view.help_open {
+        reset_stats(model);
+        return;
+    }
     if model.view.help_open {
         // The help covers the screen: it scrolls, closes, or the app quits; other keys wait.
         let max = HelpOverlay::new(&model.theme).max_scroll(model.area);
@@ -542,6 +551,13 @@ impl nav::Navigable for Model {
     }
     fn grid(&self) -> Option<MapGrid> {
         Model::grid(self)
+    }
+    fn tab_bar(&self) -> Option<Rect> {
+        let extras = self.extras();
+        self.dashboard(&extras).regions(self.area).tabs
+    }
+    fn hot_line(&self, rank: usize) -> Option<usize> {
+        slotscope_views::hottest_lines(&self.shown().heat).get(rank).copied()
     }
     fn has_table(&self) -> bool {
         Model::has_table(self)
@@ -646,6 +662,16 @@ fn step(model: &mut Model, back: bool) {
     };
     let n = last + 1;
     model.say(format!("frame {} of {n}{edge}, {ago:.1} s before the newest; Space: live", n - to));
+}
+
+/// Ctrl-r: counters and histograms start over (violations are kept); the charts' history
+/// stays, so the reset shows on them as a fresh spectrum, not a gap.
+fn reset_stats(model: &mut Model) {
+    if model.done {
+        model.say(RUN_ENDED);
+        return;
+    }
+    model.requests.push(Request::ResetStats);
 }
 
 fn pause(model: &mut Model) {

@@ -353,6 +353,10 @@ pub struct LookArgs {
     /// Presenter mode for projectors: large high-contrast glyphs, fewer panels.
     #[arg(help_heading = "TUI", long)]
     pub present: bool,
+    /// Leave mouse capture off, so the terminal selects text (`m` still turns it on). By
+    /// default the wheel scrolls the map and a click selects a line.
+    #[arg(help_heading = "TUI", long)]
+    pub no_mouse: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]

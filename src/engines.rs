@@ -38,6 +38,8 @@ pub trait Steering {
     fn restart_with_layout(&self, layout: Layout) -> Result<(), EngineError>;
     /// Restart the table with `allocator`.
     fn restart_with_allocator(&self, allocator: slotscope_table::Allocator) -> Result<(), EngineError>;
+    /// Zero every counter and histogram (violations are kept).
+    fn reset_stats(&self);
 }
 
 impl Steering for Engine {
@@ -59,6 +61,9 @@ impl Steering for Engine {
     fn restart_with_allocator(&self, allocator: slotscope_table::Allocator) -> Result<(), EngineError> {
         Engine::restart_with_allocator(self, allocator)
     }
+    fn reset_stats(&self) {
+        Engine::reset_stats(self);
+    }
 }
 
 /// Carries out an engine request; the answer, as a message for `update`. `None` for requests
@@ -77,6 +82,10 @@ pub fn steer(engine: &impl Steering, request: Request) -> Option<Message<'static
         Request::RemoveThread(g) => engine.remove_thread(g).map(|()| None),
         Request::Restart(l) => engine.restart_with_layout(*l).map(|()| None),
         Request::Allocator(a) => engine.restart_with_allocator(*a).map(|()| None),
+        Request::ResetStats => {
+            engine.reset_stats();
+            Ok(None)
+        }
         Request::Save | Request::Mouse(_) | Request::Lesson { .. } => return None,
     };
     Some(Message::Steered(request, outcome.map_err(|e| e.to_string())))
@@ -335,7 +344,7 @@ impl Engines {
                 }
                 out.push(Message::Steered(request, Ok(None)));
             }
-            Request::AddThread(_) | Request::RemoveThread(_) if self.b.is_some() => {
+            Request::AddThread(_) | Request::RemoveThread(_) | Request::ResetStats if self.b.is_some() => {
                 out.extend(self.a().and_then(|e| steer(e, request.clone())));
                 if let Some(b) = self.b.as_ref() {
                     let _ = steer(&b.engine, request);
@@ -445,6 +454,9 @@ mod tests {
         fn resume(&self) {
             self.calls.borrow_mut().push("resume".into());
         }
+        fn reset_stats(&self) {
+            self.calls.borrow_mut().push("reset".into());
+        }
         fn add_thread(&self, group: &str) -> Result<usize, EngineError> {
             self.calls.borrow_mut().push(format!("add {group}"));
             Ok(4)
@@ -473,13 +485,22 @@ mod tests {
             Request::RemoveThread("w".into()),
             Request::Restart(Layout::Padded),
             Request::Allocator(slotscope_table::Allocator::Magazine { size: 64 }),
+            Request::ResetStats,
         ]
         .into_iter()
         .map(|r| steer(&e, r))
         .collect();
         assert_eq!(
             *e.calls.borrow(),
-            ["pause", "resume", "add r", "remove w", "restart padded", "restart with magazine of 64"]
+            [
+                "pause",
+                "resume",
+                "add r",
+                "remove w",
+                "restart padded",
+                "restart with magazine of 64",
+                "reset"
+            ]
         );
         assert!(matches!(&answers[2], Some(Message::Steered(Request::AddThread(_), Ok(Some(4))))));
         match &answers[3] {
@@ -488,6 +509,6 @@ mod tests {
         }
         assert!(steer(&e, Request::Save).is_none());
         assert!(steer(&e, Request::Mouse(true)).is_none());
-        assert_eq!(e.calls.borrow().len(), 6);
+        assert_eq!(e.calls.borrow().len(), 7);
     }
 }

@@ -4,9 +4,10 @@
 //! only its own (steering workers, moving through a trace).
 
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 use slotscope_views::controls::Action;
-use slotscope_views::state::CHART_WINDOWS;
-use slotscope_views::{MapGrid, Move, Palette, Screen, Theme, ViewState, Zoom};
+use slotscope_views::state::{CHART_WINDOWS, HOT_LINES, SORT_KEYS};
+use slotscope_views::{MapGrid, Move, Palette, Screen, TabBar, Theme, ViewState, Zoom};
 
 /// Map rows one mouse-wheel notch scrolls.
 pub const WHEEL_ROWS: usize = 3;
@@ -28,6 +29,10 @@ pub trait Navigable {
     fn can_detail(&self) -> bool {
         self.grid().is_some()
     }
+    /// Where the tab bar is drawn, if it is.
+    fn tab_bar(&self) -> Option<Rect>;
+    /// The slot line of the shown frame's hottest line of `rank` (0 = the hottest).
+    fn hot_line(&self, rank: usize) -> Option<usize>;
     /// Whether mouse capture is on.
     fn mouse(&self) -> bool;
     /// Turns mouse capture on or off (the model asks its loop to).
@@ -53,6 +58,23 @@ pub fn navigate(m: &mut impl Navigable, action: Action) -> bool {
             v.screen = v.screen.prev();
         }
         Action::View(s) => m.view_mut().screen = s,
+        Action::SortNext | Action::SortPrev => {
+            let v = m.view_mut();
+            let n = SORT_KEYS.len();
+            v.sort = if action == Action::SortNext { (v.sort + 1) % n } else { (v.sort + n - 1) % n };
+            let key = v.sort_key();
+            m.say(if key == SORT_KEYS[0] {
+                "threads in their own order (< > sort by a column)".to_owned()
+            } else {
+                format!("threads sorted by {key}, largest first (< > another column)")
+            });
+        }
+        Action::Move(mv) if m.view_mut().screen == Screen::Contention => select_hot(m, mv),
+        Action::Detail
+            if m.view_mut().screen == Screen::Contention && m.view_mut().hot_selected.is_some() =>
+        {
+            open_hot_line(m);
+        }
         Action::Detail => {
             if m.can_detail() {
                 m.view_mut().detail_open = true;
@@ -119,7 +141,11 @@ pub fn on_mouse(m: &mut impl Navigable, e: MouseEvent) {
         MouseEventKind::ScrollUp => (0..WHEEL_ROWS).for_each(|_| move_cursor(m, Move::Up)),
         MouseEventKind::ScrollDown => (0..WHEEL_ROWS).for_each(|_| move_cursor(m, Move::Down)),
         MouseEventKind::Down(_) => {
-            if let Some(line) = m.grid().and_then(|g| g.line_at(e.column, e.row)) {
+            if let Some(bar) = m.tab_bar().filter(|b| b.y == e.row) {
+                if let Some(s) = TabBar::screen_at(bar, e.column) {
+                    m.view_mut().screen = s;
+                }
+            } else if let Some(line) = m.grid().and_then(|g| g.line_at(e.column, e.row)) {
                 m.view_mut().map.cursor_line = line;
             }
         }
@@ -134,6 +160,44 @@ pub fn no_map(m: &mut impl Navigable) {
     } else {
         let backend = m.backend_phrase();
         m.say(format!("the map needs the slotscope table; {backend}"));
+    }
+}
+
+/// `j`/`k` on the contention view: the selection walks the hottest lines, above the first
+/// of them back to the header line.
+fn select_hot(m: &mut impl Navigable, mv: Move) {
+    let ranked = (0..HOT_LINES).take_while(|&r| m.hot_line(r).is_some()).count();
+    let v = m.view_mut();
+    v.hot_selected = match (mv, v.hot_selected) {
+        (Move::Down | Move::Right, None) if ranked > 0 => Some(0),
+        (Move::Down | Move::Right, Some(r)) => Some((r + 1).min(ranked.saturating_sub(1))),
+        (Move::Up | Move::Left, Some(0)) | (Move::Home, _) => None,
+        (Move::Up | Move::Left, Some(r)) => Some(r - 1),
+        (Move::End | Move::PageDown, _) if ranked > 0 => Some(ranked - 1),
+        (_, keep) => keep,
+    };
+    let said = match m.view_mut().hot_selected {
+        None => "the header line: Enter explains it".to_owned(),
+        Some(r) => match m.hot_line(r) {
+            Some(line) => format!("hottest #{}: slot line {line}; Enter opens it on the map", r + 1),
+            None => "no hot line there".to_owned(),
+        },
+    };
+    m.say(said);
+}
+
+/// Enter on a selected hottest line: the occupancy map, that line selected, its detail open.
+fn open_hot_line(m: &mut impl Navigable) {
+    let rank = m.view_mut().hot_selected.unwrap_or(0);
+    match m.hot_line(rank) {
+        Some(line) if m.has_table() => {
+            let v = m.view_mut();
+            v.screen = Screen::Occupancy;
+            v.map.cursor_line = line;
+            v.detail_open = true;
+            m.say(format!("slot line {line}, hottest #{}: Esc closes the detail, 5 goes back", rank + 1));
+        }
+        _ => no_map(m),
     }
 }
 

@@ -231,6 +231,9 @@ pub fn run(resolved: ResolvedRun, args: &RunArgs, workshop: Workshop) -> Result<
         let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
         let mut model = Model::new(facts, theme, area, topology, snapshots);
         app::update(&mut model, Message::Present(look.present));
+        if !look.no_mouse {
+            crate::nav::Navigable::set_mouse(&mut model, true);
+        }
         if let Some(m) = split_started {
             app::update(&mut model, m);
         }

@@ -35,6 +35,8 @@ fn name(code: KeyCode) -> String {
 fn bound(table: &[Control]) -> BTreeSet<String> {
     let mut keys: BTreeSet<String> = table.iter().flat_map(|c| c.binds).map(|(k, _)| name(*k)).collect();
     keys.insert("Ctrl-C".to_owned());
+    // Ctrl- keys the app reads with their modifier (Ctrl-r), named in their row.
+    keys.extend(table.iter().filter(|c| c.binds.is_empty()).map(|c| c.keys.to_owned()));
     keys
 }
 

@@ -156,6 +156,50 @@ fn tab_and_digits_switch_screens() {
 }
 
 #[test]
+fn ctrl_r_asks_the_engine_to_reset_the_statistics() {
+    let mut m = model();
+    m.requests.clear();
+    update(&mut m, Message::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)));
+    assert_eq!(m.requests, [Request::ResetStats]);
+    update(&mut m, Message::Steered(Request::ResetStats, Ok(None)));
+    assert!(status(&m).starts_with("statistics reset"), "{}", status(&m));
+    // A plain r does nothing live (it is the replay's table-source key).
+    m.requests.clear();
+    ch(&mut m, 'r');
+    assert!(m.requests.is_empty());
+}
+
+#[test]
+fn angle_brackets_sort_the_threads_table_and_the_hottest_lines_open_on_the_map() {
+    let mut m = model();
+    ch(&mut m, '5');
+    ch(&mut m, '>');
+    assert_eq!(m.view.sort_key(), "ops/s");
+    assert!(status(&m).contains("sorted by ops/s"), "{}", status(&m));
+    ch(&mut m, '<');
+    ch(&mut m, '<');
+    assert_eq!(m.view.sort_key(), "viol", "wraps to the last column");
+    ch(&mut m, '>');
+    assert_eq!(m.view.sort_key(), "thread");
+    assert!(status(&m).contains("own order"), "{}", status(&m));
+    // j walks the hottest lines; Enter opens the selected one on the map with its detail.
+    let hottest = slotscope_views::hottest_lines(&m.shown().heat);
+    assert!(hottest.len() >= 2, "the test samples write lines");
+    ch(&mut m, 'j');
+    ch(&mut m, 'j');
+    assert_eq!(m.view.hot_selected, Some(1));
+    assert!(status(&m).contains(&format!("slot line {}", hottest[1])), "{}", status(&m));
+    ch(&mut m, 'k');
+    ch(&mut m, 'k');
+    assert_eq!(m.view.hot_selected, None, "above the first: the header line");
+    ch(&mut m, 'j');
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.view.screen, Screen::Occupancy);
+    assert_eq!(m.view.map.cursor_line, hottest[0]);
+    assert!(m.view.detail_open);
+}
+
+#[test]
 fn the_charts_keep_a_point_a_sample_and_plus_minus_set_their_window() {
     let mut m = model();
     assert_eq!(m.adapter.history().len(), 3, "one point per sample");
@@ -424,6 +468,35 @@ fn m_toggles_the_mouse_which_scrolls_and_clicks() {
     assert_eq!(m.requests.last(), Some(&Request::Mouse(false)));
     update(&mut m, Message::MouseFailed("no tty".into()));
     assert!(!m.mouse && m.status.as_ref().unwrap().alarm);
+}
+
+#[test]
+fn a_click_on_the_tab_bar_goes_to_that_view() {
+    let mut m = model();
+    let mouse = |column, row| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let bar = nav::Navigable::tab_bar(&m).expect("a 120x40 terminal has the tab bar");
+    assert_eq!(bar.y, 1, "under the header");
+    let term = screen(&m);
+    let buf = term.backend().buffer();
+    let tabs: String = (0..buf.area.width).map(|x| buf[(x, 1)].symbol().to_owned()).collect();
+    let col = |name: &str| u16::try_from(tabs[..tabs.find(name).unwrap()].chars().count()).unwrap();
+    let x = col("8 Charts");
+    update(&mut m, Message::Mouse(mouse(x, 1)));
+    assert_eq!(m.view.screen, Screen::Dashboard, "ignored while the mouse is off");
+    ch(&mut m, 'm');
+    update(&mut m, Message::Mouse(mouse(x, 1)));
+    assert_eq!(m.view.screen, Screen::Charts);
+    let x = col("5 Contention");
+    update(&mut m, Message::Mouse(mouse(x + 3, 1)));
+    assert_eq!(m.view.screen, Screen::Contention);
+    // 80x24 has no tab bar: the footer names the view.
+    let small = model_at(80, 24, 1);
+    assert!(nav::Navigable::tab_bar(&small).is_none());
 }
 
 #[test]

@@ -155,6 +155,9 @@ pub fn run(file: &Path, args: &ReplayArgs) -> Result<ExitCode, Failure> {
         let area = Rect::new(0, 0, size.width, size.height);
         let mut m = Model::new(parts.facts.clone(), shown, theme, area, speed, frame_ns);
         m.notes = notes(&player, &parts);
+        if !args.look.no_mouse {
+            crate::nav::Navigable::set_mouse(&mut m, true);
+        }
         match &parts.stopped {
             Some(s) => m.alarm(s.clone()),
             None => m.say("paused at the run's time zero: Space plays, ? lists the keys"),

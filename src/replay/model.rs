@@ -373,6 +373,12 @@ impl nav::Navigable for Model {
     fn grid(&self) -> Option<MapGrid> {
         Model::grid(self)
     }
+    fn tab_bar(&self) -> Option<ratatui::layout::Rect> {
+        self.dashboard().regions(self.area).tabs
+    }
+    fn hot_line(&self, rank: usize) -> Option<usize> {
+        slotscope_views::hottest_lines(&self.shown.heat).get(rank).copied()
+    }
     fn has_table(&self) -> bool {
         self.shown.snapshot.is_some()
     }

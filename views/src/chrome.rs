@@ -16,6 +16,72 @@ use crate::state::{Screen, ViewState};
 use crate::theme::Theme;
 use crate::units::{Clock, Percent, Si};
 
+/// The tab bar under the header: every view by its digit and name, the shown one marked (a
+/// click on a name goes there while the mouse is on). Drawn on terminals of at least
+/// [`TabBar::MIN_HEIGHT`] rows where every name fits; elsewhere the footer's `6/8 Latency`
+/// says where you are.
+#[derive(Clone, Copy, Debug)]
+pub struct TabBar<'a> {
+    screen: Screen,
+    theme: &'a Theme,
+}
+
+impl<'a> TabBar<'a> {
+    /// Rows a terminal needs for the tab bar.
+    pub const MIN_HEIGHT: u16 = 30;
+
+    /// The bar with `screen` marked.
+    pub fn new(screen: Screen, theme: &'a Theme) -> Self {
+        TabBar { screen, theme }
+    }
+
+    /// Each view's columns in a bar starting at `x`: (screen, first column, width).
+    fn tabs(x: u16) -> impl Iterator<Item = (Screen, u16, u16)> {
+        let mut at = x;
+        Screen::ALL.into_iter().map(move |s| {
+            let w = u16::try_from(s.name().len()).unwrap_or(0) + 4;
+            let tab = (s, at, w);
+            at += w + 1;
+            tab
+        })
+    }
+
+    /// Columns the whole bar takes.
+    pub fn width() -> u16 {
+        Self::tabs(0).last().map_or(0, |(_, x, w)| x + w)
+    }
+
+    /// Whether the bar is drawn in a terminal of `area`.
+    pub fn fits(area: Rect) -> bool {
+        area.height >= Self::MIN_HEIGHT && area.width >= Self::width()
+    }
+
+    /// The view whose name is under column `x` of a bar drawn at `area`.
+    pub fn screen_at(area: Rect, x: u16) -> Option<Screen> {
+        Self::tabs(area.x).find(|&(_, at, w)| (at..at + w).contains(&x)).map(|(s, _, _)| s)
+    }
+}
+
+impl Widget for &TabBar<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let t = self.theme;
+        let sep = t.glyphs.border.vertical_left;
+        for (s, x, w) in TabBar::tabs(area.x) {
+            if x + w > area.right() {
+                break;
+            }
+            let style = if s == self.screen { t.badge() } else { t.dim() };
+            buf.set_stringn(x, area.y, format!(" {} {} ", s.digit(), s.name()), usize::from(w), style);
+            if x + w < area.right() {
+                buf.set_string(x + w, area.y, sep, t.border());
+            }
+        }
+    }
+}
+
 /// The header bar: one line, plus a loud banner line when the table runs a broken variant.
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderBar<'a> {
@@ -294,6 +360,7 @@ impl Widget for &ControlsFooter<'_> {
             Shown::WhileRunning => !self.ended,
             Shown::WhenEnded => self.ended,
             Shown::Zoomable => has_map || self.state.screen == Screen::Charts,
+            Shown::OnContention => self.state.screen == Screen::Contention,
         };
         let where_ =
             format!(" {}/{} {} ", self.state.screen.digit(), Screen::ALL.len(), self.state.screen.name());

@@ -9,6 +9,7 @@ use ratatui::widgets::Widget;
 use crate::model::{LineHeat, Series, ThreadRow, ThreadTable, Timeline};
 use crate::panel::{panel, put};
 use crate::plot::{col, columns, fit_columns, linear, table_head, table_row, Align, Column};
+use crate::state::{HOT_LINES, SORT_KEYS};
 use crate::theme::Theme;
 use crate::units::{Percent, Si};
 
@@ -20,6 +21,8 @@ pub struct ContentionView<'a> {
     timeline: &'a Timeline,
     compact: bool,
     hot_lines: bool,
+    sort: &'static str,
+    selected: Option<usize>,
     theme: &'a Theme,
 }
 
@@ -31,7 +34,30 @@ impl<'a> ContentionView<'a> {
         timeline: &'a Timeline,
         theme: &'a Theme,
     ) -> Self {
-        ContentionView { threads, heat, timeline, compact: false, hot_lines: true, theme }
+        ContentionView {
+            threads,
+            heat,
+            timeline,
+            compact: false,
+            hot_lines: true,
+            sort: SORT_KEYS[0],
+            selected: None,
+            theme,
+        }
+    }
+
+    /// Sorts the threads table by the column titled `key` (one of [`SORT_KEYS`]).
+    #[must_use]
+    pub fn sort(mut self, key: &'static str) -> Self {
+        self.sort = key;
+        self
+    }
+
+    /// Marks the hottest line of rank `rank` as selected.
+    #[must_use]
+    pub fn selected(mut self, rank: Option<usize>) -> Self {
+        self.selected = rank;
+        self
     }
 
     /// Whether to show the hottest lines (off for backends without per-line data: the
@@ -115,18 +141,75 @@ fn thread_cell(t: &Theme, table: &ThreadTable, row: Option<&ThreadRow>, title: &
     }
 }
 
-/// Draws the thread table in `area` with the columns that fit; returns the rows used.
-fn thread_table(buf: &mut Buffer, area: Rect, t: &Theme, table: &ThreadTable, cols: &[Column]) -> u16 {
+/// What the threads table sorts `row` by for the column titled `key` (larger first).
+#[allow(clippy::cast_precision_loss)]
+fn sort_value(row: &ThreadRow, key: &str) -> f64 {
+    match key {
+        "ops/s" => row.ops_per_s,
+        "lookups" => row.lookups as f64,
+        "inserts" => row.inserts as f64,
+        "removes" => row.removes as f64,
+        "hit%" => {
+            let n = row.hits + row.misses;
+            if n == 0 {
+                -1.0
+            } else {
+                row.hits as f64 / n as f64
+            }
+        }
+        "skips" => row.ticket_skips as f64,
+        "retries" => row.ring_retries as f64,
+        "full" => row.full_refusals as f64,
+        "stale" => row.stale_rejections as f64,
+        "viol" => row.violations as f64,
+        _ => 0.0,
+    }
+}
+
+/// The rows of `table` in the order of the column titled `sort`: the table's own order for
+/// "thread", else largest first, ties in the table's order.
+fn sorted_rows<'t>(table: &'t ThreadTable, sort: &str) -> Vec<&'t ThreadRow> {
+    let mut rows: Vec<&ThreadRow> = table.rows.iter().collect();
+    if sort != SORT_KEYS[0] {
+        rows.sort_by(|a, b| sort_value(b, sort).total_cmp(&sort_value(a, sort)));
+    }
+    rows
+}
+
+/// Draws the thread table in `area` with the columns that fit, sorted by the column titled
+/// `sort` (its heading marked); returns the rows used.
+fn thread_table(
+    buf: &mut Buffer,
+    area: Rect,
+    t: &Theme,
+    table: &ThreadTable,
+    cols: &[Column],
+    sort: &str,
+) -> u16 {
     if area.is_empty() {
         return 0;
     }
     let mask = fit_columns(cols, area.width);
     table_head(buf, area.x, area.y, area.right(), cols, mask, t.heading());
+    if sort != SORT_KEYS[0] {
+        // The sorted column's heading, marked like a badge.
+        let mut x = area.x;
+        for (i, c) in cols.iter().enumerate() {
+            if mask & (1 << i) == 0 {
+                continue;
+            }
+            if c.title == sort {
+                let w = c.width.min(area.right().saturating_sub(x));
+                buf.set_style(Rect { x, y: area.y, width: w, height: 1 }, t.badge());
+            }
+            x += c.width + 1;
+        }
+    }
     let mut y = area.y + 1;
     let room = area.height.saturating_sub(1);
     let with_total = table.rows.len() > 1 && usize::from(room) > table.rows.len();
     let shown = usize::from(room.saturating_sub(u16::from(with_total))).min(table.rows.len());
-    for row in &table.rows[..shown] {
+    for row in sorted_rows(table, sort).into_iter().take(shown) {
         table_row(buf, area.x, y, area.right(), cols, mask, |i| {
             thread_cell(t, table, Some(row), cols[i].title)
         });
@@ -187,6 +270,13 @@ fn spark_band(buf: &mut Buffer, area: Rect, t: &Theme, label: &str, series: &Ser
     columns(buf, plot, series.tail(shown).map(|v| linear(v - floor, max - floor)), style, t);
 }
 
+/// The [`HOT_LINES`] hottest slot lines of `heat`, heaviest first (ties: lower line first):
+/// the rows of the contention view's hottest lines, which `j`/`k` select and Enter opens.
+pub fn hottest_lines(heat: &LineHeat) -> Vec<usize> {
+    let (top, len) = hottest::<HOT_LINES>(heat);
+    top[..len].iter().map(|&(_, line)| line).collect()
+}
+
 /// The hottest slot lines, heaviest first, without allocating: up to `N`.
 fn hottest<const N: usize>(heat: &LineHeat) -> ([(u32, usize); N], usize) {
     let mut top = [(0u32, 0usize); N];
@@ -218,7 +308,7 @@ impl ContentionView<'_> {
         if inner.is_empty() {
             return;
         }
-        let (top, len) = hottest::<32>(self.heat);
+        let (top, len) = hottest::<HOT_LINES>(self.heat);
         // The line column fits its widest label ("slots L8191" in a 2^16-slot table): line
         // numbers are never cut. The last column holds a bar, or what the header line holds.
         let widest = top.iter().take(len).map(|&(_, line)| format!("slots L{line}").len()).max().unwrap_or(0);
@@ -253,9 +343,12 @@ impl ContentionView<'_> {
             y += 1;
         }
         let max = top[0].0;
-        for &(w, line) in top.iter().take(len) {
+        for (rank, &(w, line)) in top.iter().take(len).enumerate() {
             if y >= inner.bottom() {
                 break;
+            }
+            if self.selected == Some(rank) {
+                buf.set_style(Rect { x, y, width: right.saturating_sub(x), height: 1 }, t.selected_row());
             }
             let writers = h.slots.writers(line);
             table_row(buf, x, y, right, &cols, mask, |i| match i {
@@ -334,7 +427,7 @@ impl ContentionView<'_> {
         let inner = block.inner(top);
         block.render(top, buf);
         let inner = Rect { x: inner.x + 1, width: inner.width.saturating_sub(2), ..inner };
-        thread_table(buf, inner, t, self.threads, &THREAD_COLS);
+        thread_table(buf, inner, t, self.threads, &THREAD_COLS, self.sort);
         if bottom.is_empty() {
             return;
         }
@@ -373,7 +466,7 @@ impl ContentionView<'_> {
         // Bottom two rows: the header line and the ops/s sparkline.
         let extra = if inner.height >= 6 { 2 } else { 0 };
         let table_area = Rect { height: inner.height - extra, ..inner };
-        thread_table(buf, table_area, t, self.threads, &cols);
+        thread_table(buf, table_area, t, self.threads, &cols, self.sort);
         if extra == 0 {
             return;
         }
@@ -456,7 +549,7 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 40, 4));
         let cols = [THREAD_COLS[0], THREAD_COLS[2], THREAD_COLS[3], THREAD_COLS[8], THREAD_COLS[12]];
         let area = buf.area;
-        thread_table(&mut buf, area, &t, &tt, &cols);
+        thread_table(&mut buf, area, &t, &tt, &cols, "thread");
         let r = rows(&buf);
         assert_eq!(r[0], "thread  core   ops/s  skips  viol       ");
         assert_eq!(r[1], "T0         2   1.50M      3     0       ");
@@ -475,9 +568,34 @@ mod tests {
         }
         let mut buf = Buffer::empty(Rect::new(0, 0, 30, 4));
         let area = buf.area;
-        thread_table(&mut buf, area, &t, &tt, &THREAD_COLS);
+        thread_table(&mut buf, area, &t, &tt, &THREAD_COLS, "thread");
         let r = rows(&buf);
         assert!(r[3].starts_with("… 8 more threads"), "{}", r[3]);
+    }
+
+    #[test]
+    fn the_table_sorts_largest_first_by_the_marked_column() {
+        let t = Theme::default();
+        let mut tt = table();
+        tt.rows = (0..4u32)
+            .map(|i| ThreadRow {
+                index: i,
+                ops_per_s: [5.0, 40.0, 1.0, 40.0][i as usize],
+                ..ThreadRow::default()
+            })
+            .collect();
+        let cols = [col("thread", 6, Align::Left, 0), col("ops/s", 7, Align::Right, 0)];
+        let mut buf = Buffer::empty(Rect::new(0, 0, 20, 6));
+        let area = buf.area;
+        thread_table(&mut buf, area, &t, &tt, &cols, "ops/s");
+        let r = rows(&buf);
+        let order: Vec<&str> = r[1..5].iter().map(|l| l.split_whitespace().next().unwrap()).collect();
+        assert_eq!(order, ["T1", "T3", "T0", "T2"], "largest first, ties in thread order");
+        assert_eq!(buf[(8, 0)].style().bg, t.badge().bg, "the sorted heading is marked");
+        assert_ne!(buf[(0, 0)].style().bg, t.badge().bg);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 20, 6));
+        thread_table(&mut buf, area, &t, &tt, &cols, "thread");
+        assert!(rows(&buf)[1].starts_with("T0"), "the threads' own order");
     }
 
     #[test]

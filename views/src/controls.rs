@@ -62,6 +62,8 @@ pub enum Shown {
     WhenEnded,
     /// Where `+`/`-` zoom: on screens with a map, and on the charts (their time window).
     Zoomable,
+    /// On the contention view (its threads table and hottest lines).
+    OnContention,
 }
 
 /// What a key does. Both TUIs dispatch on this, found with [`action_of`] in their table
@@ -121,6 +123,10 @@ pub enum Action {
     NextStep,
     /// The lesson's previous step.
     PrevStep,
+    /// Sort the threads table by the next column.
+    SortNext,
+    /// Sort the threads table by the previous column.
+    SortPrev,
     /// Replay: play or pause.
     PlayPause,
     /// Replay: one frame of trace time forward.
@@ -301,11 +307,23 @@ pub const CONTROLS: &[Control] = &[
         "Enter",
         "Enter",
         "Enter",
-        "explain the selected line (header line on view 5)",
+        "explain the selected line; view 5: a hot line's map",
         "explain",
         Section::Views,
         Shown::WithMap,
         8,
+    ),
+    // As in htop; the replay keeps `<`/`>` for its frames.
+    c(
+        &[(KeyCode::Char('<'), Action::SortPrev), (KeyCode::Char('>'), Action::SortNext)],
+        "<  >",
+        "<  >",
+        "</>",
+        "sort the threads table by the previous / next column",
+        "sort",
+        Section::Views,
+        Shown::OnContention,
+        5,
     ),
     c(
         &[(KeyCode::Esc, Action::Back)],
@@ -443,6 +461,19 @@ pub const CONTROLS: &[Control] = &[
         Section::Run,
         Shown::WhileRunning,
         12,
+    ),
+    // With Ctrl, as in tokio-console's and bottom's habits; the app reads the modifier itself
+    // (like Ctrl-C's), so the row binds no plain key.
+    c(
+        &[],
+        "Ctrl-r",
+        "Ctrl-r",
+        "^r",
+        "reset counters and latency (violations are kept)",
+        "reset",
+        Section::Run,
+        Shown::HelpOnly,
+        20,
     ),
     // `R`, capital: a stray `r` must not start a run over.
     c(
@@ -798,7 +829,7 @@ mod tests {
         for table in [CONTROLS, REPLAY_CONTROLS] {
             let mut seen = std::collections::HashSet::new();
             for c in table {
-                assert!(!c.binds.is_empty(), "{:?} binds nothing", c.keys);
+                assert!(!c.binds.is_empty() || c.keys.starts_with("Ctrl-"), "{:?} binds nothing", c.keys);
                 for (k, _) in c.binds {
                     assert!(seen.insert(*k), "{k:?} is bound twice");
                 }

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
 use crate::charts::ChartsView;
-use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
+use crate::chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TabBar, TooSmall};
 use crate::contention::ContentionView;
 use crate::controls::{CONTROLS, REPLAY_CONTROLS};
 use crate::explain::ExplainPanel;
@@ -52,6 +52,8 @@ pub struct Dashboard<'a> {
 pub struct Regions {
     /// The header bar.
     pub header: Rect,
+    /// The tab bar naming the views, on terminals where it fits ([`TabBar::fits`]).
+    pub tabs: Option<Rect>,
     /// The controls footer.
     pub footer: Rect,
     /// The occupancy or generations map, on screens that show one.
@@ -193,6 +195,13 @@ impl<'a> Dashboard<'a> {
         let footer = Rect { y: area.bottom().saturating_sub(1), height: 1.min(area.height - hh), ..area };
         let body = Rect { y: area.y + hh, height: area.height.saturating_sub(hh + footer.height), ..area };
         let mut r = Regions { header, footer, ..Regions::default() };
+        let presenting = self.present && self.state.screen == Screen::Dashboard;
+        let body = if TabBar::fits(area) && !presenting && body.height > 1 {
+            r.tabs = Some(Rect { height: 1, ..body });
+            Rect { y: body.y + 1, height: body.height - 1, ..body }
+        } else {
+            body
+        };
         let body = match self.replay {
             Some(_) => {
                 let rows = REPLAY_ROWS.min(body.height);
@@ -203,7 +212,6 @@ impl<'a> Dashboard<'a> {
         };
         let has_snap = self.inputs.snapshot.is_some();
         let detail = self.state.detail_open && has_snap;
-        let presenting = self.present && self.state.screen == Screen::Dashboard;
         let body = match self.narration {
             Some(n) if !self.present => {
                 let want = NarrationPanel::new(n, self.theme).height(body.width);
@@ -395,7 +403,9 @@ impl<'a> Dashboard<'a> {
                 }
             }
             Panel::Contention => {
-                let view = ContentionView::new(i.threads, i.heat, i.timeline, t);
+                let view = ContentionView::new(i.threads, i.heat, i.timeline, t)
+                    .sort(self.state.sort_key())
+                    .selected(self.state.hot_selected.filter(|_| self.state.screen == Screen::Contention));
                 (&view.compact(compact).hot_lines(i.snapshot.is_some())).render(area, buf);
             }
             Panel::Latency => {
@@ -442,6 +452,9 @@ impl Widget for &Dashboard<'_> {
         let gens =
             (self.state.screen == Screen::Generations).then(|| i.snapshot.map(GenerationStats::of)).flatten();
         (&HeaderBar::new(i.header, t).replay(self.replay)).render(r.header, buf);
+        if let Some(tabs) = r.tabs {
+            (&TabBar::new(self.state.screen, t)).render(tabs, buf);
+        }
         if let (Some(map), Some(snap)) = (r.map, i.snapshot) {
             if self.state.screen == Screen::Generations {
                 let m = GenerationMap::new(snap, &self.state.map, t);

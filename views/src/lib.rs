@@ -78,8 +78,8 @@ mod threads;
 pub mod units;
 
 pub use charts::ChartsView;
-pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TooSmall};
-pub use contention::ContentionView;
+pub use chrome::{ControlsFooter, HeaderBar, HelpOverlay, Status, TabBar, TooSmall};
+pub use contention::{hottest_lines, ContentionView};
 pub use dashboard::{Dashboard, Panel, Regions, MIN_HEIGHT, MIN_WIDTH};
 pub use explain::ExplainPanel;
 pub use free_list::FreeList;

@@ -192,7 +192,20 @@ pub struct ViewState {
     pub help_scroll: u16,
     /// The charts' time window, an index into [`CHART_WINDOWS`] (`+`/`-` on view 8).
     pub chart_window: usize,
+    /// The column the threads table is sorted by, an index into [`SORT_KEYS`] (`<`/`>`).
+    pub sort: usize,
+    /// The hottest line selected on the contention view, by rank (`j`/`k`); `None`: the
+    /// header line, which Enter explains.
+    pub hot_selected: Option<usize>,
 }
+
+/// The columns the threads table sorts by (`<`/`>`, as in htop): the first is the threads' own
+/// order, the others sort largest first (ties in thread order).
+pub const SORT_KEYS: [&str; 11] =
+    ["thread", "ops/s", "lookups", "inserts", "removes", "hit%", "skips", "retries", "full", "stale", "viol"];
+
+/// Hottest lines the contention view ranks (and `j`/`k` select from).
+pub const HOT_LINES: usize = 32;
 
 /// The charts' time windows, narrowest first (`+` narrows, `-` widens).
 pub const CHART_WINDOWS: [Duration; 5] = [
@@ -207,6 +220,11 @@ pub const CHART_WINDOWS: [Duration; 5] = [
 pub const DEFAULT_CHART_WINDOW: usize = 1;
 
 impl ViewState {
+    /// The column the threads table is sorted by.
+    pub fn sort_key(&self) -> &'static str {
+        SORT_KEYS[self.sort % SORT_KEYS.len()]
+    }
+
     /// The charts' time window.
     pub fn chart_window(&self) -> Duration {
         CHART_WINDOWS[self.chart_window.min(CHART_WINDOWS.len() - 1)]
@@ -224,6 +242,8 @@ impl Default for ViewState {
             help_open: false,
             help_scroll: 0,
             chart_window: DEFAULT_CHART_WINDOW,
+            sort: 0,
+            hot_selected: None,
         }
     }
 }
