@@ -156,6 +156,8 @@ pub struct Model {
     pub now: Instant,
     /// Mouse capture is on.
     pub mouse: bool,
+    /// The `/` prompt, while open: what has been typed.
+    pub find: Option<String>,
     /// The workers are paused (as the latest sample, or the latest request, says).
     pub paused: bool,
     /// The run reached its own end (its duration or op count).
@@ -192,6 +194,7 @@ impl Model {
             status: None,
             now: Instant::now(),
             mouse: false,
+            find: None,
             paused: false,
             done: false,
             exit: None,
@@ -346,7 +349,7 @@ pub fn update(model: &mut Model, message: Message<'_>) {
             // Once the run has ended, the footer keeps saying so (after any other message).
             let expired =
                 |s: &StatusLine| s.text != RUN_ENDED && now.saturating_duration_since(s.since) >= STATUS_FOR;
-            if model.status.as_ref().is_some_and(expired) {
+            if model.status.as_ref().is_some_and(expired) && model.find.is_none() {
                 model.status = None;
                 if model.done {
                     model.say(RUN_ENDED);
@@ -511,6 +514,10 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         reset_stats(model);
         return;
     }
+    if model.find.is_some() {
+        find_key(model, key.code);
+        return;
+    }
     if model.view.help_open {
         // The help covers the screen: it scrolls, closes, or the app quits; other keys wait.
         let max = HelpOverlay::new(&model.theme).max_scroll(model.area);
@@ -538,8 +545,120 @@ fn on_key(model: &mut Model, key: KeyEvent) {
         Action::NextStep => step_lesson(model, true),
         Action::PrevStep => step_lesson(model, false),
         Action::Save => model.requests.push(Request::Save),
+        Action::Find if model.has_table() => {
+            model.find = Some(String::new());
+            show_find(model);
+        }
+        Action::Find => nav::no_map(model),
         _ => {}
     }
+}
+
+/// Longest text the `/` prompt takes.
+const FIND_MAX: usize = 32;
+
+fn show_find(model: &mut Model) {
+    let typed = model.find.as_deref().unwrap_or("");
+    model.say(format!("go to: {typed}_   (L12 a line, s300 a slot, 300@7 a key; Enter goes, Esc cancels)"));
+}
+
+/// A key while the `/` prompt is open.
+fn find_key(model: &mut Model, code: KeyCode) {
+    let Some(text) = model.find.as_mut() else { return };
+    match code {
+        KeyCode::Esc => {
+            model.find = None;
+            model.say("go to: cancelled");
+            return;
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) if !c.is_control() && text.chars().count() < FIND_MAX => text.push(c),
+        KeyCode::Enter => {
+            let typed = model.find.take().unwrap_or_default();
+            go_to(model, &typed);
+            return;
+        }
+        _ => {}
+    }
+    show_find(model);
+}
+
+/// What the `/` prompt can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// A slot line.
+    Line(usize),
+    /// A slot.
+    Slot(usize),
+    /// A key: slot and generation, as the views print it (`300@7`).
+    Key(usize, u64),
+}
+
+/// Parses what the `/` prompt was given: `12` or `L12` (a line), `s300` (a slot), `300@7` (a
+/// key, as printed).
+pub(crate) fn parse_place(text: &str) -> Result<Place, String> {
+    let t = text.trim();
+    let number = |s: &str, what: &str| {
+        s.trim()
+            .replace('_', "")
+            .parse::<usize>()
+            .map_err(|_| format!("go to: `{t}`: {what} is not a whole number"))
+    };
+    if let Some((slot, gen)) = t.split_once('@') {
+        let slot = number(slot, "the slot")?;
+        let gen = gen
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("go to: `{t}`: the generation is not a whole number"))?;
+        return Ok(Place::Key(slot, gen));
+    }
+    if let Some(rest) = t.strip_prefix(['s', 'S']) {
+        return Ok(Place::Slot(number(rest, "the slot")?));
+    }
+    let line = t.strip_prefix(['L', 'l']).unwrap_or(t);
+    if line.is_empty() {
+        return Err("go to: nothing typed (L12 a line, s300 a slot, 300@7 a key)".to_owned());
+    }
+    Ok(Place::Line(number(line, "the line")?))
+}
+
+/// Moves the map's selection to what `typed` names, on a screen with a map.
+fn go_to(model: &mut Model, typed: &str) {
+    let place = match parse_place(typed) {
+        Ok(p) => p,
+        Err(e) => return model.alarm(e),
+    };
+    let Some(snap) = model.shown().snapshot.clone() else { return nav::no_map(model) };
+    let g = snap.geometry();
+    let (line, said) = match place {
+        Place::Line(l) if l < g.lines() => (l, format!("slot line {l}")),
+        Place::Slot(s) if s < g.capacity() => {
+            let l = g.line_of_slot(s);
+            (l, format!("slot {s}, on line {l}"))
+        }
+        Place::Key(s, gen) if s < g.capacity() => {
+            let l = g.line_of_slot(s);
+            let now = match snap.generation(s) {
+                Some(n) if n == gen => "the key is current".to_owned(),
+                Some(n) => format!("the slot is at generation {n} now: the key is stale"),
+                None => "its generation was not scanned".to_owned(),
+            };
+            (l, format!("key {s}@{gen}: slot {s}, on line {l}; {now}"))
+        }
+        Place::Line(l) => {
+            return model.alarm(format!("go to: no line {l}: the table has lines 0 to {}", g.lines() - 1));
+        }
+        Place::Slot(s) | Place::Key(s, _) => {
+            return model.alarm(format!("go to: no slot {s}: the table has slots 0 to {}", g.capacity() - 1));
+        }
+    };
+    if !matches!(model.view.screen, Screen::Dashboard | Screen::Occupancy | Screen::Generations) {
+        model.view.screen = Screen::Occupancy;
+    }
+    model.view.map.cursor_line = line;
+    model.say(said);
 }
 
 impl nav::Navigable for Model {

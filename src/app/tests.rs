@@ -200,6 +200,54 @@ fn angle_brackets_sort_the_threads_table_and_the_hottest_lines_open_on_the_map()
 }
 
 #[test]
+fn slash_goes_to_a_line_a_slot_or_a_key() {
+    use crate::app::{parse_place, Place};
+    assert_eq!(parse_place("12"), Ok(Place::Line(12)));
+    assert_eq!(parse_place(" L12 "), Ok(Place::Line(12)));
+    assert_eq!(parse_place("s300"), Ok(Place::Slot(300)));
+    assert_eq!(parse_place("300@7"), Ok(Place::Key(300, 7)));
+    assert!(parse_place("").unwrap_err().contains("nothing typed"));
+    assert!(parse_place("Lx").unwrap_err().contains("the line is not a whole number"));
+    assert!(parse_place("3@x").unwrap_err().contains("generation"));
+
+    let mut m = model();
+    ch(&mut m, '6');
+    for c in "/s300".chars() {
+        ch(&mut m, c);
+    }
+    assert!(status(&m).starts_with("go to: s300_"), "{}", status(&m));
+    key(&mut m, KeyCode::Enter);
+    let g = m.shown().snapshot.as_ref().unwrap().geometry();
+    assert_eq!(m.view.screen, Screen::Occupancy, "a screen without a map goes to the occupancy map");
+    assert_eq!(m.view.map.cursor_line, g.line_of_slot(300));
+    assert!(status(&m).contains("slot 300, on line"), "{}", status(&m));
+    // A key: its slot's line, and whether it is still current.
+    let gen = m.shown().snapshot.as_ref().unwrap().generation(77).unwrap();
+    for c in format!("/77@{}", gen + 1).chars() {
+        ch(&mut m, c);
+    }
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.view.map.cursor_line, g.line_of_slot(77));
+    assert!(status(&m).contains("stale"), "{}", status(&m));
+    // Out of range: an alarm, the cursor stays; Esc cancels, Backspace edits.
+    for c in "/L999999".chars() {
+        ch(&mut m, c);
+    }
+    key(&mut m, KeyCode::Enter);
+    assert!(m.status.as_ref().unwrap().alarm && status(&m).contains("no line 999999"), "{}", status(&m));
+    assert_eq!(m.view.map.cursor_line, g.line_of_slot(77));
+    ch(&mut m, '/');
+    ch(&mut m, 'q');
+    assert!(m.exit.is_none(), "q types into the prompt, it does not quit");
+    key(&mut m, KeyCode::Backspace);
+    ch(&mut m, '3');
+    assert!(status(&m).starts_with("go to: 3_"), "{}", status(&m));
+    key(&mut m, KeyCode::Esc);
+    assert!(m.find.is_none());
+    assert_eq!(m.view.map.cursor_line, g.line_of_slot(77));
+}
+
+#[test]
 fn the_charts_keep_a_point_a_sample_and_plus_minus_set_their_window() {
     let mut m = model();
     assert_eq!(m.adapter.history().len(), 3, "one point per sample");

@@ -101,6 +101,8 @@ pub enum Action {
     Fit,
     /// Show where the next ids land.
     NextIds,
+    /// Live: the go-to prompt for a line, a slot or a key (`/`).
+    Find,
     /// Freeze the view (live).
     Freeze,
     /// A frame (live, frozen) or an op (replay) forward.
@@ -379,6 +381,17 @@ pub const CONTROLS: &[Control] = &[
         Section::Map,
         Shown::WithMap,
         10,
+    ),
+    c(
+        &[(KeyCode::Char('/'), Action::Find)],
+        "/",
+        "/",
+        "/",
+        "go to a line (L12), a slot (s300) or a key (300@7)",
+        "go to",
+        Section::Map,
+        Shown::WithMap,
+        9,
     ),
     // `i`, not `n`: in a lesson `n` and `p` step the narration, and a key should mean
     // the same thing everywhere.
