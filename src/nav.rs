@@ -66,7 +66,10 @@ pub fn navigate(m: &mut impl Navigable, action: Action) -> bool {
             m.say(if key == SORT_KEYS[0] {
                 "threads in their own order (< > sort by a column)".to_owned()
             } else {
-                format!("threads sorted by {key}, largest first (< > another column)")
+                match slotscope_views::terms::define(key) {
+                    Some(what) => format!("sorted by {key}, largest first. {key}: {what}"),
+                    None => format!("threads sorted by {key}, largest first (< > another column)"),
+                }
             });
         }
         Action::Move(mv) if m.view_mut().screen == Screen::Contention => select_hot(m, mv),

@@ -15,8 +15,10 @@ use slotscope_views::{LatencyStats, LineHeat, Op, Percentiles, ThreadTable};
 
 use crate::app::Model;
 
-/// Version of the JSON document's shape.
-pub const SCREEN_SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON document's shape. 2: latency summaries say `timed` (was `count`), each op
+/// says what its `interval` and `run` measure, and open loop's service times are
+/// `interval_service_time` / `run_service_time` (were `..._uncorrected`).
+pub const SCREEN_SCHEMA_VERSION: u32 = 2;
 /// Hottest lines listed in the JSON.
 const HOT_LINES: usize = 16;
 /// Next ids listed in the JSON.
@@ -119,7 +121,7 @@ pub fn dashboard_text(dashboard: &slotscope_views::Dashboard<'_>, area: Rect) ->
 
 fn percentiles(p: &Percentiles) -> Value {
     json!({
-        "count": p.count, "p50_ns": p.p50, "p90_ns": p.p90, "p99_ns": p.p99,
+        "timed": p.count, "p50_ns": p.p50, "p90_ns": p.p90, "p99_ns": p.p99,
         "p99_9_ns": p.p999, "p99_99_ns": p.p9999, "max_ns": p.max,
     })
 }
@@ -128,10 +130,17 @@ pub(crate) fn latency(l: &LatencyStats) -> Value {
     let mut ops = serde_json::Map::new();
     for op in Op::ALL {
         let o = l.op(op);
-        let mut v = json!({ "interval": percentiles(&o.interval), "run": percentiles(&o.run) });
+        // The words of the TUI and the text: in open loop `interval` and `run` are corrected
+        // from intended start, and the service times are beside them.
+        let measures = if l.open_loop { "open loop, corrected from intended start" } else { "service time" };
+        let mut v = json!({
+            "measures": measures,
+            "interval": percentiles(&o.interval),
+            "run": percentiles(&o.run),
+        });
         if l.open_loop {
-            v["interval_uncorrected"] = percentiles(&o.interval_uncorrected);
-            v["run_uncorrected"] = percentiles(&o.run_uncorrected);
+            v["interval_service_time"] = percentiles(&o.interval_uncorrected);
+            v["run_service_time"] = percentiles(&o.run_uncorrected);
         }
         ops.insert(op.name().to_owned(), v);
     }

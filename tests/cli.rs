@@ -359,7 +359,8 @@ fn csv_series_parses_and_adds_up() {
     // Every op timed (time_every 1): timed == ops on per-op rows that did any.
     for r in rows.iter().filter(|r| r[col("op")] != "all" && r[col("ops")] != "0") {
         assert_eq!(r[col("timed")], r[col("ops")], "{r:?}");
-        let (p50, p99): (u64, u64) = (r[col("p50_ns")].parse().unwrap(), r[col("p99_ns")].parse().unwrap());
+        let (p50, p99): (u64, u64) =
+            (r[col("service_p50_ns")].parse().unwrap(), r[col("service_p99_ns")].parse().unwrap());
         assert!(p50 <= p99, "{r:?}");
     }
     assert!(rows.iter().all(|r| r[col("group")] == "main"));
@@ -408,7 +409,7 @@ fn hlog_reads_back_with_the_hdrhistogram_reader() {
         let i = t["index"].as_u64().unwrap();
         for l in t["latency"].as_array().unwrap() {
             let op = l["op"].as_str().unwrap();
-            let timed = l["service"]["count"].as_u64().unwrap();
+            let timed = l["service"]["timed"].as_u64().unwrap();
             let tag = format!("thread{i}-{op}");
             assert_eq!(per_tag.get(&tag).copied().unwrap_or(0), timed, "{tag}: {per_tag:?}");
         }

@@ -22,7 +22,7 @@ fn keys_work_and_q_quits_with_the_terminal_restored() {
     s.send(b"\x1b");
     s.wait_for("Help: every key", false);
     s.send(b"\t");
-    s.wait_for("2/7 Occupancy", true);
+    s.wait_for("2/8 Occupancy", true);
     s.send(b"]");
     s.wait_for("added thread T2", true);
     s.send(b"s");
@@ -35,7 +35,7 @@ fn keys_work_and_q_quits_with_the_terminal_restored() {
     assert_eq!(saved.len(), 2, "{saved:?}");
     assert!(saved[0].ends_with(".json") && saved[1].ends_with(".txt"), "{saved:?}");
     let text = std::fs::read_to_string(dir.path().join(&saved[1])).unwrap();
-    assert!(text.contains("2/7 Occupancy"), "the saved text is the screen:\n{text}");
+    assert!(text.contains("2/8 Occupancy"), "the saved text is the screen:\n{text}");
     s.send(b"q");
     assert_eq!(s.wait_exit(), 0);
     s.assert_restored();

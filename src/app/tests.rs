@@ -175,7 +175,11 @@ fn angle_brackets_sort_the_threads_table_and_the_hottest_lines_open_on_the_map()
     ch(&mut m, '5');
     ch(&mut m, '>');
     assert_eq!(m.view.sort_key(), "ops/s");
-    assert!(status(&m).contains("sorted by ops/s"), "{}", status(&m));
+    assert!(
+        status(&m).contains("sorted by ops/s, largest first. ops/s: operations per second"),
+        "{}",
+        status(&m)
+    );
     ch(&mut m, '<');
     ch(&mut m, '<');
     assert_eq!(m.view.sort_key(), "viol", "wraps to the last column");

@@ -118,7 +118,7 @@ fn flag_unresolved(doc: &mut serde_json::Value, floor_ns: f64) {
                 .iter()
                 .copied()
                 .filter(|p| summary.get(*p).and_then(serde_json::Value::as_f64).is_some_and(|v| v < floor_ns))
-                .filter(|_| summary.get("count").and_then(serde_json::Value::as_u64).unwrap_or(0) > 0)
+                .filter(|_| summary.get("timed").and_then(serde_json::Value::as_u64).unwrap_or(0) > 0)
                 .collect();
             lat[format!("{which}_unresolved")] = serde_json::json!(under);
         }

@@ -168,10 +168,19 @@ fn the_verdict_fits_one_screen_and_labels_its_rows() {
     for l in &lines {
         assert!(l.chars().count() <= VERDICT_WIDTH && !l.ends_with("..."), "too wide or cut: {l}");
     }
-    // Each op has a service-time row and, from the open-loop group, a corrected one.
+    // Rows per group, each under its name: every op a service-time row in both groups, and a
+    // corrected one in the open-loop group only.
     let rows = |label: &str| lines.iter().filter(|l| l.contains(label)).count();
-    assert_eq!(rows("service time"), 3, "{text}");
+    assert_eq!(rows("service time"), 6, "{text}");
     assert_eq!(rows("open loop, corrected from intended start"), 3, "{text}");
+    let main = lines.iter().position(|l| *l == "main (1 thread)").expect("the open-loop group's heading");
+    let closed = lines.iter().position(|l| *l == "closed (1 thread)").expect("the closed group's heading");
+    assert!(main < closed, "{text}");
+    assert!(
+        lines[closed + 1..closed + 4].iter().all(|l| l.contains("service time")),
+        "the closed group has service time only:\n{text}"
+    );
+    assert!(lines[main + 2].contains("open loop, corrected"), "{text}");
     // The long warning is wrapped, not cut: all of its words are there.
     assert_eq!(text.matches("two lines:").count(), 4, "{text}");
     // The repeat line wraps with shell continuations and loses nothing.

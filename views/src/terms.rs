@@ -35,5 +35,32 @@ pub const TERMS: &[(&str, &str)] = &[
     ("ENDED", "the run is over: its last figures stay until q"),
 ];
 
+/// The definition of `word` as a column is titled (`skips`, `hit%`, `ops/s`), if the Terms
+/// define it: a term names the word alone or among others (`p50 p99` defines `p99`).
+pub fn define(word: &str) -> Option<&'static str> {
+    let word = word.trim();
+    if word == "ops/s" {
+        return Some("operations per second, all kinds together");
+    }
+    TERMS
+        .iter()
+        .find(|(term, _)| *term == word || term.split_whitespace().any(|t| t == word))
+        .map(|(_, d)| *d)
+}
+
 /// The widest definition the help overlay shows on one line.
 pub const DEFINITION_WIDTH: usize = 52;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_find_their_definition() {
+        assert_eq!(define("skips"), Some("an insert found its cell RESERVED, took the next"));
+        assert_eq!(define("p99"), define("p50 p99"));
+        assert_eq!(define("A"), define("A  F"));
+        assert!(define("ops/s").is_some());
+        assert_eq!(define("lookups"), None);
+    }
+}

@@ -161,7 +161,9 @@ impl HistogramData {
 /// The usual percentiles of a latency histogram, in ns (all 0 when empty).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct LatencySummary {
-    /// Values recorded.
+    /// Values recorded: the ops timed (1 in k of all), not the op count. Serialised as
+    /// `timed`, the word the TUI and the text use.
+    #[serde(rename = "timed")]
     pub count: u64,
     /// Smallest.
     pub min: u64,

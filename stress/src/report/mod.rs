@@ -24,7 +24,7 @@ use slotscope_trace::OpKind;
 use slotscope_trace::{Counter, Counts};
 
 /// Version of the report's shape; bumped on any incompatible change.
-pub const REPORT_SCHEMA_VERSION: u32 = 2;
+pub const REPORT_SCHEMA_VERSION: u32 = 3;
 
 /// One run's results.
 #[derive(Clone, Debug, Serialize)]

@@ -7,7 +7,10 @@
 //! Per op it shows p50, p99, p99.9 and max, a bar of them on a log scale, and a sparkline of
 //! how the timed ops spread over that scale. Rows are labelled by what they measure: `service
 //! time` (start to end of the op) or `open loop, corrected from intended start` (the open-loop
-//! groups' latency from when the op was due). Lines that do not apply (no recording, no
+//! groups' latency from when the op was due). With two thread groups the rows are per group,
+//! under the group's name (its threads' histograms merged), so that an open-loop group's
+//! corrected rows never mix with a closed-loop group's service times; with more, per op over
+//! every thread (`--detail` has each thread). Lines that do not apply (no recording, no
 //! probes, no warnings) are left out.
 //!
 //! Hand-written: a fixed text layout with column widths and two small glyph rows; no crate
@@ -15,10 +18,11 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::stats::LatencySummary;
+use crate::engine::stats::{LatencySet, LatencySummary};
 use crate::report::text::{count_text, resolved_ns, spectrum_blocks};
-use crate::report::Report;
+use crate::report::{OpLatencyReport, Report};
 use crate::scenario::values::{format_ns, format_rate};
+use crate::OpKind;
 use slotscope_trace::Counter;
 
 /// The widest line the verdict prints.
@@ -147,26 +151,71 @@ fn head(out: &mut String, r: &Report) {
     );
 }
 
+/// One latency row: the op, what the row measures, the op count, and the summary and
+/// histogram of the timed ops.
+type Row = (&'static str, &'static str, u64, LatencySummary, Histogram<u64>);
+
+/// The service-time and corrected rows of one op's latency (those with timed ops).
+fn op_rows(op: &'static str, count: u64, l: &OpLatencyReport) -> Vec<Row> {
+    let service = (l.service.count > 0).then(|| (SERVICE, l.service, l.service_histogram.to_histogram()));
+    let corrected = l
+        .corrected
+        .as_ref()
+        .filter(|c| c.count > 0)
+        .and_then(|c| l.corrected_histogram.as_ref().map(|h| (CORRECTED, *c, h.to_histogram())));
+    [service, corrected].into_iter().flatten().map(|(label, s, h)| (op, label, count, s, h)).collect()
+}
+
+/// The latency rows, per thread group when there are two to [`GROUPS_SHOWN`] of them (each
+/// group's name on a line above its rows, its threads' histograms merged), else per op over
+/// every thread.
+fn latency_rows(r: &Report) -> Vec<(Option<String>, Vec<Row>)> {
+    let mut groups: Vec<&str> = Vec::new();
+    for t in &r.threads {
+        if !groups.contains(&t.group.as_str()) {
+            groups.push(&t.group);
+        }
+    }
+    if groups.len() < 2 || groups.len() > GROUPS_SHOWN {
+        let rows =
+            r.ops.iter().filter(|o| o.count > 0).flat_map(|o| op_rows(o.op.name(), o.count, &o.latency));
+        return vec![(None, rows.collect())];
+    }
+    groups
+        .iter()
+        .map(|&g| {
+            let members: Vec<_> = r.threads.iter().filter(|t| t.group == g).collect();
+            let rows = OpKind::ALL
+                .iter()
+                .flat_map(|&k| {
+                    let count: u64 = members.iter().map(|t| t.counts.ops_of(k)).sum();
+                    let mut set = LatencySet::new();
+                    for t in &members {
+                        for l in t.latency.iter().filter(|l| l.op == k) {
+                            let _ = set.service[k.index()].add(l.service_histogram.to_histogram());
+                            if let Some(c) = &l.corrected_histogram {
+                                let _ = set.corrected[k.index()].add(c.to_histogram());
+                            }
+                        }
+                    }
+                    if count == 0 {
+                        Vec::new()
+                    } else {
+                        op_rows(k.name(), count, &OpLatencyReport::of(&set, k))
+                    }
+                })
+                .collect();
+            let n = members.len();
+            (Some(format!("{g} ({n} thread{})", if n == 1 { "" } else { "s" })), rows)
+        })
+        .collect()
+}
+
 fn latency(out: &mut String, r: &Report) {
     let floor = r.timing.floor_ns;
-    let rows: Vec<(&str, &str, u64, &LatencySummary, Histogram<u64>)> = r
-        .ops
-        .iter()
-        .filter(|o| o.count > 0)
-        .flat_map(|o| {
-            let service = (o.latency.service.count > 0)
-                .then(|| (SERVICE, &o.latency.service, o.latency.service_histogram.to_histogram()));
-            let corrected = o.latency.corrected.as_ref().filter(|c| c.count > 0).and_then(|c| {
-                o.latency.corrected_histogram.as_ref().map(|h| (CORRECTED, c, h.to_histogram()))
-            });
-            [service, corrected]
-                .into_iter()
-                .flatten()
-                .map(move |(label, s, h)| (o.op.name(), label, o.count, s, h))
-        })
-        .collect();
+    let groups = latency_rows(r);
     out.push('\n');
-    if rows.is_empty() {
+    if groups.iter().all(|(_, rows)| rows.is_empty()) {
         line(out, "latency     no op was timed");
         return;
     }
@@ -177,25 +226,30 @@ fn latency(out: &mut String, r: &Report) {
             "op", "latency", "ops", "p50", "p99", "p99.9", "max", "p50-max, log", "spread of timed"
         ),
     );
-    let mut last = "";
-    for (op, label, count, s, h) in &rows {
-        #[allow(clippy::cast_precision_loss)]
-        let ns = |v: u64| resolved_ns(v as f64, floor);
-        line(
-            out,
-            &format!(
-                "{:<6} {label:<40} {:>6} {:>7} {:>7} {:>7} {:>7} {} {}",
-                if *op == last { "" } else { op },
-                count_text(*count),
-                ns(s.p50),
-                ns(s.p99),
-                ns(s.p999),
-                ns(s.max),
-                bar(s),
-                sparkline(h)
-            ),
-        );
-        last = op;
+    for (group, rows) in &groups {
+        if let Some(g) = group {
+            line(out, g);
+        }
+        let mut last = "";
+        for (op, label, count, s, h) in rows {
+            #[allow(clippy::cast_precision_loss)]
+            let ns = |v: u64| resolved_ns(v as f64, floor);
+            line(
+                out,
+                &format!(
+                    "{:<6} {label:<40} {:>6} {:>7} {:>7} {:>7} {:>7} {} {}",
+                    if *op == last { "" } else { op },
+                    count_text(*count),
+                    ns(s.p50),
+                    ns(s.p99),
+                    ns(s.p999),
+                    ns(s.max),
+                    bar(s),
+                    sparkline(h)
+                ),
+            );
+            last = op;
+        }
     }
     line(
         out,
