@@ -19,8 +19,8 @@ use slotscope_table::{Snapshot, Variant};
 use slotscope_trace::Counter;
 use slotscope_views::model::{ChartPoint, History, SERIES_CAPACITY};
 use slotscope_views::{
-    expected_transfers, CoreDomain, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites,
-    OpLatency, Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    expected_transfers, CoreDomain, GroupLatency, HeaderInfo, Inputs, LatencyStats, LineActivity, LineHeat,
+    LineWrites, OpLatency, Percentiles, Series, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
 /// Percentiles of the whole-run spectrum, ascending (100 is the maximum): the wrk2 ladder's
@@ -503,6 +503,30 @@ fn open_loop_now(op: &OpSample, before: bool) -> bool {
 
 fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
     lat.open_loop = open.iter().any(|&o| o);
+    lat.groups.resize_with(sample.group_latency.len(), GroupLatency::default);
+    for ((g, ops), name) in lat.groups.iter_mut().zip(&sample.group_latency).zip(&sample.groups) {
+        if &g.name != name {
+            g.name.clone_from(name);
+        }
+        for (out, o) in g.ops.iter_mut().zip(ops) {
+            // The group's op ran open loop if it has corrected times (this interval or before).
+            let corrected = o.interval_corrected.count > 0 || o.cumulative_corrected.count > 0;
+            let (interval, run) = if corrected {
+                (&o.interval_corrected, &o.cumulative_corrected)
+            } else {
+                (&o.interval, &o.cumulative)
+            };
+            let service =
+                |s: &LatencySummary| if corrected { percentiles(s) } else { Percentiles::default() };
+            *out = OpLatency {
+                interval: percentiles(interval),
+                run: percentiles(run),
+                interval_uncorrected: service(&o.interval),
+                run_uncorrected: service(&o.cumulative),
+                ..OpLatency::default()
+            };
+        }
+    }
     if let Some(t) = &sample.timing {
         lat.timed_every = t.time_every;
         lat.timer_cost_ns = t.ns_per_read;
@@ -788,6 +812,38 @@ pub(crate) mod tests {
         a.fill(&mut s, &facts(), None, &mut third);
         assert!(s.snapshot.is_some() && a.spare.is_none());
         assert_eq!(third.snapshot.unwrap().geometry().layout(), Layout::Linear);
+    }
+
+    #[test]
+    fn two_groups_get_latency_rows_of_their_own_each_with_its_loop_mode() {
+        use slotscope_stress::GroupOpLatency;
+        let sum = |count, p50| LatencySummary { count, p50, ..LatencySummary::default() };
+        let mut s = sample(256, 1);
+        s.groups = vec!["readers".into(), "writers".into()];
+        let closed =
+            GroupOpLatency { interval: sum(10, 40), cumulative: sum(90, 41), ..GroupOpLatency::default() };
+        let open = GroupOpLatency {
+            interval: sum(5, 100),
+            cumulative: sum(50, 101),
+            interval_corrected: sum(5, 9000),
+            cumulative_corrected: sum(50, 9001),
+        };
+        s.group_latency = vec![[closed, GroupOpLatency::default(), GroupOpLatency::default()], [open; 3]];
+        let mut f = Frame::default();
+        Adapter::new(10).fill(&mut s, &facts(), None, &mut f);
+        let g = &f.latency.groups;
+        assert_eq!((g[0].name.as_str(), g[1].name.as_str()), ("readers", "writers"));
+        // Closed loop: the service time is the row, nothing beside it.
+        assert_eq!((g[0].ops[0].interval.p50, g[0].ops[0].run.p50), (40, 41));
+        assert_eq!(g[0].ops[0].interval_uncorrected.count, 0);
+        assert_eq!(g[0].ops[1].interval.count, 0, "readers insert nothing");
+        // Open loop: corrected is the row, the service time beside it.
+        assert_eq!((g[1].ops[1].interval.p50, g[1].ops[1].run.p50), (9000, 9001));
+        assert_eq!(g[1].ops[1].interval_uncorrected.p50, 100);
+        // One group: no group rows.
+        s.group_latency.clear();
+        Adapter::new(10).fill(&mut s, &facts(), None, &mut f);
+        assert!(f.latency.groups.is_empty());
     }
 
     #[test]

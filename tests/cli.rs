@@ -203,7 +203,11 @@ fn json_report_matches_the_schema_and_the_run() {
     );
     let doc = json_of(&o);
     assert_valid(&doc);
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
+    // Latency summaries say `timed` (the ops timed), not `count`: the op count is the op's.
+    let lookup = &doc["ops"][0];
+    assert!(lookup["latency"]["service"]["timed"].as_u64().unwrap() <= lookup["count"].as_u64().unwrap());
+    assert!(lookup["latency"]["service"].get("count").is_none());
     assert_eq!(doc["spec"]["groups"][0]["mix"], serde_json::json!([10, 45, 45]));
     assert_eq!(doc["threads"].as_array().unwrap().len(), 2);
     assert_eq!(
@@ -223,7 +227,13 @@ fn json_report_matches_the_schema_and_the_run() {
     // The schema rejects what it should: a wrong version, a missing field.
     let v = schema_validator();
     let mut bad = doc.clone();
-    bad["schema_version"] = serde_json::json!(3);
+    bad["schema_version"] = serde_json::json!(2);
+    assert!(!v.is_valid(&bad));
+    // A summary in the old words (`count`, before schema_version 3) is not this schema's.
+    let mut bad = doc.clone();
+    let service = bad["ops"][0]["latency"]["service"].as_object_mut().unwrap();
+    let timed = service.remove("timed").unwrap();
+    service.insert("count".into(), timed);
     assert!(!v.is_valid(&bad));
     let mut bad = doc;
     bad.as_object_mut().unwrap().remove("threads");
@@ -301,7 +311,7 @@ fn the_report_says_what_the_instrument_costs_and_what_the_machine_did() {
         "{text}"
     );
     let doc = json_of(&expect_code(&[&args[..], &["--output-format", "json"]].concat(), 0));
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     assert_eq!(doc["timing"]["time_every_auto"], true);
     let c = &doc["timing"]["calibration"];
     assert!(

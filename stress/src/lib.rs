@@ -43,8 +43,8 @@ pub use engine::mix::scale as scale_draw;
 pub use engine::precision::measure as measure_clock_precision;
 pub use engine::rng::{thread_stream, SplitMix64};
 pub use engine::sampler::{
-    BackendSample, GarbageSample, LineHeat, OpSample, PhaseInfo, Sample, Sampler, SamplerOptions,
-    ThreadSample,
+    BackendSample, GarbageSample, GroupOpLatency, LineHeat, OpSample, PhaseInfo, Sample, Sampler,
+    SamplerOptions, ThreadSample,
 };
 pub use engine::stall::{PinHoldSample, MAX_PIN_HOLD};
 pub use engine::stats::{LatencySummary, HEAT_MAX_CELLS};

@@ -531,6 +531,37 @@ fn sampler_shows_counters_latency_heat_and_snapshots() {
 }
 
 #[test]
+fn two_groups_have_latency_of_their_own_in_the_sample() {
+    // `readers` look up only, closed loop; `writers` mostly churn, in open loop.
+    let mut s = forever(1, Mix { lookup: 100, insert: 0, remove: 0 });
+    s.groups[0].name = "readers".into();
+    let mut w = s.groups[0].clone();
+    w.name = "writers".into();
+    w.mix = Mix::EXCHANGE;
+    w.rate = Some(20_000.0);
+    s.groups.push(w);
+    let engine = Engine::start(s).unwrap();
+    let mut sampler = engine.sampler(SamplerOptions::default());
+    let mut sample = Sample::new();
+    let (l, i) = (OpKind::Lookup.index(), OpKind::Insert.index());
+    eventually("both groups timed", || {
+        sampler.sample_into(&mut sample);
+        sample.group_latency.len() == 2
+            && sample.group_latency[0][l].cumulative.count > 0
+            && sample.group_latency[1][i].cumulative_corrected.count > 0
+    });
+    let (readers, writers) = (&sample.group_latency[0], &sample.group_latency[1]);
+    assert_eq!(readers[i].cumulative.count, 0, "readers insert nothing");
+    assert_eq!(readers[l].cumulative_corrected.count, 0, "readers run closed loop");
+    assert!(writers[i].cumulative.count > 0, "the open loop also has its service times");
+    // The groups' timed ops add up to the merged ones (both read the same deposits).
+    let merged = sample.ops[l].cumulative.len();
+    assert!(writers[l].cumulative.count > 0);
+    assert_eq!(readers[l].cumulative.count + writers[l].cumulative.count, merged);
+    assert!(engine.stop_watched(STOP_LIMIT).passed());
+}
+
+#[test]
 fn bad_starts_are_errors() {
     assert_eq!(run_headless(forever(1, Mix::READ_HEAVY)).unwrap_err(), EngineError::NeverEnds);
     let mut s = spec(1, Mix::READ_HEAVY, 10);

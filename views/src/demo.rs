@@ -9,8 +9,8 @@ use std::time::Duration;
 use slotscope_table::{Geometry, Key, Layout, SlotState, Snapshot, SplitMix64, Table, Variant};
 
 use crate::model::{
-    ChartPoint, CoreDomain, HeaderInfo, History, Inputs, LatencyStats, LineActivity, LineHeat, MachineState,
-    OpLatency, Percentiles, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
+    ChartPoint, CoreDomain, GroupLatency, HeaderInfo, History, Inputs, LatencyStats, LineActivity, LineHeat,
+    MachineState, OpLatency, Percentiles, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology,
 };
 
 /// What to build.
@@ -378,9 +378,28 @@ fn latency(open_loop: bool) -> LatencyStats {
             spectrum_uncorrected,
         }
     };
+    // Two groups: `readers` look up only, in closed loop; `churn` inserts and removes (open
+    // loop in the open-loop demo) and looks up a little.
+    let closed = |o: OpLatency| OpLatency {
+        interval_uncorrected: Percentiles::default(),
+        run_uncorrected: Percentiles::default(),
+        spectrum_uncorrected: Vec::new(),
+        ..o
+    };
+    let groups = vec![
+        GroupLatency {
+            name: "readers".into(),
+            ops: [closed(op(36, 790_000_000)), OpLatency::default(), OpLatency::default()],
+        },
+        GroupLatency {
+            name: "churn".into(),
+            ops: [op(61, 22_000_000), op(112, 410_000_000), op(96, 409_000_000)],
+        },
+    ];
     LatencyStats {
         open_loop,
         ops: [op(38, 812_000_000), op(112, 410_000_000), op(96, 409_000_000)],
+        groups,
         timed_every: 16,
         timer_cost_ns: 7.2,
         ..LatencyStats::default()

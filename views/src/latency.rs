@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
 
-use crate::model::{LatencyStats, Op, Percentiles, SpectrumPoint, Timeline};
+use crate::model::{LatencyStats, Op, OpLatency, Percentiles, SpectrumPoint, Timeline};
 use crate::panel::{panel, put, put_right};
 use crate::plot::{col, columns, fit_columns, linear, table_head, table_row, Align, Column, LogAxis};
 use crate::theme::Theme;
@@ -115,13 +115,59 @@ impl LatencyView<'_> {
         note
     }
 
-    /// A percentile table: a row per operation (plus an `uncorrected` row in open loop).
+    /// The table's sections: with two or more thread groups, one per group under its name;
+    /// else one of all threads.
+    fn sections(&self) -> Vec<(Option<&str>, &[OpLatency; 3])> {
+        let l = self.latency;
+        if l.groups.len() >= 2 {
+            l.groups.iter().map(|g| (Some(g.name.as_str()), &g.ops)).collect()
+        } else {
+            vec![(None, &l.ops)]
+        }
+    }
+
+    /// The rows of one section's op: the op's own (corrected from intended start where it ran
+    /// open loop), then its service time where it ran open loop; rows with nothing timed are
+    /// left out.
+    fn op_rows<'s>(
+        &self,
+        op: Op,
+        o: &OpLatency,
+        pick: fn(&OpLatency) -> (Percentiles, Percentiles),
+    ) -> Vec<(&'s str, Percentiles, Style)> {
+        let t = self.theme;
+        let (main, service) = pick(o);
+        let open =
+            self.latency.open_loop && (o.interval_uncorrected.count > 0 || o.run_uncorrected.count > 0);
+        let mut rows = vec![(op.name(), main, t.op(op))];
+        if open {
+            rows.push(("  service time", service, t.dim()));
+        }
+        rows.retain(|r| r.1.count > 0);
+        rows
+    }
+
+    /// Rows a table takes below its title and heading.
+    fn table_rows(&self, pick: fn(&OpLatency) -> (Percentiles, Percentiles)) -> u16 {
+        let n: usize = self
+            .sections()
+            .iter()
+            .map(|(name, ops)| {
+                usize::from(name.is_some())
+                    + Op::ALL.iter().map(|&op| self.op_rows(op, &ops[op.index()], pick).len()).sum::<usize>()
+            })
+            .sum();
+        u16::try_from(n).unwrap_or(u16::MAX)
+    }
+
+    /// A percentile table: a row per operation (plus a `service time` row where it ran open
+    /// loop), per thread group where there are two or more.
     fn table(
         &self,
         buf: &mut Buffer,
         area: Rect,
         title: &str,
-        pick: fn(&crate::model::OpLatency) -> (Percentiles, Percentiles),
+        pick: fn(&OpLatency) -> (Percentiles, Percentiles),
     ) {
         let t = self.theme;
         if area.is_empty() {
@@ -134,39 +180,50 @@ impl LatencyView<'_> {
         }
         table_head(buf, area.x, area.y + 1, area.right(), &TABLE_COLS, mask, t.heading());
         let mut y = area.y + 2;
-        for op in Op::ALL {
-            let (main, uncorrected) = pick(self.latency.op(op));
-            let rows: &[(&str, Percentiles, Style)] = if self.latency.open_loop {
-                &[(op.name(), main, t.op(op)), ("  service time", uncorrected, t.dim())]
-            } else {
-                &[(op.name(), main, t.op(op))]
-            };
-            // A row with nothing timed says nothing: it is left out.
-            for (name, p, name_style) in rows.iter().filter(|r| r.1.count > 0) {
+        for (group, ops) in self.sections() {
+            if let Some(name) = group {
                 if y >= area.bottom() {
                     return;
                 }
-                let vals = p.values();
-                table_row(buf, area.x, y, area.right(), &TABLE_COLS, mask, |i| match i {
-                    0 => ((*name).to_owned(), *name_style),
-                    1 => {
-                        #[allow(clippy::cast_precision_loss)]
-                        let c = Si(p.count as f64).to_string();
-                        (c, t.dim())
-                    }
-                    _ if p.count == 0 => ("-".to_owned(), t.dim()),
-                    i => {
-                        let style = if *name_style == t.dim() {
-                            t.dim()
-                        } else if i == 4 {
-                            t.value()
-                        } else {
-                            t.text()
-                        };
-                        (self.pct(vals[i - 2]), style)
-                    }
-                });
+                // The group says what its op rows measure.
+                let open =
+                    ops.iter().any(|o| o.interval_uncorrected.count > 0 || o.run_uncorrected.count > 0);
+                let what = if self.latency.open_loop && open {
+                    "open loop: op rows corrected from intended start"
+                } else {
+                    "service time"
+                };
+                let x = put(buf, area.x, y, area.right(), name, t.heading());
+                put(buf, x + 1, y, area.right(), &format!("{} {what}", t.glyphs.dot), t.dim());
                 y += 1;
+            }
+            for op in Op::ALL {
+                for (name, p, name_style) in self.op_rows(op, &ops[op.index()], pick) {
+                    if y >= area.bottom() {
+                        return;
+                    }
+                    let vals = p.values();
+                    table_row(buf, area.x, y, area.right(), &TABLE_COLS, mask, |i| match i {
+                        0 => (name.to_owned(), name_style),
+                        1 => {
+                            #[allow(clippy::cast_precision_loss)]
+                            let c = Si(p.count as f64).to_string();
+                            (c, t.dim())
+                        }
+                        _ if p.count == 0 => ("-".to_owned(), t.dim()),
+                        i => {
+                            let style = if name_style == t.dim() {
+                                t.dim()
+                            } else if i == 4 {
+                                t.value()
+                            } else {
+                                t.text()
+                            };
+                            (self.pct(vals[i - 2]), style)
+                        }
+                    });
+                    y += 1;
+                }
             }
         }
     }
@@ -322,7 +379,9 @@ impl LatencyView<'_> {
     fn render_full(&self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let block = panel(t, "Latency", self.mode_note());
-        let rows_per_table = 2 + if self.latency.open_loop { 6 } else { 3 };
+        let interval = |o: &OpLatency| (o.interval, o.interval_uncorrected);
+        let run = |o: &OpLatency| (o.run, o.run_uncorrected);
+        let rows_per_table = 2 + self.table_rows(interval).max(self.table_rows(run)).max(1);
         let side = area.width >= 2 * TABLE_WIDTH + 6;
         let tables_h = if side { rows_per_table } else { 2 * rows_per_table + 1 } + 2;
         let tables_h = tables_h.min(area.height);
@@ -331,8 +390,6 @@ impl LatencyView<'_> {
         block.render(top, buf);
         if !inner.is_empty() {
             let inner = Rect { x: inner.x + 1, width: inner.width.saturating_sub(2), ..inner };
-            let interval = |o: &crate::model::OpLatency| (o.interval, o.interval_uncorrected);
-            let run = |o: &crate::model::OpLatency| (o.run, o.run_uncorrected);
             if side {
                 let w = inner.width / 2;
                 self.table(buf, Rect { width: w - 2, ..inner }, "Last interval", interval);

@@ -88,9 +88,9 @@ pub use latency::LatencyView;
 pub use line_detail::LineDetail;
 pub use mapgrid::{MapGrid, Move};
 pub use model::{
-    expected_transfers, ChartPoint, CoreDomain, Delta, Explanation, Figure, HeaderInfo, History, Inputs,
-    LatencyStats, LineActivity, LineHeat, LineWrites, Narration, Op, OpLatency, Percentiles, Series,
-    ShareScale, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology, Verdict,
+    expected_transfers, ChartPoint, CoreDomain, Delta, Explanation, Figure, GroupLatency, HeaderInfo,
+    History, Inputs, LatencyStats, LineActivity, LineHeat, LineWrites, Narration, Op, OpLatency, Percentiles,
+    Series, ShareScale, SpectrumPoint, ThreadRow, ThreadTable, Timeline, Topology, Verdict,
 };
 pub use narration::NarrationPanel;
 pub use occupancy::{even_sharing, OccupancyMap, TOP_SHARED};

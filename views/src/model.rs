@@ -337,6 +337,17 @@ pub struct OpLatency {
     pub spectrum_uncorrected: Vec<SpectrumPoint>,
 }
 
+/// One thread group's latency (with two or more groups): its ops as [`LatencyStats::ops`] has
+/// them, without spectra; `interval_uncorrected` and `run_uncorrected` are its service times
+/// where the group runs open loop.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupLatency {
+    /// The group's name.
+    pub name: String,
+    /// By [`Op::index`].
+    pub ops: [OpLatency; 3],
+}
+
 /// Latency of every operation, and how it was measured.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LatencyStats {
@@ -345,6 +356,8 @@ pub struct LatencyStats {
     pub open_loop: bool,
     /// By operation, indexed by [`Op::index`].
     pub ops: [OpLatency; 3],
+    /// Per thread group, with two or more groups (empty with one: `ops` is its).
+    pub groups: Vec<GroupLatency>,
     /// One operation in this many is timed (1 = every one).
     pub timed_every: u32,
     /// What one clock read costs, ns (shown so that sub-10 ns figures are read with care).
@@ -360,6 +373,7 @@ impl Default for LatencyStats {
         LatencyStats {
             open_loop: false,
             ops: Default::default(),
+            groups: Vec::new(),
             timed_every: 1,
             timer_cost_ns: 0.0,
             floor_ns: 0.0,

@@ -105,6 +105,20 @@ pub struct OpSample {
     pub cumulative_corrected_summary: LatencySummary,
 }
 
+/// One thread group's latency of one op kind, as percentiles (the histograms stay in the
+/// sampler): the interval's and the run's, service time and, in open loop, corrected.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GroupOpLatency {
+    /// Service times deposited during the interval.
+    pub interval: LatencySummary,
+    /// Service times since the start (or the last reset).
+    pub cumulative: LatencySummary,
+    /// Open loop: corrected times in the interval.
+    pub interval_corrected: LatencySummary,
+    /// Open loop: corrected times since the start.
+    pub cumulative_corrected: LatencySummary,
+}
+
 impl OpSample {
     fn new(op: OpKind) -> Self {
         OpSample {
@@ -244,6 +258,9 @@ pub struct Sample {
     pub ops_per_s: f64,
     /// By [`OpKind::index`].
     pub ops: [OpSample; 3],
+    /// With two or more thread groups: each group's latency ([`Sample::groups`] order), by
+    /// [`OpKind::index`]; empty with one group (`ops` is that group's).
+    pub group_latency: Vec<[GroupOpLatency; 3]>,
     /// Write heat of the interval (empty unless our table with probes).
     pub heat: LineHeat,
     /// Per-thread writes of the focused line (empty unless one is set and probes are on).
@@ -293,6 +310,7 @@ impl Sample {
             interval_totals: Counts::ZERO,
             ops_per_s: 0.0,
             ops: OpKind::ALL.map(OpSample::new),
+            group_latency: Vec::new(),
             heat: LineHeat::default(),
             focus: FocusSample::default(),
             garbage: None,
@@ -336,6 +354,9 @@ pub struct Sampler {
     reset_epoch: u64,
     interval: LatencySet,
     cumulative: LatencySet,
+    /// Per thread group, with two or more groups: the interval's and the run's latency.
+    group_interval: Vec<LatencySet>,
+    group_cumulative: Vec<LatencySet>,
     last_wall: Option<Instant>,
     last_scan: Option<Instant>,
     last_scan_cost: Duration,
@@ -364,6 +385,8 @@ impl Sampler {
             reset_epoch,
             interval: LatencySet::new(),
             cumulative: LatencySet::new(),
+            group_interval: Vec::new(),
+            group_cumulative: Vec::new(),
             last_wall: None,
             last_scan: None,
             last_scan_cost: Duration::ZERO,
@@ -429,7 +452,13 @@ impl Sampler {
         if reset {
             self.reset_epoch = reset_epoch;
             self.cumulative.reset();
+            self.group_cumulative.iter_mut().for_each(LatencySet::reset);
         }
+        let groups = core.spec.groups.len();
+        let per_group = if groups >= 2 { groups } else { 0 };
+        self.group_interval.resize_with(per_group, LatencySet::new);
+        self.group_cumulative.resize_with(per_group, LatencySet::new);
+        self.group_interval.iter_mut().for_each(LatencySet::reset);
         let interval = self.last_wall.map_or(Duration::ZERO, |w| began.duration_since(w));
         self.last_wall = Some(began);
         let secs = interval.as_secs_f64();
@@ -472,6 +501,9 @@ impl Sampler {
                 if !deposit.taken {
                     if deposit.reset_epoch == reset_epoch {
                         self.interval.add(&deposit.latency);
+                        if let Some(g) = self.group_interval.get_mut(m.shared.group) {
+                            g.add(&deposit.latency);
+                        }
                     }
                     deposit.latency.reset();
                     deposit.taken = true;
@@ -491,6 +523,21 @@ impl Sampler {
             });
         }
         self.cumulative.add(&self.interval);
+        for (c, i) in self.group_cumulative.iter_mut().zip(&self.group_interval) {
+            c.add(i);
+        }
+        out.group_latency.clear();
+        for (i, c) in self.group_interval.iter().zip(&self.group_cumulative) {
+            out.group_latency.push(OpKind::ALL.map(|k| {
+                let x = k.index();
+                GroupOpLatency {
+                    interval: LatencySummary::of(&i.service[x]),
+                    cumulative: LatencySummary::of(&c.service[x]),
+                    interval_corrected: LatencySummary::of(&i.corrected[x]),
+                    cumulative_corrected: LatencySummary::of(&c.corrected[x]),
+                }
+            }));
+        }
         out.ops_per_s = rate(out.interval_totals.ops());
         for (k, op) in OpKind::ALL.into_iter().zip(out.ops.iter_mut()) {
             let i = k.index();
