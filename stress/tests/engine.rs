@@ -187,7 +187,7 @@ fn series_add_up_to_the_totals() {
         assert_eq!(report_hist, timed);
     }
     let json = serde_json::to_value(&r).unwrap();
-    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["schema_version"], 3);
     assert_eq!(json["determinism"]["rng"], "xoshiro256**");
     assert!(json["series"]["records"].as_array().is_some_and(|a| !a.is_empty()));
 }

@@ -16,7 +16,7 @@ use slotscope_table::{Geometry, Layout, SlotState, Snapshot};
 use crate::mapgrid::{MapGrid, MapPainter};
 use crate::model::ShareScale;
 use crate::model::{LineHeat, LineWrites};
-use crate::panel::{draw_legend, panel, share_legend, with_footnote, LegendItem};
+use crate::panel::{draw_legend_rows, legend_layout, panel, share_legend, with_footnote, LegendItem};
 use crate::state::{MapState, Zoom, MAX_NEXT_IDS};
 use crate::theme::Theme;
 use crate::units::Bytes;
@@ -75,33 +75,69 @@ impl<'a> OccupancyMap<'a> {
         self
     }
 
-    /// The area inside the border, and the grid's share of it (the last row holds the
-    /// legend when there are at least 4 rows).
-    fn split(area: Rect) -> (Rect, Option<Rect>) {
+    /// The area inside the border, and the grid's share of it: the last `legend_rows` rows
+    /// hold the legend when there are at least 4 rows.
+    fn split(area: Rect, legend_rows: u16) -> (Rect, Option<Rect>) {
         let inner = Rect { x: area.x + 1, y: area.y + 1, ..area };
         let inner =
             Rect { width: area.width.saturating_sub(2), height: area.height.saturating_sub(2), ..inner };
         if inner.height >= 4 {
-            let grid = Rect { height: inner.height - 1, ..inner };
-            let legend = Rect { y: inner.bottom() - 1, height: 1, ..inner };
+            let rows = if inner.height >= 8 { legend_rows.clamp(1, 2) } else { 1 };
+            let grid = Rect { height: inner.height - rows, ..inner };
+            let legend = Rect { y: inner.bottom() - rows, height: rows, ..inner };
             (grid, Some(legend))
         } else {
             (inner, None)
         }
     }
 
-    /// The grid this widget draws in `area` (its whole area, border included): the zoom
-    /// `Fit` resolves to, the rows shown, cursor moves.
-    pub fn grid(&self, area: Rect) -> MapGrid {
+    fn grid_with(&self, area: Rect, legend_rows: u16) -> MapGrid {
         let g = self.snapshot.geometry();
         MapGrid::scaled(
             g.lines(),
             Some(g.slots_per_line()),
             self.map.zoom,
             self.map.cursor_line,
-            Self::split(area).0,
+            Self::split(area, legend_rows).0,
             if self.wide { 2 } else { 1 },
         )
+    }
+
+    /// The legend of `grid`: a glyph and its meaning for everything the map draws; `compact`
+    /// shortens the sharing scale to its colours.
+    fn legend<'l>(&self, grid: &MapGrid, compact: bool) -> Vec<LegendItem<'l>> {
+        let max = self.heat.slots.max_transfers();
+        let marks = self.heat.slots.top_shared(TOP_SHARED).len();
+        legend_items(self.theme, grid, self.next_ids, self.heat, max, marks, compact)
+    }
+
+    /// Legend rows and whether the scale is compact: one row if every item fits there; else
+    /// two where the map keeps its zoom with one row less; else the compact scale. So no glyph
+    /// on screen goes unexplained where the room allows.
+    fn legend_rows(&self, area: Rect) -> (u16, bool) {
+        let (_, Some(legend)) = Self::split(area, 1) else { return (1, false) };
+        let fits = |items: &[LegendItem<'_>], rows| {
+            legend_layout(items, rows, legend.width).iter().all(Option::is_some)
+        };
+        let one = self.grid_with(area, 1);
+        if fits(&self.legend(&one, false), 1) {
+            return (1, false);
+        }
+        let two = self.grid_with(area, 2);
+        let room = Self::split(area, 2).0.height < Self::split(area, 1).0.height;
+        if room && two.lines_per_cell() == one.lines_per_cell() && fits(&self.legend(&two, false), 2) {
+            return (2, false);
+        }
+        if fits(&self.legend(&one, true), 1) || !room || two.lines_per_cell() != one.lines_per_cell() {
+            return (1, true);
+        }
+        (2, true)
+    }
+
+    /// The grid this widget draws in `area` (its whole area, border included): the zoom
+    /// `Fit` resolves to, the rows shown, cursor moves.
+    pub fn grid(&self, area: Rect) -> MapGrid {
+        self.grid_with(area, self.legend_rows(area).0)
     }
 }
 
@@ -267,8 +303,9 @@ impl Widget for &OccupancyMap<'_> {
         }
         let theme = self.theme;
         let geometry = self.snapshot.geometry();
-        let grid = self.grid(area);
-        let (_, legend_area) = OccupancyMap::split(area);
+        let (rows, compact) = self.legend_rows(area);
+        let grid = self.grid_with(area, rows);
+        let (_, legend_area) = OccupancyMap::split(area, rows);
         let block = panel(theme, self.name, scale_text(geometry, grid.zoom, theme));
         let block = with_footnote(block, theme, range_note(&grid, theme));
         block.render(area, buf);
@@ -289,8 +326,8 @@ impl Widget for &OccupancyMap<'_> {
         grid.draw(buf, theme, Some(self.map.cursor_line), &painter);
 
         if let Some(legend) = legend_area {
-            let items = legend_items(theme, &grid, self.next_ids, self.heat, max, marks);
-            draw_legend(buf, legend, &items);
+            let items = legend_items(theme, &grid, self.next_ids, self.heat, max, marks, compact);
+            draw_legend_rows(buf, legend, &items);
         }
     }
 }
@@ -302,6 +339,7 @@ fn legend_items<'a>(
     heat: &LineHeat,
     max: f32,
     marks: usize,
+    compact: bool,
 ) -> Vec<LegendItem<'a>> {
     let g = &theme.glyphs;
     let mut items: Vec<LegendItem<'a>> = Vec::with_capacity(8);
@@ -317,7 +355,7 @@ fn legend_items<'a>(
     }
     // The colour scale second: a narrow legend drops items from the end.
     let per_s = heat.per_second(1).map(|unit| unit * f64::from(max));
-    items.push(share_legend(theme, heat.measured, per_s, even_sharing(&heat.slots, max)));
+    items.push(share_legend(theme, heat.measured, per_s, even_sharing(&heat.slots, max), compact));
     items.push(vec![Span::styled(g.reserved, theme.reserved()), Span::styled(" reserved", theme.dim())]);
     items.push(vec![Span::styled(g.free, theme.free(0)), Span::styled(" free", theme.dim())]);
     if slot_level && marks > 0 {

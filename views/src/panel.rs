@@ -55,6 +55,38 @@ pub(crate) fn draw_legend(buf: &mut Buffer, area: Rect, items: &[LegendItem<'_>]
     }
 }
 
+/// Where `items` go on `rows` rows of `width` columns, first fit: each item on the first row
+/// with room for it (never split), two spaces apart; `None` for an item no row has room for.
+pub(crate) fn legend_layout(items: &[LegendItem<'_>], rows: u16, width: u16) -> Vec<Option<(u16, u16)>> {
+    let mut used = vec![0u16; usize::from(rows)];
+    items
+        .iter()
+        .map(|item| {
+            let w = u16::try_from(item.iter().map(Span::width).sum::<usize>()).unwrap_or(u16::MAX);
+            used.iter_mut().enumerate().find_map(|(r, x)| {
+                let gap = if *x == 0 { 0 } else { 2 };
+                let at = x.saturating_add(gap);
+                (at.saturating_add(w) <= width).then(|| {
+                    *x = at + w;
+                    (u16::try_from(r).unwrap_or(0), at)
+                })
+            })
+        })
+        .collect()
+}
+
+/// Draws `items` over the rows of `area` where [`legend_layout`] puts them.
+pub(crate) fn draw_legend_rows(buf: &mut Buffer, area: Rect, items: &[LegendItem<'_>]) {
+    for (item, at) in items.iter().zip(legend_layout(items, area.height, area.width)) {
+        let Some((row, dx)) = at else { continue };
+        let mut x = area.x + dx;
+        for span in item {
+            let (nx, _) = buf.set_span(x, area.y + row, span, area.right() - x);
+            x = nx;
+        }
+    }
+}
+
 /// Maps write counts to heat levels on a log scale relative to the hottest line, so that one
 /// line with a single write still shows next to one with millions.
 /// Up to a largest count of 16 the scale is linear (a log scale would leave levels unused).
@@ -99,17 +131,24 @@ pub(crate) fn share_legend<'a>(
     measured: bool,
     top_per_s: Option<f64>,
     even: Option<(usize, usize)>,
+    compact: bool,
 ) -> LegendItem<'a> {
     if !measured {
-        return vec![Span::styled("sharing: off (probes disabled)", theme.dim())];
+        let text = if compact { "sharing: off" } else { "sharing: off (probes disabled)" };
+        return vec![Span::styled(text, theme.dim())];
     }
-    let mut item = vec![Span::styled("shared ", theme.dim())];
+    let mut item = vec![Span::styled("shared", theme.dim())];
     if theme.has_color() {
+        item.push(Span::styled(" ", theme.dim()));
         for l in 0..=HEAT_LEVELS {
             item.push(Span::styled(theme.glyphs.occupied, theme.heat(l)));
         }
-        item.push(Span::styled(" ", theme.dim()));
     }
+    // Compact: the scale alone (the rates are in the contention view and the detail).
+    if compact && theme.has_color() {
+        return item;
+    }
+    item.push(Span::styled(" ", theme.dim()));
     let note = match top_per_s {
         Some(r) if r > 0.0 => format!("to {}/s (est.)", Si(r)),
         Some(_) => "no line shared".to_owned(),
