@@ -262,7 +262,7 @@ pub fn load(player: &Player, parts: &TraceParts, scan: bool, line: Option<usize>
                 OpOrigin::Sweep => "end sweep op",
             };
             format!(
-                "#{} t{} {origin} {}: {}  ({} µs after zero, took {} ns)",
+                "event #{} · t{}'s {origin} {}: {}  ({} µs after zero, took {} ns)",
                 o.event,
                 o.thread(),
                 e.op_index,

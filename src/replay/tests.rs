@@ -93,7 +93,7 @@ fn the_frame_follows_the_cursor_and_steps_back_to_the_same_table() {
     // By event number: the op at the cursor is that event.
     p.seek(Target::Event(1234)).unwrap();
     let ev = load(&p, &parts, false, None).unwrap();
-    assert!(ev.replay.event_text.starts_with("#1234 "), "{}", ev.replay.event_text);
+    assert!(ev.replay.event_text.starts_with("event #1234 · "), "{}", ev.replay.event_text);
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn at_violation_marks_the_checkers_first_find_and_v_can_go_there() {
     assert!(parts.marks.iter().any(|m| m.kind == slotscope_views::MarkKind::Violation));
     p.seek(Target::Event(event)).unwrap();
     let f = load(&p, &parts, false, None).unwrap();
-    assert!(f.replay.event_text.starts_with(&format!("#{event} ")), "{}", f.replay.event_text);
+    assert!(f.replay.event_text.starts_with(&format!("event #{event} · ")), "{}", f.replay.event_text);
     assert!(f.replay.event_text.contains("-> hit"), "a stale key that hit: {}", f.replay.event_text);
 }
 
@@ -210,7 +210,7 @@ fn s_saves_the_replay_screen_and_where_the_cursor_stands() {
     let paths = super::save(&m, &out, std::time::UNIX_EPOCH).unwrap();
     assert_eq!(paths.len(), 2);
     let text = std::fs::read_to_string(&paths[0]).unwrap();
-    assert!(text.contains("REPLAY") && text.contains("op 300 of"), "{text}");
+    assert!(text.contains("REPLAY") && text.contains(" 300 of "), "{text}");
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&paths[1]).unwrap()).unwrap();
     assert_eq!(doc["replay"]["op"], 300);
     assert_eq!(doc["table"]["capacity"], 256, "{doc}");

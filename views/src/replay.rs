@@ -202,9 +202,18 @@ impl Widget for &ReplayBar<'_> {
             }
         }
         buf.set_string(area.x + 1, y, "timeline", t.dim());
-        let pos = format!("op {} of {}", group(i.position), group(i.events));
-        let w = u16::try_from(unicode_width(&pos)).unwrap_or(0);
-        buf.set_stringn(area.right().saturating_sub(w + 1), y, &pos, usize::from(w), t.dim());
+        // Ops applied (the cursor's rank in time order), right of the strip: never over it,
+        // so the cursor's marker and the text do not overwrite each other.
+        let room = usize::from(area.right().saturating_sub(x1 + 1));
+        let (done, all) = (group(i.position), group(i.events));
+        let pos =
+            [format!("{done} of {all} ops"), format!("{done}/{all} ops"), format!("{done}/{all}"), done]
+                .into_iter()
+                .find(|p| unicode_width(p) <= room);
+        if let Some(pos) = pos {
+            let w = u16::try_from(unicode_width(&pos)).unwrap_or(0);
+            buf.set_stringn(area.right().saturating_sub(w + 1), y, &pos, usize::from(w), t.dim());
+        }
         // Row 2: play state and speed, the strip, the cursor's time.
         let y = area.y + 1;
         if y >= area.bottom() {
@@ -319,7 +328,18 @@ mod tests {
         (&ReplayBar::new(&info(), &t)).render(buf.area, &mut buf);
         let r = rows(&buf);
         assert!(r[0].contains('◆') && r[0].contains('✗') && r[0].contains('▾'), "{}", r[0]);
-        assert!(r[0].ends_with("op 5,001 of 464,406 "), "{}", r[0]);
+        assert!(r[0].ends_with(" 5,001 of 464,406 ops "), "{}", r[0]);
+        // At the trace's end, with long counts: the marker and the count keep apart.
+        let mut end = info();
+        end.cursor_ns = end.end_ns;
+        end.position = 12_345_678;
+        end.events = 12_345_678;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 3));
+        (&ReplayBar::new(&end, &t)).render(buf.area, &mut buf);
+        let top = rows(&buf)[0].clone();
+        assert!(top.ends_with(" 12,345,678 ") && top.contains('▼'), "{top}");
+        let marker = top.chars().position(|c| c == '▼').unwrap();
+        assert!(marker < top.chars().count() - " 12,345,678 ".len(), "{top}");
         assert!(r[1].starts_with(" ⏸ 0.05× "), "{}", r[1]);
         assert!(r[1].contains("+50.0ms / 90.0ms"), "{}", r[1]);
         assert!(r[2].contains("#6218 t1 op 1610 lookup") && r[2].ends_with("frame 500µs "), "{}", r[2]);

@@ -43,7 +43,7 @@ fn frame_at(position: u64, time_ns: u64) -> ReplayFrame {
             end_ns: 40_000_000,
             position,
             events: EVENTS,
-            event_text: format!("#{position} t1 op 812: lookup 307@2 -> hit (value t0#479)"),
+            event_text: format!("event #{position} · t1's op 812: lookup 307@2 -> hit (value t0#479)"),
             table: TableSource::Model,
             activity: (0..200).map(|i| (i * 37 % 23) as u64).collect(),
             marks: vec![
