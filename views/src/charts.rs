@@ -38,6 +38,7 @@ pub struct ChartsView<'a> {
     /// The frame's run time: the right edge of the time axis.
     now: Duration,
     window: Duration,
+    compact: bool,
     theme: &'a Theme,
 }
 
@@ -58,8 +59,17 @@ impl<'a> ChartsView<'a> {
             groups: &inputs.threads.groups,
             now: inputs.header.elapsed,
             window: state.chart_window(),
+            compact: false,
             theme,
         }
+    }
+
+    /// The dashboard's charts under a short map: throughput and latency over time side by
+    /// side (stacked below 100 columns: throughput only), no spectrum.
+    #[must_use]
+    pub fn compact(mut self, compact: bool) -> Self {
+        self.compact = compact;
+        self
     }
 
     fn ascii(&self) -> bool {
@@ -89,7 +99,13 @@ impl<'a> ChartsView<'a> {
     }
 
     fn window_note(&self) -> String {
-        format!("last {} · +/- window (30s..10m)", secs_label(self.window.as_secs()))
+        let w = secs_label(self.window.as_secs());
+        // On the dashboard `+`/`-` zoom the map; the window is set on view 8.
+        if self.compact {
+            format!("last {w}")
+        } else {
+            format!("last {w} · +/- window (30s..10m)")
+        }
     }
 
     /// The time axis: from `-window` to now, in seconds.
@@ -121,7 +137,8 @@ impl<'a> ChartsView<'a> {
 
     fn throughput(&self, buf: &mut Buffer, area: Rect) {
         let t = self.theme;
-        let block = panel(t, "Throughput", format!("ops/s per thread group, {}", self.window_note()));
+        let what = if self.compact { "ops/s per group" } else { "ops/s per thread group" };
+        let block = panel(t, "Throughput", format!("{what}, {}", self.window_note()));
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.height < 4 || inner.width < 20 {
@@ -375,6 +392,16 @@ impl Widget for &ChartsView<'_> {
             block.render(area, buf);
             let say = "nothing to chart yet: the charts draw a live run's samples (a replay has none)";
             put(buf, inner.x + 1, inner.y, inner.right(), say, t.dim());
+            return;
+        }
+        if self.compact {
+            if area.width >= 100 {
+                let w = area.width / 2;
+                self.throughput(buf, Rect { width: w, ..area });
+                self.latency_over_time(buf, Rect { x: area.x + w, width: area.width - w, ..area });
+            } else {
+                self.throughput(buf, area);
+            }
             return;
         }
         let top_h = (area.height / 3).clamp(8, 16).min(area.height);

@@ -72,7 +72,12 @@ pub struct Regions {
     pub figures: Option<Rect>,
     /// The replay bar, when replaying a trace.
     pub replay: Option<Rect>,
+    /// Charts under the map, where the map leaves rows spare (a tall dashboard).
+    pub charts: Option<Rect>,
 }
+
+/// Spare rows under the dashboard's map that make room for charts there.
+const SPARE_FOR_CHARTS: u16 = 14;
 
 /// A panel of the body other than the map and the detail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,6 +293,18 @@ impl<'a> Dashboard<'a> {
                 let map = Rect { width: body.width - rw, ..body };
                 let right = Rect { x: map.right(), width: rw, ..body };
                 r.map = Some(map);
+                // Rows the map does not need (the whole table drawn, two legend rows, the
+                // border) go to charts under it when there are enough for them.
+                if let (Some(snap), false) = (self.inputs.snapshot, self.present || detail) {
+                    let grid =
+                        OccupancyMap::new(snap, self.inputs.heat, &self.state.map, self.theme).grid(map);
+                    let needed = u16::try_from(grid.total_rows).unwrap_or(u16::MAX).saturating_add(4);
+                    let spare = map.height.saturating_sub(needed);
+                    if spare >= SPARE_FOR_CHARTS {
+                        r.map = Some(Rect { height: map.height - spare, ..map });
+                        r.charts = Some(Rect { y: map.bottom() - spare, height: spare, ..map });
+                    }
+                }
                 if detail {
                     r.detail = Some(right);
                 } else {
@@ -484,6 +501,9 @@ impl Widget for &Dashboard<'_> {
         }
         for (which, area) in r.panels.iter().flatten() {
             self.render_panel(*which, *area, buf, gens.as_ref());
+        }
+        if let Some(c) = r.charts {
+            (&ChartsView::new(i, self.state, t).compact(true)).render(c, buf);
         }
         let controls = if self.replay.is_some() { REPLAY_CONTROLS } else { CONTROLS };
         let frozen = self.replay.map_or(i.header.frozen, |r| !r.playing);

@@ -85,3 +85,24 @@ fn help_overlay_and_too_small() {
     let term = draw(&demo, &state, &theme, 50, 12);
     insta::assert_snapshot!("too_small_50x12", term.backend());
 }
+
+#[test]
+fn a_tall_dashboard_gives_the_rows_its_map_does_not_need_to_charts() {
+    let demo = Demo::build(&DemoSpec::default());
+    let theme = Theme::default();
+    let state = screen(Screen::Dashboard);
+    let dash = Dashboard::new(demo.inputs(), &state, &theme);
+    // 1024 slots are 128 lines: 10 rows of map at 200 columns, so 60 rows leave charts room.
+    let tall = dash.regions(ratatui::layout::Rect::new(0, 0, 200, 60));
+    let (map, charts) = (tall.map.unwrap(), tall.charts.expect("charts under the map"));
+    assert_eq!(charts.y, map.bottom());
+    assert!(charts.height >= 14, "{charts:?}");
+    let term = draw(&demo, &state, &theme, 200, 60);
+    insta::assert_snapshot!("dashboard_200x60", term.backend());
+    // 120x40: the map needs its rows (and zoomed in to slots of a big table, so would 200x60).
+    assert!(dash.regions(ratatui::layout::Rect::new(0, 0, 120, 40)).charts.is_none());
+    let big = Demo::build(&DemoSpec { capacity: 1 << 16, ..DemoSpec::default() });
+    let zoomed = ViewState { map: MapState { zoom: Zoom::Slots, ..MapState::default() }, ..state };
+    let dash = Dashboard::new(big.inputs(), &zoomed, &theme);
+    assert!(dash.regions(ratatui::layout::Rect::new(0, 0, 200, 60)).charts.is_none());
+}
