@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use slotscope_stress::report::fail_if::Verdict;
 use slotscope_stress::report::text::render_text_with;
-use slotscope_stress::report::verdict::render_verdict;
+use slotscope_stress::report::verdict::render_verdict_at;
 use slotscope_stress::Report;
 
 use crate::cli::OutputFormat;
@@ -34,8 +34,20 @@ pub fn text_report(report: &Report, detail: bool, spectrum: bool) -> String {
     if detail {
         render_text_with(report, spectrum)
     } else {
-        render_verdict(report, spectrum)
+        render_verdict_at(report, spectrum, columns())
     }
+}
+
+/// Columns the verdict may use: the terminal's width where stdout is one (after the TUI, a
+/// headless run on a terminal), else 120 (a pipe, a file, CI).
+fn columns() -> usize {
+    use std::io::IsTerminal as _;
+    if std::io::stdout().is_terminal() {
+        if let Ok((w, _)) = ratatui::crossterm::terminal::size() {
+            return usize::from(w);
+        }
+    }
+    slotscope_stress::report::verdict::VERDICT_WIDTH
 }
 
 /// The report in `format`, as bytes.

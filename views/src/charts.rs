@@ -353,10 +353,12 @@ impl<'a> ChartsView<'a> {
                 if open {
                     // Service time first, so the corrected curve is drawn over it.
                     series.push((spectrum_points(&l.spectrum_uncorrected, decades, &scale), under));
-                    legend.push(vec![
-                        Span::styled(under.glyph, under.style),
-                        Span::styled(" service time", t.text()),
-                    ]);
+                    let name = if stacked {
+                        " service time".to_owned()
+                    } else {
+                        format!(" {} service time", op.name())
+                    };
+                    legend.push(vec![Span::styled(under.glyph, under.style), Span::styled(name, t.text())]);
                 }
                 series.push((spectrum_points(&l.spectrum, decades, &scale), main));
                 let name = match (open, stacked) {

@@ -43,9 +43,37 @@ const QUOTED: usize = 3;
 const SERVICE: &str = "service time";
 const CORRECTED: &str = "open loop, corrected from intended start";
 
+/// The narrowest verdict: below it lines are cut.
+pub const VERDICT_MIN_WIDTH: usize = 70;
+
+thread_local! {
+    /// The width the verdict being rendered on this thread fits (set by [`render_verdict_at`]
+    /// for the length of one call, so that every line helper reads it without a parameter).
+    static WIDTH: std::cell::Cell<usize> = const { std::cell::Cell::new(VERDICT_WIDTH) };
+}
+
+fn width() -> usize {
+    WIDTH.with(std::cell::Cell::get)
+}
+
 /// The verdict, ending in a newline; with `spectrum`, every timed op's percentile spectrum
 /// after it.
 pub fn render_verdict(r: &Report, spectrum: bool) -> String {
+    render_verdict_at(r, spectrum, VERDICT_WIDTH)
+}
+
+/// The verdict fitted to `columns` (a terminal's width; [`VERDICT_MIN_WIDTH`] ..=
+/// [`VERDICT_WIDTH`]): below 120 columns the latency rows lose their bar and sparkline first,
+/// and the corrected rows say `corrected from intended start` under their group; prose wraps
+/// at the width.
+pub fn render_verdict_at(r: &Report, spectrum: bool, columns: usize) -> String {
+    let before = WIDTH.with(|w| w.replace(columns.clamp(VERDICT_MIN_WIDTH, VERDICT_WIDTH)));
+    let out = render(r, spectrum);
+    WIDTH.with(|w| w.set(before));
+    out
+}
+
+fn render(r: &Report, spectrum: bool) -> String {
     let mut out = String::new();
     head(&mut out, r);
     latency(&mut out, r);
@@ -69,8 +97,51 @@ fn fit(text: &str, width: usize) -> String {
     s
 }
 
+/// `text` on one line, or word-wrapped where it is wider than the verdict (at ` · ` where
+/// it can, else at a space), continuation lines indented under the text after its 12-column
+/// lead (2 columns if it has none); only a single word wider than a line is cut.
 fn line(out: &mut String, text: &str) {
-    out.push_str(&fit(text, VERDICT_WIDTH));
+    let w = width();
+    if text.chars().count() <= w {
+        out.push_str(text);
+        out.push('\n');
+        return;
+    }
+    let led = text.chars().count() > 12
+        && text.chars().nth(11) == Some(' ')
+        && !text.starts_with(' ')
+        && text.chars().take(11).collect::<String>().trim_end().chars().all(|c| c != ' ');
+    let indent = if led { 12 } else { 2 };
+    let mut rest: &str = text;
+    let mut first = true;
+    loop {
+        let room = if first { w } else { w - indent };
+        if rest.chars().count() <= room {
+            push_line(out, first, indent, rest);
+            return;
+        }
+        let cut: usize = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+        let head = &rest[..cut];
+        let at = head.rfind(" · ").filter(|&i| i > 0).or_else(|| head.rfind(' ').filter(|&i| i > 0));
+        match at {
+            Some(i) => {
+                push_line(out, first, indent, head[..i].trim_end());
+                rest = rest[i..].trim_start_matches([' ', '·']).trim_start();
+            }
+            None => {
+                push_line(out, first, indent, &fit(rest, room));
+                return;
+            }
+        }
+        first = false;
+    }
+}
+
+fn push_line(out: &mut String, first: bool, indent: usize, text: &str) {
+    if !first {
+        out.push_str(&" ".repeat(indent));
+    }
+    out.push_str(text);
     out.push('\n');
 }
 
@@ -93,7 +164,7 @@ fn fill<'a>(out: &mut String, lead: &str, items: impl Iterator<Item = &'a str>, 
     let mut empty = true;
     for item in items {
         let gap = if empty { "" } else { sep };
-        if !empty && now.chars().count() + gap.chars().count() + item.chars().count() > VERDICT_WIDTH {
+        if !empty && now.chars().count() + gap.chars().count() + item.chars().count() > width() {
             line(out, &now);
             now = format!("{:<12}{item}", "");
         } else {
@@ -219,13 +290,24 @@ fn latency(out: &mut String, r: &Report) {
         line(out, "latency     no op was timed");
         return;
     }
-    line(
-        out,
-        &format!(
-            "{:<6} {:<40} {:>6} {:>7} {:>7} {:>7} {:>7} {:<16} {:<16}",
-            "op", "latency", "ops", "p50", "p99", "p99.9", "max", "p50-max, log", "spread of timed"
-        ),
-    );
+    // 120 columns: every column; narrower, the bars go first, then p99.9.
+    let bars = width() >= VERDICT_WIDTH;
+    let p999 = width() >= 75;
+    let label_w = if bars { 40 } else { 29 };
+    let cols = |op: &str, label: &str, ops: &str, p: [&str; 4], extra: [&str; 2]| {
+        let mut l = format!("{op:<6} {label:<label_w$} {ops:>6} {:>7} {:>7}", p[0], p[1]);
+        if p999 {
+            l.push_str(&format!(" {:>7}", p[2]));
+        }
+        l.push_str(&format!(" {:>7}", p[3]));
+        if bars {
+            l.push_str(&format!(" {:<16} {:<16}", extra[0], extra[1]));
+        }
+        l
+    };
+    let head =
+        cols("op", "latency", "ops", ["p50", "p99", "p99.9", "max"], ["p50-max, log", "spread of timed"]);
+    line(out, head.trim_end());
     for (group, rows) in &groups {
         if let Some(g) = group {
             line(out, g);
@@ -234,31 +316,33 @@ fn latency(out: &mut String, r: &Report) {
         for (op, label, count, s, h) in rows {
             #[allow(clippy::cast_precision_loss)]
             let ns = |v: u64| resolved_ns(v as f64, floor);
-            line(
-                out,
-                &format!(
-                    "{:<6} {label:<40} {:>6} {:>7} {:>7} {:>7} {:>7} {} {}",
-                    if *op == last { "" } else { op },
-                    count_text(*count),
-                    ns(s.p50),
-                    ns(s.p99),
-                    ns(s.p999),
-                    ns(s.max),
-                    bar(s),
-                    sparkline(h)
-                ),
+            // Narrow: the corrected rows' words without the loop mode (their group, the scale
+            // line and the service-time row above them say it).
+            let label = if !bars && *label == CORRECTED { "corrected from intended start" } else { label };
+            let p = [ns(s.p50), ns(s.p99), ns(s.p999), ns(s.max)];
+            let row = cols(
+                if *op == last { "" } else { op },
+                label,
+                &count_text(*count),
+                [&p[0], &p[1], &p[2], &p[3]],
+                [&bar(s), &sparkline(h)],
             );
+            line(out, &row);
             last = op;
         }
     }
-    line(
-        out,
-        &format!(
-            "{:<6} scale 10ns to 1s, 2 cells a decade: █ p50 to p99, ▓ to p99.9, ░ to max; `<{}` is below the clock's resolution",
-            "",
-            format_ns(floor)
-        ),
-    );
+    let unresolved = format!("`<{}` is below the clock's resolution", format_ns(floor));
+    if bars {
+        line(
+            out,
+            &format!(
+                "{:<6} scale 10ns to 1s, 2 cells a decade: █ p50 to p99, ▓ to p99.9, ░ to max; {unresolved}",
+                ""
+            ),
+        );
+    } else {
+        line(out, &format!("{:<6} corrected: open loop, from when the op was due · {unresolved}", ""));
+    }
 }
 
 /// The cell (0..SCALE_CELLS) of `ns` on the log scale.
@@ -473,7 +557,7 @@ fn tail(out: &mut String, r: &Report, spectrum: bool) {
         let mut rest = cmd.as_str();
         let mut lead = "repeat      ";
         while !rest.is_empty() {
-            let room = VERDICT_WIDTH - lead.len() - 2;
+            let room = width() - lead.len() - 2;
             // The byte index of the `room`-th character: a path in the command may not be ASCII.
             let end = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
             let cut = if rest.chars().count() <= room + 2 {
