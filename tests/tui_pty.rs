@@ -211,7 +211,7 @@ fn replay_opens_a_trace_obeys_its_keys_and_q_quits_with_the_terminal_restored() 
     s.send(b".");
     s.wait_for("paused: . and , step", false);
     s.send(b"g#100\r");
-    s.wait_for("#100 t", true);
+    s.wait_for("event #100 · t", true);
     s.send(b"]");
     s.wait_for("a replay runs no threads", true);
     s.send(b"s");
