@@ -326,10 +326,47 @@ impl Widget for &OccupancyMap<'_> {
         grid.draw(buf, theme, Some(self.map.cursor_line), &painter);
 
         if let Some(legend) = legend_area {
-            let items = legend_items(theme, &grid, self.next_ids, self.heat, max, marks, compact);
+            // Only what the map drew: a glyph not on screen needs no room in the legend.
+            let shown = drawn_symbols(buf, grid.area);
+            let g = &theme.glyphs;
+            let items: Vec<LegendItem<'_>> =
+                legend_items(theme, &grid, self.next_ids, self.heat, max, marks, compact)
+                    .into_iter()
+                    .filter(|item| {
+                        let glyph = item.first().map_or("", |s| s.content.as_ref());
+                        let cursor = format!("{}{}", g.cursor_left, g.cursor_right);
+                        let on_screen = |sym: &str| shown.contains(sym);
+                        if glyph == g.reserved {
+                            on_screen(g.reserved)
+                        } else if glyph == g.free {
+                            on_screen(g.free)
+                        } else if glyph == g.shared {
+                            on_screen(g.shared)
+                        } else if glyph == cursor {
+                            on_screen(g.cursor_left) || on_screen(g.cursor_right)
+                        } else {
+                            true
+                        }
+                    })
+                    .collect();
             draw_legend_rows(buf, legend, &items);
         }
     }
+}
+
+/// The symbols drawn in `area` of `buf`.
+fn drawn_symbols(buf: &Buffer, area: Rect) -> std::collections::HashSet<String> {
+    let mut seen = std::collections::HashSet::new();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if let Some(c) = buf.cell((x, y)) {
+                if !seen.contains(c.symbol()) {
+                    seen.insert(c.symbol().to_owned());
+                }
+            }
+        }
+    }
+    seen
 }
 
 fn legend_items<'a>(

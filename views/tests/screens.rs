@@ -106,3 +106,36 @@ fn a_tall_dashboard_gives_the_rows_its_map_does_not_need_to_charts() {
     let dash = Dashboard::new(big.inputs(), &zoomed, &theme);
     assert!(dash.regions(ratatui::layout::Rect::new(0, 0, 200, 60)).charts.is_none());
 }
+
+#[test]
+fn the_map_legend_names_every_glyph_the_map_draws() {
+    let demo = Demo::build(&DemoSpec::default());
+    let theme = Theme::default();
+    for zoom in [Zoom::Fit, Zoom::Slots] {
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            let state =
+                ViewState { map: MapState { zoom, ..MapState::default() }, ..screen(Screen::Occupancy) };
+            let term = draw(&demo, &state, &theme, w, h);
+            let buf = term.backend().buffer();
+            let rows: Vec<String> =
+                (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_owned()).collect()).collect();
+            // The legend is the map panel's last rows: from the first row that starts a legend.
+            let legend_at = rows.iter().rposition(|r| r.contains(" occupied")).expect("a legend");
+            let legend_at = if rows[legend_at - 1].contains("  ") && rows[legend_at - 1].contains(" free") {
+                legend_at - 1
+            } else {
+                legend_at
+            };
+            let (map, legend) = (rows[..legend_at].join("\n"), rows[legend_at..].join("\n"));
+            for (glyph, meaning) in [("×", "most shared"), ("▒", "reserved"), ("◀", "cursor"), ("·", "free")]
+            {
+                if map.contains(glyph) {
+                    assert!(
+                        legend.contains(meaning),
+                        "{zoom:?} {w}x{h}: {glyph} drawn, {meaning} not in:\n{legend}"
+                    );
+                }
+            }
+        }
+    }
+}
