@@ -511,20 +511,8 @@ fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
         for (out, o) in g.ops.iter_mut().zip(ops) {
             // The group's op ran open loop if it has corrected times (this interval or before).
             let corrected = o.interval_corrected.count > 0 || o.cumulative_corrected.count > 0;
-            let (interval, run) = if corrected {
-                (&o.interval_corrected, &o.cumulative_corrected)
-            } else {
-                (&o.interval, &o.cumulative)
-            };
-            let service =
-                |s: &LatencySummary| if corrected { percentiles(s) } else { Percentiles::default() };
-            *out = OpLatency {
-                interval: percentiles(interval),
-                run: percentiles(run),
-                interval_uncorrected: service(&o.interval),
-                run_uncorrected: service(&o.cumulative),
-                ..OpLatency::default()
-            };
+            let service = [&o.interval, &o.cumulative];
+            *out = op_latency(corrected, service, [&o.interval_corrected, &o.cumulative_corrected]);
         }
     }
     if let Some(t) = &sample.timing {
@@ -534,16 +522,12 @@ fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
         lat.overhead_ns = t.calibration.map(|c| c.overhead_ns_per_op);
     }
     for ((out, op), corrected) in lat.ops.iter_mut().zip(&sample.ops).zip(open) {
-        let (interval, run) = main_summaries(op, corrected);
-        let uncorrected =
-            |s: &LatencySummary| if corrected { percentiles(s) } else { Percentiles::default() };
+        let service = [&op.interval_summary, &op.cumulative_summary];
+        let with_corrected = [&op.interval_corrected_summary, &op.cumulative_corrected_summary];
         *out = OpLatency {
-            interval: percentiles(interval),
-            run: percentiles(run),
-            interval_uncorrected: uncorrected(&op.interval_summary),
-            run_uncorrected: uncorrected(&op.cumulative_summary),
             spectrum: std::mem::take(&mut out.spectrum),
             spectrum_uncorrected: std::mem::take(&mut out.spectrum_uncorrected),
+            ..op_latency(corrected, service, with_corrected)
         };
         let main = if corrected { &op.cumulative_corrected } else { &op.cumulative };
         fill_spectrum(main, &mut out.spectrum);
@@ -551,6 +535,25 @@ fn fill_latency(sample: &Sample, open: [bool; 3], lat: &mut LatencyStats) {
         if corrected {
             fill_spectrum(&op.cumulative, &mut out.spectrum_uncorrected);
         }
+    }
+}
+
+/// One op's rows from its interval and run summaries (`[interval, run]`), without spectra:
+/// in open loop (`corrected`) the corrected ones, with the service times beside them; else
+/// the service times alone.
+fn op_latency(
+    corrected: bool,
+    service: [&LatencySummary; 2],
+    with_corrected: [&LatencySummary; 2],
+) -> OpLatency {
+    let main = if corrected { with_corrected } else { service };
+    let beside = |s: &LatencySummary| if corrected { percentiles(s) } else { Percentiles::default() };
+    OpLatency {
+        interval: percentiles(main[0]),
+        run: percentiles(main[1]),
+        interval_uncorrected: beside(service[0]),
+        run_uncorrected: beside(service[1]),
+        ..OpLatency::default()
     }
 }
 

@@ -675,8 +675,8 @@ impl nav::Navigable for Model {
         let extras = self.extras();
         self.dashboard(&extras).regions(self.area).tabs
     }
-    fn hot_line(&self, rank: usize) -> Option<usize> {
-        slotscope_views::hottest_lines(&self.shown().heat).get(rank).copied()
+    fn hot_lines(&self) -> Vec<usize> {
+        slotscope_views::hottest_lines(&self.shown().heat)
     }
     fn has_table(&self) -> bool {
         Model::has_table(self)

@@ -6,7 +6,7 @@
 use ratatui::crossterm::event::{MouseEvent, MouseEventKind};
 use ratatui::layout::Rect;
 use slotscope_views::controls::Action;
-use slotscope_views::state::{CHART_WINDOWS, HOT_LINES, SORT_KEYS};
+use slotscope_views::state::{CHART_WINDOWS, SORT_KEYS};
 use slotscope_views::{MapGrid, Move, Palette, Screen, TabBar, Theme, ViewState, Zoom};
 
 /// Map rows one mouse-wheel notch scrolls.
@@ -31,8 +31,8 @@ pub trait Navigable {
     }
     /// Where the tab bar is drawn, if it is.
     fn tab_bar(&self) -> Option<Rect>;
-    /// The slot line of the shown frame's hottest line of `rank` (0 = the hottest).
-    fn hot_line(&self, rank: usize) -> Option<usize>;
+    /// The shown frame's hottest slot lines, hottest first (the contention view's ranks).
+    fn hot_lines(&self) -> Vec<usize>;
     /// Whether mouse capture is on.
     fn mouse(&self) -> bool;
     /// Turns mouse capture on or off (the model asks its loop to).
@@ -169,7 +169,8 @@ pub fn no_map(m: &mut impl Navigable) {
 /// `j`/`k` on the contention view: the selection walks the hottest lines, above the first
 /// of them back to the header line.
 fn select_hot(m: &mut impl Navigable, mv: Move) {
-    let ranked = (0..HOT_LINES).take_while(|&r| m.hot_line(r).is_some()).count();
+    let hot = m.hot_lines();
+    let ranked = hot.len();
     let v = m.view_mut();
     v.hot_selected = match (mv, v.hot_selected) {
         (Move::Down | Move::Right, None) if ranked > 0 => Some(0),
@@ -181,7 +182,7 @@ fn select_hot(m: &mut impl Navigable, mv: Move) {
     };
     let said = match m.view_mut().hot_selected {
         None => "the header line: Enter explains it".to_owned(),
-        Some(r) => match m.hot_line(r) {
+        Some(r) => match hot.get(r) {
             Some(line) => format!("hottest #{}: slot line {line}; Enter opens it on the map", r + 1),
             None => "no hot line there".to_owned(),
         },
@@ -192,7 +193,7 @@ fn select_hot(m: &mut impl Navigable, mv: Move) {
 /// Enter on a selected hottest line: the occupancy map, that line selected, its detail open.
 fn open_hot_line(m: &mut impl Navigable) {
     let rank = m.view_mut().hot_selected.unwrap_or(0);
-    match m.hot_line(rank) {
+    match m.hot_lines().get(rank).copied() {
         Some(line) if m.has_table() => {
             let v = m.view_mut();
             v.screen = Screen::Occupancy;

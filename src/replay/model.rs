@@ -376,8 +376,8 @@ impl nav::Navigable for Model {
     fn tab_bar(&self) -> Option<ratatui::layout::Rect> {
         self.dashboard().regions(self.area).tabs
     }
-    fn hot_line(&self, rank: usize) -> Option<usize> {
-        slotscope_views::hottest_lines(&self.shown.heat).get(rank).copied()
+    fn hot_lines(&self) -> Vec<usize> {
+        slotscope_views::hottest_lines(&self.shown.heat)
     }
     fn has_table(&self) -> bool {
         self.shown.snapshot.is_some()

@@ -18,7 +18,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 
 use crate::model::{History, Inputs, LatencyStats, Op, SpectrumPoint};
-use crate::panel::{draw_legend, panel, put, LegendItem};
+use crate::panel::{draw_legend, halves, panel, put, LegendItem};
 use crate::state::ViewState;
 use crate::theme::Theme;
 use crate::units::{Nanos, Si};
@@ -398,9 +398,9 @@ impl Widget for &ChartsView<'_> {
         }
         if self.compact {
             if area.width >= 100 {
-                let w = area.width / 2;
-                self.throughput(buf, Rect { width: w, ..area });
-                self.latency_over_time(buf, Rect { x: area.x + w, width: area.width - w, ..area });
+                let (throughput, over_time) = halves(area, true);
+                self.throughput(buf, throughput);
+                self.latency_over_time(buf, over_time);
             } else {
                 self.throughput(buf, area);
             }
@@ -412,15 +412,9 @@ impl Widget for &ChartsView<'_> {
         if rest.height < 6 {
             return;
         }
-        if rest.width >= 100 {
-            let w = rest.width / 2;
-            self.latency_over_time(buf, Rect { width: w, ..rest });
-            self.spectrum(buf, Rect { x: rest.x + w, width: rest.width - w, ..rest });
-        } else {
-            let h = rest.height / 2;
-            self.latency_over_time(buf, Rect { height: h, ..rest });
-            self.spectrum(buf, Rect { y: rest.y + h, height: rest.height - h, ..rest });
-        }
+        let (over_time, spectrum) = halves(rest, rest.width >= 100);
+        self.latency_over_time(buf, over_time);
+        self.spectrum(buf, spectrum);
     }
 }
 

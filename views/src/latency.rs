@@ -9,7 +9,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
 
 use crate::model::{LatencyStats, Op, OpLatency, Percentiles, SpectrumPoint, Timeline};
-use crate::panel::{panel, put, put_right};
+use crate::panel::{halves, panel, put, put_right};
 use crate::plot::{col, columns, fit_columns, linear, table_head, table_row, Align, Column, LogAxis};
 use crate::theme::Theme;
 use crate::units::{Nanos, Si};
@@ -417,15 +417,9 @@ impl LatencyView<'_> {
         if bottom.height < 9 {
             return;
         }
-        if bottom.width >= 80 {
-            let w = bottom.width / 2;
-            self.p99_over_time(buf, Rect { width: w, ..bottom });
-            self.spectrum(buf, Rect { x: bottom.x + w, width: bottom.width - w, ..bottom });
-        } else {
-            let h = bottom.height / 2;
-            self.p99_over_time(buf, Rect { height: h, ..bottom });
-            self.spectrum(buf, Rect { y: bottom.y + h, height: bottom.height - h, ..bottom });
-        }
+        let (over_time, spectrum) = halves(bottom, bottom.width >= 80);
+        self.p99_over_time(buf, over_time);
+        self.spectrum(buf, spectrum);
     }
 
     fn render_compact(&self, area: Rect, buf: &mut Buffer) {

@@ -28,6 +28,18 @@ pub(crate) fn with_footnote<'a>(block: Block<'a>, theme: &Theme, note: String) -
     block.title_bottom(Line::from(Span::styled(format!(" {note} "), theme.dim())).alignment(Alignment::Right))
 }
 
+/// `area` cut in two: side by side (halves of the width) when `side_by_side`, else stacked
+/// (halves of the height); the second part takes the odd column or row.
+pub(crate) fn halves(area: Rect, side_by_side: bool) -> (Rect, Rect) {
+    if side_by_side {
+        let w = area.width / 2;
+        (Rect { width: w, ..area }, Rect { x: area.x + w, width: area.width - w, ..area })
+    } else {
+        let h = area.height / 2;
+        (Rect { height: h, ..area }, Rect { y: area.y + h, height: area.height - h, ..area })
+    }
+}
+
 /// One legend entry: spans drawn together, never split.
 pub(crate) type LegendItem<'a> = Vec<Span<'a>>;
 
