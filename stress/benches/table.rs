@@ -138,6 +138,17 @@ impl Workload {
     }
 }
 
+/// Where the mutating threads' live keys come from (`--pools`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Pools {
+    Shared,
+    Own,
+}
+
+/// Values a thread inserts to build its own pool are numbered from here (its churn counts from
+/// 1), so that every value keeps its own id.
+const OWN_POOL_SEQ: u64 = 1 << 39;
+
 /// The table beside its peers, side by side in one run (markdown on stdout, progress on
 /// stderr).
 #[derive(Parser, Debug)]
@@ -160,6 +171,11 @@ struct Settings {
     /// Run only these contenders (default: all), for profiling one at a time.
     #[arg(long, env = "SLOTSCOPE_BENCH_ONLY", value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(CONTENDER_IDS))]
     only: Vec<String>,
+    /// Whose keys the churn and read-heavy threads work on: `shared` (a random share of the
+    /// half that one thread filled and left) or `own` (the structure filled and emptied again,
+    /// then each thread inserts its share itself, untimed, all threads at once).
+    #[arg(long, env = "SLOTSCOPE_BENCH_POOLS", value_enum, default_value = "shared")]
+    pools: Pools,
     /// The layout of our table's contenders (the peers have none).
     #[arg(long, env = "SLOTSCOPE_BENCH_LAYOUT", default_value = "interleaved",
           value_parser = parse_layout())]
@@ -220,6 +236,13 @@ impl Plan {
         }
         let present = order.split_off(PRESENT);
         Plan { removed: order, present, layout }
+    }
+
+    /// `--pools own`: every insertion removed again, in insertion order, so that each
+    /// structure's free ids are back in the order it started with. The present keys are the
+    /// first half of the (dead) fill keys: placeholders, never looked up.
+    fn emptied(layout: Layout) -> Plan {
+        Plan { removed: (0..CAPACITY).collect(), present: (0..PRESENT).collect(), layout }
     }
 }
 
@@ -649,19 +672,20 @@ impl Mutate for TableWriterLines<'_> {
 /// line `n - sum(n_i^2) / n` for the threads' write counts `n_i` (the app's sharing estimate;
 /// an upper bound, since a thread writing a line twice in a row keeps it).
 fn line_figures(ctx: &Ctx, allocator: Allocator, threads: usize, ops: u64) -> (f64, f64) {
-    let (table, all) = build_table_with(&ctx.plan, allocator);
-    let keys = present(&ctx.plan, &all);
+    let (table, all) = build_table_with(&ctx.mutating, allocator);
+    let keys = present(&ctx.mutating, &all);
     let share = PRESENT / threads;
     let heats: Vec<LineHeat> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (table, keys, cores) = (&table, &keys, &ctx.cores);
+                let (table, keys, cores, pools) = (&table, &keys, &ctx.cores, ctx.pools);
                 s.spawn(move || {
                     if !cores.is_empty() {
                         core_affinity::set_for_current(cores[t % cores.len()]);
                     }
                     let mut m = TableWriterLines { writer: table.writer(), heat: LineHeat::new(table) };
-                    let mut pool = Pool::new(&keys[t * share..(t + 1) * share]);
+                    let mut pool = pool_for(pools, &mut m, &keys[t * share..(t + 1) * share], t as u64);
+                    m.heat = LineHeat::new(table);
                     let removed = churn_loop(&mut m, &mut pool, ops, t as u64);
                     assert_eq!(removed, ops / 2, "a remove of an own live key failed");
                     m.heat
@@ -1019,7 +1043,12 @@ where
 
 /// What every measurement shares.
 struct Ctx {
+    /// The lookup workload's world.
     plan: Plan,
+    /// The mutating workloads' start: `plan` (shared pools), or everything removed again in
+    /// insertion order (own pools, which the threads then insert themselves).
+    mutating: Plan,
+    pools: Pools,
     seqs: Sequences,
     cores: Vec<CoreId>,
 }
@@ -1170,7 +1199,7 @@ where
     drain_garbage();
     let sample = run_threads(threads, &ctx.cores, |t| {
         let mut m = session(t);
-        let mut pool = Pool::new(&keys[t * share..(t + 1) * share]);
+        let mut pool = pool_for(ctx.pools, &mut m, &keys[t * share..(t + 1) * share], t as u64);
         let seq = &*ctx.seqs.mixed[t];
         move || {
             match workload {
@@ -1191,6 +1220,26 @@ where
     });
     drain_garbage();
     sample
+}
+
+/// A thread's pool: its share of the present keys, or (own pools) `share.len()` keys it
+/// inserts itself through its own session.
+fn pool_for<M: Mutate>(pools: Pools, m: &mut M, share: &[M::K], t: u64) -> Pool<M::K> {
+    match pools {
+        Pools::Shared => Pool::new(share),
+        Pools::Own => {
+            let mut pool = Pool::new(&share[..1]);
+            pool.pop_front();
+            for i in 0..share.len() as u64 {
+                pool.push_back(m.insert(fresh(t, OWN_POOL_SEQ + i)));
+                if i % BATCH == BATCH - 1 {
+                    m.batch_end();
+                }
+            }
+            m.batch_end();
+            pool
+        }
+    }
 }
 
 /// Frees, outside the clock, what a measurement left for reclamation, so that no contender pays
@@ -1222,8 +1271,8 @@ fn measure_table(ctx: &Ctx, workload: Workload, probe: TableProbe, threads: usiz
     } else {
         Allocator::Ring
     };
-    let (table, all) = build_table_with(&ctx.plan, allocator);
-    let keys = present(&ctx.plan, &all);
+    let (table, all) = build_table_with(&ctx.mutating, allocator);
+    let keys = present(&ctx.mutating, &all);
     let t = &table;
     match (workload, probe) {
         (_, TableProbe::Writer | TableProbe::Magazine) => {
@@ -1249,8 +1298,8 @@ fn measure_table(ctx: &Ctx, workload: Workload, probe: TableProbe, threads: usiz
 
 fn measure_ptab(ctx: &Ctx, workload: Workload, guarded: bool, threads: usize, ops: u64) -> Sample {
     if guarded {
-        let (tab, all) = build_ptab(&ctx.plan);
-        let keys = present(&ctx.plan, &all);
+        let (tab, all) = build_ptab(&ctx.mutating);
+        let keys = present(&ctx.mutating, &all);
         run_mutating(ctx, workload, threads, ops, &keys, |_| PtabGuarded::new(&tab))
     } else {
         measure_backend(ctx, workload, threads, ops, PtabBackend::<CAPACITY>::new())
@@ -1265,8 +1314,8 @@ fn measure_backend<B: Backend>(
     ops: u64,
     backend: B,
 ) -> Sample {
-    let (backend, all) = build_backend(backend, &ctx.plan);
-    let keys = present(&ctx.plan, &all);
+    let (backend, all) = build_backend(backend, &ctx.mutating);
+    let keys = present(&ctx.mutating, &all);
     run_mutating(ctx, workload, threads, ops, &keys, |_| Adapted(backend.session()))
 }
 
@@ -1751,6 +1800,11 @@ fn main() {
     let started = Instant::now();
     let ctx = Ctx {
         plan: Plan::new(settings.layout),
+        mutating: match settings.pools {
+            Pools::Shared => Plan::new(settings.layout),
+            Pools::Own => Plan::emptied(settings.layout),
+        },
+        pools: settings.pools,
         seqs: Sequences::new(max_threads),
         cores: if pinned { cores.clone() } else { Vec::new() },
     };
@@ -1778,7 +1832,7 @@ fn main() {
     let _ = writeln!(
         out,
         "Machine: {}, {} logical CPUs{}. Threads pinned: {}. Settings: threads {:?}, {} repeats, our table's layout {}, \
-         ~{} ms per measurement; run took {:.0} s. A measurement in which some thread had less than \
+         churn and read-heavy on {} pools, ~{} ms per measurement; run took {:.0} s. A measurement in which some thread had less than \
          {:.0}% of its core was taken again (at most {} times, keeping the best); \"least core share\" \
          is the smallest share any thread had in the kept repeats.\n",
         cpu_model(),
@@ -1788,6 +1842,10 @@ fn main() {
         settings.threads,
         settings.repeats,
         settings.layout,
+        match settings.pools {
+            Pools::Shared => "shared",
+            Pools::Own => "own",
+        },
         settings.measure_ms,
         started.elapsed().as_secs_f64(),
         100.0 * MIN_CPU_SHARE,

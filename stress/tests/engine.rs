@@ -3,6 +3,8 @@
 //! something to happen, it polls with a generous deadline.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use slotscope_stress::backend::{Backend, BackendFacts, Session, SlotscopeBackend};
@@ -262,15 +264,20 @@ fn dropping_an_engine_stops_its_threads() {
     assert!(sample.threads.iter().all(|t| t.state.is_over()));
 }
 
-/// A backend that panics on its `fail_at`-th lookup.
+/// A backend that panics on the 1000th lookup of the thread that made its first session;
+/// the other threads never do. (A countdown shared by all threads let the other thread take
+/// all but the last lookup before the panicking one counted anything: on a busy machine that
+/// thread then died with 0 ops.)
 struct Panicky {
     inner: SlotscopeBackend,
+    owner: OnceLock<ThreadId>,
     lookups_left: AtomicU64,
 }
 
 struct PanickySession<'a> {
     inner: <SlotscopeBackend as Backend>::Session<'a>,
-    left: &'a AtomicU64,
+    /// The owner's countdown; `None` on the other threads.
+    left: Option<&'a AtomicU64>,
 }
 
 impl Session for PanickySession<'_> {
@@ -278,7 +285,7 @@ impl Session for PanickySession<'_> {
         self.inner.insert(value, probe)
     }
     fn lookup<P: Probe>(&mut self, id: u64, probe: &mut P) -> Option<Value> {
-        if self.left.fetch_sub(1, Ordering::Relaxed) == 1 {
+        if self.left.is_some_and(|left| left.fetch_sub(1, Ordering::Relaxed) == 1) {
             panic!("injected failure");
         }
         self.inner.lookup(id, probe)
@@ -306,15 +313,20 @@ impl BackendFacts for Panicky {
 impl Backend for Panicky {
     type Session<'a> = PanickySession<'a>;
     fn session(&self) -> PanickySession<'_> {
-        PanickySession { inner: self.inner.session(), left: &self.lookups_left }
+        let me = std::thread::current().id();
+        let mine = *self.owner.get_or_init(|| me) == me;
+        PanickySession { inner: self.inner.session(), left: mine.then_some(&self.lookups_left) }
     }
 }
 
 #[test]
 fn a_worker_panic_becomes_a_violation() {
     let s = spec(2, Mix::READ_HEAVY, 5000);
-    let backend =
-        Panicky { inner: SlotscopeBackend::new(&s.table).unwrap(), lookups_left: AtomicU64::new(1000) };
+    let backend = Panicky {
+        inner: SlotscopeBackend::new(&s.table).unwrap(),
+        owner: OnceLock::new(),
+        lookups_left: AtomicU64::new(1000),
+    };
     let engine = Engine::start_with(s, backend).unwrap();
     assert!(engine.wait(Some(Duration::from_secs(60))));
     let r = engine.stop_watched(STOP_LIMIT);

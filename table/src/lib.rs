@@ -142,10 +142,12 @@ pub enum Allocator {
     #[default]
     Ring,
     /// Each [`Writer`] keeps up to `size` free ids of its own: its removes put ids there, its
-    /// inserts take them back, and it goes to the ring only to refill (`size / 2` ids in one
-    /// claim) or to give back a full magazine's older half. The header line is written about
-    /// once per `size / 2` operations; in exchange ids are no longer handed out in global
-    /// order, and `Full` may be answered while other writers' magazines hold free ids.
+    /// inserts take them back, and it goes to the ring only to refill (a batch of `size / 2`
+    /// ids, rounded down to whole cache lines, in one claim) or to give a batch of a full
+    /// magazine back, whole lines first. The ring starts in slot order, so each writer's
+    /// refills take lines of their own. The header line is written about once per batch;
+    /// in exchange ids are no longer handed out in global order, and `Full` may be answered
+    /// while other writers' magazines hold free ids.
     Magazine {
         /// Ids a writer may hold: [`MIN_MAGAZINE`] to [`MAX_MAGAZINE`], at most a quarter of
         /// the capacity.

@@ -95,7 +95,7 @@ impl Magazines {
             // owner's last writes to the record (fill 0) are seen before we write it.
             let won = record.taken.load(Ordering::Relaxed) == 0
                 && record.taken.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok();
-            won.then_some(Magazine { magazines: self, index, fill: 0 })
+            won.then(|| Magazine { magazines: self, index, fill: 0, order: Vec::with_capacity(self.size) })
         })
     }
 
@@ -132,7 +132,15 @@ pub(crate) struct Magazine<'t> {
     index: usize,
     /// The authoritative fill (the record's is a copy for readers).
     fill: usize,
+    /// Sort words of [`Magazine::take_by_line`] (M of them at most), kept to reuse.
+    order: Vec<u64>,
 }
+
+/// Bits of a position in a magazine's sort word (positions < [`MAX_MAGAZINE`] = 2^12).
+const POS_BITS: u32 = 12;
+const POS_MASK: u64 = (1 << POS_BITS) - 1;
+/// Where a line's count sits in a sort word: above the line (< 2^27 lines) and the position.
+const LINE_TOP: u32 = 40;
 
 impl Magazine<'_> {
     /// The magazine size M.
@@ -176,15 +184,60 @@ impl Magazine<'_> {
         self.publish_fill();
     }
 
-    /// Takes the oldest `k` ids out (to give back to the ring), moving the rest down.
-    pub(crate) fn take_oldest(&mut self, k: usize, out: &mut Vec<Key>) {
+    /// Ids moved by one refill or one overflow: half the magazine, rounded down to whole lines
+    /// of `slots_per_line` slots when it holds at least one line (so 32 = 4 lines of 8 for
+    /// M = 64 and 64-byte lines); at least 1.
+    #[inline]
+    pub(crate) fn batch(&self, slots_per_line: usize) -> usize {
+        let half = (self.size() / 2).max(1);
+        if half >= slots_per_line {
+            half / slots_per_line * slots_per_line
+        } else {
+            half
+        }
+    }
+
+    /// Takes `k` ids out to give back to the ring, whole lines first, and moves the rest down
+    /// (in their order). `line_of` names an id's slot line. The ids leave grouped by line:
+    /// first the lines whose every free slot this magazine holds most of (a line held whole
+    /// means this writer has no live key left on it), then by line number; `out` receives them
+    /// in that order, so the ring keeps a line's ids next to each other for the next refill.
+    ///
+    /// Runs once per [`Self::batch`] removes at most (an overflow) and on drop: two sorts of
+    /// at most M words, in a buffer kept with the magazine.
+    pub(crate) fn take_by_line(&mut self, k: usize, line_of: impl Fn(Key) -> usize, out: &mut Vec<Key>) {
         let k = k.min(self.fill);
-        out.extend(
-            (0..k).map(|i| Key::from_bits(self.magazines.cell(self.index, i).load(Ordering::Relaxed))),
-        );
-        for i in k..self.fill {
-            let id = self.magazines.cell(self.index, i).load(Ordering::Relaxed);
-            self.magazines.cell(self.index, i - k).store(id, Ordering::Relaxed);
+        let fill = self.fill;
+        let (magazines, index) = (self.magazines, self.index);
+        let id_at = |i: usize| magazines.cell(index, i).load(Ordering::Relaxed);
+        // Sort words: line << POS_BITS | position, then the line's count above LINE_TOP.
+        let order = &mut self.order;
+        order.clear();
+        order.extend((0..fill).map(|i| (line_of(Key::from_bits(id_at(i))) as u64) << POS_BITS | i as u64));
+        order.sort_unstable();
+        let mut start = 0;
+        while start < order.len() {
+            let line = order[start] >> POS_BITS;
+            let end = start + order[start..].iter().take_while(|&&w| w >> POS_BITS == line).count();
+            let fewer = (u64::from(MAX_MAGAZINE) - (end - start) as u64) << LINE_TOP;
+            order[start..end].iter_mut().for_each(|w| *w |= fewer);
+            start = end;
+        }
+        order.sort_unstable();
+        // Truncation cannot happen: a position is below MAX_MAGAZINE (2^12).
+        #[allow(clippy::cast_possible_truncation)]
+        let position = |w: u64| (w & POS_MASK) as usize;
+        out.extend(order[..k].iter().map(|&w| Key::from_bits(id_at(position(w)))));
+        // The rest move down in their own order; ascending positions read each cell before
+        // any write can reach it (the write index never passes the read index).
+        let kept = &mut order[k..];
+        for w in kept.iter_mut() {
+            *w &= POS_MASK;
+        }
+        kept.sort_unstable();
+        for (to, &from) in kept.iter().enumerate() {
+            let id = id_at(position(from));
+            self.magazines.cell(self.index, to).store(id, Ordering::Relaxed);
         }
         self.fill -= k;
         self.publish_fill();

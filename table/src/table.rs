@@ -241,10 +241,15 @@ impl<T> Table<T> {
         slots.try_reserve_exact(slot_blocks).map_err(|_| oom())?;
         slots.extend((0..slot_blocks).map(|_| Block(std::array::from_fn(|_| Atomic::null()))));
 
-        // The ring starts full, in id order: ticket t holds the id with index t.
+        // The ring starts full. On the ring allocator it is in id order (ticket t holds the id
+        // with index t, so consecutive inserts land on different lines). With magazines it is
+        // in memory order (ticket t holds slot t), so that a refill of whole lines takes
+        // whole lines: each writer's slots start on lines of its own.
+        let line_major = allocator.magazine().is_some();
         let mut ring_cells = vec![RESERVED; ring_blocks * BLOCK_WORDS];
         for t in 0..n {
-            let key = geometry.key(first_generation, geometry.slot_of_index(t));
+            let slot = if line_major { t } else { geometry.slot_of_index(t) };
+            let key = geometry.key(first_generation, slot);
             ring_cells[geometry.ring_cell_of_ticket(t as u64)] = key.bits();
         }
         let mut ring = Vec::new();

@@ -101,7 +101,7 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
     #[inline(never)]
     fn refill<P: Probe>(&mut self, probe: &mut P) -> Option<Key> {
         let m = self.magazine.as_mut()?;
-        let want = (m.size() / 2).max(1) as u64;
+        let want = m.batch(self.table.geometry().slots_per_line()) as u64;
         if !self.table.refill(want, probe, |id| m.push(id)) {
             return None;
         }
@@ -171,7 +171,8 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
                 let spill = &mut self.spill;
                 self.table.unlink_with(key, &self.guard, probe, |table, next, probe| {
                     if m.fill() == m.size() {
-                        give_back_oldest(table, m, (m.size() / 2).max(1), spill, probe);
+                        let k = m.batch(table.geometry().slots_per_line());
+                        give_back_lines(table, m, k, spill, probe);
                     }
                     m.push(next);
                 })
@@ -255,11 +256,11 @@ impl<'t, T: Send + 'static> Writer<'t, T> {
     }
 }
 
-/// Gives the oldest `k` ids of a magazine back to the ring (one claim release for all): half
-/// of a full magazine, or all of a dropped writer's.
+/// Gives `k` ids of a magazine back to the ring, whole lines first (one claim release for
+/// all): a batch of a full magazine, or all of a dropped writer's.
 #[cold]
 #[inline(never)]
-fn give_back_oldest<T, P: Probe>(
+fn give_back_lines<T, P: Probe>(
     table: &Table<T>,
     m: &mut Magazine<'_>,
     k: usize,
@@ -267,7 +268,8 @@ fn give_back_oldest<T, P: Probe>(
     probe: &mut P,
 ) {
     spill.clear();
-    m.take_oldest(k, spill);
+    let g = table.geometry();
+    m.take_by_line(k, |id| g.line_of_slot(id.slot()), spill);
     table.give_back(spill, probe);
     spill.clear();
 }
@@ -298,7 +300,7 @@ impl<T: Send + 'static> Drop for Writer<'_, T> {
     fn drop(&mut self) {
         if let Some(mut m) = self.magazine.take() {
             let fill = m.fill();
-            give_back_oldest(self.table, &mut m, fill, &mut self.spill, &mut NoProbe);
+            give_back_lines(self.table, &mut m, fill, &mut self.spill, &mut NoProbe);
             m.release();
         }
         if self.retire_batch() {

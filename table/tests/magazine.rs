@@ -231,3 +231,73 @@ fn stale_keys_never_alias_under_magazines() {
         assert_eq!(t.get(key), Some(reuses - 1));
     }
 }
+
+/// Which lines a key set touches, as a sorted list.
+fn lines_of(table: &Table<u64>, keys: &[Key]) -> Vec<usize> {
+    let g = table.geometry();
+    let mut lines: Vec<usize> = keys.iter().map(|k| g.line_of_slot(k.slot())).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+#[test]
+fn refills_take_whole_lines_and_two_writers_share_none() {
+    for layout in Layout::ALL {
+        let table: Table<u64> = Table::builder()
+            .capacity(1 << 10)
+            .layout(layout)
+            .allocator(Allocator::Magazine { size: 64 })
+            .build()
+            .unwrap();
+        let per_line = table.geometry().slots_per_line();
+        let (mut a, mut b) = (table.writer(), table.writer());
+        // Alternate the two writers, so that their refills interleave in the ring.
+        let mut keys = (Vec::new(), Vec::new());
+        for i in 0..256 {
+            keys.0.push(a.insert(i).unwrap());
+            keys.1.push(b.insert(i).unwrap());
+        }
+        let (la, lb) = (lines_of(&table, &keys.0), lines_of(&table, &keys.1));
+        assert!(la.iter().all(|l| !lb.contains(l)), "{layout}: the writers share a line");
+        // 256 keys on 256 / S lines: every line a writer touched, it filled.
+        assert_eq!(la.len(), 256 / per_line, "{layout}: lines of writer a");
+        assert_eq!(lb.len(), 256 / per_line, "{layout}: lines of writer b");
+    }
+}
+
+#[test]
+fn a_full_magazine_gives_back_whole_lines_first() {
+    // 64-byte lines, interleaved: 8 slots a line. Magazines of 16: batches of 8, one line.
+    let table: Table<u64> = Table::builder()
+        .capacity(1 << 8)
+        .layout(Layout::Interleaved)
+        .allocator(Allocator::Magazine { size: 16 })
+        .build()
+        .unwrap();
+    let g = table.geometry();
+    let mut w = table.writer();
+    let keys: Vec<Key> = (0..72).map(|i| w.insert(i).unwrap()).collect();
+    assert_eq!(w.magazine(), Some((0, 16)));
+    // Fill the magazine with 16 ids from 9 lines: one whole line (8 ids) and one id from
+    // each of 8 other lines, the scattered ones removed first (the oldest).
+    let whole = g.line_of_slot(keys[8].slot());
+    let scattered: Vec<Key> =
+        keys.iter().copied().filter(|k| g.line_of_slot(k.slot()) != whole).step_by(8).collect();
+    assert_eq!(lines_of(&table, &scattered).len(), 8);
+    let full: Vec<Key> = keys.iter().copied().filter(|k| g.line_of_slot(k.slot()) == whole).collect();
+    for &k in scattered.iter().chain(&full) {
+        assert!(w.remove(k));
+    }
+    assert_eq!(w.magazine(), Some((16, 16)));
+    // The next remove gives a batch back: the whole line, although its ids are the newest.
+    assert!(w.remove(keys[63]));
+    let snap = table.snapshot();
+    let kept: Vec<Key> = snap.magazines()[0].ids.clone();
+    assert!(kept.iter().all(|k| g.line_of_slot(k.slot()) != whole), "the whole line stayed: {kept:?}");
+    let ring_lines: Vec<usize> = (0..8u64)
+        .map(|t| snap.ring_cell(((snap.free_cursor() - 8 + t) % 256) as usize))
+        .map(|k| g.line_of_slot(k.unwrap().slot()))
+        .collect();
+    assert_eq!(ring_lines, vec![whole; 8], "the ring's newest cells hold the given-back line");
+}

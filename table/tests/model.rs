@@ -9,10 +9,11 @@
 //! (`common::key_bits`), not with the crate's own functions.
 //!
 //! Programs also insert and remove through a `Writer`, and drop it for a fresh one. On a
-//! magazine table (`Setup::magazine`) the model keeps the writer's magazine too: its inserts
-//! take the newest id, an empty magazine refills with up to half its size from the ring's
-//! front, a full one gives its oldest half back to the ring's end, and a dropped writer gives
-//! back all of its ids; one-shot calls go to the ring directly.
+//! magazine table (`Setup::magazine`) the model keeps the writer's magazine too: the ring
+//! starts in slot order, its inserts take the newest id, an empty magazine refills with a
+//! batch (half its size, rounded down to whole lines when it holds one) from the ring's front,
+//! a full one gives a batch back to the ring's end, whole lines first, and a dropped writer
+//! gives back all of its ids the same way; one-shot calls go to the ring directly.
 //!
 //! Checked after every step:
 //! - no key is issued while live, nor ever twice (generations start near the top, so they wrap
@@ -103,6 +104,8 @@ struct Model {
     /// The writer's magazine, oldest first, and its size (`None`: the ring allocator).
     magazine: Vec<u64>,
     magazine_size: Option<usize>,
+    /// Slots per line: line bytes / 8, or 1 when padded.
+    slots_per_line: usize,
 }
 
 impl Model {
@@ -114,7 +117,13 @@ impl Model {
             log2,
             n,
             live: BTreeMap::new(),
-            ring: (0..n).map(|t| key_bits(log2, first_generation, g.slot_of_index(t))).collect(),
+            // The ring allocator starts in id order; magazines start in slot (memory) order.
+            ring: (0..n)
+                .map(|t| {
+                    let slot = if table.allocator().magazine().is_some() { t } else { g.slot_of_index(t) };
+                    key_bits(log2, first_generation, slot)
+                })
+                .collect(),
             issued: HashSet::new(),
             stale: Vec::new(),
             inserts: 0,
@@ -122,7 +131,39 @@ impl Model {
             tickets: 0,
             magazine: Vec::new(),
             magazine_size: table.allocator().magazine().map(|m| m as usize),
+            slots_per_line: if g.layout() == Layout::Padded { 1 } else { g.line_bytes() / 8 },
         }
+    }
+
+    /// Ids one refill or overflow moves: half the magazine, whole lines when that is a line.
+    fn batch(&self, size: usize) -> usize {
+        let (half, per) = ((size / 2).max(1), self.slots_per_line);
+        if half >= per {
+            half - half % per
+        } else {
+            half
+        }
+    }
+
+    /// Takes `k` ids out of the magazine, as the writer gives them back: the lines with the
+    /// most ids in the magazine first (ties: the lower line), each line's ids oldest first; the
+    /// rest stay in their order.
+    fn take_lines(&mut self, k: usize) -> Vec<u64> {
+        let line = |id: u64| usize::try_from(id & ((1 << self.log2) - 1)).unwrap() / self.slots_per_line;
+        let mut count: BTreeMap<usize, usize> = BTreeMap::new();
+        for &id in &self.magazine {
+            *count.entry(line(id)).or_default() += 1;
+        }
+        let mut order: Vec<usize> = (0..self.magazine.len()).collect();
+        order.sort_by_key(|&i| {
+            let l = line(self.magazine[i]);
+            (std::cmp::Reverse(count[&l]), l, i)
+        });
+        let out: Vec<u64> = order[..k].iter().map(|&i| self.magazine[i]).collect();
+        let gone: HashSet<usize> = order[..k].iter().copied().collect();
+        self.magazine =
+            (0..self.magazine.len()).filter(|i| !gone.contains(i)).map(|i| self.magazine[i]).collect();
+        out
     }
 
     /// Whether a one-shot insert is refused: the ring is empty (with magazines, ids may still
@@ -142,7 +183,7 @@ impl Model {
             return self.issue();
         };
         if self.magazine.is_empty() {
-            let got = (size / 2).max(1).min(self.ring.len());
+            let got = self.batch(size).min(self.ring.len());
             for _ in 0..got {
                 let id = self.ring.pop_front().unwrap();
                 self.tickets += 1;
@@ -155,23 +196,23 @@ impl Model {
         Ok(id)
     }
 
-    /// A key removed through the writer: its next id goes to the magazine (the oldest half
-    /// back to the ring first, if full), or to the ring.
+    /// A key removed through the writer: its next id goes to the magazine (a batch back to
+    /// the ring first, if full), or to the ring.
     fn writer_retire(&mut self, id: u64) {
         let Some(size) = self.magazine_size else {
             return self.retire(id);
         };
         if self.magazine.len() == size {
-            let back: Vec<u64> = self.magazine.drain(..(size / 2).max(1)).collect();
+            let back = self.take_lines(self.batch(size));
             self.ring.extend(back);
         }
         self.stale.push(id);
         self.magazine.push(next_key_bits(self.log2, id));
     }
 
-    /// The writer dropped: every id in its magazine back to the ring, oldest first.
+    /// The writer dropped: every id in its magazine back to the ring, by line.
     fn writer_drop(&mut self) {
-        let back: Vec<u64> = self.magazine.drain(..).collect();
+        let back = self.take_lines(self.magazine.len());
         self.ring.extend(back);
     }
 
