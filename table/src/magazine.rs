@@ -199,9 +199,10 @@ impl Magazine<'_> {
 
     /// Takes `k` ids out to give back to the ring, whole lines first, and moves the rest down
     /// (in their order). `line_of` names an id's slot line. The ids leave grouped by line:
-    /// first the lines whose every free slot this magazine holds most of (a line held whole
-    /// means this writer has no live key left on it), then by line number; `out` receives them
-    /// in that order, so the ring keeps a line's ids next to each other for the next refill.
+    /// first the lines of which the magazine holds the most ids (a line held whole is one
+    /// this writer has no live key left on), ties by line number, each line's ids oldest
+    /// first; `out` receives them in that order, so the ring keeps a line's ids next to each
+    /// other for the next refill.
     ///
     /// Runs once per [`Self::batch`] removes at most (an overflow) and on drop: two sorts of
     /// at most M words, in a buffer kept with the magazine.
